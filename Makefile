@@ -1,0 +1,176 @@
+# Makefile — builds, tests, runs and installs paperwatch. Plain GNU make, pkg-config for every
+# library. `make run` and `make test` install missing Debian packages first.
+
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+CLANG ?= clang
+PYTHON ?= /usr/bin/python3
+CFLAGS ?= -O2 -g
+
+PKGS := libcurl libconfig sqlite3 libsystemd jansson libutf8proc libpcre2-8
+
+WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
+	-Wcast-qual -Wwrite-strings -Wformat=2 -Wundef -Wconversion -Werror
+CPPFLAGS += -D_GNU_SOURCE -DPW_VERSION='"$(VERSION)"' -Idaemon
+SANITIZE := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+# pkg-config runs once, after the dependency check has made sure the packages are there.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
+CMOCKA_LIBS = $(eval CMOCKA_LIBS := $$(shell pkg-config --libs cmocka))$(CMOCKA_LIBS)
+
+# Debian packages: what building needs, and what the tests add.
+BUILD_DEBS := gcc libc6-dev make pkg-config libcurl4-openssl-dev libconfig-dev libsqlite3-dev \
+	libsystemd-dev libjansson-dev libutf8proc-dev libpcre2-dev
+TEST_DEBS := libcmocka-dev clang libclang-rt-14-dev clang-format python3
+
+SRCS := \
+	daemon/arena.c \
+	daemon/digest.c \
+	daemon/err.c \
+	daemon/hmap.c \
+	daemon/lex.c \
+	daemon/log.c \
+	daemon/paper.c \
+	daemon/parse.c \
+	daemon/parse_markdown.c \
+	daemon/parse_records.c \
+	daemon/utf8.c \
+	daemon/xmalloc.c
+MAIN := daemon/main.c
+
+UNIT_TESTS := \
+	tests/unit/test_hmap.c \
+	tests/unit/test_lex.c \
+	tests/unit/test_parse.c \
+	tests/unit/test_utf8.c
+
+FUZZERS := \
+	tests/fuzz/fuzz_parse.c
+
+BENCHES := \
+	tests/bench/bench_parse.c
+
+REL_OBJS := $(SRCS:%.c=build/rel/%.o)
+ASAN_OBJS := $(SRCS:%.c=build/asan/%.o)
+FUZZ_OBJS := $(SRCS:%.c=build/fuzz/%.o)
+UNIT_BINS := $(UNIT_TESTS:%.c=build/asan/%)
+FUZZ_BINS := $(FUZZERS:%.c=build/fuzz/%)
+BENCH_BINS := $(BENCHES:%.c=build/rel/%)
+
+C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find daemon notify config tests -name '*.[ch]')
+
+# Sample digests for `make run`: the shared ones when present, else the test fixtures.
+DIGESTS := $(firstword $(wildcard ../shared/digests/*.txt) tests/fixtures/digests/000_6b369aa832a2006d.txt)
+DIGESTS := $(dir $(DIGESTS))*.txt
+
+# Quiet by default: `make V=1` shows every command.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
+FUZZ_SECONDS ?= 60
+FUZZ_TEST_SECONDS ?= 10
+
+.PHONY: all test run install clean bench fuzz stress valgrind format deps deps-test
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: paperwatch
+
+# Installs (as root) or names (otherwise) the Debian packages missing from $(1).
+define need_debs
+	@missing=$$(for p in $(1); do \
+		dpkg-query -W -f='$${db:Status-Abbrev}' $$p 2>/dev/null | grep -q '^ii' || echo $$p; \
+	done | tr '\n' ' '); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing Debian packages: $$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+				|| exit 1; \
+		else \
+			echo "paperwatch needs these Debian packages: $$missing"; \
+			echo "install them with:  sudo apt-get install -y $$missing"; \
+			exit 1; \
+		fi; \
+	fi
+	@mkdir -p $(@D) && touch $@
+endef
+
+build/.deps-build: Makefile
+	$(call need_debs,$(BUILD_DEBS))
+
+build/.deps-test: Makefile build/.deps-build
+	$(call need_debs,$(TEST_DEBS))
+
+deps: build/.deps-build
+deps-test: build/.deps-test
+
+paperwatch: $(REL_OBJS) build/rel/daemon/main.o
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+build/rel/%.o: %.c | build/.deps-build
+	$(call say,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+build/asan/%.o: %.c | build/.deps-test
+	$(call say,CC-SAN,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(SANITIZE) $(WARNINGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+build/asan/libpaperwatch.a: $(ASAN_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+build/asan/tests/unit/%: build/asan/tests/unit/%.o build/asan/libpaperwatch.a
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(SANITIZE) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+build/fuzz/%.o: %.c | build/.deps-test
+	$(call say,CC-FUZZ,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer-no-link,address,undefined $(WARNINGS) \
+		$(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+build/fuzz/tests/fuzz/%: build/fuzz/tests/fuzz/%.o $(FUZZ_OBJS)
+	$(call say,LINK,$@)
+	$(Q)$(CLANG) -g -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
+
+build/rel/tests/bench/%: build/rel/tests/bench/%.o $(REL_OBJS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+test: build/.deps-test paperwatch $(UNIT_BINS) $(FUZZ_BINS)
+	@PAPERWATCH=$(CURDIR)/paperwatch FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) \
+		$(PYTHON) tests/run.py --unit $(UNIT_BINS) --fuzz $(FUZZ_BINS)
+
+run: paperwatch
+	./paperwatch parse $(DIGESTS)
+
+fuzz: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do \
+		name=$$(basename $$f); corpus=tests/fuzz/corpus/$${name#fuzz_}; \
+		work=build/fuzz/corpus/$${name#fuzz_}; mkdir -p $$work; \
+		echo "== $$name for $(FUZZ_SECONDS) s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/ $$work $$corpus \
+			|| exit 1; \
+	done
+
+bench: paperwatch $(BENCH_BINS)
+	@$(PYTHON) tests/bench/run.py
+
+format:
+	clang-format -i $(C_FILES)
+
+clean:
+	rm -rf build paperwatch
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,755 @@
+/*
+ * lex.c — scanning helpers shared by the digest formats. The text is scanned once; fields are
+ * cleaned where they lie instead of being copied.
+ */
+#include <stdint.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lex.h"
+#include "xmalloc.h"
+
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+/* Non-zero when some byte of v is zero, or (HAS_LESS) below n; exact as a yes/no answer. */
+#define HAS_ZERO(v)    (((v)-ONES) & ~(v)&HIGHS)
+#define HAS_LESS(v, n) (((v)-ONES * (n)) & ~(v)&HIGHS)
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static char lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+void lines_init(struct lines *it, char *text, size_t len, unsigned first_no)
+{
+	it->p = text;
+	it->end = text + len;
+	it->no = first_no - 1;
+}
+
+bool lines_next(struct lines *it, struct span *line)
+{
+	char *nl;
+
+	if (it->p >= it->end)
+		return false;
+	nl = memchr(it->p, '\n', (size_t)(it->end - it->p));
+	line->s = it->p;
+	line->n = (size_t)((nl ? nl : it->end) - it->p);
+	if (line->n > 0 && line->s[line->n - 1] == '\r')
+		line->n--;
+	it->p = nl ? nl + 1 : it->end;
+	it->no++;
+	return true;
+}
+
+/* Bits set in a 16-bit mask; the builtin would call libgcc without -mpopcnt. */
+static unsigned popcount16(unsigned x)
+{
+	x = x - ((x >> 1) & 0x5555u);
+	x = (x & 0x3333u) + ((x >> 2) & 0x3333u);
+	x = (x + (x >> 4)) & 0x0f0fu;
+	return (x + (x >> 8)) & 0x1fu;
+}
+
+struct span lines_skip_to(struct lines *it, char a, char b)
+{
+	char *start = it->p, *q = it->p, *end = it->end;
+
+#ifdef __SSE2__
+	/* A line break followed by a or b, sixteen positions at a time. */
+	const __m128i nl = _mm_set1_epi8('\n'), va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
+
+	while (end - q > 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
+		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(q + 1));
+		unsigned breaks = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, nl));
+		unsigned hits = breaks & (unsigned)_mm_movemask_epi8(_mm_or_si128(
+						 _mm_cmpeq_epi8(y, va), _mm_cmpeq_epi8(y, vb)));
+
+		if (hits != 0) {
+			unsigned at = (unsigned)__builtin_ctz(hits);
+
+			it->no += popcount16(breaks & ((2u << at) - 1));
+			it->p = q + at + 1;
+			return (struct span){start, (size_t)(it->p - start)};
+		}
+		it->no += popcount16(breaks);
+		q += 16;
+	}
+#endif
+	for (; q < end; q++) {
+		if (*q != '\n')
+			continue;
+		it->no++;
+		if (q + 1 < end && (q[1] == a || q[1] == b)) {
+			it->p = q + 1;
+			return (struct span){start, (size_t)(it->p - start)};
+		}
+	}
+	it->p = end;
+	return (struct span){start, (size_t)(end - start)};
+}
+
+struct span span_trim(struct span s)
+{
+	while (s.n > 0 && is_space(s.s[0])) {
+		s.s++;
+		s.n--;
+	}
+	while (s.n > 0 && is_space(s.s[s.n - 1]))
+		s.n--;
+	return s;
+}
+
+struct span span_skip(struct span s, size_t n)
+{
+	if (n > s.n)
+		n = s.n;
+	s.s += n;
+	s.n -= n;
+	return s;
+}
+
+bool span_starts(struct span s, const char *prefix)
+{
+	size_t i = 0;
+
+	for (; prefix[i]; i++) {
+		if (i >= s.n || lower(s.s[i]) != lower(prefix[i]))
+			return false;
+	}
+	return true;
+}
+
+/* s trimmed, without "**" around it. */
+static struct span span_unbold(struct span s)
+{
+	s = span_trim(s);
+	while (s.n >= 4 && s.s[0] == '*' && s.s[1] == '*' && s.s[s.n - 1] == '*' &&
+	       s.s[s.n - 2] == '*') {
+		s.s += 2;
+		s.n -= 4;
+		s = span_trim(s);
+	}
+	return s;
+}
+
+bool span_is(struct span s, const char *word)
+{
+	s = span_unbold(s);
+	return s.n == strlen(word) && span_starts(s, word);
+}
+
+/* Whether the '|' at s[i] is escaped: preceded by an odd number of backslashes. */
+static bool escaped(const char *s, size_t i)
+{
+	size_t k = 0;
+
+	while (k < i && s[i - k - 1] == '\\')
+		k++;
+	return k % 2 == 1;
+}
+
+size_t lex_cells(struct span row, struct span *cells, size_t max)
+{
+	size_t count = 0, start, i;
+
+	row = span_trim(row);
+	start = (row.n > 0 && row.s[0] == '|') ? 1 : 0;
+	for (i = start;; i++) {
+		char *bar = memchr(row.s + i, '|', row.n - i);
+
+		if (bar == NULL)
+			break;
+		i = (size_t)(bar - row.s);
+		if (escaped(row.s, i))
+			continue;
+		if (count < max)
+			cells[count] = (struct span){row.s + start, i - start};
+		count++;
+		start = i + 1;
+	}
+	/* Text after the last bar is a cell of a row written without the closing bar. */
+	if (start < row.n && span_trim((struct span){row.s + start, row.n - start}).n > 0) {
+		if (count < max)
+			cells[count] = (struct span){row.s + start, row.n - start};
+		count++;
+	}
+	return count;
+}
+
+bool lex_separator_row(const struct span *cells, size_t n)
+{
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		struct span c = span_trim(cells[i]);
+		size_t dashes = 0;
+
+		for (size_t k = 0; k < c.n; k++) {
+			if (c.s[k] == '-')
+				dashes++;
+			else if (c.s[k] != ':' || (k != 0 && k != c.n - 1))
+				return false;
+		}
+		if (dashes == 0)
+			return false;
+	}
+	return true;
+}
+
+/* Offset of the first of bytes a, b or c in s[0..n), or n; sixteen bytes at a time. */
+static size_t find3(const char *s, size_t n, char a, char b, char c)
+{
+	size_t i = 0;
+
+#ifdef __SSE2__
+	const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b), vc = _mm_set1_epi8(c);
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		int mask = _mm_movemask_epi8(
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, va), _mm_cmpeq_epi8(x, vb)),
+				     _mm_cmpeq_epi8(x, vc)));
+
+		if (mask != 0)
+			return i + (size_t)__builtin_ctz((unsigned)mask);
+	}
+#endif
+	for (; i < n; i++) {
+		if (s[i] == a || s[i] == b || s[i] == c)
+			return i;
+	}
+	return n;
+}
+
+/* Index of the ')' closing the '(' at s[open], allowing nested parentheses; n when unclosed. */
+static size_t close_paren(const char *s, size_t n, size_t open)
+{
+	int depth = 0;
+
+	for (size_t i = open; i < n; i++) {
+		i += find3(s + i, n - i, '(', ')', ')');
+		if (i == n)
+			break;
+		if (s[i] == '(')
+			depth++;
+		else if (--depth == 0)
+			return i;
+	}
+	return n;
+}
+
+/* Index of the ']' closing the '[' at s[open], skipping escaped and nested brackets. */
+static size_t close_bracket(const char *s, size_t n, size_t open)
+{
+	int depth = 0;
+
+	for (size_t i = open; i < n; i++) {
+		i += find3(s + i, n - i, '[', ']', '\\');
+		if (i == n)
+			break;
+		if (s[i] == '\\')
+			i++;
+		else if (s[i] == '[')
+			depth++;
+		else if (--depth == 0)
+			return i;
+	}
+	return n;
+}
+
+bool lex_link(struct span s, struct span *before, struct span *text, struct span *url)
+{
+	for (size_t i = 0; i < s.n; i++) {
+		const char *open = memchr(s.s + i, '[', s.n - i);
+		size_t rb, rp;
+
+		if (open == NULL)
+			return false;
+		i = (size_t)(open - s.s);
+		if (escaped(s.s, i))
+			continue;
+		rb = close_bracket(s.s, s.n, i);
+		if (rb + 1 >= s.n || s.s[rb + 1] != '(')
+			continue;
+		rp = close_paren(s.s, s.n, rb + 1);
+		if (rp == s.n)
+			continue;
+		*before = (struct span){s.s, i};
+		*text = (struct span){s.s + i + 1, rb - i - 1};
+		*url = span_trim((struct span){s.s + rb + 2, rp - rb - 2});
+		/* A link title ("url "title"") is not part of the address. */
+		for (size_t k = 0; k < url->n; k++) {
+			if (is_space(url->s[k])) {
+				url->n = k;
+				break;
+			}
+		}
+		if (url->n >= 2 && url->s[0] == '<' && url->s[url->n - 1] == '>') {
+			url->s++;
+			url->n -= 2;
+		}
+		return true;
+	}
+	return false;
+}
+
+/* Length of a new-style id "YYMM.NNNN[N]" at s, or 0. */
+static size_t new_style_id(const char *s, size_t n)
+{
+	size_t k = 5;
+	int month;
+
+	if (n < 9 || !is_digit(s[0]) || !is_digit(s[1]) || !is_digit(s[2]) || !is_digit(s[3]) ||
+	    s[4] != '.')
+		return 0;
+	month = (s[2] - '0') * 10 + (s[3] - '0');
+	if (month < 1 || month > 12)
+		return 0;
+	while (k < n && is_digit(s[k]) && k < 10)
+		k++;
+	if (k < 9 || (k < n && is_digit(s[k])))
+		return 0;
+	return k;
+}
+
+/* Length of an old-style id "archive[.XX]/YYMMNNN" at s, or 0. */
+static size_t old_style_id(const char *s, size_t n)
+{
+	size_t k = 0, d;
+
+	while (k < n && ((s[k] >= 'a' && s[k] <= 'z') || s[k] == '-'))
+		k++;
+	if (k == 0)
+		return 0;
+	if (k + 3 < n && s[k] == '.' && s[k + 1] >= 'A' && s[k + 1] <= 'Z' && s[k + 2] >= 'A' &&
+	    s[k + 2] <= 'Z')
+		k += 3;
+	if (k >= n || s[k] != '/')
+		return 0;
+	for (d = 0, k++; k < n && is_digit(s[k]); k++)
+		d++;
+	return d == 7 && (k == n || !is_digit(s[k])) ? k : 0;
+}
+
+/* Reads an id and optional version at the start of s. */
+static bool id_at(struct span s, char id[ARXIV_ID_MAX], char version[ARXIV_VER_MAX])
+{
+	size_t len = new_style_id(s.s, s.n), v = 0;
+
+	if (len == 0)
+		len = old_style_id(s.s, s.n);
+	if (len == 0 || len >= ARXIV_ID_MAX)
+		return false;
+	memcpy(id, s.s, len);
+	id[len] = '\0';
+	if (len < s.n && s.s[len] == 'v') {
+		for (v = 1; len + v < s.n && is_digit(s.s[len + v]) && v < ARXIV_VER_MAX - 1; v++)
+			;
+		if (v == 1)
+			v = 0;
+	}
+	memcpy(version, s.s + len, v);
+	version[v] = '\0';
+	return true;
+}
+
+/* Whether host is name itself or a subdomain of it ("export.arxiv.org"). */
+static bool host_is(struct span host, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (host.n < n || strncasecmp(host.s + host.n - n, name, n) != 0)
+		return false;
+	return host.n == n || host.s[host.n - n - 1] == '.';
+}
+
+bool lex_arxiv_id(struct span s, char id[ARXIV_ID_MAX], char version[ARXIV_VER_MAX])
+{
+	static const char *const arxiv_paths[] = {"/abs/", "/pdf/", "/html/"};
+	struct span host, path;
+	const char *scheme, *slash;
+
+	s = span_trim(s);
+	scheme = memchr(s.s, ':', s.n);
+	if (scheme != NULL && (scheme + 3 > s.s + s.n || scheme[1] != '/' || scheme[2] != '/'))
+		scheme = NULL;
+	if (scheme == NULL) {
+		if (span_starts(s, "arxiv:"))
+			s = span_skip(s, 6);
+		return id_at(s, id, version);
+	}
+	host = span_skip(s, (size_t)(scheme - s.s) + 3);
+	slash = memchr(host.s, '/', host.n);
+	if (slash == NULL)
+		return false;
+	path = span_skip(host, (size_t)(slash - host.s));
+	host.n = (size_t)(slash - host.s);
+	if (host_is(host, "huggingface.co"))
+		return span_starts(path, "/papers/") && id_at(span_skip(path, 8), id, version);
+	if (!host_is(host, "arxiv.org"))
+		return false;
+	for (size_t i = 0; i < sizeof(arxiv_paths) / sizeof(arxiv_paths[0]); i++) {
+		if (span_starts(path, arxiv_paths[i]))
+			return id_at(span_skip(path, strlen(arxiv_paths[i])), id, version);
+	}
+	return false;
+}
+
+/* Month number for an English month name or its abbreviation ("Oct", "Oct."), or 0. */
+static int month_number(struct span w)
+{
+	static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+	static const char *const full[] = {"january",   "february", "march",    "april",
+					   "may",       "june",     "july",     "august",
+					   "september", "october",  "november", "december"};
+	char head[3];
+
+	if (w.n > 3 && w.s[w.n - 1] == '.')
+		w.n--;
+	if (w.n < 3)
+		return 0;
+	for (int i = 0; i < 3; i++)
+		head[i] = lower(w.s[i]);
+	for (int m = 0; m < 12; m++) {
+		if (memcmp(head, months + 3 * m, 3) == 0)
+			return w.n <= strlen(full[m]) && strncasecmp(w.s, full[m], w.n) == 0 ? m + 1
+											     : 0;
+	}
+	return 0;
+}
+
+static int days_in(int year, int month)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+	return month == 2 && leap ? 29 : days[month - 1];
+}
+
+static bool is_date_sep(char c)
+{
+	return is_space(c) || c == ',' || c == '-' || c == '/' || c == '*';
+}
+
+/* Splits s into at most max words at blanks, commas, '-', '/' and '*'; max + 1 means more. */
+static size_t date_words(struct span s, struct span *w, size_t max)
+{
+	size_t n = 0, i = 0;
+
+	while (i < s.n) {
+		size_t start;
+
+		while (i < s.n && is_date_sep(s.s[i]))
+			i++;
+		start = i;
+		while (i < s.n && !is_date_sep(s.s[i]))
+			i++;
+		if (i > start) {
+			if (n == max)
+				return max + 1;
+			w[n++] = (struct span){s.s + start, i - start};
+		}
+	}
+	return n;
+}
+
+/* A number of at most four digits, allowing an ordinal suffix ("31st"); -1 when not one. */
+static int date_number(struct span w, size_t *digits)
+{
+	static const char *const ordinals[] = {"st", "nd", "rd", "th"};
+	int v = 0;
+	size_t k = 0;
+
+	for (; k < w.n && is_digit(w.s[k]); k++) {
+		if (k == 4)
+			return -1;
+		v = v * 10 + (w.s[k] - '0');
+	}
+	*digits = k;
+	if (k == 0)
+		return -1;
+	if (k == w.n)
+		return v;
+	for (size_t i = 0; i < 4; i++) {
+		if (w.n - k == 2 && span_starts(span_skip(w, k), ordinals[i]))
+			return v;
+	}
+	return -1;
+}
+
+bool lex_date(struct span s, char out[11])
+{
+	struct span w[3];
+	int num[3], year = 0, month = 0, day = 0;
+	size_t digits[3], named = 3;
+
+	if (date_words(s, w, 3) != 3)
+		return false;
+	for (size_t i = 0; i < 3; i++) {
+		num[i] = date_number(w[i], &digits[i]);
+		if (num[i] < 0) {
+			if (named != 3 || (month = month_number(w[i])) == 0)
+				return false;
+			named = i;
+		}
+	}
+	if (named == 3) {
+		/* All numbers: only the unambiguous ISO order year-month-day. */
+		if (digits[0] != 4 || digits[1] > 2 || digits[2] > 2)
+			return false;
+		year = num[0];
+		month = num[1];
+		day = num[2];
+	} else {
+		/* A month name: the four-digit number is the year, the other the day. */
+		for (size_t i = 0; i < 3; i++) {
+			if (i == named)
+				continue;
+			if (digits[i] == 4 && year == 0)
+				year = num[i];
+			else if (digits[i] <= 2 && day == 0)
+				day = num[i];
+			else
+				return false;
+		}
+	}
+	if (year < 1900 || year > 2999 || month < 1 || month > 12 || day < 1 ||
+	    day > days_in(year, month))
+		return false;
+	out[0] = (char)('0' + year / 1000);
+	out[1] = (char)('0' + year / 100 % 10);
+	out[2] = (char)('0' + year / 10 % 10);
+	out[3] = (char)('0' + year % 10);
+	out[4] = '-';
+	out[5] = (char)('0' + month / 10);
+	out[6] = (char)('0' + month % 10);
+	out[7] = '-';
+	out[8] = (char)('0' + day / 10);
+	out[9] = (char)('0' + day % 10);
+	out[10] = '\0';
+	return true;
+}
+
+/* Offset of the first byte lex_text must change (a control byte, '\\' or '*'), or n. This is
+ * the scan every byte of every field goes through, so it looks at 16 bytes at a time. */
+static size_t first_special(const char *s, size_t n)
+{
+	size_t i = 0;
+
+#ifdef __SSE2__
+	const __m128i bs = _mm_set1_epi8('\\'), star = _mm_set1_epi8('*');
+	const __m128i ctl = _mm_set1_epi8(0x1f);
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i hit = _mm_or_si128(_mm_cmpeq_epi8(x, bs), _mm_cmpeq_epi8(x, star));
+		int mask;
+
+		/* x <= 0x1f, unsigned: the minimum of x and 0x1f is x itself. */
+		hit = _mm_or_si128(hit, _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x));
+		mask = _mm_movemask_epi8(hit);
+		if (mask != 0)
+			return i + (size_t)__builtin_ctz((unsigned)mask);
+	}
+#endif
+	/* Short strings (author names) and tails: eight bytes at a time. */
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+
+		memcpy(&x, s + i, 8);
+		if (HAS_LESS(x, 0x20) | HAS_ZERO(x ^ (ONES * '\\')) | HAS_ZERO(x ^ (ONES * '*')))
+			break;
+	}
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == '\\' || c == '*')
+			return i;
+	}
+	return n;
+}
+
+static bool is_punct(char c)
+{
+	return (c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`') ||
+	       (c >= '{' && c <= '~');
+}
+
+/* The slow half of lex_text, from the first special byte at i on; returns the new length. */
+static size_t clean_from(char *s, size_t n, size_t i)
+{
+	size_t o = i;
+
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		size_t run;
+
+		if (c < 0x20) {
+			/* A line break or control byte and the blanks around it become one space.
+			 */
+			while (o > 0 && s[o - 1] == ' ')
+				o--;
+			while (i < n && (s[i] == ' ' || (unsigned char)s[i] < 0x20))
+				i++;
+			s[o++] = ' ';
+			continue;
+		}
+		if (c == '\\' && i + 1 < n && is_punct(s[i + 1])) {
+			s[o++] = s[i + 1];
+			i += 2;
+			continue;
+		}
+		if (c == '*' && i + 1 < n && s[i + 1] == '*') {
+			i += 2;
+			continue;
+		}
+		run = 1 + first_special(s + i + 1, n - i - 1);
+		if (o != i)
+			memmove(s + o, s + i, run);
+		o += run;
+		i += run;
+	}
+	return o;
+}
+
+char *lex_text(struct span sp)
+{
+	size_t i, n;
+	char *s;
+
+	sp = span_trim(sp);
+	s = sp.s;
+	n = sp.n;
+	i = first_special(s, n);
+	if (i < n) {
+		/* Undoing markers can leave blanks at either end ("** Title **"). */
+		n = clean_from(s, n, i);
+		while (n > 0 && s[n - 1] == ' ')
+			n--;
+		while (n > 0 && s[0] == ' ') {
+			s++;
+			n--;
+		}
+	}
+	s[n] = '\0';
+	return s;
+}
+
+/* Whether the last bytes of s could hold an "et al." marker: "et", "..." or "hers". */
+static bool may_end_et_al(struct span s)
+{
+	size_t from = s.n > 12 ? s.n - 12 : 0;
+
+	for (size_t i = from; i + 1 < s.n; i++) {
+		char a = lower(s.s[i]), b = lower(s.s[i + 1]);
+
+		if ((a == 'e' && b == 't') || (a == '.' && b == '.') || (a == 'r' && b == 's') ||
+		    (unsigned char)a == 0xe2)
+			return true;
+	}
+	return false;
+}
+
+/* Whether s ends with an "et al." marker; if so, shortens it to what precedes. */
+static bool cut_et_al(struct span *s)
+{
+	static const char *const marks[] = {"et al.", "et.al.",     "et. al.", "et al",
+					    "et.al",  "and others", "...",     "\xe2\x80\xa6"};
+
+	if (!may_end_et_al(*s))
+		return false;
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+		size_t len = strlen(marks[i]);
+
+		if (s->n >= len && span_starts(span_skip(*s, s->n - len), marks[i])) {
+			s->n -= len;
+			*s = span_trim(*s);
+			while (s->n > 0 && s->s[s->n - 1] == ',')
+				s->n--;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Length of the author separator at s[i] (',', ';', " and ", " & "), or 0. */
+static size_t author_sep(const char *s, size_t n, size_t i)
+{
+	switch (s[i]) {
+	case ',':
+	case ';':
+		return 1;
+	case ' ':
+		if (i + 5 <= n && memcmp(s + i, " and ", 5) == 0)
+			return 5;
+		if (i + 3 <= n && memcmp(s + i, " & ", 3) == 0)
+			return 3;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* Names gathered before the list is copied into the arena; longer lists grow on the heap. */
+#define AUTHORS_ON_STACK 64
+
+const char **lex_authors(struct arena *a, struct span s, size_t *n, bool *truncated)
+{
+	const char *stack[AUTHORS_ON_STACK], **names = stack, **out;
+	size_t count = 0, cap = AUTHORS_ON_STACK, start = 0;
+	bool plain;
+
+	s = span_trim(s);
+	*truncated = cut_et_al(&s);
+	/* One look at the whole list: names without markup need only trimming. */
+	plain = first_special(s.s, s.n) == s.n;
+	for (size_t i = 0; i <= s.n; i++) {
+		size_t sep = i < s.n ? author_sep(s.s, s.n, i) : 1;
+		struct span name;
+
+		if (sep == 0)
+			continue;
+		name = span_trim((struct span){s.s + start, i - start});
+		if (name.n > 0) {
+			if (count == cap) {
+				cap *= 2;
+				names = names == stack
+						? memcpy(xreallocarray(NULL, cap, sizeof(*names)),
+							 stack, sizeof(stack))
+						: xreallocarray(names, cap, sizeof(*names));
+			}
+			if (plain)
+				name.s[name.n] = '\0';
+			names[count++] = plain ? name.s : lex_text(name);
+		}
+		start = i + sep;
+		i += sep - 1;
+	}
+	*n = count;
+	out = NULL;
+	if (count > 0) {
+		out = arena_alloc(a, count * sizeof(*out));
+		memcpy(out, names, count * sizeof(*out));
+	}
+	if (names != stack)
+		free(names);
+	return out;
+}

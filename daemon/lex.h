@@ -1,0 +1,73 @@
+/*
+ * lex.h — the pieces every digest format is made of: lines, table cells, links, arXiv ids,
+ * dates, author lists, and field text cleaned in place.
+ */
+#ifndef PW_LEX_H
+#define PW_LEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "arena.h"
+
+/* A run of bytes inside the digest text; not NUL-terminated until lex_text() makes it so. */
+struct span {
+	char *s;
+	size_t n;
+};
+
+struct lines {
+	char *p, *end;
+	unsigned no; /* number of the line last returned, from 1 */
+};
+
+/* Iterates over text; the first line is numbered first_no. */
+void lines_init(struct lines *it, char *text, size_t len, unsigned first_no);
+/* The next line without its "\n" or "\r\n"; false after the last. */
+bool lines_next(struct lines *it, struct span *line);
+
+/* Skips to the next line that starts with byte a or b (or to the end), counting the lines it
+ * passes; returns the text skipped over, which ends with its last line break. */
+struct span lines_skip_to(struct lines *it, char a, char b);
+
+struct span span_trim(struct span s);
+/* Whether s starts with prefix, comparing ASCII letters case-insensitively. */
+bool span_starts(struct span s, const char *prefix);
+/* Whether s, trimmed and without surrounding bold markers, is word (case-insensitive). */
+bool span_is(struct span s, const char *word);
+/* s without its first n bytes. */
+struct span span_skip(struct span s, size_t n);
+
+/* Splits a table row at its unescaped '|'; stores at most max cells, returns how many there are. */
+size_t lex_cells(struct span row, struct span *cells, size_t max);
+/* Whether the cells are a header separator such as |---|:---:|. */
+bool lex_separator_row(const struct span *cells, size_t n);
+
+/* Finds the first Markdown link "[text](url)" in s; before is what precedes it. */
+bool lex_link(struct span s, struct span *before, struct span *text, struct span *url);
+
+/* Longest arXiv id ("2410.07177", "hep-th/9901001"): the length written into id, with room for a
+ * NUL; version ("v2") likewise. */
+#define ARXIV_ID_MAX  40
+#define ARXIV_VER_MAX 8
+
+/* Finds the arXiv id in an arXiv or Hugging Face papers URL, or in bare text ("2410.07177v1",
+ * "arXiv:2410.07177"). Writes it and its version ("" when absent). */
+bool lex_arxiv_id(struct span s, char id[ARXIV_ID_MAX], char version[ARXIV_VER_MAX]);
+
+/* Reads a date written as 2024-10-09, "31st October 2024", "October 31, 2024" or "31 Oct 2024"
+ * (bold markers allowed) into YYYY-MM-DD. */
+bool lex_date(struct span s, char out[11]);
+
+/* Cleans the field s in place and NUL-terminates it: surrounding whitespace trimmed, each line
+ * break or control byte (with the whitespace around it) made one space, Markdown escapes ("\|")
+ * and bold markers ("**") undone. The byte just after s becomes the NUL, so the caller must be
+ * done with it. The text must already be valid UTF-8. */
+char *lex_text(struct span s);
+
+/* Splits an author list at commas, semicolons and " and "; a trailing "et al." (or "et.al.")
+ * sets *truncated. Returns NULL, with *n = 0, when no name is left. The names are cleaned in
+ * place; the array is in the arena. */
+const char **lex_authors(struct arena *a, struct span s, size_t *n, bool *truncated);
+
+#endif

@@ -1,0 +1,144 @@
+/*
+ * log.c — one writer for every message the program prints about itself.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define LOG_LINE_MAX 2048
+
+static enum log_style log_style = LOG_STYLE_PLAIN;
+static int log_max = LOG_PRIO_INFO;
+
+void log_setup(enum log_style style, int max_prio)
+{
+	log_style = style;
+	log_max = max_prio;
+}
+
+enum log_style log_daemon_style(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2)
+		return LOG_STYLE_STAMPED;
+	if (fstat(STDERR_FILENO, &st) != 0)
+		return LOG_STYLE_STAMPED;
+	if ((unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino)
+		return LOG_STYLE_JOURNAL;
+	return LOG_STYLE_STAMPED;
+}
+
+static const char *prio_word(enum log_prio prio)
+{
+	switch (prio) {
+	case LOG_PRIO_ERR:
+		return "error";
+	case LOG_PRIO_WARN:
+		return "warning";
+	case LOG_PRIO_INFO:
+		return "info";
+	case LOG_PRIO_DEBUG:
+		return "debug";
+	}
+	return "?";
+}
+
+/* The line's opening: the journal priority, a UTC timestamp, or the program name. */
+static size_t log_head(char *buf, size_t size, enum log_prio prio)
+{
+	struct timespec ts;
+	struct tm tm;
+	int n = 0;
+
+	switch (log_style) {
+	case LOG_STYLE_JOURNAL:
+		n = snprintf(buf, size, "<%d>", (int)prio);
+		break;
+	case LOG_STYLE_STAMPED:
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		n = snprintf(buf, size,
+			     "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s: ", tm.tm_year + 1900,
+			     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			     ts.tv_nsec / 1000000, prio_word(prio));
+		break;
+	case LOG_STYLE_PLAIN:
+		if (prio == LOG_PRIO_ERR || prio == LOG_PRIO_INFO)
+			n = snprintf(buf, size, "paperwatch: ");
+		else
+			n = snprintf(buf, size, "paperwatch: %s: ", prio_word(prio));
+		break;
+	}
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* Copies msg into out, escaping control bytes as \n, \t or \xNN; returns the length written. */
+static size_t log_escape(char *out, size_t size, const char *msg)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)msg; *p && o + 5 < size; p++) {
+		if (*p >= 0x20 && *p != 0x7f) {
+			out[o++] = (char)*p;
+		} else if (*p == '\n') {
+			out[o++] = '\\';
+			out[o++] = 'n';
+		} else if (*p == '\t') {
+			out[o++] = '\\';
+			out[o++] = 't';
+		} else {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		}
+	}
+	return o;
+}
+
+static void log_vmsg(enum log_prio prio, const char *fmt, va_list ap) PW_PRINTF(2, 0);
+
+static void log_vmsg(enum log_prio prio, const char *fmt, va_list ap)
+{
+	char msg[LOG_LINE_MAX], line[LOG_LINE_MAX * 2];
+	size_t n;
+
+	if ((int)prio > log_max)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = log_head(line, sizeof(line), prio);
+	n += log_escape(line + n, sizeof(line) - n - 1, msg);
+	line[n++] = '\n';
+	/* One write per line keeps lines whole when several processes share the stream. */
+	if (write(STDERR_FILENO, line, n) < 0)
+		return;
+}
+
+void log_msg(enum log_prio prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(prio, fmt, ap);
+	va_end(ap);
+}
+
+void fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_PRIO_ERR, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

@@ -1,0 +1,389 @@
+/*
+ * parse.c — reading a digest through a window, refusing what is not a digest, handing the text
+ * to the format family that recognises it, and emitting papers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "parse.h"
+#include "utf8.h"
+#include "xmalloc.h"
+
+/* The window starts this large: big enough for any sane record (it grows for a longer one),
+ * small enough to stay in a core's L2 cache while it is parsed. */
+#define WINDOW_DEFAULT ((size_t)256 << 10)
+#define WINDOW_MIN     64
+/* A NUL byte this early means a binary file, not a digest with a stray byte in it. */
+#define BINARY_PROBE 8192
+/* A digest says what it is (a heading, a table header, a "Title:") within this many bytes. */
+#define DETECT_MAX ((size_t)64 << 10)
+/* Warnings logged per file before the rest are only counted. */
+#define SKIP_WARN_MAX 10
+/* Digests spend at least this many bytes on a paper; sizes the set of ids seen. */
+#define BYTES_PER_PAPER 1024
+
+static const struct digest_format *const formats[] = {
+	&format_markdown,
+	&format_records,
+};
+
+/* Where the bytes come from: a file, or memory (tests, the fuzzer). */
+struct source {
+	int fd;
+	const char *mem;
+	size_t left; /* bytes still to read: the size seen when the file was opened */
+};
+
+struct window {
+	char *buf;
+	size_t cap;    /* room in buf, besides one byte for a NUL */
+	size_t len;    /* bytes in buf */
+	size_t valid;  /* buf[0..valid) is known to be valid UTF-8 */
+	size_t offset; /* where buf[0] is in the file */
+	bool eof;
+	size_t first_bad; /* file offset of the first ill-formed UTF-8, if any */
+};
+
+static ssize_t source_read(struct source *src, char *buf, size_t n)
+{
+	ssize_t r;
+
+	if (n > src->left)
+		n = src->left;
+	if (n == 0)
+		return 0;
+	if (src->mem != NULL) {
+		memcpy(buf, src->mem, n);
+		src->mem += n;
+		src->left -= n;
+		return (ssize_t)n;
+	}
+	do {
+		r = read(src->fd, buf, n);
+	} while (r < 0 && errno == EINTR);
+	if (r > 0)
+		src->left -= (size_t)r;
+	return r;
+}
+
+/* Tops the window up from the source; a file that shrank while we read ends early, one that
+ * grew is read as it was when we looked (its growth is another event). */
+static int window_fill(struct parser *p, struct window *w, struct source *src, struct err *err)
+{
+	while (w->len < w->cap && !w->eof) {
+		ssize_t r = source_read(src, w->buf + w->len, w->cap - w->len);
+
+		if (r < 0)
+			return err_set(err, "%s: cannot read: %s", p->path, strerror(errno));
+		if (r == 0)
+			w->eof = true;
+		w->len += (size_t)r;
+	}
+	w->buf[w->len] = '\0';
+	return 0;
+}
+
+static void window_grow(struct window *w, size_t cap)
+{
+	w->cap = cap;
+	w->buf = xreallocarray(w->buf, cap + 1, 1);
+}
+
+/* The length of the part of the window made of whole lines: all of it at the end of the file. */
+static size_t window_whole(const struct window *w)
+{
+	const char *nl;
+
+	if (w->eof)
+		return w->len;
+	nl = memrchr(w->buf, '\n', w->len);
+	return nl ? (size_t)(nl - w->buf) + 1 : 0;
+}
+
+/* Makes buf[0..*whole) valid UTF-8, replacing ill-formed sequences with U+FFFD in place of the
+ * original bytes; *whole grows by what the replacements add. Returns the replacements made. */
+static size_t window_repair(struct window *w, size_t *whole)
+{
+	size_t ok, fixed_len, n_bad, tail;
+	char *fixed;
+
+	ok = w->valid + utf8_valid_prefix(w->buf + w->valid, *whole - w->valid);
+	if (ok == *whole) {
+		w->valid = ok;
+		return 0;
+	}
+	if (w->first_bad == (size_t)-1)
+		w->first_bad = w->offset + ok;
+	fixed = utf8_repair(w->buf + ok, *whole - ok, &fixed_len, &n_bad);
+	tail = w->len - *whole;
+	if (ok + fixed_len + tail > w->cap)
+		window_grow(w, ok + fixed_len + tail);
+	memmove(w->buf + ok + fixed_len, w->buf + *whole, tail);
+	memcpy(w->buf + ok, fixed, fixed_len);
+	free(fixed);
+	w->len = ok + fixed_len + tail;
+	w->buf[w->len] = '\0';
+	*whole = w->valid = ok + fixed_len;
+	return n_bad;
+}
+
+/* Refuses, from its first bytes, what cannot be a digest; skips a UTF-8 byte order mark. */
+static int window_check_start(struct parser *p, struct window *w, size_t *whole, struct err *err)
+{
+	const unsigned char *u = (const unsigned char *)w->buf;
+	size_t probe;
+
+	if (w->offset == 0 && w->len >= 2 &&
+	    ((u[0] == 0xff && u[1] == 0xfe) || (u[0] == 0xfe && u[1] == 0xff)))
+		return err_set(err, "%s: UTF-16 text; paperwatch reads UTF-8 digests", p->path);
+	if (w->offset < BINARY_PROBE) {
+		probe = BINARY_PROBE - w->offset < w->len ? BINARY_PROBE - w->offset : w->len;
+		if (memchr(w->buf, '\0', probe) != NULL)
+			return err_set(err, "%s: binary data, not a text digest", p->path);
+	}
+	if (w->offset == 0 && *whole >= 3 && u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf) {
+		memmove(w->buf, w->buf + 3, w->len - 3 + 1);
+		w->len -= 3;
+		*whole -= 3;
+		w->offset = 3;
+	}
+	return 0;
+}
+
+/* Looks for the format in the window's whole lines; *text says whether any was not blank. */
+static const struct digest_format *detect(char *buf, size_t len, bool *text)
+{
+	struct lines it;
+	struct span line;
+
+	lines_init(&it, buf, len, 1);
+	while (lines_next(&it, &line)) {
+		if (span_trim(line).n > 0)
+			*text = true;
+		for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+			if (formats[i]->detect(line))
+				return formats[i];
+		}
+	}
+	return NULL;
+}
+
+/* Reads the source window by window, feeding the format; the heart of the parser. */
+static int parse_stream(struct parser *p, struct source *src, struct parse_result *res,
+			struct err *err)
+{
+	struct window w = {.first_bad = (size_t)-1};
+	const struct digest_format *fmt = NULL;
+	void *state = NULL;
+	bool text = false;
+	int rc = -1;
+
+	window_grow(&w, p->opts->window >= WINDOW_MIN ? p->opts->window : WINDOW_DEFAULT);
+	for (;;) {
+		size_t whole, used;
+
+		if (window_fill(p, &w, src, err) != 0)
+			goto out;
+		whole = window_whole(&w);
+		if (w.offset < BINARY_PROBE && window_check_start(p, &w, &whole, err) != 0)
+			goto out;
+		if (whole == 0 && !w.eof) {
+			window_grow(&w, w.cap * 2); /* one line longer than the window */
+			continue;
+		}
+		res->bad_utf8 += window_repair(&w, &whole);
+		if (fmt == NULL) {
+			/* Nothing is consumed before the format is known, so that what the digest
+			 * holds before its signature line is parsed too. */
+			fmt = detect(w.buf, whole < DETECT_MAX ? whole : DETECT_MAX, &text);
+			if (fmt == NULL && (w.eof || whole >= DETECT_MAX))
+				break;
+			if (fmt == NULL) {
+				window_grow(&w, w.cap * 2);
+				continue;
+			}
+			p->format = fmt->name; /* until the format names itself more exactly */
+			state = fmt->start(p);
+		}
+		used = fmt->feed(p, state, w.buf, whole, w.eof);
+		if (w.eof)
+			break;
+		if (used == 0) {
+			window_grow(&w, w.cap * 2); /* one record longer than the window */
+			continue;
+		}
+		memmove(w.buf, w.buf + used, w.len - used + 1);
+		w.len -= used;
+		w.valid -= used;
+		w.offset += used;
+		arena_reset(&p->scratch);
+	}
+	if (fmt != NULL && fmt->end != NULL)
+		fmt->end(p, state);
+	if (fmt == NULL && (text || !w.eof)) {
+		err_set(err,
+			"%s: not in a known digest format (no '## Papers for' heading, paper table "
+			"header or 'Title:' record in the first %zu KiB)",
+			p->path, DETECT_MAX >> 10);
+		goto out;
+	}
+	if (res->bad_utf8 > 0)
+		log_warn("%s: %zu ill-formed UTF-8 sequence%s replaced with U+FFFD, the first at "
+			 "byte "
+			 "%zu",
+			 p->path, res->bad_utf8, res->bad_utf8 == 1 ? "" : "s", w.first_bad);
+	if (p->n_skipped > SKIP_WARN_MAX)
+		log_warn("%s: %zu records skipped in all (%zu not shown)", p->path, p->n_skipped,
+			 p->n_skipped - SKIP_WARN_MAX);
+	rc = 0;
+out:
+	if (state != NULL && fmt->free != NULL)
+		fmt->free(state);
+	res->format = p->format;
+	res->papers = p->n_papers;
+	res->skipped = p->n_skipped;
+	free(w.buf);
+	return rc;
+}
+
+static void parser_init(struct parser *p, const char *path, const struct parse_opts *opts)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t len, n_bad;
+
+	memset(p, 0, sizeof(*p));
+	p->path = path;
+	p->source = utf8_repair(base, strlen(base), &len, &n_bad);
+	p->opts = opts;
+	p->line = 1;
+	arena_init(&p->keep);
+	arena_init(&p->scratch);
+	hmap_init(&p->emitted);
+}
+
+static void parser_free(struct parser *p)
+{
+	free(p->source);
+	arena_free(&p->keep);
+	arena_free(&p->scratch);
+	hmap_free(&p->emitted);
+}
+
+int parse_file(const char *path, const struct parse_opts *opts, struct parse_result *res,
+	       struct err *err)
+{
+	size_t max = opts->max_size ? opts->max_size : PARSE_MAX_SIZE_DEFAULT;
+	struct source src = {.fd = -1};
+	struct parser p;
+	struct stat st;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	/* O_NONBLOCK so that a FIFO dropped in the folder cannot hang us in open(). */
+	src.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (src.fd < 0)
+		return err_set(err, "%s: cannot open: %s", path, strerror(errno));
+	if (fstat(src.fd, &st) != 0) {
+		err_set(err, "%s: cannot stat: %s", path, strerror(errno));
+		close(src.fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err_set(err, "%s: not a regular file", path);
+		close(src.fd);
+		return -1;
+	}
+	if ((unsigned long long)st.st_size > max) {
+		err_set(err, "%s: too large: %lld bytes, the limit is %zu", path,
+			(long long)st.st_size, max);
+		close(src.fd);
+		return -1;
+	}
+	src.left = (size_t)st.st_size;
+	parser_init(&p, path, opts);
+	hmap_reserve(&p.emitted, src.left / BYTES_PER_PAPER);
+	rc = parse_stream(&p, &src, res, err);
+	parser_free(&p);
+	close(src.fd);
+	return rc;
+}
+
+int parse_memory(const char *name, const char *text, size_t len, const struct parse_opts *opts,
+		 struct parse_result *res, struct err *err)
+{
+	struct source src = {.fd = -1, .mem = text, .left = len};
+	struct parser p;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	parser_init(&p, name, opts);
+	rc = parse_stream(&p, &src, res, err);
+	parser_free(&p);
+	return rc;
+}
+
+bool parser_emitted(const struct parser *p, const char *id)
+{
+	return hmap_get(&p->emitted, id, strlen(id)) != NULL;
+}
+
+void parser_emit(struct parser *p, struct paper *paper)
+{
+	if (paper->id != NULL) {
+		size_t n = strlen(paper->id);
+		bool existed;
+		struct hmap_slot *slot = hmap_put(&p->emitted, paper->id, n, &existed);
+
+		if (existed)
+			return;
+		slot->key = arena_strndup(&p->keep, paper->id, n); /* outlives the window */
+	}
+	paper->source = p->source;
+	paper->format = p->format;
+	p->n_papers++;
+	p->opts->emit(p->opts->ctx, paper);
+}
+
+void parser_skip(struct parser *p, unsigned line, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	if (++p->n_skipped > SKIP_WARN_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	log_warn("%s:%u: record skipped: %s", p->path, line, why);
+}
+
+bool parse_link(struct parser *p, struct paper *paper, struct span link)
+{
+	static const char abs[] = "https://arxiv.org/abs/";
+	char id[ARXIV_ID_MAX], version[ARXIV_VER_MAX];
+	size_t n;
+	char *url;
+
+	if (!lex_arxiv_id(link, id, version)) {
+		link = span_trim(link);
+		if (span_starts(link, "https://") || span_starts(link, "http://"))
+			paper->url = lex_text(link);
+		return false;
+	}
+	n = strlen(id);
+	url = arena_alloc(&p->scratch, sizeof(abs) + n);
+	memcpy(url, abs, sizeof(abs) - 1);
+	memcpy(url + sizeof(abs) - 1, id, n + 1);
+	paper->url = url;
+	paper->id = url + sizeof(abs) - 1; /* the id is the tail of its URL */
+	paper->version = version[0] ? arena_strndup(&p->scratch, version, strlen(version)) : NULL;
+	return true;
+}

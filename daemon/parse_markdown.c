@@ -1,0 +1,458 @@
+/*
+ * parse_markdown.c — digests made of Markdown tables: Hugging Face daily papers, arXiv-daily
+ * (category tables followed by "#### Abstracts" blocks) and date tables. A table's header row
+ * says which column holds what, so the columns may come in any order.
+ *
+ * A row with an abstract is a whole paper and is emitted at once. A row without one (arXiv-daily)
+ * waits for its abstract block, which brings the full author list, until the category ends.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "parse.h"
+#include "xmalloc.h"
+
+/* Cells looked at in a row; a row with more is still counted, and refused if the header has fewer.
+ */
+#define MD_MAX_CELLS 64
+
+enum md_col { COL_TITLE, COL_AUTHORS, COL_ABSTRACT, COL_DATE, COL_LINK, N_COLS };
+
+/* Header cell names, compared case-insensitively without bold markers. */
+static const struct {
+	const char *name;
+	enum md_col col;
+} md_col_names[] = {
+	{"title", COL_TITLE},    {"paper", COL_TITLE},       {"authors", COL_AUTHORS},
+	{"author", COL_AUTHORS}, {"summary", COL_ABSTRACT},  {"abstract", COL_ABSTRACT},
+	{"date", COL_DATE},      {"publish date", COL_DATE}, {"published", COL_DATE},
+	{"homepage", COL_LINK},  {"link", COL_LINK},         {"url", COL_LINK},
+	{"pdf", COL_LINK},       {"arxiv", COL_LINK},
+};
+
+struct md_table {
+	int col[N_COLS]; /* cell index of each column, -1 when the table has none */
+	size_t n_cells;  /* cells in the header row */
+	bool active;     /* a header was read; rows follow until a line that is not one */
+};
+
+/* One arXiv-daily abstract block: "##### **Title**", "ID by AUTHORS", paragraphs, "摘要：...". */
+struct md_block {
+	bool open;
+	char *start; /* the heading line, where the block is read again if the text ends in it */
+	unsigned line;
+	struct span title, byline;
+	struct span
+		part[2]; /* abstract and translation, from the first line to the end of the last */
+	int cur;         /* the part being read: -1 before the by-line */
+};
+
+struct md {
+	const char *date; /* from "## Papers for DATE", for rows without a date of their own */
+	struct md_table table;
+	bool in_abstracts;
+	bool named; /* the first table header named the format */
+	struct md_block block;
+	/* Rows waiting for their abstract block: copies in their own arena, emptied by category. */
+	struct paper *rows;
+	size_t n_rows, cap_rows;
+	struct hmap pending; /* id -> index in rows */
+	struct arena rows_arena;
+};
+
+#define TRANSLATION_LABEL       "\xe6\x91\x98\xe8\xa6\x81\xef\xbc\x9a" /* 摘要： */
+#define TRANSLATION_LABEL_ASCII "\xe6\x91\x98\xe8\xa6\x81:"            /* 摘要: */
+
+/* Reads a header row into t; false when it has no title column (not a paper table). */
+static bool md_header(struct md_table *t, const struct span *cells, size_t n)
+{
+	for (int c = 0; c < N_COLS; c++)
+		t->col[c] = -1;
+	for (size_t i = 0; i < n && i < MD_MAX_CELLS; i++) {
+		for (size_t k = 0; k < sizeof(md_col_names) / sizeof(md_col_names[0]); k++) {
+			if (t->col[md_col_names[k].col] < 0 &&
+			    span_is(cells[i], md_col_names[k].name))
+				t->col[md_col_names[k].col] = (int)i;
+		}
+	}
+	t->n_cells = n;
+	return t->col[COL_TITLE] >= 0;
+}
+
+/* The format name a table's columns imply. */
+static const char *md_format(const struct md_table *t)
+{
+	if (t->col[COL_LINK] >= 0 && t->col[COL_DATE] >= 0)
+		return "arxiv-daily";
+	if (t->col[COL_AUTHORS] >= 0 && t->col[COL_ABSTRACT] >= 0)
+		return "hf-daily";
+	if (t->col[COL_DATE] >= 0 && t->col[COL_ABSTRACT] >= 0)
+		return "date-table";
+	return "table";
+}
+
+static bool md_detect(struct span line)
+{
+	struct span cells[MD_MAX_CELLS];
+	struct md_table t;
+	size_t n;
+
+	if (span_starts(line, "## Papers for ") || span_starts(line, "#### Abstracts"))
+		return true;
+	line = span_trim(line);
+	if (line.n == 0 || line.s[0] != '|')
+		return false;
+	n = lex_cells(line, cells, MD_MAX_CELLS);
+	return md_header(&t, cells, n < MD_MAX_CELLS ? n : MD_MAX_CELLS);
+}
+
+/* Cuts an unclosed "(" and what follows it, as in "Title (Read more on". */
+static struct span cut_open_paren(struct span s)
+{
+	int depth = 0;
+
+	for (size_t i = s.n; i-- > 0;) {
+		if (s.s[i] == ')')
+			depth++;
+		else if (s.s[i] == '(' && depth-- == 0)
+			return span_trim((struct span){s.s, i});
+	}
+	return s;
+}
+
+/* Title and link of a row: "[Title](url)", "Title (Read more on [arXiv](url) ...)", or a title
+ * cell beside a link cell ("[2410.07177v1](url)"). */
+static bool md_title_link(const struct md_table *t, const struct span *cells, struct span *title,
+			  struct span *link)
+{
+	struct span before, text, url;
+
+	*title = cells[t->col[COL_TITLE]];
+	link->n = 0;
+	if (lex_link(*title, &before, &text, &url)) {
+		*link = url;
+		before = span_trim(before);
+		*title = before.n > 0 ? cut_open_paren(before) : text;
+	}
+	if (t->col[COL_LINK] >= 0) {
+		struct span cell = cells[t->col[COL_LINK]];
+
+		if (lex_link(cell, &before, &text, &url))
+			*link = url;
+		else if (span_starts(span_trim(cell), "http"))
+			*link = span_trim(cell);
+	}
+	return link->n > 0;
+}
+
+/* Keeps a copy of a row that waits for its abstract block. */
+static void md_hold(struct md *m, const struct paper *row)
+{
+	struct paper *copy;
+	bool existed;
+
+	if (hmap_get(&m->pending, row->id, strlen(row->id)) != NULL)
+		return;
+	if (m->n_rows == m->cap_rows) {
+		m->cap_rows = m->cap_rows ? m->cap_rows * 2 : 128;
+		m->rows = xreallocarray(m->rows, m->cap_rows, sizeof(*m->rows));
+	}
+	copy = &m->rows[m->n_rows];
+	paper_copy(&m->rows_arena, copy, row);
+	/* Keyed by the copy's id, which outlives the text the row was read from. */
+	hmap_put(&m->pending, copy->id, strlen(copy->id), &existed)->value = (uint32_t)m->n_rows++;
+}
+
+/* Emits the rows whose block never came, and forgets them all (a category ended). */
+static void md_flush(struct parser *p, struct md *m)
+{
+	for (size_t i = 0; i < m->n_rows; i++)
+		parser_emit(p, &m->rows[i]);
+	m->n_rows = 0;
+	hmap_free(&m->pending);
+	arena_reset(&m->rows_arena);
+}
+
+static void md_row(struct parser *p, struct md *m, const struct span *cells, size_t n, unsigned no)
+{
+	const struct md_table *t = &m->table;
+	struct paper paper = {.line = no};
+	struct span title, link;
+	char date[11];
+
+	if (n != t->n_cells) {
+		parser_skip(p, no, "%zu cells where the header has %zu", n, t->n_cells);
+		return;
+	}
+	if (!md_title_link(t, cells, &title, &link)) {
+		parser_skip(p, no, "no link to the paper");
+		return;
+	}
+	if (!parse_link(p, &paper, link) && paper.url == NULL) {
+		parser_skip(p, no, "the link is neither an arXiv id nor an http(s) URL");
+		return;
+	}
+	paper.title = lex_text(title);
+	if (paper.title[0] == '\0') {
+		parser_skip(p, no, "empty title");
+		return;
+	}
+	paper.date = m->date;
+	if (t->col[COL_DATE] >= 0 && lex_date(cells[t->col[COL_DATE]], date))
+		paper.date = arena_strndup(&p->scratch, date, 10);
+	if (t->col[COL_AUTHORS] >= 0)
+		paper.authors = lex_authors(&p->scratch, cells[t->col[COL_AUTHORS]],
+					    &paper.n_authors, &paper.authors_truncated);
+	if (t->col[COL_ABSTRACT] >= 0) {
+		paper.abstract = lex_text(cells[t->col[COL_ABSTRACT]]);
+		if (paper.abstract[0] == '\0')
+			paper.abstract = NULL;
+	}
+	if (paper.abstract == NULL && paper.id != NULL)
+		md_hold(m, &paper);
+	else
+		parser_emit(p, &paper);
+}
+
+static void md_table_line(struct parser *p, struct md *m, struct span line, unsigned no)
+{
+	struct span cells[MD_MAX_CELLS];
+	size_t n = lex_cells(line, cells, MD_MAX_CELLS);
+	size_t stored = n < MD_MAX_CELLS ? n : MD_MAX_CELLS;
+
+	if (!m->table.active) {
+		m->table.active = md_header(&m->table, cells, stored);
+		if (m->table.active && !m->named) {
+			p->format = md_format(&m->table);
+			m->named = true;
+		}
+		return;
+	}
+	if (lex_separator_row(cells, stored))
+		return;
+	md_row(p, m, cells, n, no);
+}
+
+/* Whether line is an arXiv-daily by-line: "2410.07177v1 by A, B". */
+static bool is_byline(struct span line, struct span *id, struct span *authors)
+{
+	char *space = memchr(line.s, ' ', line.n);
+	char idbuf[ARXIV_ID_MAX], ver[ARXIV_VER_MAX];
+
+	if (space == NULL || !span_starts(span_skip(line, (size_t)(space - line.s)), " by "))
+		return false;
+	*id = (struct span){line.s, (size_t)(space - line.s)};
+	*authors = span_skip(line, (size_t)(space - line.s) + 4);
+	return lex_arxiv_id(*id, idbuf, ver);
+}
+
+/* Merges what the table row said into the paper of a block. */
+static void md_merge_row(struct md *m, struct paper *paper)
+{
+	const uint32_t *i = hmap_get(&m->pending, paper->id, strlen(paper->id));
+	const struct paper *row;
+
+	if (i == NULL)
+		return;
+	row = &m->rows[*i];
+	paper->date = row->date;
+	if (paper->version == NULL)
+		paper->version = row->version;
+	if (paper->title[0] == '\0')
+		paper->title = row->title;
+	if (paper->authors == NULL) {
+		paper->authors = row->authors;
+		paper->n_authors = row->n_authors;
+		paper->authors_truncated = row->authors_truncated;
+	}
+}
+
+static void md_block_finish(struct parser *p, struct md *m)
+{
+	struct md_block *b = &m->block;
+	struct paper paper = {.line = b->line};
+	struct span id, authors;
+
+	if (!b->open)
+		return;
+	b->open = false;
+	if (b->byline.s == NULL || !is_byline(b->byline, &id, &authors)) {
+		parser_skip(p, b->line, "abstract block without an 'ID by AUTHORS' line");
+		return;
+	}
+	parse_link(p, &paper, id);
+	if (parser_emitted(p, paper.id))
+		return;
+	paper.authors =
+		lex_authors(&p->scratch, authors, &paper.n_authors, &paper.authors_truncated);
+	paper.title = lex_text(b->title);
+	if (b->part[0].s != NULL)
+		paper.abstract = lex_text(b->part[0]);
+	if (b->part[1].s != NULL)
+		paper.translation = lex_text(b->part[1]);
+	md_merge_row(m, &paper);
+	parser_emit(p, &paper);
+}
+
+/* Whether line starts the translated abstract ("摘要：..."); *label is the label's length. */
+static bool is_translation(struct span line, size_t *label)
+{
+	/* Most lines are ASCII: one byte tells them apart before any comparison. */
+	if (line.n == 0 || (unsigned char)line.s[0] != 0xe6)
+		return false;
+	if (span_starts(line, TRANSLATION_LABEL))
+		*label = strlen(TRANSLATION_LABEL);
+	else if (span_starts(line, TRANSLATION_LABEL_ASCII))
+		*label = strlen(TRANSLATION_LABEL_ASCII);
+	else
+		return false;
+	return true;
+}
+
+/* One line of an abstract block. Called for every line of every abstract, so it looks at as
+ * little as it can: the part being read simply grows to the end of the line. */
+static void md_block_line(struct md *m, struct span line)
+{
+	struct md_block *b = &m->block;
+	struct span id, authors, *part;
+	size_t label;
+
+	if (b->cur < 0) {
+		struct span t = span_trim(line);
+
+		if (t.n == 0)
+			return;
+		b->cur = 0;
+		if (is_byline(t, &id, &authors)) {
+			b->byline = t;
+			return;
+		}
+	}
+	if (is_translation(line, &label)) {
+		b->cur = 1;
+		b->part[1] = span_skip(line, label);
+		return;
+	}
+	part = &b->part[b->cur];
+	if (part->s != NULL)
+		part->n = (size_t)(line.s + line.n - part->s);
+	else if (span_trim(line).n > 0)
+		*part = line;
+}
+
+/* Takes in the paragraph lines after a block line in one step: only a line starting with '#'
+ * (a heading) or with the first byte of the translation label can change anything. */
+static void md_block_skip(struct md *m, struct lines *it)
+{
+	struct md_block *b = &m->block;
+	struct span body = lines_skip_to(it, '#', TRANSLATION_LABEL[0]);
+	struct span *part = &b->part[b->cur];
+
+	if (part->s != NULL)
+		part->n = (size_t)(body.s + body.n - part->s);
+	else if (span_trim(body).n > 0)
+		*part = span_trim(body);
+}
+
+static void md_heading(struct parser *p, struct md *m, struct span line, unsigned no)
+{
+	size_t level = 0;
+	struct span rest;
+	char date[11];
+
+	md_block_finish(p, m);
+	m->table.active = false;
+	while (level < line.n && line.s[level] == '#')
+		level++;
+	rest = span_trim(span_skip(line, level));
+	if (level == 2 && span_starts(rest, "Papers for ")) {
+		if (lex_date(span_skip(rest, strlen("Papers for ")), date))
+			m->date = arena_strndup(&p->keep, date, 10);
+	} else if (level == 3) {
+		md_flush(p, m); /* a new category: its table comes next */
+		m->in_abstracts = false;
+	} else if (level == 4 && span_is(rest, "Abstracts")) {
+		m->in_abstracts = true;
+	} else if (level == 5 && m->in_abstracts) {
+		m->block = (struct md_block){
+			.open = true, .start = line.s, .line = no, .title = rest, .cur = -1};
+	}
+}
+
+/* Whether line is an ATX heading: up to six '#' and then a blank or nothing. */
+static bool is_heading(struct span line)
+{
+	size_t level = 0;
+
+	while (level < line.n && line.s[level] == '#')
+		level++;
+	return level >= 1 && level <= 6 && (level == line.n || line.s[level] == ' ');
+}
+
+static void *md_start(struct parser *p)
+{
+	struct md *m = arena_alloc(&p->keep, sizeof(*m));
+
+	memset(m, 0, sizeof(*m));
+	hmap_init(&m->pending);
+	arena_init(&m->rows_arena);
+	return m;
+}
+
+static size_t md_feed(struct parser *p, void *state, char *text, size_t len, bool last)
+{
+	struct md *m = state;
+	struct lines it;
+	struct span line;
+
+	lines_init(&it, text, len, p->line);
+	while (lines_next(&it, &line)) {
+		struct span t;
+
+		if (is_heading(line)) {
+			md_heading(p, m, line, it.no);
+		} else if (m->block.open) {
+			md_block_line(m, line);
+			if (m->block.cur >= 0)
+				md_block_skip(m, &it);
+		} else {
+			t = span_trim(line);
+			if (t.n > 0 && t.s[0] == '|')
+				md_table_line(p, m, t, it.no);
+			else
+				m->table.active = false;
+		}
+	}
+	if (m->block.open && !last) {
+		/* The block may go on in the text to come: give it back, untouched. */
+		m->block.open = false;
+		p->line = m->block.line;
+		return (size_t)(m->block.start - text);
+	}
+	md_block_finish(p, m);
+	p->line = it.no + 1;
+	return len;
+}
+
+static void md_end(struct parser *p, void *state)
+{
+	md_flush(p, state);
+}
+
+static void md_free(void *state)
+{
+	struct md *m = state;
+
+	free(m->rows);
+	hmap_free(&m->pending);
+	arena_free(&m->rows_arena);
+}
+
+const struct digest_format format_markdown = {
+	.name = "markdown",
+	.detect = md_detect,
+	.start = md_start,
+	.feed = md_feed,
+	.end = md_end,
+	.free = md_free,
+};

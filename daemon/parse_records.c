@@ -1,0 +1,161 @@
+/*
+ * parse_records.c — digests of "Title:" / "PDF:" / "Summary:" records separated by "---". A
+ * value may go on over several lines; a blank line does not end a record, a new "Title:" does.
+ */
+#include <string.h>
+
+#include "parse.h"
+
+enum rec_field { REC_TITLE, REC_LINK, REC_ABSTRACT, REC_AUTHORS, REC_DATE, N_REC_FIELDS };
+
+/* Keys, compared case-insensitively; the first of each field is the usual one. */
+static const struct {
+	const char *key;
+	enum rec_field field;
+} rec_keys[] = {
+	{"title", REC_TITLE},      {"pdf", REC_LINK},          {"url", REC_LINK},
+	{"link", REC_LINK},        {"arxiv", REC_LINK},        {"abs", REC_LINK},
+	{"summary", REC_ABSTRACT}, {"abstract", REC_ABSTRACT}, {"authors", REC_AUTHORS},
+	{"author", REC_AUTHORS},   {"date", REC_DATE},         {"published", REC_DATE},
+};
+
+/* The record being read; its spans point into the text until it is finished. */
+struct rec {
+	char *start; /* its first line, where it is read again if the text ends in it */
+	unsigned line;
+	struct span field[N_REC_FIELDS];
+	int last; /* the field continuation lines extend, -1 for none */
+};
+
+/* The field a "Key: value" line sets, with the value in *value; -1 when the line is not one. */
+static int rec_key(struct span line, struct span *value)
+{
+	const char *colon = memchr(line.s, ':', line.n < 16 ? line.n : 16);
+	struct span key;
+
+	if (colon == NULL)
+		return -1;
+	key = span_trim((struct span){line.s, (size_t)(colon - line.s)});
+	for (size_t i = 0; i < sizeof(rec_keys) / sizeof(rec_keys[0]); i++) {
+		if (key.n == strlen(rec_keys[i].key) && span_starts(key, rec_keys[i].key)) {
+			*value = span_skip(line, (size_t)(colon - line.s) + 1);
+			return (int)rec_keys[i].field;
+		}
+	}
+	return -1;
+}
+
+static bool rec_detect(struct span line)
+{
+	struct span value;
+
+	return rec_key(span_trim(line), &value) == REC_TITLE;
+}
+
+static bool is_rule(struct span line)
+{
+	line = span_trim(line);
+	if (line.n < 3)
+		return false;
+	for (size_t i = 0; i < line.n; i++) {
+		if (line.s[i] != '-')
+			return false;
+	}
+	return true;
+}
+
+static void rec_clear(struct rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->last = -1;
+}
+
+static void rec_finish(struct parser *p, struct rec *r)
+{
+	struct paper paper = {.line = r->line};
+	struct span *f = r->field;
+	char date[11];
+
+	if (r->start == NULL)
+		return;
+	if (f[REC_TITLE].s == NULL || span_trim(f[REC_TITLE]).n == 0) {
+		parser_skip(p, r->line, "record without a Title");
+		goto out;
+	}
+	if (f[REC_LINK].s == NULL || (!parse_link(p, &paper, f[REC_LINK]) && paper.url == NULL)) {
+		parser_skip(p, r->line, "record without a link to the paper");
+		goto out;
+	}
+	paper.title = lex_text(f[REC_TITLE]);
+	if (f[REC_ABSTRACT].s != NULL && span_trim(f[REC_ABSTRACT]).n > 0)
+		paper.abstract = lex_text(f[REC_ABSTRACT]);
+	if (f[REC_AUTHORS].s != NULL)
+		paper.authors = lex_authors(&p->scratch, f[REC_AUTHORS], &paper.n_authors,
+					    &paper.authors_truncated);
+	if (f[REC_DATE].s != NULL && lex_date(f[REC_DATE], date))
+		paper.date = arena_strndup(&p->scratch, date, 10);
+	parser_emit(p, &paper);
+out:
+	rec_clear(r);
+}
+
+static void *rec_start(struct parser *p)
+{
+	struct rec *r = arena_alloc(&p->keep, sizeof(*r));
+
+	rec_clear(r);
+	return r;
+}
+
+static size_t rec_feed(struct parser *p, void *state, char *text, size_t len, bool last)
+{
+	struct rec *r = state;
+	struct lines it;
+	struct span line, value;
+
+	lines_init(&it, text, len, p->line);
+	while (lines_next(&it, &line)) {
+		int field;
+
+		if (is_rule(line)) {
+			rec_finish(p, r);
+			continue;
+		}
+		field = rec_key(line, &value);
+		if (field == REC_TITLE && r->field[REC_TITLE].s != NULL)
+			rec_finish(p, r);
+		if (field >= 0) {
+			if (r->start == NULL) {
+				r->start = line.s;
+				r->line = it.no;
+			}
+			r->field[field] = value;
+			r->last = field;
+		} else if (r->last >= 0 && span_trim(line).n > 0) {
+			/* A continuation line: the value runs on to the end of this line. */
+			struct span *f = &r->field[r->last];
+
+			f->n = (size_t)(line.s + line.n - f->s);
+		}
+	}
+	if (r->start != NULL && !last) {
+		/* The record may go on in the text to come: give it back, untouched. */
+		size_t used = (size_t)(r->start - text);
+
+		p->line = r->line;
+		rec_clear(r);
+		return used;
+	}
+	rec_finish(p, r);
+	p->line = it.no + 1;
+	return len;
+}
+
+const struct digest_format format_records = {
+	.name = "records",
+	.detect = rec_detect,
+	.start = rec_start,
+	.feed = rec_feed,
+	.end = NULL,
+	.free = NULL,
+};

@@ -1,0 +1,69 @@
+/*
+ * bench_parse.c — times the digest parser on whole files: read, detect, parse, as the daemon does.
+ * Prints one JSON object per file; tests/bench/run.py puts the figures beside `wc -l`.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "log.h"
+#include "parse.h"
+
+#define RUNS 7
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void count(void *ctx, const struct paper *p)
+{
+	(void)p;
+	(*(size_t *)ctx)++;
+}
+
+int main(int argc, char **argv)
+{
+	log_setup(LOG_STYLE_PLAIN, LOG_PRIO_ERR);
+	for (int i = 1; i < argc; i++) {
+		double t[RUNS];
+		size_t papers = 0, bytes = 0;
+		const char *format = "";
+
+		for (int r = 0; r < RUNS; r++) {
+			struct parse_opts opts = {.max_size = (size_t)1 << 40, .emit = count};
+			struct parse_result res;
+			struct err err;
+			double start = now();
+			FILE *f;
+
+			papers = 0;
+			opts.ctx = &papers;
+			if (parse_file(argv[i], &opts, &res, &err) != 0) {
+				fprintf(stderr, "bench_parse: %s\n", err.msg);
+				return 1;
+			}
+			t[r] = now() - start;
+			format = res.format;
+			f = fopen(argv[i], "r");
+			fseek(f, 0, SEEK_END);
+			bytes = (size_t)ftell(f);
+			fclose(f);
+		}
+		qsort(t, RUNS, sizeof(t[0]), cmp_double);
+		printf("{\"file\":\"%s\",\"format\":\"%s\",\"bytes\":%zu,\"papers\":%zu,"
+		       "\"best_s\":%.6f,\"median_s\":%.6f}\n",
+		       argv[i], format, bytes, papers, t[0], t[RUNS / 2]);
+	}
+	return 0;
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""run.py — `make bench`: every benchmark of paperwatch, with the figures as ratios measured in
+the same run, written to tests/bench/results/latest.json and printed as a Markdown table.
+
+The machines are shared and noisy, so each figure is set beside a reference measured in the same
+run and interleaved with it (the parser beside `wc -l` on the same file), and medians are used.
+"""
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+BUILD = os.path.join(ROOT, 'build', 'rel', 'tests', 'bench')
+DATA = os.path.join(HERE, 'data')
+RESULTS = os.path.join(HERE, 'results', 'latest.json')
+BINARY = os.path.join(ROOT, 'paperwatch')
+ROUNDS = int(os.environ.get('BENCH_ROUNDS', '5'))
+
+
+def machine():
+    cpu = 'unknown'
+    with open('/proc/cpuinfo') as f:
+        for line in f:
+            if line.startswith('model name'):
+                cpu = line.split(':', 1)[1].strip()
+                break
+    return {'cpu': cpu, 'cores': os.cpu_count(), 'kernel': platform.release(),
+            'date': time.strftime('%Y-%m-%d')}
+
+
+def wall(argv):
+    t = time.perf_counter()
+    subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - t
+
+
+def bench_parse():
+    files = ['hf-daily.md', 'arxiv-daily.md', 'date-table.md', 'records.txt']
+    if not all(os.path.exists(os.path.join(DATA, f)) for f in files):
+        print('generating 100 MB digests in tests/bench/data ...', flush=True)
+        subprocess.run([sys.executable, os.path.join(HERE, 'gen_digests.py'), BINARY, DATA, '100'],
+                       check=True)
+    rows = []
+    for name in files:
+        path = os.path.join(DATA, name)
+        with open(path, 'rb') as f:  # into the page cache, for both tools alike
+            while f.read(1 << 20):
+                pass
+        parse_t, wc_t = [], []
+        for _ in range(ROUNDS):
+            out = subprocess.run([os.path.join(BUILD, 'bench_parse'), path], check=True,
+                                 capture_output=True).stdout
+            r = json.loads(out)
+            parse_t.append(r['median_s'])
+            wc_t.append(statistics.median(wall(['wc', '-l', path]) for _ in range(3)))
+        p, w = statistics.median(parse_t), statistics.median(wc_t)
+        mb = r['bytes'] / 1e6
+        rows.append({'format': r['format'], 'megabytes': round(mb, 1), 'papers': r['papers'],
+                     'parse_s': round(p, 4), 'parse_mb_s': round(mb / p), 'wc_l_s': round(w, 4),
+                     'wc_l_mb_s': round(mb / w), 'ratio_to_wc_l': round(p / w, 2)})
+    return rows
+
+
+def table(rows, cols):
+    head = '| ' + ' | '.join(c[0] for c in cols) + ' |'
+    sep = '|' + '|'.join('---' for _ in cols) + '|'
+    body = ['| ' + ' | '.join(str(r[c[1]]) for c in cols) + ' |' for r in rows]
+    return '\n'.join([head, sep] + body)
+
+
+def main():
+    results = {}
+    if os.path.exists(RESULTS):
+        with open(RESULTS) as f:
+            results = json.load(f)
+    results['machine'] = machine()
+    results['parse'] = bench_parse()
+    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
+    with open(RESULTS, 'w') as f:
+        json.dump(results, f, indent=2)
+        f.write('\n')
+    m = results['machine']
+    print(f"\nMeasured on {m['cpu']}, {m['cores']} cores, Linux {m['kernel']}, {m['date']}.\n")
+    print('Parsing 100 MB digests (median of %d runs; target >= 500 MB/s and <= 4x wc -l):\n' % ROUNDS)
+    print(table(results['parse'], [('format', 'format'), ('MB', 'megabytes'), ('papers', 'papers'),
+                                   ('parse MB/s', 'parse_mb_s'), ('wc -l MB/s', 'wc_l_mb_s'),
+                                   ('parse time / wc -l time', 'ratio_to_wc_l')]))
+
+
+if __name__ == '__main__':
+    main()

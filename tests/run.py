@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""tests/run.py — runs every test program of `make test` and prints one summary line.
+
+Unit tests (cmocka, built with ASan and UBSan), integration tests (tests/integration/test_*.py,
+driving the real binary) and short fuzzing passes all report in TAP. A program that exits
+non-zero without reporting a failed test, or that times out, counts as one failed test.
+"""
+import argparse
+import glob
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+TAP = re.compile(r'^(not ok|ok)\b\s*\d*\s*(?:-\s*)?(.*)$')
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_program(name, argv, timeout, env=None):
+    """Runs one TAP program; returns (passed, failed, output shown on failure)."""
+    start = time.monotonic()
+    try:
+        proc = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              env=env, timeout=timeout)
+        out, code = proc.stdout.decode('utf-8', 'replace'), proc.returncode
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b'').decode('utf-8', 'replace') + f'\n# timed out after {timeout} s\n'
+        code = None
+    passed = failed = 0
+    failures = []
+    for line in out.splitlines():
+        m = TAP.match(line)
+        if not m:
+            continue
+        if m.group(1) == 'ok':
+            passed += 1
+        else:
+            failed += 1
+            failures.append(m.group(2))
+    if code != 0 and failed == 0:
+        failed = 1
+        failures.append(f'{name} exited with status {code}')
+    took = time.monotonic() - start
+    status = 'ok  ' if failed == 0 else 'FAIL'
+    print(f'{status} {name}: {passed} passed, {failed} failed ({took:.1f} s)', flush=True)
+    if failed:
+        for f in failures:
+            print(f'     failed: {f}')
+        print('     --- output ---')
+        print('\n'.join('     ' + l for l in out.splitlines()[-200:]))
+    return passed, failed
+
+
+def fuzz_argv(binary, workdir, seconds):
+    """A bounded libFuzzer pass over the checked-in corpus, new inputs kept out of the tree."""
+    name = os.path.basename(binary)[len('fuzz_'):]
+    corpus = os.path.join(ROOT, 'tests', 'fuzz', 'corpus', name)
+    work = os.path.join(workdir, name)
+    os.makedirs(work, exist_ok=True)
+    return [binary, f'-max_total_time={seconds}', '-print_final_stats=0',
+            f'-artifact_prefix={work}/', work, corpus]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--unit', nargs='*', default=[])
+    ap.add_argument('--fuzz', nargs='*', default=[])
+    ap.add_argument('--only', help='run only programs whose name contains this')
+    args = ap.parse_args()
+
+    env = dict(os.environ, CMOCKA_MESSAGE_OUTPUT='TAP', FIXTURES=os.path.join(ROOT, 'tests', 'fixtures'))
+    env.setdefault('PAPERWATCH', os.path.join(ROOT, 'paperwatch'))
+    programs = []
+    for b in args.unit:
+        programs.append((os.path.relpath(b, ROOT), [b], 300))
+    for t in sorted(glob.glob(os.path.join(ROOT, 'tests', 'integration', 'test_*.py'))):
+        programs.append((os.path.relpath(t, ROOT), [sys.executable, t], 900))
+    seconds = int(os.environ.get('FUZZ_SECONDS', '10'))
+    work = tempfile.mkdtemp(prefix='pw-fuzz-')
+    for b in args.fuzz:
+        programs.append((os.path.relpath(b, ROOT), fuzz_argv(b, work, seconds), seconds * 3 + 60))
+
+    # The sources as `make format` leaves them: a diff here is a failed test.
+    sources = subprocess.run(['git', 'ls-files', '*.c', '*.h'], cwd=ROOT, capture_output=True,
+                             text=True).stdout.split()
+    if sources:
+        programs.append(('clang-format', [sys.executable, '-c', FORMAT_CHECK] + sources, 120))
+
+    total_pass = total_fail = 0
+    for name, argv, timeout in programs:
+        if args.only and args.only not in name:
+            continue
+        if 'fuzz_' in name:
+            # libFuzzer speaks no TAP: a clean exit is one passing test.
+            argv = [sys.executable, '-c', FUZZ_WRAPPER] + argv
+        p, f = run_program(name, argv, timeout, env)
+        total_pass += p
+        total_fail += f
+    print(f'{total_pass} passed, {total_fail} failed')
+    return 1 if total_fail else 0
+
+
+FUZZ_WRAPPER = r'''
+import subprocess, sys
+r = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+out = r.stdout.decode("utf-8", "replace")
+if r.returncode == 0:
+    runs = [l for l in out.splitlines() if "Done" in l]
+    print("1..1\nok 1 - no crash, leak or undefined behaviour: " + (runs[-1] if runs else ""))
+else:
+    print("1..1\nnot ok 1 - fuzzer found a failing input")
+    print("\n".join("# " + l for l in out.splitlines()[-60:]))
+    sys.exit(1)
+'''
+
+FORMAT_CHECK = r'''
+import subprocess, sys
+r = subprocess.run(["clang-format", "--dry-run", "--Werror"] + sys.argv[1:], capture_output=True,
+                   text=True)
+print("1..1")
+if r.returncode == 0:
+    print("ok 1 - sources are formatted as make format leaves them")
+else:
+    print("not ok 1 - sources differ from make format; run it")
+    print("\n".join("# " + l for l in r.stderr.splitlines()[:40]))
+    sys.exit(1)
+'''
+
+if __name__ == '__main__':
+    sys.exit(main())

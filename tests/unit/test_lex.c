@@ -1,0 +1,263 @@
+/*
+ * test_lex.c — the scanning pieces: cells, links, arXiv ids, dates, cleaned text, author lists.
+ */
+#include "unit.h"
+
+#include "arena.h"
+#include "lex.h"
+
+/* A writable span over a copy of s (lex_text writes into its text). */
+static struct span span_of(char *buf, size_t size, const char *s)
+{
+	snprintf(buf, size, "%s", s);
+	return (struct span){buf, strlen(buf)};
+}
+
+static void cells_split_at_unescaped_bars_only(void **state)
+{
+	char buf[128];
+	struct span c[8];
+	struct span row = span_of(buf, sizeof(buf), "| a | b \\| c | d\\\\|e |");
+
+	(void)state;
+	assert_int_equal(lex_cells(row, c, 8), 4);
+	assert_int_equal(c[1].n, strlen(" b \\| c "));
+	assert_memory_equal(c[1].s, " b \\| c ", c[1].n);
+	/* An escaped backslash does not escape the bar after it. */
+	assert_memory_equal(c[2].s, " d\\\\", c[2].n);
+	assert_memory_equal(c[3].s, "e ", c[3].n);
+}
+
+static void cells_without_outer_bars_are_counted(void **state)
+{
+	char buf[64];
+	struct span c[8];
+
+	(void)state;
+	assert_int_equal(lex_cells(span_of(buf, sizeof(buf), "a | b | c"), c, 8), 3);
+	assert_int_equal(lex_cells(span_of(buf, sizeof(buf), "|a|b|c|d|e|f|g|h|i|j|"), c, 8), 10);
+}
+
+static void separator_rows_are_recognised(void **state)
+{
+	char buf[64];
+	struct span c[8];
+	size_t n;
+
+	(void)state;
+	n = lex_cells(span_of(buf, sizeof(buf), "| :---: | --- |---:|"), c, 8);
+	assert_true(lex_separator_row(c, n));
+	n = lex_cells(span_of(buf, sizeof(buf), "| 2024 | --- |"), c, 8);
+	assert_false(lex_separator_row(c, n));
+}
+
+static void link_text_url_and_what_precedes(void **state)
+{
+	char buf[256];
+	struct span before, text, url;
+
+	(void)state;
+	assert_true(
+		lex_link(span_of(buf, sizeof(buf),
+				 "Title (Read more on [arXiv](https://arxiv.org/abs/2410.13232) or "
+				 "[HF](https://hf.co/x))"),
+			 &before, &text, &url));
+	assert_memory_equal(before.s, "Title (Read more on ", before.n);
+	assert_memory_equal(text.s, "arXiv", text.n);
+	assert_int_equal(url.n, strlen("https://arxiv.org/abs/2410.13232"));
+	assert_memory_equal(url.s, "https://arxiv.org/abs/2410.13232", url.n);
+	/* Nested brackets in the text, parentheses and a title in the destination. */
+	assert_true(lex_link(span_of(buf, sizeof(buf), "[A [b] c](http://x/(y) \"t\")"), &before,
+			     &text, &url));
+	assert_memory_equal(text.s, "A [b] c", text.n);
+	assert_memory_equal(url.s, "http://x/(y)", url.n);
+	assert_false(
+		lex_link(span_of(buf, sizeof(buf), "no [link] here (x)"), &before, &text, &url));
+}
+
+static void arxiv_ids_from_urls_and_bare_text(void **state)
+{
+	static const struct {
+		const char *in, *id, *version;
+	} cases[] = {
+		{"https://arxiv.org/abs/2410.07177v1", "2410.07177", "v1"},
+		{"http://arxiv.org/abs/2410.07177", "2410.07177", ""},
+		{"https://arxiv.org/pdf/2406.16845", "2406.16845", ""},
+		{"https://arxiv.org/pdf/2406.16845v3.pdf", "2406.16845", "v3"},
+		{"https://export.arxiv.org/abs/1501.00001", "1501.00001", ""},
+		{"https://huggingface.co/papers/2410.13232", "2410.13232", ""},
+		{"https://arxiv.org/abs/hep-th/9901001v2", "hep-th/9901001", "v2"},
+		{"https://arxiv.org/abs/math.GT/0309136", "math.GT/0309136", ""},
+		{"2410.07177v12", "2410.07177", "v12"},
+		{"arXiv:0704.0001", "0704.0001", ""},
+	};
+	static const char *const refused[] = {
+		"https://example.org/abs/2410.07177",
+		"https://notarxiv.org/abs/2410.07177",
+		"2410.071",
+		"2413.07177",
+		"2410.1234567",
+		"null",
+		"hep-th/990100",
+	};
+	char buf[128], id[ARXIV_ID_MAX], ver[ARXIV_VER_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_true(lex_arxiv_id(span_of(buf, sizeof(buf), cases[i].in), id, ver));
+		assert_string_equal(id, cases[i].id);
+		assert_string_equal(ver, cases[i].version);
+	}
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		if (lex_arxiv_id(span_of(buf, sizeof(buf), refused[i]), id, ver))
+			fail_msg("'%s' read as id '%s'", refused[i], id);
+	}
+}
+
+static void dates_in_every_digest_style(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"2024-10-09", "2024-10-09"},        {"**2024-10-09**", "2024-10-09"},
+		{"31st October 2024", "2024-10-31"}, {"1st October 2024", "2024-10-01"},
+		{"22nd Oct 2024", "2024-10-22"},     {"October 3, 2024", "2024-10-03"},
+		{"Sept. 3 2024", "2024-09-03"},      {"29 February 2024", "2024-02-29"},
+	};
+	static const char *const refused[] = {"29 February 2023", "2024-13-01", "31st Foo 2024",
+					      "10/09/2024",       "2024",       "yesterday",
+					      "32 May 2024"};
+	char buf[64], out[11];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_true(lex_date(span_of(buf, sizeof(buf), cases[i].in), out));
+		assert_string_equal(out, cases[i].out);
+	}
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		if (lex_date(span_of(buf, sizeof(buf), refused[i]), out))
+			fail_msg("'%s' read as %s", refused[i], out);
+	}
+}
+
+static void text_is_trimmed_joined_and_unescaped_in_place(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"  plain  ", "plain"},
+		{"**Bold** title", "Bold title"},
+		{"a \\| b \\* c \\_ d \\\\ e", "a | b * c _ d \\ e"},
+		{"line one\nline two\r\n  line three", "line one line two line three"},
+		{"para one.\n\npara two.", "para one. para two."},
+		{"tab\there", "tab here"},
+		{"a * b", "a * b"},
+		{"trailing backslash \\", "trailing backslash \\"},
+		{"\\n is not an escape", "\\n is not an escape"},
+		{"** spaced **", "spaced"},
+		{"caf\xc3\xa9 **\xe6\x91\x98**", "caf\xc3\xa9 \xe6\x91\x98"},
+	};
+	char buf[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_string_equal(lex_text(span_of(buf, sizeof(buf), cases[i].in)), cases[i].out);
+}
+
+static void author_lists_split_and_flag_et_al(void **state)
+{
+	struct arena a;
+	char buf[256];
+	const char **names;
+	size_t n;
+	bool trunc;
+
+	(void)state;
+	arena_init(&a);
+	names = lex_authors(
+		&a, span_of(buf, sizeof(buf), "Ada Lovelace, Charles Babbage and Alan Turing"), &n,
+		&trunc);
+	assert_int_equal(n, 3);
+	assert_string_equal(names[2], "Alan Turing");
+	assert_false(trunc);
+	names = lex_authors(&a, span_of(buf, sizeof(buf), "Hanrong Ye et.al."), &n, &trunc);
+	assert_int_equal(n, 1);
+	assert_string_equal(names[0], "Hanrong Ye");
+	assert_true(trunc);
+	names = lex_authors(&a, span_of(buf, sizeof(buf), "A. B, C. D, et al."), &n, &trunc);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[1], "C. D");
+	assert_true(trunc);
+	names = lex_authors(&a, span_of(buf, sizeof(buf), " , ; "), &n, &trunc);
+	assert_null(names);
+	assert_int_equal(n, 0);
+	/* "Anand" and "Sandra" hold "and" but not the separator " and ". */
+	names = lex_authors(&a, span_of(buf, sizeof(buf), "Anand Sandra; Bo"), &n, &trunc);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "Anand Sandra");
+	arena_free(&a);
+}
+
+static void lines_strip_crlf_and_count(void **state)
+{
+	char text[] = "one\r\ntwo\n\nfour";
+	struct lines it;
+	struct span l;
+
+	(void)state;
+	lines_init(&it, text, strlen(text), 1);
+	assert_true(lines_next(&it, &l));
+	assert_int_equal(l.n, 3);
+	assert_true(lines_next(&it, &l));
+	assert_memory_equal(l.s, "two", 3);
+	assert_true(lines_next(&it, &l));
+	assert_int_equal(l.n, 0);
+	assert_true(lines_next(&it, &l));
+	assert_int_equal(it.no, 4);
+	assert_memory_equal(l.s, "four", 4);
+	assert_false(lines_next(&it, &l));
+}
+
+static void skip_to_stops_at_lines_starting_with_either_byte(void **state)
+{
+	char text[] = "para one line\nand a second one that is long enough for a vector\n"
+		      "#### heading\nmore\n\xe6\x91\x98 label\nshort\n";
+	struct lines it;
+	struct span skipped, line;
+
+	(void)state;
+	lines_init(&it, text, strlen(text), 10);
+	assert_true(lines_next(&it, &line));
+	skipped = lines_skip_to(&it, '#', '\xe6');
+	assert_memory_equal(skipped.s, "and a second", 12);
+	assert_int_equal(skipped.s[skipped.n - 1], '\n');
+	assert_true(lines_next(&it, &line));
+	assert_int_equal(it.no, 12);
+	assert_memory_equal(line.s, "#### heading", line.n);
+	skipped = lines_skip_to(&it, '#', '\xe6');
+	assert_memory_equal(skipped.s, "more\n", skipped.n);
+	assert_true(lines_next(&it, &line));
+	assert_int_equal(it.no, 14);
+	/* Nothing further starts with either byte: the rest is skipped to the end. */
+	skipped = lines_skip_to(&it, '#', '\xe6');
+	assert_memory_equal(skipped.s, "short\n", skipped.n);
+	assert_false(lines_next(&it, &line));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(cells_split_at_unescaped_bars_only),
+		cmocka_unit_test(cells_without_outer_bars_are_counted),
+		cmocka_unit_test(separator_rows_are_recognised),
+		cmocka_unit_test(link_text_url_and_what_precedes),
+		cmocka_unit_test(arxiv_ids_from_urls_and_bare_text),
+		cmocka_unit_test(dates_in_every_digest_style),
+		cmocka_unit_test(text_is_trimmed_joined_and_unescaped_in_place),
+		cmocka_unit_test(author_lists_split_and_flag_et_al),
+		cmocka_unit_test(lines_strip_crlf_and_count),
+		cmocka_unit_test(skip_to_stops_at_lines_starting_with_either_byte),
+	};
+
+	return cmocka_run_group_tests_name("lex", tests, NULL, NULL);
+}
