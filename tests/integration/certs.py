@@ -3,7 +3,7 @@
     from certs import make_certs
     c = make_certs(tmpdir)          # cached: a second call for the same directory is free
     c.ca_file                       # the test CA; a client that trusts it trusts c.cert_file
-    c.cert_file, c.key_file         # server certificate for localhost and 127.0.0.1, signed by the CA
+    c.cert_file, c.key_file         # server cert for localhost and 127.0.0.1, signed by the CA
     c.wrong_cert_file, c.wrong_key_file
                                     # self-signed certificate for the same names, which the CA never
                                     # signed: a client that verifies must refuse it
