@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""test_servers.py — the loopback test servers themselves (certs.py, receiver.py), proven
-with Python's own clients before any notifier test leans on them."""
+"""test_servers.py — the loopback test servers themselves (certs.py, receiver.py, smtp.py),
+proven with Python's own clients before any notifier test leans on them."""
+import email.message
+import email.utils
 import http.client
 import json
 import os
+import smtplib
 import socket
 import ssl
 import subprocess
@@ -15,6 +18,7 @@ import urllib.request
 from harness import test, run, tmpdir
 from certs import make_certs
 from receiver import Receiver, Reply, RefusedPort
+from smtp import SmtpServer
 
 CERTS = make_certs(tmpdir())
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -34,6 +38,21 @@ def raw_request(port, path='/', body=b''):
     """A minimal HTTP/1.1 POST as bytes, for tests that drive the socket themselves."""
     return (f'POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n'
             f'Content-Length: {len(body)}\r\n\r\n').encode() + body
+
+
+def smtp_client(mx, **kw):
+    """smtplib connected to `mx`, over implicit TLS when it is an smtps server."""
+    if mx.mode == 'smtps':
+        return smtplib.SMTP_SSL(mx.host, mx.port, timeout=5, context=CERTS.client_context(), **kw)
+    return smtplib.SMTP(mx.host, mx.port, timeout=5, **kw)
+
+
+def auth_plain(client, user, password):
+    """AUTH PLAIN alone: smtplib's login() would fall back to LOGIN after a refusal. (auth()
+    does not say EHLO first, and takes aiosmtpd's 503 'send EHLO first' for success.)"""
+    client.ehlo_or_helo_if_needed()
+    client.user, client.password = user, password
+    return client.auth('PLAIN', client.auth_plain)
 
 
 def expect(exc_type, fn, *args, **kw):
@@ -285,6 +304,206 @@ def standalone_receiver_prints_its_url_and_logs_json_lines():
     assert (entry['method'], entry['path'], entry['query'], entry['body']) == \
         ('POST', '/demo', 'q=1', 'héllo')
     assert entry['headers']['X-Test'] == 'yes' and entry['time'] > 0
+
+
+# --- SMTP server --------------------------------------------------------------------------------
+
+@test
+def smtp_plain_delivers_and_records_envelope_and_replies():
+    with SmtpServer() as mx:
+        with smtp_client(mx) as c:
+            c.sendmail('alerts@paperwatch.test', ['a@example.test', 'b@example.test'],
+                       b'Subject: plain\r\n\r\nHello.\r\n')
+        (m,) = mx.wait_for(1)
+        assert m.mail_from == 'alerts@paperwatch.test'
+        assert m.rcpt_tos == ['a@example.test', 'b@example.test']
+        assert m.raw == b'Subject: plain\r\n\r\nHello.\r\n' and m.subject == 'plain'
+        assert m.connection.tls == 'none' and m.connection.authenticated_as is None
+        assert [(r.command, r.code) for r in mx.replies()][:2] == [('GREETING', 220), ('EHLO', 250)]
+        assert len(mx.replies('rcpt', 250)) == 2 and len(mx.replies('DATA', 250)) == 1
+
+
+@test
+def smtp_plain_mode_offers_neither_starttls_nor_auth():
+    with SmtpServer(auth=('u', 'p')) as mx, smtp_client(mx) as c:
+        c.ehlo()
+        assert not c.has_extn('starttls') and not c.has_extn('auth')
+        expect(smtplib.SMTPNotSupportedError, c.starttls)
+        assert expect(smtplib.SMTPSenderRefused, c.sendmail, 'a@x.test', ['b@x.test'],
+                      b'\r\n').smtp_code == 530
+        assert mx.messages == []
+
+
+@test
+def smtp_starttls_then_auth_plain_and_login_deliver():
+    with SmtpServer('starttls', certs=CERTS, auth=('alerts', 's3cret')) as mx:
+        with smtp_client(mx) as c:
+            c.ehlo()
+            assert c.has_extn('starttls') and not c.has_extn('auth')  # AUTH only after TLS
+            c.starttls(context=CERTS.client_context())
+            c.ehlo()
+            assert c.esmtp_features['auth'].split() == ['LOGIN', 'PLAIN']
+            c.login('alerts', 's3cret')  # smtplib picks PLAIN
+            c.sendmail('a@x.test', ['b@x.test'], b'Subject: one\r\n\r\n1\r\n')
+        with smtp_client(mx) as c:
+            c.starttls(context=CERTS.client_context())
+            c.ehlo()
+            c.user, c.password = 'alerts', 's3cret'
+            c.auth('LOGIN', c.auth_login, initial_response_ok=False)
+            c.sendmail('a@x.test', ['b@x.test'], b'Subject: two\r\n\r\n2\r\n')
+        first, second = mx.wait_for(2)
+        assert [m.connection.auth for m in (first, second)] == \
+            [[('PLAIN', 'alerts', True)], [('LOGIN', 'alerts', True)]]
+        assert first.connection.tls == second.connection.tls == 'starttls'
+
+
+@test
+def smtp_wrong_password_is_refused_with_535_and_mail_needs_auth():
+    with SmtpServer('starttls', certs=CERTS, auth=('alerts', 's3cret')) as mx:
+        with smtp_client(mx) as c:
+            c.starttls(context=CERTS.client_context())
+            e = expect(smtplib.SMTPAuthenticationError, auth_plain, c, 'alerts', 'wrong')
+            assert e.smtp_code == 535
+            e = expect(smtplib.SMTPSenderRefused, c.sendmail, 'a@x.test', ['b@x.test'], b'\r\n')
+            assert e.smtp_code == 530
+        assert mx.messages == [] and mx.connections[0].auth == [('PLAIN', 'alerts', False)]
+
+
+@test
+def smtp_required_starttls_refuses_a_client_that_does_not_upgrade():
+    with SmtpServer('starttls', certs=CERTS, require_starttls=True) as mx:
+        with smtp_client(mx) as c:
+            e = expect(smtplib.SMTPSenderRefused, c.sendmail, 'a@x.test', ['b@x.test'], b'\r\n')
+            assert e.smtp_code == 530
+        with smtp_client(mx) as c:
+            c.starttls(context=CERTS.client_context())
+            c.sendmail('a@x.test', ['b@x.test'], b'Subject: ok\r\n\r\n')
+        assert [m.connection.number for m in mx.wait_for(1)] == [2]
+        assert mx.replies(code=530)[0].text == 'Must issue a STARTTLS command first'
+
+
+@test
+def smtp_starttls_with_the_wrong_certificate_fails_verification():
+    with SmtpServer('starttls', certs=CERTS, cert='wrong') as mx:
+        with smtp_client(mx) as c:
+            expect(ssl.SSLCertVerificationError, c.starttls, context=CERTS.client_context())
+        mx.wait_until(lambda s: s.connections[0].handshake_failed, 5)
+        assert mx.messages == []
+
+
+@test
+def smtp_implicit_tls_greets_after_the_handshake_and_refuses_a_wrong_certificate():
+    with SmtpServer('smtps', certs=CERTS, auth=('u', 'p')) as mx:
+        assert mx.url.startswith('smtps://127.0.0.1:')
+        with smtp_client(mx) as c:
+            c.login('u', 'p')
+            c.sendmail('a@x.test', ['b@x.test'], b'Subject: tls\r\n\r\n')
+        (m,) = mx.wait_for(1)
+        assert m.connection.tls == 'implicit' and m.connection.authenticated_as == 'u'
+    with SmtpServer('smtps', certs=CERTS, cert='wrong') as mx:
+        expect(ssl.SSLCertVerificationError, smtp_client, mx)
+        assert all(c.replies == [] for c in mx.connections)  # never greeted
+
+
+@test
+def smtp_scripted_421_greeting_closes_then_service_resumes():
+    with SmtpServer() as mx:
+        mx.fail('greeting', times=2)
+        for _ in range(2):
+            assert expect(smtplib.SMTPConnectError, smtp_client, mx).smtp_code == 421
+        with smtp_client(mx) as c:
+            c.sendmail('a@x.test', ['b@x.test'], b'Subject: third time\r\n\r\n')
+        mx.wait_for(1)
+        assert [c.replies[0].code for c in mx.connections] == [421, 421, 220]
+        assert mx.pending_failures('greeting') == 0
+
+
+@test
+def smtp_scripted_rcpt_451_and_550_refuse_recipients_in_turn():
+    with SmtpServer() as mx:
+        mx.fail('rcpt')
+        mx.fail('rcpt', code=550)
+        with smtp_client(mx) as c:
+            for code in (451, 550):
+                e = expect(smtplib.SMTPRecipientsRefused, c.sendmail, 'a@x.test', ['b@x.test'],
+                           b'\r\n')
+                assert e.recipients['b@x.test'][0] == code
+            c.sendmail('a@x.test', ['b@x.test'], b'Subject: accepted\r\n\r\n')
+        assert [r.code for r in mx.replies('rcpt')] == [451, 550, 250]
+        assert [m.subject for m in mx.wait_for(1)] == ['accepted']
+
+
+@test
+def smtp_scripted_mail_451_and_data_552_deliver_nothing_then_resume():
+    with SmtpServer() as mx:
+        mx.fail('mail')
+        mx.fail('data')
+        with smtp_client(mx) as c:
+            assert expect(smtplib.SMTPSenderRefused, c.sendmail, 'a@x.test', ['b@x.test'],
+                          b'\r\n').smtp_code == 451
+            assert expect(smtplib.SMTPDataError, c.sendmail, 'a@x.test', ['b@x.test'],
+                          b'Subject: big\r\n\r\n').smtp_code == 552
+            assert mx.messages == []
+            c.sendmail('a@x.test', ['b@x.test'], b'Subject: fits\r\n\r\n')
+        assert [m.subject for m in mx.wait_for(1)] == ['fits']
+        assert [r.code for r in mx.replies('data') if r.code != 354] == [552, 250]
+
+
+@test
+def smtp_scripted_auth_failure_refuses_right_credentials_once():
+    with SmtpServer('starttls', certs=CERTS, auth=('u', 'p')) as mx:
+        mx.fail('auth')
+        with smtp_client(mx) as c:
+            c.starttls(context=CERTS.client_context())
+            assert expect(smtplib.SMTPAuthenticationError, auth_plain, c, 'u', 'p').smtp_code \
+                == 535
+        with smtp_client(mx) as c:
+            c.starttls(context=CERTS.client_context())
+            auth_plain(c, 'u', 'p')
+        assert [c.auth for c in mx.connections] == [[('PLAIN', 'u', False)],
+                                                    [('PLAIN', 'u', True)]]
+
+
+@test
+def smtp_multipart_message_with_encoded_subject_is_parsed():
+    msg = email.message.EmailMessage()
+    msg['From'] = 'paperwatch <alerts@paperwatch.test>'
+    msg['To'] = 'reader@example.test'
+    msg['Subject'] = 'Nouveaux articles : café ☕ — 3 matches'
+    msg['Date'] = email.utils.format_datetime(email.utils.localtime())
+    msg['Message-ID'] = email.utils.make_msgid(domain='paperwatch.test')
+    msg.set_content('Three papers match.\n')
+    msg.add_alternative('<p>Three papers <b>match</b>.</p>\n', subtype='html')
+    with SmtpServer() as mx:
+        with smtp_client(mx) as c:
+            c.send_message(msg)
+        (m,) = mx.wait_for(1)
+    assert b'=?utf-8?' in m.raw.lower() and '☕'.encode() not in m.raw  # encoded on the wire
+    assert m.subject == 'Nouveaux articles : café ☕ — 3 matches'
+    assert m.message.get_content_type() == 'multipart/alternative'
+    assert m.text == 'Three papers match.\n'
+    assert m.html == '<p>Three papers <b>match</b>.</p>\n'
+    assert m.message['Date'].datetime is not None
+    assert m.message['Message-ID'] == msg['Message-ID']
+
+
+@test
+def smtp_stops_at_once_with_open_connections_and_restarts_on_the_same_port():
+    mx = SmtpServer()
+    c = smtp_client(mx)
+    c.ehlo()
+    port = mx.port
+    start = time.monotonic()
+    mx.stop()
+    assert time.monotonic() - start < 1
+    expect(smtplib.SMTPServerDisconnected, c.noop)
+    expect(ConnectionRefusedError, socket.create_connection, ('127.0.0.1', port), timeout=2)
+    mx.start()
+    assert mx.port == port
+    with smtp_client(mx) as c:
+        assert c.noop()[0] == 250
+    mx.stop()
+    assert len(mx.connections) == 2
 
 
 if __name__ == '__main__':
