@@ -31,8 +31,9 @@ most one fault:
     drip=S       send the response one byte at a time, S seconds between bytes
     close_mid=N  send the first N bytes of the response (True: half of it), then close
 
-Every response has a Content-Length (unless the Reply's headers set one themselves, to lie), so
-HTTP/1.1 clients such as libcurl keep connections alive as they would with the real services.
+Every response but a 204 has a Content-Length (unless the Reply's headers set one themselves, to
+lie), and a 204 or 304 never has a body, so HTTP/1.1 clients such as libcurl keep connections
+alive as they would with the real services. Headers may be a dict or a list of (name, value).
 A queue entry may also be a function of the Request returning a Reply, and an int is shorthand for
 Reply(status=int).
 
@@ -76,7 +77,7 @@ class Reply:
     """One scripted answer: status, headers and body, and at most one fault (see the module doc)."""
     status: int = 200
     body: Union[bytes, str, dict, list, None] = b'ok'
-    headers: dict = field(default_factory=dict)
+    headers: Union[dict, list] = field(default_factory=dict)  # a list of pairs may repeat names
     delay: float = 0.0
     hang: bool = False
     drip: Optional[float] = None
@@ -84,18 +85,21 @@ class Reply:
     close: bool = False  # answer with `Connection: close` and close afterwards
 
     def encode(self, head=False, closing=False):
-        """The response's bytes on the wire; `head` leaves the body out but keeps its length."""
-        body, content_type = _body_bytes(self.body)
-        headers = dict(self.headers)
-        names = {k.lower() for k in headers}
-        if 'content-length' not in names:
-            headers['Content-Length'] = str(len(body))
+        """The response's bytes on the wire; `head` leaves the body out but keeps its length.
+        A 204 or 304 (Discord answers 204) carries no body whatever `body` says, and a 204 no
+        length either, as HTTP requires: a stray body would corrupt a kept-alive connection."""
+        bodiless = self.status in (204, 304)
+        body, content_type = _body_bytes(None if bodiless else self.body)
+        headers = list(self.headers.items() if isinstance(self.headers, dict) else self.headers)
+        names = {k.lower() for k, _ in headers}
+        if 'content-length' not in names and self.status != 204:
+            headers.append(('Content-Length', str(len(body))))
         if content_type and 'content-type' not in names:
-            headers['Content-Type'] = content_type
+            headers.append(('Content-Type', content_type))
         if (closing or self.close) and 'connection' not in names:
-            headers['Connection'] = 'close'
+            headers.append(('Connection', 'close'))
         lines = [f'HTTP/1.1 {self.status} {_reason(self.status)}']
-        lines += [f'{k}: {v}' for k, v in headers.items()]
+        lines += [f'{k}: {v}' for k, v in headers]
         head_bytes = ('\r\n'.join(lines) + '\r\n\r\n').encode('latin-1')
         return head_bytes if head else head_bytes + body
 

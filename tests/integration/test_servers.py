@@ -132,6 +132,21 @@ def keep_alive_carries_several_requests_on_one_connection():
 
 
 @test
+def no_content_reply_keeps_the_connection_usable():
+    with Receiver() as rx:
+        rx.push(204, Reply(200, headers=[('Set-Cookie', 'a=1'), ('Set-Cookie', 'b=2')]))
+        conn = http.client.HTTPConnection('127.0.0.1', rx.port, timeout=5)
+        conn.request('POST', '/discord', body=b'{}')
+        resp = conn.getresponse()
+        assert (resp.status, resp.getheader('Content-Length'), resp.read()) == (204, None, b'')
+        conn.request('POST', '/discord', body=b'{}')
+        resp = conn.getresponse()
+        assert resp.headers.get_all('Set-Cookie') == ['a=1', 'b=2'] and resp.read() == b'ok'
+        conn.close()
+        assert rx.connections == 1
+
+
+@test
 def reply_with_close_ends_the_connection_so_the_next_request_opens_another():
     with Receiver() as rx:
         rx.push(Reply(200, close=True))
