@@ -421,6 +421,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         return body, len(body) == length
 
     def _read_chunked(self):
+        """A chunked body, decoded (libcurl sends one when it does not know the size)."""
         parts = []
         while True:
             size_line = self.rfile.readline(1024)
@@ -460,6 +461,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _drip(self, data, pause):
+        """Writes one byte at a time (TCP_NODELAY sends each at once), pausing between."""
         for i in range(len(data)):
             self.wfile.write(data[i:i + 1])
             if i + 1 < len(data) and self.server.stopping.wait(pause):
