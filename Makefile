@@ -37,6 +37,7 @@ SRCS := \
 	daemon/parse.c \
 	daemon/parse_markdown.c \
 	daemon/parse_records.c \
+	daemon/rx.c \
 	daemon/text.c \
 	daemon/utf8.c \
 	daemon/xmalloc.c
@@ -46,6 +47,7 @@ UNIT_TESTS := \
 	tests/unit/test_hmap.c \
 	tests/unit/test_lex.c \
 	tests/unit/test_parse.c \
+	tests/unit/test_rx.c \
 	tests/unit/test_text.c \
 	tests/unit/test_utf8.c
 
