@@ -37,6 +37,7 @@ SRCS := \
 	daemon/parse.c \
 	daemon/parse_markdown.c \
 	daemon/parse_records.c \
+	daemon/query.c \
 	daemon/rx.c \
 	daemon/text.c \
 	daemon/utf8.c \
@@ -47,6 +48,7 @@ UNIT_TESTS := \
 	tests/unit/test_hmap.c \
 	tests/unit/test_lex.c \
 	tests/unit/test_parse.c \
+	tests/unit/test_query.c \
 	tests/unit/test_rx.c \
 	tests/unit/test_text.c \
 	tests/unit/test_utf8.c
