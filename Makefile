@@ -33,6 +33,7 @@ SRCS := \
 	daemon/hmap.c \
 	daemon/lex.c \
 	daemon/log.c \
+	daemon/match.c \
 	daemon/paper.c \
 	daemon/parse.c \
 	daemon/parse_markdown.c \
@@ -47,6 +48,7 @@ MAIN := daemon/main.c
 UNIT_TESTS := \
 	tests/unit/test_hmap.c \
 	tests/unit/test_lex.c \
+	tests/unit/test_match.c \
 	tests/unit/test_parse.c \
 	tests/unit/test_query.c \
 	tests/unit/test_rx.c \
