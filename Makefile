@@ -33,10 +33,14 @@ SRCS := \
 	daemon/hmap.c \
 	daemon/lex.c \
 	daemon/log.c \
+	daemon/match.c \
 	daemon/paper.c \
 	daemon/parse.c \
 	daemon/parse_markdown.c \
 	daemon/parse_records.c \
+	daemon/query.c \
+	daemon/rx.c \
+	daemon/text.c \
 	daemon/utf8.c \
 	daemon/xmalloc.c
 MAIN := daemon/main.c
@@ -44,7 +48,11 @@ MAIN := daemon/main.c
 UNIT_TESTS := \
 	tests/unit/test_hmap.c \
 	tests/unit/test_lex.c \
+	tests/unit/test_match.c \
 	tests/unit/test_parse.c \
+	tests/unit/test_query.c \
+	tests/unit/test_rx.c \
+	tests/unit/test_text.c \
 	tests/unit/test_utf8.c
 
 FUZZERS := \

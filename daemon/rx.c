@@ -1,0 +1,262 @@
+/*
+ * rx.c — PCRE2 behind the regular-expression terms, and the reading of a pattern for the literal
+ * text all its matches share. That reading is deliberately timid: whatever it does not fully
+ * understand (alternation at the top level, option settings, named escapes) gives no literal, and
+ * the regex then simply runs on every paper its rule is evaluated for.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <pcre2.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rx.h"
+#include "xmalloc.h"
+
+/* Backtracking steps one match may take: a pathological pattern costs at most some
+ * milliseconds per paper instead of hanging the daemon. */
+#define RX_MATCH_LIMIT 1000000u
+
+struct rx {
+	pcre2_code *code;
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	char *literal; /* NULL when none */
+	size_t literal_len;
+};
+
+/* Where a run of literal characters is being read in the pattern. */
+struct lit_scan {
+	size_t run_start, run_len;   /* the current run */
+	size_t best_start, best_len; /* the longest finished run */
+};
+
+/* Characters that match only themselves, caselessly, in ASCII: letters other than k and s,
+ * digits, space and hyphen. */
+static bool literal_char(char c)
+{
+	char l = (char)(c | 0x20);
+
+	if (l >= 'a' && l <= 'z')
+		return l != 'k' && l != 's';
+	return (c >= '0' && c <= '9') || c == ' ' || c == '-';
+}
+
+static void run_end(struct lit_scan *ls)
+{
+	if (ls->run_len > ls->best_len) {
+		ls->best_start = ls->run_start;
+		ls->best_len = ls->run_len;
+	}
+	ls->run_len = 0;
+}
+
+/* Index of the ']' that closes the class opened at p[i], or n. */
+static size_t class_end(const char *p, size_t n, size_t i)
+{
+	size_t j = i + 1;
+
+	if (j < n && p[j] == '^')
+		j++;
+	if (j < n && p[j] == ']')
+		j++;
+	while (j < n && p[j] != ']') {
+		if (p[j] == '\\') {
+			j += 2;
+		} else if (p[j] == '[' && j + 1 < n && p[j + 1] == ':') {
+			const char *close = memmem(p + j + 2, n - j - 2, ":]", 2);
+
+			j = close ? (size_t)(close - p) + 2 : n;
+		} else {
+			j++;
+		}
+	}
+	return j < n ? j : n;
+}
+
+/* Whether the escape "\c" stands for one character class or assertion and nothing else; other
+ * escapes (back references, names, code points, \Q) make the scan give up. */
+static bool simple_escape(char c)
+{
+	bool letter = (c | 0x20) >= 'a' && (c | 0x20) <= 'z', digit = c >= '0' && c <= '9';
+
+	if (c == '\0')
+		return false;
+	return letter ? strchr("bBdDsSwWhHvVRXAzZGntrfea", c) != NULL : !digit;
+}
+
+/* Index of the '}' closing the repeat count ("{2}", "{2,}", "{2,5}") opened at p[i], or 0 when
+ * PCRE2 reads that '{' as a literal brace. */
+static size_t repeat_end(const char *p, size_t n, size_t i)
+{
+	size_t j = i + 1;
+
+	while (j < n && ((p[j] >= '0' && p[j] <= '9') || p[j] == ',' || p[j] == ' '))
+		j++;
+	return j < n && p[j] == '}' && j > i + 1 ? j : 0;
+}
+
+/* The longest run of literal characters at the top level of the pattern, each one required by
+ * every match; false when the pattern is beyond what this reading understands. */
+static bool scan_literal(const char *p, size_t n, struct lit_scan *ls)
+{
+	int depth = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+
+		if (c == '\\') {
+			if (i + 1 >= n || !simple_escape(p[i + 1]))
+				return false;
+			run_end(ls);
+			i++;
+		} else if (c == '[') {
+			run_end(ls);
+			i = class_end(p, n, i);
+			if (i == n)
+				return false;
+		} else if (c == '(') {
+			/* Verbs and option settings can change what the rest means. */
+			if (i + 1 < n && p[i + 1] == '*')
+				return false;
+			if (i + 2 < n && p[i + 1] == '?' &&
+			    (((p[i + 2] | 0x20) >= 'a' && (p[i + 2] | 0x20) <= 'z') ||
+			     p[i + 2] == '^' || p[i + 2] == '-'))
+				return false;
+			run_end(ls);
+			depth++;
+		} else if (c == ')') {
+			run_end(ls);
+			if (--depth < 0)
+				return false;
+		} else if (c == '|' && depth == 0) {
+			return false;
+		} else if (c == '?' || c == '*' || c == '+' || c == '{') {
+			/* The character before is optional or repeated: not part of the run. */
+			if (ls->run_len > 0)
+				ls->run_len--;
+			run_end(ls);
+			if (c == '{' && repeat_end(p, n, i) != 0)
+				i = repeat_end(p, n, i);
+		} else if (depth == 0 && literal_char(c)) {
+			if (ls->run_len == 0)
+				ls->run_start = i;
+			ls->run_len++;
+		} else {
+			run_end(ls);
+		}
+	}
+	run_end(ls);
+	return true;
+}
+
+/* Sets r->literal from the pattern, when it has one long enough. */
+static void find_literal(struct rx *r, const char *p, size_t n)
+{
+	struct lit_scan ls = {0};
+
+	if (!scan_literal(p, n, &ls) || ls.best_len < RX_LITERAL_MIN)
+		return;
+	r->literal = xstrndup(p + ls.best_start, ls.best_len);
+	r->literal_len = ls.best_len;
+	for (size_t i = 0; i < ls.best_len; i++) {
+		if (r->literal[i] >= 'A' && r->literal[i] <= 'Z')
+			r->literal[i] = (char)(r->literal[i] | 0x20);
+	}
+}
+
+/* Offset of an unescaped \K in the pattern, or n. */
+static size_t find_bsk(const char *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (p[i] == '\\') {
+			if (p[i + 1] == 'K')
+				return i;
+			i++;
+		}
+	}
+	return n;
+}
+
+/* Fills the refusal for a pattern that compiled but cannot be used. */
+static struct rx *refuse(struct rx *r, size_t *at, size_t where, char *msg, size_t msg_size,
+			 const char *why)
+{
+	*at = where;
+	snprintf(msg, msg_size, "%s", why);
+	rx_free(r);
+	return NULL;
+}
+
+struct rx *rx_compile(const char *pattern, size_t len, size_t *at, char *msg, size_t msg_size)
+{
+	uint32_t opts = PCRE2_CASELESS | PCRE2_UTF | PCRE2_UCP | PCRE2_NEVER_BACKSLASH_C |
+			PCRE2_MATCH_INVALID_UTF;
+	struct rx *r = xcalloc(1, sizeof(*r));
+	PCRE2_SIZE off = 0;
+	uint32_t min_len = 0;
+	int code;
+
+	r->code = pcre2_compile((PCRE2_SPTR)pattern, len, opts, &code, &off, NULL);
+	if (r->code == NULL) {
+		*at = off;
+		pcre2_get_error_message(code, (PCRE2_UCHAR *)msg, msg_size);
+		rx_free(r);
+		return NULL;
+	}
+	if (find_bsk(pattern, len) < len)
+		return refuse(r, at, find_bsk(pattern, len), msg, msg_size,
+			      "\\K is not supported: a match must cover the text it highlights");
+	if (pcre2_pattern_info(r->code, PCRE2_INFO_MINLENGTH, &min_len) != 0 || min_len == 0)
+		return refuse(r, at, 0, msg, msg_size,
+			      "it can match empty text, so it would match every paper");
+	/* Without a JIT (some platforms) PCRE2 interprets the pattern: slower, still right. */
+	(void)pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE);
+	r->md = pcre2_match_data_create(1, NULL);
+	r->mctx = pcre2_match_context_create(NULL);
+	pcre2_set_match_limit(r->mctx, RX_MATCH_LIMIT);
+	find_literal(r, pattern, len);
+	return r;
+}
+
+void rx_free(struct rx *r)
+{
+	if (r == NULL)
+		return;
+	pcre2_code_free(r->code);
+	pcre2_match_data_free(r->md);
+	pcre2_match_context_free(r->mctx);
+	free(r->literal);
+	free(r);
+}
+
+const char *rx_literal(const struct rx *r, size_t *len)
+{
+	*len = r->literal_len;
+	return r->literal;
+}
+
+bool rx_find(struct rx *r, const char *s, size_t n, size_t from, size_t *start, size_t *end)
+{
+	while (from < n) {
+		int rc = pcre2_match(r->code, (PCRE2_SPTR)s, n, from, 0, r->md, r->mctx);
+		PCRE2_SIZE *ov;
+
+		/* rc 0 means a match whose groups did not fit: only the whole match is needed. */
+		if (rc < 0)
+			return false;
+		ov = pcre2_get_ovector_pointer(r->md);
+		if (ov[1] > ov[0]) {
+			*start = ov[0];
+			*end = ov[1];
+			return true;
+		}
+		/* An empty match (a lookaround-only path): step past its character. */
+		from = ov[1] + 1;
+		while (from < n && ((unsigned char)s[from] & 0xc0) == 0x80)
+			from++;
+	}
+	return false;
+}
