@@ -1,21 +1,16 @@
 /*
- * main.c — the paperwatch command line: a table of subcommands, each one function.
+ * main.c — the paperwatch command: a table of subcommands, each one function (cli_*.c).
  */
-#include <errno.h>
-#include <getopt.h>
+#include <curl/curl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "log.h"
-#include "parse.h"
 
 #ifndef PW_VERSION
 #define PW_VERSION "dev"
 #endif
-
-/* Exit statuses shared by every subcommand. */
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 struct command {
 	const char *name;
@@ -24,23 +19,33 @@ struct command {
 	const char *help;
 };
 
-static int cmd_parse(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
+	{"run", cmd_run, "[-c CONFIG] [-v]",
+	 "watch the folder and deliver alerts, in the foreground (the service)"},
 	{"parse", cmd_parse, "[--max-size BYTES] FILE...",
 	 "print every paper of the digest files as JSON lines"},
+	{"match", cmd_match, "[-c CONFIG] [--rule NAME] FILE... | --query QUERY FILE...",
+	 "show which papers the rules match, and why; sends and records nothing"},
+	{"scan", cmd_scan, "[-c CONFIG] [--wait SECONDS] FILE...",
+	 "process digest files as the daemon does: alert and deliver"},
+	{"status", cmd_status, "[-c CONFIG]",
+	 "show delivered, pending and failed messages per notifier"},
+	{"retry", cmd_retry, "[-c CONFIG] [NOTIFIER]", "queue failed messages again"},
+	{"test-notify", cmd_test_notify, "[-c CONFIG] NAME", "send a sample alert to a notifier"},
+	{"check-config", cmd_check_config, "[-c CONFIG]", "check a configuration file"},
 	{"help", cmd_help, "", "show this help"},
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: paperwatch COMMAND [ARGS]\n\ncommands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %s %s\n      %s\n", commands[i].name, commands[i].args,
 			commands[i].help);
-	}
-	fprintf(out, "\npaperwatch --version prints the version.\n");
+	fprintf(out, "\nWithout -c, paperwatch uses its built-in configuration.\n"
+		     "paperwatch --version prints the version.\n");
 }
 
 static int cmd_help(int argc, char **argv)
@@ -51,79 +56,10 @@ static int cmd_help(int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* Reads a byte count with an optional K, M or G suffix (powers of 1024). */
-static int parse_size(const char *s, size_t *out)
-{
-	char *end;
-	unsigned long long v;
-	unsigned shift = 0;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || end == s || s[0] == '-')
-		return -1;
-	if (*end == 'K' || *end == 'k')
-		shift = 10;
-	else if (*end == 'M' || *end == 'm')
-		shift = 20;
-	else if (*end == 'G' || *end == 'g')
-		shift = 30;
-	if (shift != 0)
-		end++;
-	if (*end != '\0' || v > (~0ull >> shift))
-		return -1;
-	*out = (size_t)(v << shift);
-	return 0;
-}
-
-/* Prints one paper as a line of JSON; the parser's callback for `parse`. */
-static void print_paper(void *ctx, const struct paper *p)
-{
-	json_t *o = paper_json(p);
-
-	(void)ctx;
-	json_dumpf(o, stdout, JSON_COMPACT);
-	fputc('\n', stdout);
-	json_decref(o);
-}
-
-static int cmd_parse(int argc, char **argv)
-{
-	static const struct option options[] = {
-		{"max-size", required_argument, NULL, 'm'},
-		{NULL, 0, NULL, 0},
-	};
-	struct parse_opts opts = {.max_size = PARSE_MAX_SIZE_DEFAULT, .emit = print_paper};
-	int status = EXIT_OK, c;
-
-	while ((c = getopt_long(argc, argv, "m:", options, NULL)) != -1) {
-		if (c != 'm' || parse_size(optarg, &opts.max_size) != 0) {
-			fprintf(stderr, "usage: paperwatch parse [--max-size BYTES] FILE...\n");
-			return EXIT_USAGE;
-		}
-	}
-	if (optind == argc) {
-		fprintf(stderr, "usage: paperwatch parse [--max-size BYTES] FILE...\n");
-		return EXIT_USAGE;
-	}
-	for (int i = optind; i < argc; i++) {
-		struct parse_result res;
-		struct err err;
-
-		if (parse_file(argv[i], &opts, &res, &err) != 0) {
-			log_error("%s", err.msg);
-			status = EXIT_FAIL;
-		}
-	}
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		log_error("standard output: %s", strerror(errno));
-		return EXIT_FAIL;
-	}
-	return status;
-}
-
 int main(int argc, char **argv)
 {
+	int status;
+
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -135,8 +71,12 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
 		return cmd_help(argc, argv);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			curl_global_init(CURL_GLOBAL_DEFAULT);
+			status = commands[i].run(argc - 1, argv + 1);
+			curl_global_cleanup();
+			return status;
+		}
 	}
 	log_error("unknown command '%s'; 'paperwatch help' lists them", argv[1]);
 	return EXIT_USAGE;

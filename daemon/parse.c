@@ -84,6 +84,8 @@ static int window_fill(struct parser *p, struct window *w, struct source *src, s
 			return err_set(err, "%s: cannot read: %s", p->path, strerror(errno));
 		if (r == 0)
 			w->eof = true;
+		else if (p->opts->raw != NULL)
+			p->opts->raw(p->opts->ctx, w->buf + w->len, (size_t)r);
 		w->len += (size_t)r;
 	}
 	w->buf[w->len] = '\0';
@@ -308,6 +310,10 @@ int parse_file(const char *path, const struct parse_opts *opts, struct parse_res
 		return -1;
 	}
 	src.left = (size_t)st.st_size;
+	res->dev = (unsigned long long)st.st_dev;
+	res->ino = (unsigned long long)st.st_ino;
+	res->size = (long long)st.st_size;
+	res->mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
 	parser_init(&p, path, opts);
 	hmap_reserve(&p.emitted, src.left / BYTES_PER_PAPER);
 	rc = parse_stream(&p, &src, res, err);

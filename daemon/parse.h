@@ -26,6 +26,8 @@ struct parse_opts {
 	size_t window;   /* bytes the window starts with; 0 for the default (tests make it tiny) */
 	paper_fn emit;
 	void *ctx;
+	/* Optional: sees every chunk exactly as read, before anything is changed (to hash it). */
+	void (*raw)(void *ctx, const char *data, size_t len);
 };
 
 struct parse_result {
@@ -33,6 +35,9 @@ struct parse_result {
 	size_t papers;      /* papers handed to emit */
 	size_t skipped;     /* malformed records left out, each with a warning */
 	size_t bad_utf8;    /* ill-formed UTF-8 sequences replaced with U+FFFD */
+	/* The file as it was opened (parse_file only): which it is and how it was. */
+	unsigned long long dev, ino;
+	long long size, mtime_ns;
 };
 
 /* Parses the digest at path. Returns -1 with the reason (naming the file) when it cannot be read

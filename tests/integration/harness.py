@@ -44,6 +44,32 @@ def tmpdir():
     return tempfile.mkdtemp(prefix='pw-it-')
 
 
+def conf_value(v):
+    """A Python value in libconfig syntax."""
+    if isinstance(v, bool):
+        return 'true' if v else 'false'
+    if isinstance(v, (int, float)):
+        return str(v)
+    if isinstance(v, str):
+        return '"' + v.replace('\\', '\\\\').replace('"', '\\"') + '"'
+    if isinstance(v, list):
+        return '[' + ', '.join(conf_value(x) for x in v) + ']'
+    if isinstance(v, dict):
+        return '{ ' + ' '.join(f'{k} = {conf_value(x)};' for k, x in v.items()) + ' }'
+    raise TypeError(v)
+
+
+def write_config(path, notifiers=(), rules=(), **groups):
+    """Writes a configuration file: notifiers and rules as lists of dicts, anything else
+    (state, watch, delivery) as a top-level setting. Returns the path."""
+    lines = [f'{k} = {conf_value(v)};' for k, v in groups.items()]
+    lines.append('notifiers = (' + ',\n  '.join(conf_value(n) for n in notifiers) + ');')
+    lines.append('rules = (' + ',\n  '.join(conf_value(r) for r in rules) + ');')
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    return path
+
+
 def run():
     """Runs every registered test in order and prints TAP."""
     print(f'1..{len(_tests)}', flush=True)

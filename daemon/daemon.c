@@ -1,0 +1,277 @@
+/*
+ * daemon.c — `paperwatch run`: the long-running service. One event loop carries the folder's
+ * inotify events, signals (SIGHUP reloads, SIGTERM and SIGINT stop), deliveries and the systemd
+ * watchdog; every file goes through the same pipeline as `paperwatch scan`.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "log.h"
+#include "loop.h"
+#include "notify.h"
+#include "outbox.h"
+#include "pipeline.h"
+#include "state.h"
+#include "watch.h"
+#include "xmalloc.h"
+
+/* Exit statuses that tell systemd a restart would not help (see systemd/paperwatch.service). */
+enum { EXIT_STATE = 3 };
+
+struct daemon {
+	const char *config_path; /* NULL: the built-in configuration */
+	struct config *cfg;
+	struct state *state;
+	struct loop *loop;
+	struct outbox *outbox;
+	struct watcher *watcher;
+	struct loop_timer *watchdog;
+	double watchdog_interval;
+	int sfd;
+	bool stopping;
+	/* Counted since start, for the status line. */
+	size_t files, papers, alerts;
+};
+
+/* Tells systemd how things stand: "STATUS=..." with live counters. */
+static void daemon_status(struct daemon *d, const char *extra)
+{
+	size_t pending = 0, failed = 0;
+	const struct outbox_stats *os = outbox_stats(d->outbox);
+
+	for (size_t i = 0; i < d->cfg->n_notifiers; i++) {
+		struct state_counts c;
+		struct err err;
+
+		if (state_counts(d->state, d->cfg->notifiers[i].name, &c, &err) == 0) {
+			pending += c.pending;
+			failed += c.failed;
+		}
+	}
+	sd_notifyf(0, "%sSTATUS=%zu files, %zu papers, %zu alerts; %zu messages delivered (%zu papers), %zu pending, %zu failed",
+		   extra ? extra : "", d->files, d->papers, d->alerts, os->delivered, os->papers,
+		   pending, failed);
+}
+
+/* A file to read, from the watcher. */
+static void on_file(void *ctx, const char *path, const char *name)
+{
+	struct daemon *d = ctx;
+	struct pipeline_result r;
+	struct err err;
+
+	if (d->stopping)
+		return;
+	if (pipeline_file(d->cfg, d->state, path, name, &r, &err) != 0) {
+		log_error("%s", err.msg);
+		return;
+	}
+	if (r.unchanged) {
+		log_debug("%s: unchanged since it was processed", path);
+		return;
+	}
+	d->files++;
+	d->papers += r.papers;
+	d->alerts += r.alerts;
+	log_info("%s: %zu papers, %zu matched, %zu new alerts in %zu message%s", name, r.papers,
+		 r.matched, r.alerts, r.messages, r.messages == 1 ? "" : "s");
+	if (r.messages > 0)
+		outbox_kick(d->outbox);
+	daemon_status(d, NULL);
+}
+
+static void on_watchdog(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	sd_notify(0, "WATCHDOG=1");
+	loop_timer_set(d->watchdog, d->watchdog_interval);
+}
+
+/* Watches the configured folder (again, after a reload) and reads what is there. */
+static int daemon_watch(struct daemon *d)
+{
+	struct err err;
+
+	watcher_free(d->watcher);
+	d->watcher = NULL;
+	if (watcher_new(d->loop, &d->cfg->watch, on_file, d, &d->watcher, &err) != 0) {
+		log_error("%s", err.msg);
+		return -1;
+	}
+	watcher_rescan(d->watcher);
+	return 0;
+}
+
+/* SIGHUP: the new file is checked completely first; a bad one leaves the old in force. */
+static void daemon_reload(struct daemon *d)
+{
+	struct timespec ts;
+	struct config *cfg, *old = d->cfg;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+		   (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+	log_info("reloading %s", d->config_path ? d->config_path : "the built-in configuration");
+	cfg = cli_load_config(d->config_path);
+	if (cfg == NULL) {
+		log_error("reload: the configuration has errors (above); the one loaded before "
+			  "stays in force");
+		daemon_status(d, "READY=1\n");
+		return;
+	}
+	if (strcmp(cfg->state, old->state) != 0)
+		log_warn("reload: a new state file takes a restart; still using %s", old->state);
+	d->cfg = cfg;
+	outbox_set_config(d->outbox, cfg);
+	/* A new watcher on the new settings; its rescan also reads files again for new rules. */
+	daemon_watch(d);
+	config_unref(old);
+	log_info("reloaded: %zu notifiers, %zu rules", cfg->n_notifiers, cfg->n_rules);
+	daemon_status(d, "READY=1\n");
+}
+
+static void on_signal(void *ctx, int fd, uint32_t events)
+{
+	struct daemon *d = ctx;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			daemon_reload(d);
+		} else if (!d->stopping) {
+			log_info("stopping (%s)", strsignal((int)si.ssi_signo));
+			d->stopping = true;
+		}
+	}
+}
+
+/* Routes SIGHUP, SIGTERM and SIGINT to a descriptor the loop reads. */
+static int daemon_signals(struct daemon *d, struct err *err)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+		return err_set(err, "signals: %s", strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+	d->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sfd < 0)
+		return err_set(err, "signalfd: %s", strerror(errno));
+	return loop_watch(d->loop, d->sfd, EPOLLIN, on_signal, d, err);
+}
+
+static void daemon_watchdog(struct daemon *d)
+{
+	uint64_t usec = 0;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+		return;
+	d->watchdog_interval = (double)usec / 2e6;
+	d->watchdog = loop_timer_new(d->loop, on_watchdog, d);
+	loop_timer_set(d->watchdog, d->watchdog_interval);
+	log_debug("watchdog: a ping every %.1f s", d->watchdog_interval);
+}
+
+/* Stops: no new files, sends in flight get the grace period, the rest stays queued. */
+static void daemon_stop(struct daemon *d)
+{
+	double deadline = loop_now() + d->cfg->delivery.shutdown_grace;
+	struct err err;
+
+	sd_notify(0, "STOPPING=1");
+	watcher_free(d->watcher);
+	d->watcher = NULL;
+	outbox_drain(d->outbox);
+	while (outbox_in_flight(d->outbox) > 0 && loop_now() < deadline) {
+		if (loop_turn(d->loop, deadline, &err) != 0)
+			break;
+	}
+	if (outbox_in_flight(d->outbox) > 0)
+		log_info("%zu sends still in flight stay queued for the next start",
+			 outbox_in_flight(d->outbox));
+}
+
+static void daemon_free(struct daemon *d)
+{
+	watcher_free(d->watcher);
+	outbox_free(d->outbox);
+	loop_timer_free(d->watchdog);
+	if (d->sfd >= 0)
+		close(d->sfd);
+	loop_free(d->loop);
+	state_close(d->state);
+	config_unref(d->cfg);
+}
+
+/* Everything up to READY=1: state, loop, signals, delivery, the folder and what it holds. */
+static int daemon_start(struct daemon *d)
+{
+	struct err err;
+
+	if (state_open(d->cfg->state, &d->state, &err) != 0) {
+		log_error("%s", err.msg);
+		return EXIT_STATE;
+	}
+	if (loop_new(&d->loop, &err) != 0 || daemon_signals(d, &err) != 0 ||
+	    outbox_new(d->loop, d->state, d->cfg, &d->outbox, &err) != 0) {
+		log_error("%s", err.msg);
+		return EXIT_FAIL;
+	}
+	daemon_watchdog(d);
+	log_info("watching %s (%zu notifiers, %zu rules), state in %s", d->cfg->watch.dir,
+		 d->cfg->n_notifiers, d->cfg->n_rules, d->cfg->state);
+	if (daemon_watch(d) != 0)
+		return EXIT_FAIL;
+	outbox_kick(d->outbox);
+	daemon_status(d, "READY=1\n");
+	return EXIT_OK;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct daemon d = {.sfd = -1};
+	int c, verbose = 0, status;
+	struct err err;
+
+	while ((c = getopt(argc, argv, "c:v")) != -1) {
+		if (c == 'c')
+			d.config_path = optarg;
+		else if (c == 'v')
+			verbose = 1;
+		else
+			goto usage;
+	}
+	if (optind != argc)
+		goto usage;
+	log_setup(log_daemon_style(), verbose ? LOG_PRIO_DEBUG : LOG_PRIO_INFO);
+	if ((d.cfg = cli_load_config(d.config_path)) == NULL)
+		return EXIT_USAGE;
+	status = daemon_start(&d);
+	while (status == EXIT_OK && !d.stopping) {
+		if (loop_turn(d.loop, -1, &err) != 0) {
+			log_error("%s", err.msg);
+			status = EXIT_FAIL;
+		}
+	}
+	if (d.outbox != NULL)
+		daemon_stop(&d);
+	daemon_free(&d);
+	return status;
+usage:
+	fprintf(stderr, "usage: paperwatch run [-c CONFIG] [-v]\n");
+	return EXIT_USAGE;
+}

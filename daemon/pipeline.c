@@ -1,0 +1,306 @@
+/*
+ * pipeline.c — a digest file from bytes to queued messages. Parsing streams; only the papers
+ * that match are kept (with their hits), then one transaction records the new alerts and the
+ * messages that carry them.
+ */
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "match.h"
+#include "notify.h"
+#include "parse.h"
+#include "pipeline.h"
+#include "xmalloc.h"
+
+/* A paper that matched, kept past the parser's callback. */
+struct kept {
+	struct paper paper;
+	unsigned *rules; /* indices of the rules it matched */
+	size_t n_rules;
+	struct match_hit *hits;
+	size_t n_hits;
+};
+
+struct run {
+	struct config *cfg;
+	struct arena arena;
+	struct kept *kept;
+	size_t n_kept, cap_kept;
+	/* The paper being matched: its rules and hits gather here first. */
+	unsigned *rules;
+	size_t n_rules, cap_rules;
+	struct match_hit *hits;
+	size_t n_hits, cap_hits;
+	EVP_MD_CTX *sha;
+	size_t papers;
+};
+
+static void on_rule(void *ctx, unsigned rule, const struct match_hit *hits, size_t n_hits)
+{
+	struct run *r = ctx;
+
+	if (r->n_rules == r->cap_rules) {
+		r->cap_rules = r->cap_rules ? r->cap_rules * 2 : 8;
+		r->rules = xreallocarray(r->rules, r->cap_rules, sizeof(*r->rules));
+	}
+	r->rules[r->n_rules++] = rule;
+	if (r->n_hits + n_hits > r->cap_hits) {
+		r->cap_hits = (r->n_hits + n_hits) * 2;
+		r->hits = xreallocarray(r->hits, r->cap_hits, sizeof(*r->hits));
+	}
+	memcpy(r->hits + r->n_hits, hits, n_hits * sizeof(*hits));
+	r->n_hits += n_hits;
+}
+
+/* The parser's callback: match, and keep a copy of what matched. */
+static void on_paper(void *ctx, const struct paper *p)
+{
+	struct run *r = ctx;
+	struct kept *k;
+
+	r->papers++;
+	r->n_rules = r->n_hits = 0;
+	if (matcher_match(r->cfg->matcher, p, true, on_rule, r) == 0)
+		return;
+	if (r->n_kept == r->cap_kept) {
+		r->cap_kept = r->cap_kept ? r->cap_kept * 2 : 16;
+		r->kept = xreallocarray(r->kept, r->cap_kept, sizeof(*r->kept));
+	}
+	k = &r->kept[r->n_kept++];
+	paper_copy(&r->arena, &k->paper, p);
+	k->n_rules = r->n_rules;
+	k->rules = arena_alloc(&r->arena, r->n_rules * sizeof(*k->rules));
+	memcpy(k->rules, r->rules, r->n_rules * sizeof(*k->rules));
+	k->n_hits = r->n_hits;
+	k->hits = arena_alloc(&r->arena, r->n_hits * sizeof(*k->hits) + 1);
+	memcpy(k->hits, r->hits, r->n_hits * sizeof(*k->hits));
+}
+
+static void on_raw(void *ctx, const char *data, size_t len)
+{
+	struct run *r = ctx;
+
+	EVP_DigestUpdate(r->sha, data, len);
+}
+
+char *pipeline_paper_key(const struct paper *p)
+{
+	char *key, *o;
+	bool gap = false;
+
+	if (p->id != NULL)
+		return xstrdup(p->id);
+	/* Case, punctuation and spacing differ between digests; the words do not. */
+	key = xmalloc(strlen(p->title) + sizeof("title:"));
+	o = key + sprintf(key, "title:");
+	for (const char *s = p->title; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z')) {
+			if (gap && o[-1] != ':')
+				*o++ = ' ';
+			*o++ = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+			gap = false;
+		} else {
+			gap = true;
+		}
+	}
+	*o = '\0';
+	return key;
+}
+
+/* A fresh batch key: "msg_" and 128 random bits, the idempotency key's stem. */
+static void batch_key(char out[37])
+{
+	unsigned char r[16];
+	static const char hex[] = "0123456789abcdef";
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		fatal("cannot read random bytes for message ids");
+	memcpy(out, "msg_", 4);
+	for (int i = 0; i < 16; i++) {
+		out[4 + 2 * i] = hex[r[i] >> 4];
+		out[5 + 2 * i] = hex[r[i] & 15];
+	}
+	out[36] = '\0';
+}
+
+/* One notifier's share of a digest: the papers with new alerts for it, and their rules. */
+struct share {
+	struct alert *alerts;
+	size_t n_alerts;
+	char key[37];
+};
+
+/* Records the alerts of one kept paper; adds it to every notifier it is new for. */
+static int record_paper(struct run *r, struct state *st, const struct kept *k, struct share *sh,
+			const char **names, struct err *err)
+{
+	struct config *cfg = r->cfg;
+	char *key = pipeline_paper_key(&k->paper);
+	int rc = 0;
+
+	for (size_t t = 0; t < cfg->n_notifiers && rc == 0; t++) {
+		size_t n_new = 0;
+
+		for (size_t i = 0; i < k->n_rules && rc == 0; i++) {
+			const struct config_rule *rule = &cfg->rules[k->rules[i]];
+			bool fresh = false, targets = false;
+
+			for (size_t j = 0; j < rule->n_targets; j++)
+				targets |= rule->targets[j] == t;
+			if (!targets)
+				continue;
+			rc = state_alert_add(st, key, rule->name, cfg->notifiers[t].name, sh[t].key,
+					     &fresh, err);
+			if (fresh)
+				names[n_new++] = rule->name;
+		}
+		if (rc == 0 && n_new > 0) {
+			struct alert *a = &sh[t].alerts[sh[t].n_alerts++];
+			const char **rules = arena_alloc(&r->arena, n_new * sizeof(*rules));
+
+			memcpy(rules, names, n_new * sizeof(*rules));
+			*a = (struct alert){.paper = &k->paper, .rules = rules, .n_rules = n_new,
+					    .hits = k->hits, .n_hits = k->n_hits};
+		}
+	}
+	free(key);
+	return rc;
+}
+
+/* Formats each notifier's share and queues its messages. */
+static int queue_shares(struct run *r, struct state *st, const char *source, struct share *sh,
+			struct pipeline_result *res, struct err *err)
+{
+	struct config *cfg = r->cfg;
+	long long now = state_now_ms();
+
+	for (size_t t = 0; t < cfg->n_notifiers; t++) {
+		const struct notifier *n = &cfg->notifiers[t];
+		struct alert_batch b = {.source = source, .alerts = sh[t].alerts,
+					.n_alerts = sh[t].n_alerts, .key = sh[t].key,
+					.created_ms = now};
+		struct message_list msgs = {0};
+		int rc = 0;
+
+		if (b.n_alerts == 0)
+			continue;
+		if (n->ops->format(n, &b, &msgs, err) != 0)
+			return err_prefix(err, "%s: ", n->name);
+		for (size_t i = 0; i < msgs.n && rc == 0; i++)
+			rc = state_outbox_add(st, n->name, msgs.v[i].key, source, msgs.v[i].body,
+					      msgs.v[i].len, msgs.v[i].n_papers, now, err);
+		res->messages += msgs.n;
+		res->alerts += b.n_alerts;
+		message_list_free(&msgs);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The one transaction: alerts, messages and the file's record. */
+static int record(struct run *r, struct state *st, const char *name, const char *source,
+		  const struct file_stamp *stamp, struct pipeline_result *res, struct err *err)
+{
+	struct config *cfg = r->cfg;
+	struct share *sh = xcalloc(cfg->n_notifiers + 1, sizeof(*sh));
+	const char **names = xcalloc(cfg->n_rules + 1, sizeof(*names));
+	int rc = state_begin(st, err);
+
+	for (size_t t = 0; t < cfg->n_notifiers; t++) {
+		sh[t].alerts = xcalloc(r->n_kept + 1, sizeof(*sh[t].alerts));
+		batch_key(sh[t].key);
+	}
+	for (size_t i = 0; i < r->n_kept && rc == 0; i++)
+		rc = record_paper(r, st, &r->kept[i], sh, names, err);
+	if (rc == 0)
+		rc = queue_shares(r, st, source, sh, res, err);
+	if (rc == 0)
+		rc = state_file_done(st, name, stamp, r->papers, state_now_ms(), err);
+	if (rc == 0)
+		rc = state_commit(st, err);
+	else
+		state_rollback(st);
+	for (size_t t = 0; t < cfg->n_notifiers; t++)
+		free(sh[t].alerts);
+	free(sh);
+	free(names);
+	return rc;
+}
+
+static void hex(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+int pipeline_file(struct config *cfg, struct state *st, const char *path, const char *name,
+		  struct pipeline_result *res, struct err *err)
+{
+	struct run r = {.cfg = cfg};
+	struct parse_opts opts = {.max_size = cfg->watch.max_file_size, .emit = on_paper, .ctx = &r,
+				  .raw = on_raw};
+	struct file_stamp stamp = {0};
+	struct parse_result pres;
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
+	char known[65];
+	struct stat sb;
+	bool seen = false;
+	int rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	if (stat(path, &sb) == 0) {
+		stamp = (struct file_stamp){.dev = sb.st_dev, .ino = sb.st_ino, .size = sb.st_size,
+					    .mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 +
+							sb.st_mtim.tv_nsec};
+		if (state_file_seen(st, name, &stamp, &seen, err) != 0)
+			return -1;
+		if (seen) {
+			res->unchanged = true;
+			return 0;
+		}
+	}
+	arena_init(&r.arena);
+	r.sha = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(r.sha, EVP_sha256(), NULL);
+	if (parse_file(path, &opts, &pres, err) != 0)
+		goto out;
+	EVP_DigestFinal_ex(r.sha, digest, &dlen);
+	/* Record the file as it was while we read it, not as stat() saw it before. */
+	stamp = (struct file_stamp){.dev = pres.dev, .ino = pres.ino, .size = pres.size,
+				    .mtime_ns = pres.mtime_ns};
+	hex(digest, dlen, stamp.hash);
+	if (state_file_hash(st, name, known, err) != 0)
+		goto out;
+	if (strcmp(known, stamp.hash) == 0) {
+		/* Touched, or copied over itself: the same bytes. Only the record is brought up to
+		 * date. */
+		res->unchanged = true;
+		rc = state_file_done(st, name, &stamp, r.papers, state_now_ms(), err);
+		goto out;
+	}
+	res->papers = r.papers;
+	res->matched = r.n_kept;
+	/* Papers carry the file name as valid UTF-8; with none kept, no message needs it. */
+	rc = record(&r, st, name, r.n_kept ? r.kept[0].paper.source : "", &stamp, res, err);
+out:
+	EVP_MD_CTX_free(r.sha);
+	free(r.kept);
+	free(r.rules);
+	free(r.hits);
+	arena_free(&r.arena);
+	return rc;
+}

@@ -1,0 +1,35 @@
+/*
+ * pipeline.h — what happens to one digest file: parse → match → drop what was already alerted →
+ * record the alerts and queue their messages, in one transaction. `paperwatch scan` and the
+ * daemon both send every file through here.
+ */
+#ifndef PW_PIPELINE_H
+#define PW_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "err.h"
+#include "paper.h"
+#include "state.h"
+
+struct pipeline_result {
+	bool unchanged;  /* processed before exactly as it is now: not read again */
+	size_t papers;   /* papers in the digest */
+	size_t matched;  /* papers that matched at least one rule */
+	size_t alerts;   /* new (paper, rule, notifier) alerts */
+	size_t messages; /* messages queued */
+};
+
+/* Processes the digest at path, remembered in the state under name. Returns -1 when the file
+ * cannot be read or is not a digest (nothing is recorded: it is tried again if it changes) or
+ * when the state cannot be written (nothing is recorded either). */
+int pipeline_file(struct config *cfg, struct state *st, const char *path, const char *name,
+		  struct pipeline_result *res, struct err *err);
+
+/* The identity alerts are remembered by: the arXiv id, or "title:" and the title folded to
+ * lower-case words for a paper with none. The caller frees it. */
+char *pipeline_paper_key(const struct paper *p);
+
+#endif

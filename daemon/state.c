@@ -1,0 +1,454 @@
+/*
+ * state.c — the SQLite state: schema, the enqueue transaction, and the outbox queries. Every
+ * statement is prepared once and kept.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "state.h"
+#include "xmalloc.h"
+
+#define SCHEMA_VERSION 1
+/* How long a writer waits for another (a `paperwatch status` reading while the daemon writes). */
+#define BUSY_TIMEOUT_MS 10000
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS files ("
+	"  name TEXT PRIMARY KEY,"
+	"  dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL,"
+	"  mtime_ns INTEGER NOT NULL, hash TEXT NOT NULL,"
+	"  papers INTEGER NOT NULL, processed_ms INTEGER NOT NULL);"
+	/* Every alert ever queued: the same paper, rule and notifier never go out twice. */
+	"CREATE TABLE IF NOT EXISTS alerts ("
+	"  paper TEXT NOT NULL, rule TEXT NOT NULL, notifier TEXT NOT NULL,"
+	"  batch TEXT NOT NULL,"
+	"  PRIMARY KEY (paper, rule, notifier)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS outbox ("
+	"  id INTEGER PRIMARY KEY,"
+	"  notifier TEXT NOT NULL,"
+	"  key TEXT NOT NULL UNIQUE,"
+	"  source TEXT NOT NULL,"
+	"  body BLOB NOT NULL,"
+	"  papers INTEGER NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  created_ms INTEGER NOT NULL,"
+	"  next_ms INTEGER NOT NULL,"
+	"  done_ms INTEGER,"
+	"  last_error TEXT);"
+	"CREATE INDEX IF NOT EXISTS outbox_queue ON outbox (notifier, state, id);";
+
+enum stmt {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_FILE_SEEN,
+	ST_FILE_DONE,
+	ST_FILE_HASH,
+	ST_ALERT_ADD,
+	ST_OUTBOX_ADD,
+	ST_OUTBOX_HEAD,
+	ST_OUTBOX_DELIVERED,
+	ST_OUTBOX_RETRY,
+	ST_OUTBOX_FAILED,
+	ST_OUTBOX_REQUEUE,
+	ST_OUTBOX_REQUEUE_ALL,
+	ST_COUNTS,
+	ST_LAST_ERROR,
+	ST_NOTIFIERS,
+	N_STMTS
+};
+
+static const char *const stmt_sql[N_STMTS] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_FILE_SEEN] = "SELECT 1 FROM files WHERE name = ?1 AND dev = ?2 AND ino = ?3 AND "
+			 "size = ?4 AND mtime_ns = ?5",
+	[ST_FILE_DONE] = "INSERT INTO files (name, dev, ino, size, mtime_ns, hash, papers, "
+			 "processed_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+			 "ON CONFLICT (name) DO UPDATE SET dev = ?2, ino = ?3, size = ?4, "
+			 "mtime_ns = ?5, hash = ?6, papers = ?7, processed_ms = ?8",
+	[ST_FILE_HASH] = "SELECT hash FROM files WHERE name = ?1",
+	[ST_ALERT_ADD] = "INSERT OR IGNORE INTO alerts (paper, rule, notifier, batch) "
+			 "VALUES (?1, ?2, ?3, ?4)",
+	[ST_OUTBOX_ADD] = "INSERT INTO outbox (notifier, key, source, body, papers, state, "
+			  "created_ms, next_ms) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)",
+	[ST_OUTBOX_HEAD] = "SELECT id, key, body, attempts, created_ms, next_ms, papers FROM outbox "
+			   "WHERE notifier = ?1 AND state = 'pending' ORDER BY id LIMIT 1",
+	[ST_OUTBOX_DELIVERED] = "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, "
+				"done_ms = ?2, last_error = NULL WHERE id = ?1",
+	[ST_OUTBOX_RETRY] = "UPDATE outbox SET attempts = attempts + 1, next_ms = ?2, "
+			    "last_error = ?3 WHERE id = ?1",
+	[ST_OUTBOX_FAILED] = "UPDATE outbox SET state = 'failed', attempts = attempts + 1, "
+			     "done_ms = ?2, last_error = ?3 WHERE id = ?1",
+	[ST_OUTBOX_REQUEUE] = "UPDATE outbox SET state = 'pending', next_ms = ?2, created_ms = ?2, "
+			      "done_ms = NULL WHERE state = 'failed' AND notifier = ?1",
+	[ST_OUTBOX_REQUEUE_ALL] = "UPDATE outbox SET state = 'pending', next_ms = ?2, "
+				  "created_ms = ?2, done_ms = NULL WHERE state = 'failed'",
+	[ST_COUNTS] = "SELECT "
+		      "  count(*) FILTER (WHERE state = 'delivered'),"
+		      "  count(*) FILTER (WHERE state = 'pending'),"
+		      "  count(*) FILTER (WHERE state = 'failed'),"
+		      "  total(papers) FILTER (WHERE state = 'delivered'),"
+		      "  min(next_ms) FILTER (WHERE state = 'pending') "
+		      "FROM outbox WHERE notifier = ?1",
+	[ST_LAST_ERROR] = "SELECT last_error FROM outbox WHERE notifier = ?1 AND state = 'failed' "
+			  "ORDER BY done_ms DESC LIMIT 1",
+	[ST_NOTIFIERS] = "SELECT DISTINCT notifier FROM outbox ORDER BY notifier",
+};
+
+struct state {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *stmt[N_STMTS];
+};
+
+long long state_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The message for an SQLite failure, with what to do when the file itself is the problem. */
+static int db_error(struct state *s, int rc, struct err *err)
+{
+	const char *msg = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+
+	if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
+		return err_set(err,
+			       "%s: the state database is damaged (%s); move it aside "
+			       "(mv %s %s.broken) and paperwatch starts afresh, but alerts already "
+			       "sent may then be sent again",
+			       s->path, msg, s->path, s->path);
+	if (rc == SQLITE_FULL)
+		return err_set(err, "%s: the disk is full; nothing was lost, paperwatch tries again",
+			       s->path);
+	if (rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN || rc == SQLITE_PERM)
+		return err_set(err, "%s: %s (paperwatch needs to write its state here)", s->path,
+			       msg);
+	return err_set(err, "%s: %s", s->path, msg);
+}
+
+/* Runs a prepared statement to completion (no rows wanted) and resets it. */
+static int step_done(struct state *s, enum stmt i, struct err *err)
+{
+	int rc = sqlite3_step(s->stmt[i]);
+
+	sqlite3_reset(s->stmt[i]);
+	sqlite3_clear_bindings(s->stmt[i]);
+	if (rc != SQLITE_DONE)
+		return db_error(s, rc, err);
+	return 0;
+}
+
+static int exec_sql(struct state *s, const char *sql, struct err *err)
+{
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : db_error(s, rc, err);
+}
+
+/* Sets the pragmas and the schema; checks the file really is ours. */
+static int state_setup(struct state *s, struct err *err)
+{
+	sqlite3_stmt *st;
+	int version = 0, rc;
+
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	if (exec_sql(s, "PRAGMA journal_mode = WAL", err) != 0 ||
+	    exec_sql(s, "PRAGMA synchronous = FULL", err) != 0)
+		return -1;
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_error(s, rc, err);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return db_error(s, rc, err);
+	if (version > SCHEMA_VERSION)
+		return err_set(err, "%s: written by a newer paperwatch (schema %d, this one knows %d)",
+			       s->path, version, SCHEMA_VERSION);
+	if (exec_sql(s, schema, err) != 0 || exec_sql(s, "PRAGMA user_version = 1", err) != 0)
+		return -1;
+	for (int i = 0; i < N_STMTS; i++) {
+		rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+					&s->stmt[i], NULL);
+		if (rc != SQLITE_OK)
+			return db_error(s, rc, err);
+	}
+	return 0;
+}
+
+int state_open(const char *path, struct state **out, struct err *err)
+{
+	struct state *s = xcalloc(1, sizeof(*s));
+	int rc;
+
+	s->path = xstrdup(path);
+	rc = sqlite3_open_v2(path, &s->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
+			     NULL);
+	if (rc != SQLITE_OK || state_setup(s, err) != 0) {
+		if (rc != SQLITE_OK)
+			db_error(s, rc, err);
+		state_close(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+void state_close(struct state *s)
+{
+	if (s == NULL)
+		return;
+	for (int i = 0; i < N_STMTS; i++)
+		sqlite3_finalize(s->stmt[i]);
+	sqlite3_close(s->db);
+	free(s->path);
+	free(s);
+}
+
+static void bind_stamp(sqlite3_stmt *st, const struct file_stamp *f)
+{
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)f->dev);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)f->ino);
+	sqlite3_bind_int64(st, 4, f->size);
+	sqlite3_bind_int64(st, 5, f->mtime_ns);
+}
+
+int state_file_seen(struct state *s, const char *name, const struct file_stamp *f, bool *seen,
+		    struct err *err)
+{
+	sqlite3_stmt *st = s->stmt[ST_FILE_SEEN];
+	int rc;
+
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	bind_stamp(st, f);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(s, rc, err);
+	*seen = rc == SQLITE_ROW;
+	return 0;
+}
+
+int state_file_hash(struct state *s, const char *name, char hash[65], struct err *err)
+{
+	sqlite3_stmt *st = s->stmt[ST_FILE_HASH];
+	int rc;
+
+	hash[0] = '\0';
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+		snprintf(hash, 65, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(s, rc, err);
+	return 0;
+}
+
+int state_begin(struct state *s, struct err *err)
+{
+	return step_done(s, ST_BEGIN, err);
+}
+
+int state_commit(struct state *s, struct err *err)
+{
+	if (step_done(s, ST_COMMIT, err) != 0) {
+		state_rollback(s);
+		return -1;
+	}
+	return 0;
+}
+
+void state_rollback(struct state *s)
+{
+	struct err ignored;
+
+	if (!sqlite3_get_autocommit(s->db))
+		step_done(s, ST_ROLLBACK, &ignored);
+}
+
+int state_alert_add(struct state *s, const char *paper, const char *rule, const char *notifier,
+		    const char *batch, bool *fresh, struct err *err)
+{
+	sqlite3_stmt *st = s->stmt[ST_ALERT_ADD];
+
+	sqlite3_bind_text(st, 1, paper, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, rule, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, notifier, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, batch, -1, SQLITE_STATIC);
+	if (step_done(s, ST_ALERT_ADD, err) != 0)
+		return -1;
+	*fresh = sqlite3_changes(s->db) == 1;
+	return 0;
+}
+
+int state_outbox_add(struct state *s, const char *notifier, const char *key, const char *source,
+		     const char *body, size_t len, size_t n_papers, long long now_ms,
+		     struct err *err)
+{
+	sqlite3_stmt *st = s->stmt[ST_OUTBOX_ADD];
+
+	sqlite3_bind_text(st, 1, notifier, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, source, -1, SQLITE_STATIC);
+	sqlite3_bind_blob64(st, 4, body, len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)n_papers);
+	sqlite3_bind_int64(st, 6, now_ms);
+	return step_done(s, ST_OUTBOX_ADD, err);
+}
+
+int state_file_done(struct state *s, const char *name, const struct file_stamp *f, size_t papers,
+		    long long now_ms, struct err *err)
+{
+	sqlite3_stmt *st = s->stmt[ST_FILE_DONE];
+
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	bind_stamp(st, f);
+	sqlite3_bind_text(st, 6, f->hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)papers);
+	sqlite3_bind_int64(st, 8, now_ms);
+	return step_done(s, ST_FILE_DONE, err);
+}
+
+void outbox_item_free(struct outbox_item *it)
+{
+	if (it == NULL)
+		return;
+	free(it->key);
+	free(it->body);
+	memset(it, 0, sizeof(*it));
+}
+
+int state_outbox_head(struct state *s, const char *notifier, struct outbox_item *it, bool *found,
+		      struct err *err)
+{
+	sqlite3_stmt *st = s->stmt[ST_OUTBOX_HEAD];
+	int rc;
+
+	sqlite3_bind_text(st, 1, notifier, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*found = rc == SQLITE_ROW;
+	if (*found) {
+		size_t len = (size_t)sqlite3_column_bytes(st, 2);
+
+		it->id = sqlite3_column_int64(st, 0);
+		it->key = xstrdup((const char *)sqlite3_column_text(st, 1));
+		it->body = xmalloc(len + 1);
+		memcpy(it->body, sqlite3_column_blob(st, 2), len);
+		it->body[len] = '\0';
+		it->len = len;
+		it->attempts = sqlite3_column_int(st, 3);
+		it->created_ms = sqlite3_column_int64(st, 4);
+		it->next_ms = sqlite3_column_int64(st, 5);
+		it->n_papers = (size_t)sqlite3_column_int64(st, 6);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(s, rc, err);
+	return 0;
+}
+
+/* Runs one of the outbox updates that take (id, time, detail). */
+static int outbox_update(struct state *s, enum stmt i, int64_t id, long long ms,
+			 const char *detail, struct err *err)
+{
+	sqlite3_stmt *st = s->stmt[i];
+
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, ms);
+	if (detail != NULL)
+		sqlite3_bind_text(st, 3, detail, -1, SQLITE_STATIC);
+	return step_done(s, i, err);
+}
+
+int state_outbox_delivered(struct state *s, int64_t id, long long now_ms, struct err *err)
+{
+	return outbox_update(s, ST_OUTBOX_DELIVERED, id, now_ms, NULL, err);
+}
+
+int state_outbox_retry(struct state *s, int64_t id, long long next_ms, const char *detail,
+		       struct err *err)
+{
+	return outbox_update(s, ST_OUTBOX_RETRY, id, next_ms, detail, err);
+}
+
+int state_outbox_failed(struct state *s, int64_t id, long long now_ms, const char *detail,
+			struct err *err)
+{
+	return outbox_update(s, ST_OUTBOX_FAILED, id, now_ms, detail, err);
+}
+
+int state_outbox_requeue(struct state *s, const char *notifier, long long now_ms, size_t *n,
+			 struct err *err)
+{
+	enum stmt i = notifier ? ST_OUTBOX_REQUEUE : ST_OUTBOX_REQUEUE_ALL;
+
+	if (notifier != NULL)
+		sqlite3_bind_text(s->stmt[i], 1, notifier, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s->stmt[i], 2, now_ms);
+	if (step_done(s, i, err) != 0)
+		return -1;
+	*n = (size_t)sqlite3_changes(s->db);
+	return 0;
+}
+
+int state_counts(struct state *s, const char *notifier, struct state_counts *c, struct err *err)
+{
+	sqlite3_stmt *st = s->stmt[ST_COUNTS];
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	sqlite3_bind_text(st, 1, notifier, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		c->delivered = (size_t)sqlite3_column_int64(st, 0);
+		c->pending = (size_t)sqlite3_column_int64(st, 1);
+		c->failed = (size_t)sqlite3_column_int64(st, 2);
+		c->papers_delivered = (size_t)sqlite3_column_double(st, 3);
+		c->next_ms = sqlite3_column_int64(st, 4);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW)
+		return db_error(s, rc, err);
+	st = s->stmt[ST_LAST_ERROR];
+	sqlite3_bind_text(st, 1, notifier, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+		snprintf(c->last_error, sizeof(c->last_error), "%s", sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(s, rc, err);
+	return 0;
+}
+
+int state_notifiers(struct state *s, char ***names, size_t *n, struct err *err)
+{
+	sqlite3_stmt *st = s->stmt[ST_NOTIFIERS];
+	int rc;
+
+	*names = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*names = xreallocarray(*names, *n + 1, sizeof(**names));
+		(*names)[(*n)++] = xstrdup((const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_error(s, rc, err);
+	return 0;
+}

@@ -1,0 +1,163 @@
+/*
+ * notify.h — the notifier interface. Every channel (Slack, Discord, signed webhook, email, file)
+ * is one file in notify/ that fills a struct notifier_ops; notify.c keeps the registry and what
+ * the channels share (HTTP answers, escaping, highlighting, the sample alert).
+ */
+#ifndef PW_NOTIFY_H
+#define PW_NOTIFY_H
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "err.h"
+#include "match.h"
+#include "paper.h"
+
+/* One matched paper, as a channel shows it. */
+struct alert {
+	const struct paper *paper;
+	const char *const *rules; /* names of the rules it matched */
+	size_t n_rules;
+	const struct match_hit *hits; /* where the rules' terms hit, to highlight them */
+	size_t n_hits;
+};
+
+/* What one digest file newly brings one notifier: it goes out together. */
+struct alert_batch {
+	const char *source; /* the digest's file name */
+	const struct alert *alerts;
+	size_t n_alerts;
+	const char *key; /* unique and stable for the batch; each message's key starts with it */
+	long long created_ms; /* when the batch was made, wall clock (an email's Date) */
+};
+
+/* One unit of delivery, stored in the outbox and sent unchanged on every attempt. */
+struct message {
+	char *key;  /* idempotency key: webhook-id, Message-ID (owned) */
+	char *body; /* what is sent (owned) */
+	size_t len;
+	size_t n_papers; /* papers it carries, for the status counts */
+};
+
+struct message_list {
+	struct message *v;
+	size_t n, cap;
+};
+
+/* Appends a message; the list takes ownership of body. Its key is "<batch key>-<n>". */
+void message_list_add(struct message_list *l, const struct alert_batch *b, char *body, size_t len,
+		      size_t n_papers);
+void message_list_free(struct message_list *l);
+
+/* How one attempt ended. */
+enum send_status { SEND_DELIVERED, SEND_RETRY, SEND_FAILED };
+
+struct send_result {
+	enum send_status status;
+	double retry_after; /* seconds the endpoint asked us to wait; 0 when it did not say */
+	char detail[256];   /* what happened, for logs and `status`: never a secret */
+};
+
+/* What a network attempt brought back, for the channel to judge. */
+struct send_response {
+	CURLcode code;         /* the transport's verdict */
+	long status;           /* the HTTP or SMTP response code, 0 if none came */
+	const char *body;      /* the start of the response body */
+	size_t body_len;
+	const char *retry_after; /* the Retry-After header, or NULL */
+	const char *error;       /* curl's error text */
+};
+
+/* A configured notifier. */
+struct notifier {
+	char *name;
+	const struct notifier_ops *ops;
+	void *conf; /* the channel's own options, from ops->check */
+	unsigned line;
+};
+
+struct notifier_ops {
+	const char *type;
+	/* Reads the channel's options from its config entry into *conf, reporting problems
+	 * through c; the entry's "name" and "type" are read already. */
+	int (*check)(struct conf_ctx *c, const config_setting_t *entry, void **conf);
+	/* Formats a batch into messages, splitting wherever the channel's limits require, never
+	 * dropping a paper. */
+	int (*format)(const struct notifier *n, const struct alert_batch *b,
+		      struct message_list *out, struct err *err);
+	/* Network channels: sets easy up to send m (URL, headers, body, timeouts, TLS). Headers
+	 * go into *headers, which the caller frees after the transfer. */
+	int (*prepare)(const struct notifier *n, const struct message *m, CURL *easy,
+		       struct curl_slist **headers, struct err *err);
+	/* Network channels: judges the answer. */
+	void (*classify)(const struct notifier *n, const struct send_response *r,
+			 struct send_result *out);
+	/* Local channels: delivers m at once. */
+	int (*deliver)(const struct notifier *n, const struct message *m, struct err *err);
+	/* Least time between two messages to this notifier (Slack: one a second). */
+	double min_interval;
+	void (*free)(void *conf);
+};
+
+extern const struct notifier_ops notifier_slack;
+extern const struct notifier_ops notifier_discord;
+extern const struct notifier_ops notifier_webhook;
+extern const struct notifier_ops notifier_email;
+extern const struct notifier_ops notifier_file;
+
+/* The keys every notifier entry has (name, type): a channel's table includes them. */
+extern const struct conf_key notify_common_keys[];
+
+/* The channel for a "type" name, or NULL. */
+const struct notifier_ops *notify_find(const char *type);
+/* The known types, for messages: "slack, discord, webhook, email, file". */
+const char *notify_types(void);
+
+/* Reads one notifiers entry into n; reports problems through c. */
+int notify_check(struct conf_ctx *c, const config_setting_t *entry, struct notifier *n);
+void notify_free(struct notifier *n);
+
+/* ---- Shared by the channels ---- */
+
+/* Judges an HTTP answer: 2xx delivered; transport errors, 408, 429 and 5xx retried (honouring
+ * Retry-After); other 4xx failed for good. */
+void notify_classify_http(const struct send_response *r, struct send_result *out);
+
+/* Network options every HTTP channel shares: url, ca_file, timeouts; read by notify_check_http. */
+struct http_conf {
+	char *url;     /* a secret: may come from url_file */
+	char *ca_file; /* extra CA bundle to trust besides the system's */
+	double connect_timeout, timeout;
+};
+
+/* The keys of struct http_conf: a channel's table includes them with one CONF_INCLUDE row. */
+extern const struct conf_key notify_http_keys[];
+
+/* Fills defaults and checks the URL's scheme among allowed. */
+bool notify_check_http(struct conf_ctx *c, const config_setting_t *entry, struct http_conf *h,
+		       const char *const *allowed);
+/* Sets easy up for a POST of body to h->url: protocols limited to the URL's own, no redirects,
+ * TLS verified, the CA bundle and timeouts applied. */
+void notify_setup_http(CURL *easy, const struct http_conf *h, const char *body, size_t len);
+
+/* A URL for logs with its secret part hidden: "https://hooks.slack.com/services/T0/…". */
+void notify_redact_url(const char *url, char *out, size_t size);
+
+/* Decodes a Standard Webhooks secret ("whsec_" + base64 of 24 to 64 bytes) into key; -1 when it
+ * is not one. */
+int notify_webhook_key(const char *secret, unsigned char *key, size_t *len);
+/* The webhook-signature value for a message: "v1," + base64(HMAC-SHA256(key, id.ts.body)). */
+void notify_webhook_sign(const unsigned char *key, size_t key_len, const char *id, long long ts,
+			 const char *body, size_t len, char *out, size_t size);
+
+/* A sample alert batch for `test-notify`; the caller sets its key and time. */
+struct alert_batch notify_sample_batch(void);
+
+/* The JSON form of an alerted paper that webhooks and files carry: id, version, title, authors,
+ * abstract, date, url, rules. The caller owns it. */
+json_t *notify_paper_json(const struct alert *a);
+
+#endif

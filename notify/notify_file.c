@@ -1,0 +1,119 @@
+/*
+ * notify_file.c — the file channel: one JSON line per alerted paper, appended to a file or
+ * written to standard output. It is what the default configuration uses.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "notify.h"
+#include "xmalloc.h"
+
+struct file_conf {
+	char *path; /* "-" for standard output */
+};
+
+static const struct conf_key file_keys[] = {
+	{"", CONF_INCLUDE, false, 0, 0, 0, notify_common_keys},
+	{"path", CONF_STRING, true, offsetof(struct file_conf, path), 0, 0, NULL},
+	{NULL, CONF_ANY, false, 0, 0, 0, NULL},
+};
+
+static int file_check(struct conf_ctx *c, const config_setting_t *entry, void **conf)
+{
+	struct file_conf *f = xcalloc(1, sizeof(*f));
+
+	*conf = f;
+	if (conf_read_group(c, entry, file_keys, f) != 0)
+		return -1;
+	if (f->path[0] == '\0') {
+		conf_error(c, entry, "path must name a file, or be \"-\" for standard output");
+		return -1;
+	}
+	return 0;
+}
+
+/* One message for the whole batch: a JSON line per paper, the paper object plus its source. */
+static int file_format(const struct notifier *n, const struct alert_batch *b,
+		       struct message_list *out, struct err *err)
+{
+	char *body = NULL;
+	size_t len = 0;
+
+	(void)n;
+	(void)err;
+	for (size_t i = 0; i < b->n_alerts; i++) {
+		json_t *o = notify_paper_json(&b->alerts[i]);
+		char *line;
+		size_t n_line;
+
+		json_object_set_new(o, "source", json_string(b->source));
+		line = json_dumps(o, JSON_COMPACT);
+		json_decref(o);
+		n_line = strlen(line);
+		body = xreallocarray(body, len + n_line + 2, 1);
+		memcpy(body + len, line, n_line);
+		len += n_line;
+		body[len++] = '\n';
+		body[len] = '\0';
+		free(line);
+	}
+	message_list_add(out, b, body, len, b->n_alerts);
+	return 0;
+}
+
+/* Writes all of buf, whatever the short writes. */
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, buf, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		buf += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static int file_deliver(const struct notifier *n, const struct message *m, struct err *err)
+{
+	const struct file_conf *f = n->conf;
+	int fd, rc;
+
+	if (strcmp(f->path, "-") == 0) {
+		if (write_all(STDOUT_FILENO, m->body, m->len) != 0)
+			return err_set(err, "standard output: %s", strerror(errno));
+		return 0;
+	}
+	fd = open(f->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	if (fd < 0)
+		return err_set(err, "%s: cannot open: %s", f->path, strerror(errno));
+	/* One write per message, so lines of two messages never interleave; fsync, because the
+	 * outbox records the message as delivered right after. */
+	rc = write_all(fd, m->body, m->len);
+	if (rc == 0)
+		rc = fsync(fd);
+	if (rc != 0)
+		err_set(err, "%s: cannot write: %s", f->path, strerror(errno));
+	close(fd);
+	return rc;
+}
+
+static void file_free(void *conf)
+{
+	conf_free_group(file_keys, conf);
+	free(conf);
+}
+
+const struct notifier_ops notifier_file = {
+	.type = "file",
+	.check = file_check,
+	.format = file_format,
+	.deliver = file_deliver,
+	.free = file_free,
+};

@@ -1,0 +1,177 @@
+/*
+ * notify_webhook.c — the generic webhook: a JSON POST of the digest's alerted papers, with
+ * Standard Webhooks headers. webhook-id is the message's stable key (the receiver's idempotency
+ * key), webhook-timestamp the attempt's time, and with a secret, webhook-signature is
+ * "v1," + base64(HMAC-SHA256(key, id "." timestamp "." body)).
+ */
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "notify.h"
+#include "xmalloc.h"
+
+/* The spec's bounds for a signing key, in bytes. */
+#define KEY_MIN 24
+#define KEY_MAX 64
+
+struct webhook_conf {
+	struct http_conf http;
+	char *secret; /* whsec_... as configured */
+	unsigned char key[KEY_MAX];
+	size_t key_len; /* 0: unsigned */
+};
+
+static const struct conf_key webhook_keys[] = {
+	{"", CONF_INCLUDE, false, 0, 0, 0, notify_common_keys},
+	{"", CONF_INCLUDE, false, offsetof(struct webhook_conf, http), 0, 0, notify_http_keys},
+	{"secret", CONF_SECRET, false, offsetof(struct webhook_conf, secret), 0, 0, NULL},
+	{NULL, CONF_ANY, false, 0, 0, 0, NULL},
+};
+
+int notify_webhook_key(const char *secret, unsigned char *key, size_t *len)
+{
+	const char *b64;
+	size_t n;
+	unsigned char buf[3 * (KEY_MAX * 4 / 3 + 4) / 4 + 4];
+	int got;
+
+	if (strncmp(secret, "whsec_", 6) != 0)
+		return -1;
+	b64 = secret + 6;
+	n = strlen(b64);
+	if (n == 0 || n % 4 != 0 || n > (KEY_MAX + 2) / 3 * 4)
+		return -1;
+	got = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)n);
+	if (got < 0)
+		return -1;
+	/* EVP_DecodeBlock counts the padding as zero bytes. */
+	got -= (b64[n - 1] == '=') + (b64[n - 2] == '=');
+	if (got < KEY_MIN || got > KEY_MAX)
+		return -1;
+	memcpy(key, buf, (size_t)got);
+	*len = (size_t)got;
+	return 0;
+}
+
+void notify_webhook_sign(const unsigned char *key, size_t key_len, const char *id, long long ts,
+			 const char *body, size_t len, char *out, size_t size)
+{
+	static char digest[] = "SHA256"; /* OpenSSL's parameter wants it writable */
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int mac_len = 0;
+	char head[160];
+	int n = snprintf(head, sizeof(head), "%s.%lld.", id, ts);
+	EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(hmac);
+	OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+			       OSSL_PARAM_construct_end()};
+	size_t got = 0;
+
+	EVP_MAC_init(ctx, key, key_len, params);
+	EVP_MAC_update(ctx, (const unsigned char *)head, (size_t)n);
+	EVP_MAC_update(ctx, (const unsigned char *)body, len);
+	EVP_MAC_final(ctx, mac, &got, sizeof(mac));
+	mac_len = (unsigned int)got;
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(hmac);
+	if (size < 4 + 4 * ((mac_len + 2) / 3) + 1) {
+		out[0] = '\0';
+		return;
+	}
+	memcpy(out, "v1,", 3);
+	EVP_EncodeBlock((unsigned char *)out + 3, mac, (int)mac_len);
+}
+
+static int webhook_check(struct conf_ctx *c, const config_setting_t *entry, void **conf)
+{
+	static const char *const schemes[] = {"https", "http", NULL};
+	struct webhook_conf *w = xcalloc(1, sizeof(*w));
+
+	*conf = w;
+	if (conf_read_group(c, entry, webhook_keys, w) != 0 ||
+	    !notify_check_http(c, entry, &w->http, schemes))
+		return -1;
+	if (w->secret != NULL && notify_webhook_key(w->secret, w->key, &w->key_len) != 0) {
+		/* Never echo it: it is a secret. */
+		conf_error(c, entry,
+			   "secret must be \"whsec_\" and the base64 of %d to %d bytes (the Standard "
+			   "Webhooks form)",
+			   KEY_MIN, KEY_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+/* One message per digest: {"source": FILE, "papers": [...]}, papers in the digest's order. */
+static int webhook_format(const struct notifier *n, const struct alert_batch *b,
+			  struct message_list *out, struct err *err)
+{
+	json_t *o = json_object(), *papers = json_array();
+	char *body;
+
+	(void)n;
+	for (size_t i = 0; i < b->n_alerts; i++)
+		json_array_append_new(papers, notify_paper_json(&b->alerts[i]));
+	json_object_set_new(o, "source", json_string(b->source));
+	json_object_set_new(o, "papers", papers);
+	body = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (body == NULL)
+		return err_set(err, "cannot encode the message");
+	message_list_add(out, b, body, strlen(body), b->n_alerts);
+	return 0;
+}
+
+static int webhook_prepare(const struct notifier *n, const struct message *m, CURL *easy,
+			   struct curl_slist **headers, struct err *err)
+{
+	const struct webhook_conf *w = n->conf;
+	long long ts = (long long)time(NULL);
+	char line[256];
+
+	(void)err;
+	notify_setup_http(easy, &w->http, m->body, m->len);
+	*headers = curl_slist_append(*headers, "Content-Type: application/json");
+	snprintf(line, sizeof(line), "webhook-id: %s", m->key);
+	*headers = curl_slist_append(*headers, line);
+	snprintf(line, sizeof(line), "webhook-timestamp: %lld", ts);
+	*headers = curl_slist_append(*headers, line);
+	if (w->key_len > 0) {
+		/* Signed at each attempt: receivers refuse old timestamps. */
+		char sig[128];
+
+		notify_webhook_sign(w->key, w->key_len, m->key, ts, m->body, m->len, sig,
+				    sizeof(sig));
+		snprintf(line, sizeof(line), "webhook-signature: %s", sig);
+		*headers = curl_slist_append(*headers, line);
+	}
+	return 0;
+}
+
+static void webhook_classify(const struct notifier *n, const struct send_response *r,
+			     struct send_result *out)
+{
+	(void)n;
+	notify_classify_http(r, out);
+}
+
+static void webhook_free(void *conf)
+{
+	struct webhook_conf *w = conf;
+
+	conf_free_group(webhook_keys, w);
+	OPENSSL_cleanse(w->key, sizeof(w->key));
+	free(w);
+}
+
+const struct notifier_ops notifier_webhook = {
+	.type = "webhook",
+	.check = webhook_check,
+	.format = webhook_format,
+	.prepare = webhook_prepare,
+	.classify = webhook_classify,
+	.free = webhook_free,
+};

@@ -1,0 +1,509 @@
+/*
+ * outbox.c — the delivery engine: libcurl's multi socket interface driven by the event loop,
+ * one queue per notifier, retries with exponential backoff and jitter, Retry-After, rate
+ * limits, and an age after which a message is given up.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include "log.h"
+#include "notify.h"
+#include "outbox.h"
+#include "xmalloc.h"
+
+/* Bytes of an answer kept for the notifier to judge and for `status`. */
+#define ANSWER_MAX 4096
+
+struct transfer;
+
+/* One notifier's queue. */
+struct dest {
+	struct outbox *o;
+	char *name;
+	struct transfer *in_flight;
+	double not_before;  /* loop_now() time before which nothing is sent (rate limit, pause) */
+	double next_wake;   /* when the queue's head is due, -1 when the queue is empty */
+	struct loop_timer *timer;
+	bool unknown_noted; /* a queue whose notifier is gone was logged once */
+};
+
+struct transfer {
+	struct dest *d;
+	struct config *cfg; /* a reference: the configuration the send started with */
+	const struct notifier *n;
+	struct outbox_item item;
+	struct message msg; /* a view of item for the channel; libcurl sends from item's body */
+	CURL *easy;
+	struct curl_slist *headers;
+	char error[CURL_ERROR_SIZE];
+	char answer[ANSWER_MAX];
+	size_t answer_len;
+	char retry_after[64];
+};
+
+struct outbox {
+	struct loop *loop;
+	struct state *state;
+	struct config *cfg;
+	CURLM *multi;
+	struct loop_timer *curl_timer;
+	struct dest **dests; /* each allocated alone: transfers and timers point at them */
+	size_t n_dests;
+	bool draining;
+	struct outbox_stats stats;
+};
+
+static void dest_pump(struct dest *d);
+
+/* ---- libcurl on the event loop ---- */
+
+static void outbox_check_done(struct outbox *o);
+
+static void on_socket(void *ctx, int fd, uint32_t events)
+{
+	struct outbox *o = ctx;
+	int mask = 0, running;
+
+	if (events & EPOLLIN)
+		mask |= CURL_CSELECT_IN;
+	if (events & EPOLLOUT)
+		mask |= CURL_CSELECT_OUT;
+	if (events & (EPOLLERR | EPOLLHUP))
+		mask |= CURL_CSELECT_ERR;
+	curl_multi_socket_action(o->multi, fd, mask, &running);
+	outbox_check_done(o);
+}
+
+/* libcurl says which of its sockets to watch for what. */
+static int curl_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+	struct outbox *o = userp;
+	uint32_t events = 0;
+	struct err err;
+
+	(void)easy;
+	(void)socketp;
+	if (what == CURL_POLL_REMOVE) {
+		loop_unwatch(o->loop, fd);
+		return 0;
+	}
+	if (what & CURL_POLL_IN)
+		events |= EPOLLIN;
+	if (what & CURL_POLL_OUT)
+		events |= EPOLLOUT;
+	if (loop_watch(o->loop, fd, events, on_socket, o, &err) != 0)
+		log_error("%s", err.msg);
+	return 0;
+}
+
+static void on_curl_timer(void *ctx)
+{
+	struct outbox *o = ctx;
+	int running;
+
+	curl_multi_socket_action(o->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	outbox_check_done(o);
+}
+
+static int curl_timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct outbox *o = userp;
+
+	(void)multi;
+	loop_timer_set(o->curl_timer, timeout_ms < 0 ? -1 : (double)timeout_ms / 1000);
+	return 0;
+}
+
+/* Keeps the start of the answer; the rest is read and dropped. */
+static size_t on_body(char *data, size_t size, size_t n, void *userp)
+{
+	struct transfer *t = userp;
+	size_t len = size * n, room = sizeof(t->answer) - 1 - t->answer_len;
+
+	if (room > 0) {
+		memcpy(t->answer + t->answer_len, data, len < room ? len : room);
+		t->answer_len += len < room ? len : room;
+	}
+	return len;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *userp)
+{
+	struct transfer *t = userp;
+	size_t len = size * n;
+
+	if (len > 12 && strncasecmp(data, "Retry-After:", 12) == 0) {
+		size_t v = len - 12 < sizeof(t->retry_after) - 1 ? len - 12 : sizeof(t->retry_after) - 1;
+
+		memcpy(t->retry_after, data + 12, v);
+		t->retry_after[v] = '\0';
+	}
+	return len;
+}
+
+/* ---- Outcomes ---- */
+
+static long long wall_now(void)
+{
+	return state_now_ms();
+}
+
+/* The wait before attempt number attempts + 1: doubling from retry_base up to retry_max, with
+ * "equal jitter" (half fixed, half random) so many queues do not retry in step. */
+static double backoff(const struct config *cfg, int attempts)
+{
+	double d = cfg->delivery.retry_base * ldexp(1.0, attempts < 30 ? attempts : 30);
+	unsigned r = 0;
+
+	if (d > cfg->delivery.retry_max)
+		d = cfg->delivery.retry_max;
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = (unsigned)rand();
+	return d / 2 + d / 2 * ((double)r / (double)UINT32_MAX);
+}
+
+/* The queued item as the message a channel sends: the same bytes and key. */
+static struct message item_message(const struct outbox_item *it)
+{
+	return (struct message){.key = it->key, .body = it->body, .len = it->len,
+				.n_papers = it->n_papers};
+}
+
+/* Records how an attempt ended and sets when the queue may go on. */
+static void dest_record(struct dest *d, const struct config *cfg, const struct outbox_item *it,
+			const struct notifier *n, const struct send_result *r)
+{
+	struct outbox *o = d->o;
+	double now = loop_now(), wait;
+	long long wall = wall_now();
+	struct err err;
+	int rc = 0;
+
+	if (r->status == SEND_RETRY && wall - it->created_ms > (long long)(cfg->delivery.max_age * 1000)) {
+		struct send_result given_up = *r;
+
+		given_up.status = SEND_FAILED;
+		snprintf(given_up.detail, sizeof(given_up.detail), "gave up after %d attempts: %.200s",
+			 it->attempts + 1, r->detail);
+		dest_record(d, cfg, it, n, &given_up);
+		return;
+	}
+	switch (r->status) {
+	case SEND_DELIVERED:
+		rc = state_outbox_delivered(o->state, it->id, wall, &err);
+		o->stats.delivered++;
+		o->stats.papers += it->n_papers;
+		log_debug("%s: delivered message %s (%s)", d->name, it->key, r->detail);
+		d->not_before = now + (n ? n->ops->min_interval : 0);
+		break;
+	case SEND_RETRY:
+		wait = backoff(cfg, it->attempts);
+		if (r->retry_after > wait)
+			wait = r->retry_after;
+		rc = state_outbox_retry(o->state, it->id, wall + (long long)(wait * 1000), r->detail,
+					&err);
+		o->stats.retried++;
+		log_warn("%s: message %s not delivered (%s); next attempt in %.1f s", d->name,
+			 it->key, r->detail, wait);
+		/* The whole destination waits: a refused connection or a 429 is not one message's
+		 * fault. */
+		d->not_before = now + wait;
+		break;
+	case SEND_FAILED:
+		rc = state_outbox_failed(o->state, it->id, wall, r->detail, &err);
+		o->stats.failed++;
+		log_error("%s: message %s failed for good (%s); `paperwatch retry %s` sends it again",
+			  d->name, it->key, r->detail, d->name);
+		d->not_before = now + (n ? n->ops->min_interval : 0);
+		break;
+	}
+	if (rc != 0) {
+		/* The state could not record it: the message stays pending and goes again later. */
+		log_error("%s", err.msg);
+		d->not_before = now + cfg->delivery.retry_base;
+	}
+}
+
+static void transfer_free(struct transfer *t)
+{
+	if (t->easy != NULL) {
+		curl_multi_remove_handle(t->d->o->multi, t->easy);
+		curl_easy_cleanup(t->easy);
+	}
+	curl_slist_free_all(t->headers);
+	outbox_item_free(&t->item);
+	config_unref(t->cfg);
+	free(t);
+}
+
+/* Reads every finished transfer's result. */
+static void outbox_check_done(struct outbox *o)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(o->multi, &left)) != NULL) {
+		struct transfer *t;
+		struct send_response resp = {0};
+		struct send_result r;
+		struct dest *d;
+		char *priv = NULL;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+		t = (struct transfer *)(void *)priv;
+		resp.code = msg->data.result;
+		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &resp.status);
+		t->answer[t->answer_len] = '\0';
+		resp.body = t->answer;
+		resp.body_len = t->answer_len;
+		resp.retry_after = t->retry_after[0] ? t->retry_after : NULL;
+		resp.error = t->error;
+		t->n->ops->classify(t->n, &resp, &r);
+		d = t->d;
+		dest_record(d, t->cfg, &t->item, t->n, &r);
+		d->in_flight = NULL;
+		transfer_free(t);
+		dest_pump(d);
+	}
+}
+
+/* ---- Queues ---- */
+
+static void on_dest_timer(void *ctx)
+{
+	dest_pump(ctx);
+}
+
+static const struct notifier *dest_notifier(const struct dest *d)
+{
+	int i = config_notifier_index(d->o->cfg, d->name);
+
+	return i >= 0 ? &d->o->cfg->notifiers[i] : NULL;
+}
+
+/* Starts a network send of the queue's head. */
+static void dest_start(struct dest *d, const struct notifier *n, struct outbox_item *it)
+{
+	struct outbox *o = d->o;
+	struct transfer *t = xcalloc(1, sizeof(*t));
+	struct send_result r = {.status = SEND_RETRY};
+	struct err err;
+
+	t->d = d;
+	t->cfg = config_ref(o->cfg);
+	t->n = n;
+	t->item = *it;
+	t->msg = item_message(&t->item);
+	t->easy = curl_easy_init();
+	if (t->easy == NULL || n->ops->prepare(n, &t->msg, t->easy, &t->headers, &err) != 0) {
+		snprintf(r.detail, sizeof(r.detail), "%.255s",
+			 t->easy ? err.msg : "cannot start a transfer");
+		dest_record(d, t->cfg, &t->item, n, &r);
+		transfer_free(t);
+		return;
+	}
+	curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+	curl_easy_setopt(t->easy, CURLOPT_PRIVATE, (char *)t);
+	curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->error);
+	curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
+	curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
+	curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
+	d->in_flight = t;
+	curl_multi_add_handle(o->multi, t->easy);
+}
+
+/* Delivers the head of a local queue (a file) at once. */
+static void dest_deliver_local(struct dest *d, const struct notifier *n, struct outbox_item *it)
+{
+	struct send_result r = {.status = SEND_DELIVERED};
+	struct message m = item_message(it);
+	struct err err;
+
+	if (n->ops->deliver(n, &m, &err) != 0) {
+		r.status = SEND_RETRY;
+		snprintf(r.detail, sizeof(r.detail), "%.255s", err.msg);
+	} else {
+		snprintf(r.detail, sizeof(r.detail), "written");
+	}
+	dest_record(d, d->o->cfg, it, n, &r);
+}
+
+/* Sends the queue's head if it is due and nothing stops it; else sets the timer for when it is. */
+static void dest_pump(struct dest *d)
+{
+	struct outbox *o = d->o;
+
+	for (;;) {
+		const struct notifier *n = dest_notifier(d);
+		struct outbox_item it = {0};
+		double now = loop_now(), due;
+		bool found;
+		struct err err;
+
+		d->next_wake = -1;
+		if (d->in_flight != NULL || o->draining)
+			return;
+		if (state_outbox_head(o->state, d->name, &it, &found, &err) != 0) {
+			log_error("%s", err.msg);
+			d->next_wake = now + o->cfg->delivery.retry_base;
+			loop_timer_set(d->timer, o->cfg->delivery.retry_base);
+			return;
+		}
+		if (!found)
+			return;
+		if (n == NULL) {
+			if (!d->unknown_noted)
+				log_warn("%s: messages wait for a notifier of this name, which the "
+					 "configuration no longer has",
+					 d->name);
+			d->unknown_noted = true;
+			outbox_item_free(&it);
+			return;
+		}
+		due = now + (double)(it.next_ms - wall_now()) / 1000;
+		if (d->not_before > due)
+			due = d->not_before;
+		if (due > now) {
+			d->next_wake = due;
+			loop_timer_set(d->timer, due - now);
+			outbox_item_free(&it);
+			return;
+		}
+		if (n->ops->deliver != NULL) {
+			dest_deliver_local(d, n, &it);
+			outbox_item_free(&it);
+			continue;
+		}
+		dest_start(d, n, &it); /* takes it */
+		if (d->in_flight != NULL)
+			return;
+		/* It could not even start: the loop sets the timer for the retry. */
+	}
+}
+
+static struct dest *dest_get(struct outbox *o, const char *name)
+{
+	struct dest *d;
+
+	for (size_t i = 0; i < o->n_dests; i++) {
+		if (strcmp(o->dests[i]->name, name) == 0)
+			return o->dests[i];
+	}
+	/* Queues live as long as the outbox: transfers and timers point at them. */
+	o->dests = xreallocarray(o->dests, o->n_dests + 1, sizeof(*o->dests));
+	d = o->dests[o->n_dests++] = xcalloc(1, sizeof(*d));
+	d->o = o;
+	d->name = xstrdup(name);
+	d->next_wake = -1;
+	d->timer = loop_timer_new(o->loop, on_dest_timer, d);
+	return d;
+}
+
+void outbox_kick(struct outbox *o)
+{
+	char **names = NULL;
+	size_t n = 0;
+	struct err err;
+
+	if (state_notifiers(o->state, &names, &n, &err) != 0)
+		log_error("%s", err.msg);
+	for (size_t i = 0; i < n; i++) {
+		dest_get(o, names[i]);
+		free(names[i]);
+	}
+	free(names);
+	for (size_t i = 0; i < o->n_dests; i++)
+		dest_pump(o->dests[i]);
+}
+
+int outbox_new(struct loop *l, struct state *s, struct config *cfg, struct outbox **out,
+	       struct err *err)
+{
+	struct outbox *o = xcalloc(1, sizeof(*o));
+
+	o->loop = l;
+	o->state = s;
+	o->cfg = config_ref(cfg);
+	o->multi = curl_multi_init();
+	if (o->multi == NULL) {
+		outbox_free(o);
+		return err_set(err, "cannot start libcurl");
+	}
+	o->curl_timer = loop_timer_new(l, on_curl_timer, o);
+	curl_multi_setopt(o->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
+	curl_multi_setopt(o->multi, CURLMOPT_SOCKETDATA, o);
+	curl_multi_setopt(o->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
+	curl_multi_setopt(o->multi, CURLMOPT_TIMERDATA, o);
+	*out = o;
+	return 0;
+}
+
+void outbox_free(struct outbox *o)
+{
+	if (o == NULL)
+		return;
+	for (size_t i = 0; i < o->n_dests; i++) {
+		if (o->dests[i]->in_flight != NULL)
+			transfer_free(o->dests[i]->in_flight);
+		loop_timer_free(o->dests[i]->timer);
+		free(o->dests[i]->name);
+		free(o->dests[i]);
+	}
+	free(o->dests);
+	loop_timer_free(o->curl_timer);
+	if (o->multi != NULL)
+		curl_multi_cleanup(o->multi);
+	config_unref(o->cfg);
+	free(o);
+}
+
+void outbox_set_config(struct outbox *o, struct config *cfg)
+{
+	config_unref(o->cfg);
+	o->cfg = config_ref(cfg);
+	for (size_t i = 0; i < o->n_dests; i++)
+		o->dests[i]->unknown_noted = false;
+	outbox_kick(o);
+}
+
+void outbox_drain(struct outbox *o)
+{
+	o->draining = true;
+	for (size_t i = 0; i < o->n_dests; i++)
+		loop_timer_set(o->dests[i]->timer, -1);
+}
+
+size_t outbox_in_flight(const struct outbox *o)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < o->n_dests; i++)
+		n += o->dests[i]->in_flight != NULL;
+	return n;
+}
+
+double outbox_next_activity(const struct outbox *o)
+{
+	double next = -1;
+
+	for (size_t i = 0; i < o->n_dests; i++) {
+		const struct dest *d = o->dests[i];
+		double t = d->in_flight != NULL ? loop_now() : d->next_wake;
+
+		if (t >= 0 && (next < 0 || t < next))
+			next = t;
+	}
+	return next;
+}
+
+const struct outbox_stats *outbox_stats(const struct outbox *o)
+{
+	return &o->stats;
+}

@@ -1,0 +1,311 @@
+/*
+ * test_config.c — loading and checking configuration: every problem reported with its line,
+ * secrets from files, defaults, durations and sizes.
+ */
+#include "unit.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "notify.h"
+
+/* Loads text; returns the config (or NULL) and leaves the messages in d. */
+static struct config *load(const char *text, struct config_diag *d)
+{
+	memset(d, 0, sizeof(*d));
+	return config_load_string("test.conf", text, d);
+}
+
+/* Whether some message of d contains every one of the given pieces. */
+static bool said(const struct config_diag *d, const char *a, const char *b)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		if (strstr(d->items[i].text, a) != NULL && (b == NULL || strstr(d->items[i].text, b)))
+			return true;
+	}
+	return false;
+}
+
+static void durations_and_sizes_read_their_units(void **state)
+{
+	double s;
+	size_t b;
+
+	(void)state;
+	assert_int_equal(conf_parse_duration("72h", &s), 0);
+	assert_true(s == 72 * 3600);
+	assert_int_equal(conf_parse_duration("500ms", &s), 0);
+	assert_true(s == 0.5);
+	assert_int_equal(conf_parse_duration("2d", &s), 0);
+	assert_true(s == 172800);
+	assert_int_equal(conf_parse_duration("30", &s), 0);
+	assert_true(s == 30);
+	assert_int_equal(conf_parse_duration("3 fortnights", &s), -1);
+	assert_int_equal(conf_parse_duration("-1s", &s), -1);
+	assert_int_equal(conf_parse_size("64M", &b), 0);
+	assert_int_equal(b, 64u << 20);
+	assert_int_equal(conf_parse_size("512KB", &b), 0);
+	assert_int_equal(b, 512u << 10);
+	assert_int_equal(conf_parse_size("lots", &b), -1);
+	assert_int_equal(conf_parse_size("-5", &b), -1);
+}
+
+static void every_problem_is_reported_with_its_line(void **state)
+{
+	static const char text[] = "watch = { dir = 5; colour = \"blue\"; };\n"                 /* 1 */
+				   "delivery = { max_age = \"3 fortnights\"; };\n"              /* 2 */
+				   "notifiers = (\n"                                              /* 3 */
+				   "  { name = \"out\"; type = \"file\"; path = \"-\"; },\n"      /* 4 */
+				   "  { name = \"out\"; type = \"file\"; path = \"x\"; },\n"      /* 5 */
+				   "  { name = \"pigeon\"; type = \"carrier\"; }\n"               /* 6 */
+				   ");\n"                                                         /* 7 */
+				   "rules = (\n"                                                  /* 8 */
+				   "  { name = \"a\"; query = \"agent\"; notify = [\"nobody\"]; },\n" /* 9 */
+				   "  { name = \"a\"; query = \"LLM\"; },\n"                      /* 10 */
+				   "  { name = \"b\"; query = \"(unclosed\"; },\n"               /* 11 */
+				   "  { query = \"x\"; }\n"                                       /* 12 */
+				   ");\n"
+				   "surprise = 1;\n"; /* 14 */
+	struct config_diag d;
+
+	(void)state;
+	assert_null(load(text, &d));
+	assert_true(said(&d, "test.conf:1:", "dir must be a string, not an integer"));
+	assert_true(said(&d, "test.conf:1:", "unknown key 'colour'"));
+	assert_true(said(&d, "test.conf:2:", "not a duration"));
+	assert_true(said(&d, "test.conf:5:", "a second notifier named \"out\""));
+	assert_true(said(&d, "test.conf:6:", "type must be one of"));
+	assert_true(said(&d, "test.conf:9:", "no notifier named \"nobody\""));
+	assert_true(said(&d, "test.conf:10:", "a second rule named \"a\""));
+	assert_true(said(&d, "test.conf:11:", "rule \"b\": query column"));
+	assert_true(said(&d, "test.conf:12:", "name is required"));
+	assert_true(said(&d, "test.conf:14:", "unknown key 'surprise'"));
+	assert_int_equal(d.n_errors, 10);
+	config_diag_free(&d);
+}
+
+static void syntax_errors_come_from_libconfig_with_the_line(void **state)
+{
+	struct config_diag d;
+
+	(void)state;
+	assert_null(load("rules = (\n  { name = \"x\"; query = \"y\" }\n", &d));
+	assert_int_equal(d.n_errors, 1);
+	assert_true(said(&d, "test.conf:", "syntax error"));
+	config_diag_free(&d);
+}
+
+static void defaults_follow_the_state_directory(void **state)
+{
+	struct config_diag d;
+	struct config *c;
+
+	(void)state;
+	unsetenv("STATE_DIRECTORY");
+	c = load("notifiers = ({ name = \"o\"; type = \"file\"; path = \"-\"; });", &d);
+	assert_non_null(c);
+	assert_string_equal(c->state, "./paperwatch.db");
+	assert_string_equal(c->watch.dir, "./inbox");
+	assert_int_equal(c->watch.include.n, 2);
+	assert_true(c->delivery.max_age == 72 * 3600);
+	/* No rules is allowed, with a warning. */
+	assert_true(said(&d, "no rules", NULL));
+	assert_int_equal(d.n_errors, 0);
+	config_unref(c);
+	config_diag_free(&d);
+	setenv("STATE_DIRECTORY", "/var/lib/paperwatch:/var/lib/other", 1);
+	c = load("", &d);
+	assert_string_equal(c->state, "/var/lib/paperwatch/state.db");
+	assert_string_equal(c->watch.dir, "/var/lib/paperwatch/inbox");
+	config_unref(c);
+	config_diag_free(&d);
+	unsetenv("STATE_DIRECTORY");
+}
+
+static void rules_without_notify_go_to_every_notifier(void **state)
+{
+	struct config_diag d;
+	struct config *c;
+
+	(void)state;
+	c = load("notifiers = ({ name = \"a\"; type = \"file\"; path = \"-\"; },"
+		 "             { name = \"b\"; type = \"file\"; path = \"x.jsonl\"; });"
+		 "rules = ({ name = \"all\"; query = \"agent\"; },"
+		 "         { name = \"one\"; query = \"agent\"; notify = \"b\"; });",
+		 &d);
+	assert_non_null(c);
+	assert_int_equal(c->rules[0].n_targets, 2);
+	assert_int_equal(c->rules[1].n_targets, 1);
+	assert_int_equal(c->rules[1].targets[0], 1);
+	assert_int_equal(config_rule_index(c, "one"), 1);
+	assert_int_equal(config_notifier_index(c, "b"), 1);
+	assert_int_equal(config_notifier_index(c, "c"), -1);
+	config_unref(c);
+	config_diag_free(&d);
+}
+
+static void the_built_in_configuration_is_valid(void **state)
+{
+	struct config_diag d;
+	struct config *c;
+
+	(void)state;
+	c = load(config_default_text, &d);
+	assert_non_null(c);
+	assert_int_equal(d.n_errors, 0);
+	assert_true(c->n_rules >= 1);
+	assert_int_equal(c->n_notifiers, 1);
+	config_unref(c);
+	config_diag_free(&d);
+}
+
+static void references_keep_a_configuration_alive(void **state)
+{
+	struct config_diag d;
+	struct config *c = load("", &d);
+
+	(void)state;
+	config_ref(c);
+	config_unref(c);
+	assert_string_equal(c->path, "test.conf"); /* still there: one reference left */
+	config_unref(c);
+	config_diag_free(&d);
+}
+
+static void a_missing_file_is_named_with_the_reason(void **state)
+{
+	struct config_diag d = {0};
+
+	(void)state;
+	assert_null(config_load("/nonexistent/paperwatch.conf", &d));
+	assert_true(said(&d, "/nonexistent/paperwatch.conf", "No such file or directory"));
+	config_diag_free(&d);
+}
+
+/* A table like a channel's, with a secret, a number in a range and an included table. */
+struct secret_conf {
+	char *token;
+	long long port;
+	struct {
+		char *name;
+	} inner;
+};
+
+static const struct conf_key inner_keys[] = {
+	{"label", CONF_STRING, false, 0, 0, 0, NULL},
+	{NULL, CONF_ANY, false, 0, 0, 0, NULL},
+};
+
+static const struct conf_key secret_keys[] = {
+	{"token", CONF_SECRET, true, offsetof(struct secret_conf, token), 0, 0, NULL},
+	{"port", CONF_INT, false, offsetof(struct secret_conf, port), 1, 65535, NULL},
+	{"", CONF_INCLUDE, false, offsetof(struct secret_conf, inner), 0, 0, inner_keys},
+	{NULL, CONF_ANY, false, 0, 0, 0, NULL},
+};
+
+/* Reads text's root group by secret_keys; returns the number of problems. */
+static int read_secret_group(const char *text, struct secret_conf *out, struct config_diag *d)
+{
+	struct conf_ctx c = {.file = "s.conf", .diag = d};
+	config_t cf;
+	int n;
+
+	memset(out, 0, sizeof(*out));
+	memset(d, 0, sizeof(*d));
+	config_init(&cf);
+	assert_int_equal(config_read_string(&cf, text), CONFIG_TRUE);
+	n = conf_read_group(&c, config_root_setting(&cf), secret_keys, out);
+	config_destroy(&cf);
+	return n;
+}
+
+static void secrets_come_inline_or_from_a_private_file(void **state)
+{
+	char path[] = "/tmp/pw-secret-XXXXXX", text[256];
+	struct secret_conf s;
+	struct config_diag d;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "s3cr3t\n", 7), 7);
+	close(fd);
+	chmod(path, 0600);
+	snprintf(text, sizeof(text), "token_file = \"%s\"; port = 8080; label = \"x\";", path);
+	assert_int_equal(read_secret_group(text, &s, &d), 0);
+	assert_string_equal(s.token, "s3cr3t");
+	assert_int_equal(s.port, 8080);
+	assert_string_equal(s.inner.name, "x");
+	assert_int_equal(d.n, 0);
+	conf_free_group(secret_keys, &s);
+	config_diag_free(&d);
+	/* Readable by others: it still loads, with a warning that never shows the secret. */
+	chmod(path, 0644);
+	assert_int_equal(read_secret_group(text, &s, &d), 0);
+	assert_true(said(&d, "other users may read it", NULL));
+	assert_false(said(&d, "s3cr3t", NULL));
+	conf_free_group(secret_keys, &s);
+	config_diag_free(&d);
+	unlink(path);
+}
+
+static void secret_keys_are_checked_like_any_other(void **state)
+{
+	struct secret_conf s;
+	struct config_diag d;
+
+	(void)state;
+	assert_int_equal(read_secret_group("port = 8080;", &s, &d), 1);
+	assert_true(said(&d, "token (or token_file) is required", NULL));
+	conf_free_group(secret_keys, &s);
+	config_diag_free(&d);
+	assert_true(read_secret_group("token = \"a\"; token_file = \"/x\";", &s, &d) > 0);
+	assert_true(said(&d, "set token or token_file, not both", NULL));
+	conf_free_group(secret_keys, &s);
+	config_diag_free(&d);
+	assert_true(read_secret_group("token_file = \"/nonexistent\"; port = 70000;", &s, &d) >= 2);
+	assert_true(said(&d, "/nonexistent: cannot open", NULL));
+	assert_true(said(&d, "port must be between 1 and 65535", NULL));
+	conf_free_group(secret_keys, &s);
+	config_diag_free(&d);
+}
+
+static void urls_must_use_an_allowed_scheme_and_are_never_echoed(void **state)
+{
+	static const char *const web[] = {"https", "http", NULL};
+	struct config_diag d = {0};
+	struct conf_ctx c = {.file = "u.conf", .diag = &d};
+
+	(void)state;
+	assert_true(conf_check_url(&c, NULL, "https://hooks.example.org/T0/B0/XYZ", web));
+	assert_true(conf_check_url(&c, NULL, "HTTP://127.0.0.1:8080/hook", web));
+	assert_false(conf_check_url(&c, NULL, "file:///etc/passwd", web));
+	assert_false(conf_check_url(&c, NULL, "gopher://x/secret-token", web));
+	assert_false(conf_check_url(&c, NULL, "dict://x", web));
+	assert_false(conf_check_url(&c, NULL, "https:///nohost", web));
+	assert_int_equal(d.n_errors, 4);
+	assert_false(said(&d, "secret-token", NULL));
+	config_diag_free(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(durations_and_sizes_read_their_units),
+		cmocka_unit_test(every_problem_is_reported_with_its_line),
+		cmocka_unit_test(syntax_errors_come_from_libconfig_with_the_line),
+		cmocka_unit_test(defaults_follow_the_state_directory),
+		cmocka_unit_test(rules_without_notify_go_to_every_notifier),
+		cmocka_unit_test(the_built_in_configuration_is_valid),
+		cmocka_unit_test(references_keep_a_configuration_alive),
+		cmocka_unit_test(a_missing_file_is_named_with_the_reason),
+		cmocka_unit_test(secrets_come_inline_or_from_a_private_file),
+		cmocka_unit_test(secret_keys_are_checked_like_any_other),
+		cmocka_unit_test(urls_must_use_an_allowed_scheme_and_are_never_echoed),
+	};
+
+	log_setup(LOG_STYLE_PLAIN, LOG_PRIO_ERR - 1);
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}

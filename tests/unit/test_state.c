@@ -1,0 +1,186 @@
+/*
+ * test_state.c — the SQLite state: alerts recorded once, the outbox's life cycle, file records,
+ * and clear messages for a damaged database.
+ */
+#include "unit.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "state.h"
+
+static struct state *fresh_state(char *path)
+{
+	struct state *s;
+	struct err err;
+	int fd;
+
+	strcpy(path, "/tmp/pw-state-XXXXXX");
+	fd = mkstemp(path);
+	close(fd);
+	unlink(path);
+	assert_int_equal(state_open(path, &s, &err), 0);
+	return s;
+}
+
+static void remove_db(const char *path)
+{
+	char aux[300];
+
+	unlink(path);
+	snprintf(aux, sizeof(aux), "%s-wal", path);
+	unlink(aux);
+	snprintf(aux, sizeof(aux), "%s-shm", path);
+	unlink(aux);
+}
+
+static void an_alert_is_fresh_only_once_per_paper_rule_and_notifier(void **state)
+{
+	char path[64];
+	struct state *s = fresh_state(path);
+	struct err err;
+	bool fresh;
+
+	(void)state;
+	assert_int_equal(state_begin(s, &err), 0);
+	assert_int_equal(state_alert_add(s, "2410.07177", "agents", "slack", "b1", &fresh, &err), 0);
+	assert_true(fresh);
+	assert_int_equal(state_alert_add(s, "2410.07177", "agents", "slack", "b2", &fresh, &err), 0);
+	assert_false(fresh);
+	/* Another rule, another notifier: new alerts for the same paper. */
+	assert_int_equal(state_alert_add(s, "2410.07177", "llm", "slack", "b2", &fresh, &err), 0);
+	assert_true(fresh);
+	assert_int_equal(state_alert_add(s, "2410.07177", "agents", "mail", "b2", &fresh, &err), 0);
+	assert_true(fresh);
+	assert_int_equal(state_commit(s, &err), 0);
+	state_close(s);
+	remove_db(path);
+}
+
+static void a_rolled_back_transaction_records_nothing(void **state)
+{
+	char path[64];
+	struct state *s = fresh_state(path);
+	struct err err;
+	bool fresh, found;
+	struct outbox_item it = {0};
+
+	(void)state;
+	assert_int_equal(state_begin(s, &err), 0);
+	assert_int_equal(state_alert_add(s, "p", "r", "n", "b", &fresh, &err), 0);
+	assert_int_equal(state_outbox_add(s, "n", "b-0", "d.md", "body", 4, 1, 1000, &err), 0);
+	state_rollback(s);
+	assert_int_equal(state_outbox_head(s, "n", &it, &found, &err), 0);
+	assert_false(found);
+	assert_int_equal(state_begin(s, &err), 0);
+	assert_int_equal(state_alert_add(s, "p", "r", "n", "b", &fresh, &err), 0);
+	assert_true(fresh);
+	assert_int_equal(state_commit(s, &err), 0);
+	state_close(s);
+	remove_db(path);
+}
+
+static void the_outbox_goes_oldest_first_through_retry_failure_and_requeue(void **state)
+{
+	char path[64];
+	struct state *s = fresh_state(path);
+	struct outbox_item it = {0};
+	struct state_counts c;
+	struct err err;
+	bool found;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(state_begin(s, &err), 0);
+	assert_int_equal(state_outbox_add(s, "n", "k-0", "d.md", "first", 5, 2, 1000, &err), 0);
+	assert_int_equal(state_outbox_add(s, "n", "k-1", "d.md", "second", 6, 1, 1000, &err), 0);
+	assert_int_equal(state_commit(s, &err), 0);
+	assert_int_equal(state_outbox_head(s, "n", &it, &found, &err), 0);
+	assert_true(found);
+	assert_string_equal(it.key, "k-0");
+	assert_string_equal(it.body, "first");
+	assert_int_equal(it.n_papers, 2);
+	/* A retry keeps it at the head, with a later time and one more attempt. */
+	assert_int_equal(state_outbox_retry(s, it.id, 5000, "HTTP 500", &err), 0);
+	outbox_item_free(&it);
+	assert_int_equal(state_outbox_head(s, "n", &it, &found, &err), 0);
+	assert_string_equal(it.key, "k-0");
+	assert_int_equal(it.attempts, 1);
+	assert_int_equal(it.next_ms, 5000);
+	assert_int_equal(state_outbox_failed(s, it.id, 6000, "HTTP 404: no such hook", &err), 0);
+	outbox_item_free(&it);
+	assert_int_equal(state_outbox_head(s, "n", &it, &found, &err), 0);
+	assert_string_equal(it.key, "k-1");
+	assert_int_equal(state_outbox_delivered(s, it.id, 7000, &err), 0);
+	outbox_item_free(&it);
+	assert_int_equal(state_counts(s, "n", &c, &err), 0);
+	assert_int_equal(c.delivered, 1);
+	assert_int_equal(c.failed, 1);
+	assert_int_equal(c.pending, 0);
+	assert_int_equal(c.papers_delivered, 1);
+	assert_string_equal(c.last_error, "HTTP 404: no such hook");
+	assert_int_equal(state_outbox_requeue(s, "n", 8000, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(state_counts(s, "n", &c, &err), 0);
+	assert_int_equal(c.pending, 1);
+	assert_int_equal(c.next_ms, 8000);
+	state_close(s);
+	remove_db(path);
+}
+
+static void a_file_is_seen_only_as_it_was_recorded(void **state)
+{
+	char path[64], hash[65];
+	struct state *s = fresh_state(path);
+	struct file_stamp f = {.dev = 1, .ino = 2, .size = 3, .mtime_ns = 4, .hash = "abc"};
+	struct err err;
+	bool seen;
+
+	(void)state;
+	assert_int_equal(state_file_seen(s, "d.md", &f, &seen, &err), 0);
+	assert_false(seen);
+	assert_int_equal(state_file_done(s, "d.md", &f, 10, 1000, &err), 0);
+	assert_int_equal(state_file_seen(s, "d.md", &f, &seen, &err), 0);
+	assert_true(seen);
+	f.size = 4; /* appended to */
+	assert_int_equal(state_file_seen(s, "d.md", &f, &seen, &err), 0);
+	assert_false(seen);
+	assert_int_equal(state_file_hash(s, "d.md", hash, &err), 0);
+	assert_string_equal(hash, "abc");
+	assert_int_equal(state_file_hash(s, "other.md", hash, &err), 0);
+	assert_string_equal(hash, "");
+	state_close(s);
+	remove_db(path);
+}
+
+static void a_damaged_database_is_named_with_the_way_out(void **state)
+{
+	static const char junk[] = "this is not an SQLite database, but it is long enough to look "
+				   "like the header of one..........................";
+	char path[] = "/tmp/pw-broken-XXXXXX";
+	struct state *s;
+	struct err err;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_int_equal(write(fd, junk, sizeof(junk) - 1), (ssize_t)sizeof(junk) - 1);
+	close(fd);
+	assert_int_equal(state_open(path, &s, &err), -1);
+	assert_non_null(strstr(err.msg, path));
+	assert_non_null(strstr(err.msg, "damaged"));
+	assert_non_null(strstr(err.msg, "move it aside"));
+	remove_db(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(an_alert_is_fresh_only_once_per_paper_rule_and_notifier),
+		cmocka_unit_test(a_rolled_back_transaction_records_nothing),
+		cmocka_unit_test(the_outbox_goes_oldest_first_through_retry_failure_and_requeue),
+		cmocka_unit_test(a_file_is_seen_only_as_it_was_recorded),
+		cmocka_unit_test(a_damaged_database_is_named_with_the_way_out),
+	};
+
+	return cmocka_run_group_tests_name("state", tests, NULL, NULL);
+}
