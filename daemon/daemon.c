@@ -39,27 +39,44 @@ struct daemon {
 	int sfd;
 	bool stopping;
 	/* Counted since start, for the status line. */
-	size_t files, papers, alerts;
+	size_t files, papers, alerts, queued;
+	/* Pending and failed messages when counted at start or reload: the status line adds what
+	 * this process did since, instead of counting the whole outbox after every file. */
+	size_t pending0, failed0;
+	size_t delivered0, failures0; /* the outbox's own tallies at that moment */
 };
 
-/* Tells systemd how things stand: "STATUS=..." with live counters. */
-static void daemon_status(struct daemon *d, const char *extra)
+/* Counts pending and failed messages in the state once, as the base the status line adds to. */
+static void daemon_count(struct daemon *d)
 {
-	size_t pending = 0, failed = 0;
 	const struct outbox_stats *os = outbox_stats(d->outbox);
 
+	d->pending0 = d->failed0 = d->queued = 0;
 	for (size_t i = 0; i < d->cfg->n_notifiers; i++) {
 		struct state_counts c;
 		struct err err;
 
 		if (state_counts(d->state, d->cfg->notifiers[i].name, &c, &err) == 0) {
-			pending += c.pending;
-			failed += c.failed;
+			d->pending0 += c.pending;
+			d->failed0 += c.failed;
 		}
 	}
-	sd_notifyf(0, "%sSTATUS=%zu files, %zu papers, %zu alerts; %zu messages delivered (%zu papers), %zu pending, %zu failed",
+	d->delivered0 = os->delivered;
+	d->failures0 = os->failed;
+}
+
+/* Tells systemd how things stand: "STATUS=..." with live counters. */
+static void daemon_status(struct daemon *d, const char *extra)
+{
+	const struct outbox_stats *os = outbox_stats(d->outbox);
+	size_t done = (os->delivered - d->delivered0) + (os->failed - d->failures0);
+	size_t pending = d->pending0 + d->queued > done ? d->pending0 + d->queued - done : 0;
+
+	sd_notifyf(0,
+		   "%sSTATUS=%zu files, %zu papers, %zu alerts; %zu messages delivered (%zu "
+		   "papers), %zu pending, %zu failed",
 		   extra ? extra : "", d->files, d->papers, d->alerts, os->delivered, os->papers,
-		   pending, failed);
+		   pending, d->failed0 + os->failed - d->failures0);
 }
 
 /* A file to read, from the watcher. */
@@ -82,6 +99,7 @@ static void on_file(void *ctx, const char *path, const char *name)
 	d->files++;
 	d->papers += r.papers;
 	d->alerts += r.alerts;
+	d->queued += r.messages;
 	log_info("%s: %zu papers, %zu matched, %zu new alerts in %zu message%s", name, r.papers,
 		 r.matched, r.alerts, r.messages, r.messages == 1 ? "" : "s");
 	if (r.messages > 0)
@@ -120,7 +138,8 @@ static void daemon_reload(struct daemon *d)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
-		   (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+		   (unsigned long long)ts.tv_sec * 1000000ULL +
+			   (unsigned long long)ts.tv_nsec / 1000);
 	log_info("reloading %s", d->config_path ? d->config_path : "the built-in configuration");
 	cfg = cli_load_config(d->config_path);
 	if (cfg == NULL) {
@@ -137,6 +156,7 @@ static void daemon_reload(struct daemon *d)
 	daemon_watch(d);
 	config_unref(old);
 	log_info("reloaded: %zu notifiers, %zu rules", cfg->n_notifiers, cfg->n_rules);
+	daemon_count(d);
 	daemon_status(d, "READY=1\n");
 }
 
@@ -232,6 +252,7 @@ static int daemon_start(struct daemon *d)
 		return EXIT_FAIL;
 	}
 	daemon_watchdog(d);
+	daemon_count(d);
 	log_info("watching %s (%zu notifiers, %zu rules), state in %s", d->cfg->watch.dir,
 		 d->cfg->n_notifiers, d->cfg->n_rules, d->cfg->state);
 	if (daemon_watch(d) != 0)

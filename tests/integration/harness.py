@@ -1,10 +1,15 @@
 """harness.py — the integration tests' small framework: `@test` functions, TAP output, and helpers
 that run the real paperwatch binary.
 """
+import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -68,6 +73,106 @@ def write_config(path, notifiers=(), rules=(), **groups):
     with open(path, 'w') as f:
         f.write('\n'.join(lines) + '\n')
     return path
+
+
+def read_jsonl(path):
+    """The JSON lines of a file (the file channel's output); [] when it does not exist yet."""
+    try:
+        with open(path, encoding='utf-8') as f:
+            return [json.loads(line) for line in f if line.strip()]
+    except FileNotFoundError:
+        return []
+
+
+def wait_until(predicate, timeout=20.0, what='the condition'):
+    """Polls predicate until it holds; raises naming what was awaited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f'timed out after {timeout} s waiting for {what}')
+
+
+class Daemon:
+    """`paperwatch run` as systemd would run it: a NOTIFY_SOCKET bound by the test records every
+    sd_notify datagram, so readiness is READY=1 (sent after the start-up scan), not a guess."""
+
+    def __init__(self, conf, directory, watchdog_usec=None, verbose=True, env=None):
+        self.conf, self.dir = conf, directory
+        self.watchdog_usec, self.verbose, self.extra_env = watchdog_usec, verbose, env or {}
+        self.proc = None
+        self.notes = []  # (monotonic time, datagram text)
+        self.log_path = os.path.join(directory, 'daemon.log')
+
+    def start(self, ready=True, timeout=20.0):
+        sock_path = os.path.join(self.dir, f'notify-{time.monotonic_ns()}.sock')
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(sock_path)
+        self.notes = []
+        self._reader = threading.Thread(target=self._read_notes, daemon=True)
+        self._reader.start()
+        env = dict(os.environ, NOTIFY_SOCKET=sock_path, **self.extra_env)
+        if self.watchdog_usec:
+            env['WATCHDOG_USEC'] = str(self.watchdog_usec)
+        args = [BINARY, 'run', '-c', self.conf] + (['-v'] if self.verbose else [])
+        self.log = open(self.log_path, 'ab')
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log, env=env,
+                                     cwd=self.dir)
+        if ready:
+            self.wait_note('READY=1', timeout)
+        return self
+
+    def _read_notes(self):
+        while True:
+            try:
+                data = self.sock.recv(4096)
+            except OSError:
+                return
+            self.notes.append((time.monotonic(), data.decode('utf-8', 'replace')))
+
+    def wait_note(self, piece, timeout=20.0, after=0):
+        """Waits for a datagram containing piece, among those from index after on."""
+        def found():
+            if self.proc.poll() is not None:
+                raise AssertionError(f'paperwatch exited with {self.proc.returncode}:\n'
+                                     + self.log_text())
+            return any(piece in n for _, n in self.notes[after:])
+        wait_until(found, timeout, f'"{piece}" from sd_notify')
+
+    def log_text(self):
+        with open(self.log_path, encoding='utf-8', errors='replace') as f:
+            return f.read()
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout=20.0):
+        """SIGTERM and wait; returns the exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            status = self.proc.wait(timeout)
+        finally:
+            self._close()
+        return status
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait()
+        self._close()
+
+    def _close(self):
+        self.log.close()
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc is not None and self.proc.poll() is None:
+            self.kill()
 
 
 def run():

@@ -1,0 +1,399 @@
+#!/usr/bin/env python3
+"""test_daemon.py — `paperwatch run` for real: files written into a watched folder every way
+people and programs write them, restarts, a folder that disappears, reloads, signals, and the
+systemd notify protocol. Each paper must be alerted exactly once."""
+import collections
+import os
+import shutil
+import signal
+import tempfile
+import time
+
+from harness import (test, run, write_config, read_jsonl, wait_until, Daemon, tmpdir,
+                     digests)
+from receiver import Receiver, Reply
+
+ALL = {'name': 'all', 'query': 'id:2*'}
+
+
+def digest_text(first, n):
+    """A records digest of n papers with ids 2501.<first> ... (every one matches ALL)."""
+    return ''.join(f'Title: Paper number {i}\nPDF: https://arxiv.org/pdf/2501.{i:05d}\n'
+                   f'Summary: A summary of paper {i}.\n---\n' for i in range(first, first + n))
+
+
+class Setup:
+    """A folder, a configuration whose file channel writes out.jsonl, and the daemon."""
+
+    def __init__(self, base=None, notifiers=None, rules=(ALL,), **daemon_args):
+        self.dir = tempfile.mkdtemp(prefix='pw-daemon-', dir=base)
+        self.inbox = os.path.join(self.dir, 'inbox')
+        os.mkdir(self.inbox)
+        self.out = os.path.join(self.dir, 'out.jsonl')
+        self.notifiers = notifiers or [{'name': 'out', 'type': 'file', 'path': self.out}]
+        self.rules = list(rules)
+        self.write_conf()
+        self.daemon = Daemon(self.conf, self.dir, **daemon_args)
+        self._seen, self._offset = 0, 0
+
+    def write_conf(self, **extra):
+        groups = dict(state=os.path.join(self.dir, 'state.db'), watch={'dir': self.inbox},
+                      delivery={'retry_base': '200ms', 'retry_max': '1s',
+                                'shutdown_grace': '1s'})
+        groups.update(extra)
+        self.conf = write_config(os.path.join(self.dir, 'pw.conf'), self.notifiers, self.rules,
+                                 **groups)
+
+    def alerted(self):
+        return [p['id'] for p in read_jsonl(self.out)]
+
+    def count_alerted(self):
+        """Lines written so far, reading only what is new (the file grows to 20,000 lines)."""
+        try:
+            with open(self.out, 'rb') as f:
+                f.seek(self._offset)
+                chunk = f.read()
+        except FileNotFoundError:
+            return 0
+        self._offset += len(chunk)
+        self._seen += chunk.count(b'\n')
+        return self._seen
+
+    def wait_alerted(self, n, timeout=30):
+        wait_until(lambda: self.count_alerted() >= n, timeout, f'{n} alerts')
+        return self.alerted()
+
+    def drop(self, name, text):
+        """Writes a file the safe way: a hidden temporary name, then a rename into place."""
+        tmp = os.path.join(self.inbox, '.' + name + '.tmp')
+        with open(tmp, 'w') as f:
+            f.write(text)
+        os.rename(tmp, os.path.join(self.inbox, name))
+
+
+def assert_once(ids, expected):
+    dup = [i for i, c in collections.Counter(ids).items() if c > 1]
+    assert not dup, f'alerted twice: {dup[:5]}'
+    assert set(ids) == set(expected), (len(ids), len(expected))
+
+
+def ids(first, n):
+    return [f'2501.{i:05d}' for i in range(first, first + n)]
+
+
+@test
+def files_waiting_at_start_are_processed_before_ready():
+    s = Setup()
+    s.drop('a.md', digest_text(0, 5))
+    with s.daemon.start():
+        assert_once(s.alerted(), ids(0, 5))  # READY=1 came after the start-up scan
+        assert s.daemon.stop() == 0
+
+
+@test
+def a_renamed_in_file_is_processed_once():
+    s = Setup()
+    with s.daemon.start():
+        s.drop('a.md', digest_text(0, 5))
+        s.wait_alerted(5)
+        time.sleep(0.3)
+        assert_once(s.alerted(), ids(0, 5))
+        assert s.daemon.stop() == 0
+
+
+@test
+def a_copied_file_is_processed_once_when_complete():
+    s = Setup()
+    with s.daemon.start():
+        shutil.copy(digests()[1], os.path.join(s.inbox, 'copy.md'))
+        s.wait_alerted(100)
+        time.sleep(0.3)
+        assert len(s.alerted()) == 100 == len(set(s.alerted()))
+        assert s.daemon.stop() == 0
+
+
+@test
+def a_file_written_slowly_in_chunks_is_processed_once_complete():
+    s = Setup()
+    text = digest_text(0, 20)
+    with s.daemon.start():
+        with open(os.path.join(s.inbox, 'slow.md'), 'w') as f:
+            for k in range(10):
+                f.write(text[k * len(text) // 10:(k + 1) * len(text) // 10])
+                f.flush()
+                time.sleep(0.2)
+        s.wait_alerted(20)
+        time.sleep(0.3)
+        assert_once(s.alerted(), ids(0, 20))
+        assert 'slow.md: 20 papers' in s.daemon.log_text()
+        assert s.daemon.stop() == 0
+
+
+@test
+def an_appended_digest_alerts_only_its_new_papers():
+    s = Setup()
+    with s.daemon.start():
+        path = os.path.join(s.inbox, 'grow.md')
+        with open(path, 'w') as f:
+            f.write(digest_text(0, 5))
+        s.wait_alerted(5)
+        with open(path, 'a') as f:
+            f.write(digest_text(5, 3))
+        s.wait_alerted(8)
+        time.sleep(0.3)
+        assert_once(s.alerted(), ids(0, 8))
+        assert s.daemon.stop() == 0
+
+
+@test
+def a_file_opened_and_closed_without_change_is_not_processed_again():
+    s = Setup()
+    with s.daemon.start():
+        s.drop('a.md', digest_text(0, 5))
+        s.wait_alerted(5)
+        path = os.path.join(s.inbox, 'a.md')
+        open(path, 'a').close()      # opened for writing, nothing written
+        os.utime(path)               # touched: new mtime, same bytes
+        time.sleep(0.5)
+        assert s.daemon.log_text().count('a.md: 5 papers') == 1
+        assert_once(s.alerted(), ids(0, 5))
+        assert s.daemon.stop() == 0
+
+
+@test
+def a_burst_of_2000_files_in_a_second_alerts_each_paper_once():
+    s = Setup(base='/dev/shm')
+    with s.daemon.start():
+        start = time.monotonic()
+        for k in range(2000):
+            s.drop(f'd{k:04d}.md', digest_text(k * 2, 2))
+        assert time.monotonic() - start < 5
+        s.wait_alerted(4000, timeout=120)
+        time.sleep(0.5)
+        assert_once(s.alerted(), ids(0, 4000))
+        assert s.daemon.stop() == 0
+    shutil.rmtree(s.dir)
+
+
+@test
+def a_stopped_daemon_misses_nothing_when_its_event_queue_overflows():
+    s = Setup(base='/dev/shm')
+    with s.daemon.start():
+        s.daemon.signal(signal.SIGSTOP)
+        for k in range(20000):  # more events than the kernel queues (16384 by default)
+            s.drop(f'd{k:05d}.md', digest_text(k, 1))
+        s.daemon.signal(signal.SIGCONT)
+        s.wait_alerted(20000, timeout=300)
+        time.sleep(0.5)
+        assert_once(s.alerted(), ids(0, 20000))
+        assert 'some were lost; reading the whole folder again' in s.daemon.log_text()
+        assert s.daemon.stop() == 0
+    shutil.rmtree(s.dir)
+
+
+@test
+def after_a_restart_new_files_are_processed_and_nothing_is_repeated():
+    s = Setup()
+    s.daemon.start()
+    s.drop('a.md', digest_text(0, 5))
+    s.wait_alerted(5)
+    assert s.daemon.stop() == 0
+    s.drop('b.md', digest_text(5, 5))        # arrives while nobody watches
+    s.drop('c.md', digest_text(0, 10))       # half of it was alerted before
+    with s.daemon.start():
+        assert_once(s.alerted(), ids(0, 10))
+        assert s.daemon.stop() == 0
+
+
+@test
+def a_folder_deleted_and_recreated_is_watched_again():
+    s = Setup()
+    with s.daemon.start():
+        s.drop('a.md', digest_text(0, 2))
+        s.wait_alerted(2)
+        shutil.rmtree(s.inbox)
+        wait_until(lambda: 'waiting for it to come back' in s.daemon.log_text(), 10,
+                   'the folder to be missed')
+        os.mkdir(s.inbox)
+        s.drop('b.md', digest_text(2, 2))
+        s.wait_alerted(4)
+        assert_once(s.alerted(), ids(0, 4))
+        assert s.daemon.stop() == 0
+
+
+@test
+def a_folder_that_does_not_exist_yet_is_waited_for():
+    s = Setup()
+    shutil.rmtree(s.inbox)
+    with s.daemon.start():
+        os.makedirs(s.inbox)
+        s.drop('a.md', digest_text(0, 3))
+        s.wait_alerted(3)
+        assert s.daemon.stop() == 0
+
+
+@test
+def sighup_with_a_good_configuration_applies_new_rules_and_keeps_the_queue():
+    with Receiver() as r:
+        r.push(Reply(hang=True))  # the first send is in flight during the reload
+        s = Setup(notifiers=[{'name': 'hook', 'type': 'webhook', 'url': r.url, 'timeout': '2s'}],
+                  rules=[{'name': 'first', 'query': 'id:2501.00000'}])
+        with s.daemon.start():
+            s.drop('a.md', digest_text(0, 2))
+            r.wait_for(1)
+            s.rules = [{'name': 'first', 'query': 'id:2501.00000'},
+                       {'name': 'second', 'query': 'id:2501.00001'}]
+            s.write_conf()
+            mark = len(s.daemon.notes)
+            s.daemon.signal(signal.SIGHUP)
+            s.daemon.wait_note('READY=1', after=mark)
+            s.drop('b.md', digest_text(0, 2))
+            got = r.wait_for(3, timeout=20)  # hung first try, its retry, and b.md's message
+            ids_seen = {(p['id'], tuple(p['rules'])) for q in got[1:] for p in q.json()['papers']}
+            assert ('2501.00000', ('first',)) in ids_seen
+            assert ('2501.00001', ('second',)) in ids_seen
+            assert s.daemon.stop() == 0
+
+
+@test
+def sighup_with_a_broken_configuration_keeps_the_old_one_and_names_the_line():
+    s = Setup()
+    with s.daemon.start():
+        with open(s.conf, 'a') as f:
+            f.write('rules = oops;\n')
+        mark = len(s.daemon.notes)
+        s.daemon.signal(signal.SIGHUP)
+        s.daemon.wait_note('READY=1', after=mark)
+        log = s.daemon.log_text()
+        assert 'pw.conf:' in log and 'the one loaded before stays in force' in log, log
+        s.drop('a.md', digest_text(0, 2))
+        s.wait_alerted(2)
+        assert s.daemon.stop() == 0
+
+
+@test
+def sigterm_with_a_send_in_flight_exits_0_and_the_message_goes_after_restart():
+    with Receiver() as r:
+        r.push(Reply(hang=True))
+        s = Setup(notifiers=[{'name': 'hook', 'type': 'webhook', 'url': r.url}])
+        s.daemon.start()
+        s.drop('a.md', digest_text(0, 3))
+        first = r.wait_for(1)[0]
+        t = time.monotonic()
+        assert s.daemon.stop() == 0
+        assert time.monotonic() - t < 5  # the grace period is 1 s
+        with s.daemon.start():
+            second = r.wait_for(2)[1]
+            assert second.headers['webhook-id'] == first.headers['webhook-id']
+            assert [p['id'] for p in second.json()['papers']] == ids(0, 3)
+            assert s.daemon.stop() == 0
+
+
+@test
+def sigkill_during_delivery_then_restart_loses_nothing():
+    with Receiver() as r:
+        r.push(Reply(delay=2))
+        s = Setup(notifiers=[{'name': 'hook', 'type': 'webhook', 'url': r.url}])
+        s.daemon.start()
+        s.drop('a.md', digest_text(0, 4))
+        r.wait_for(1)
+        s.daemon.kill()
+        with s.daemon.start():
+            wait_until(lambda: len([q for q in r.requests if q.complete]) >= 2, 20,
+                       'the message to be sent again')
+            keys = {q.headers['webhook-id'] for q in r.requests}
+            assert len(keys) == 1  # a repeat carries the same id, so a receiver can drop it
+            assert s.daemon.stop() == 0
+
+
+@test
+def the_notify_protocol_says_ready_status_watchdog_reloading_and_stopping():
+    s = Setup(watchdog_usec=200000)
+    s.daemon.start()
+    s.drop('a.md', digest_text(0, 3))
+    s.wait_alerted(3)
+    s.daemon.wait_note('STATUS=1 files, 3 papers, 3 alerts')
+    time.sleep(0.5)
+    pings = [t for t, n in s.daemon.notes if 'WATCHDOG=1' in n]
+    assert len(pings) >= 3, pings
+    assert all(b - a < 0.2 for a, b in zip(pings, pings[1:]))  # half of WATCHDOG_USEC
+    mark = len(s.daemon.notes)
+    s.daemon.signal(signal.SIGHUP)
+    s.daemon.wait_note('READY=1', after=mark)
+    reload_notes = [n for _, n in s.daemon.notes[mark:] if 'WATCHDOG' not in n]
+    assert reload_notes[0].startswith('RELOADING=1\nMONOTONIC_USEC='), reload_notes
+    assert 'READY=1' in reload_notes[-1]
+    assert s.daemon.stop() == 0
+    assert any('STOPPING=1' in n for _, n in s.daemon.notes)
+    first = [n for _, n in s.daemon.notes if 'READY=1' in n][0]
+    assert 'STATUS=' in first
+
+
+@test
+def an_idle_daemon_makes_no_wakeups():
+    s = Setup()
+    with s.daemon.start():
+        time.sleep(0.5)
+        with open(f'/proc/{s.daemon.proc.pid}/status') as f:
+            before = {l.split(':')[0]: int(l.split()[1]) for l in f
+                      if 'voluntary_ctxt_switches' in l}
+        time.sleep(3)
+        with open(f'/proc/{s.daemon.proc.pid}/status') as f:
+            after = {l.split(':')[0]: int(l.split()[1]) for l in f
+                     if 'voluntary_ctxt_switches' in l}
+        assert after == before, (before, after)
+        assert s.daemon.stop() == 0
+
+
+@test
+def logs_carry_journal_priorities_when_stderr_is_the_journal():
+    s = Setup()
+    log = open(s.daemon.log_path, 'ab')
+    st = os.fstat(log.fileno())
+    log.close()
+    s.daemon.extra_env = {'JOURNAL_STREAM': f'{st.st_dev}:{st.st_ino}'}
+    with s.daemon.start():
+        s.drop('bad.md', 'not a digest at all\n')
+        wait_until(lambda: 'bad.md' in s.daemon.log_text(), 10, 'the bad file to be named')
+        assert s.daemon.stop() == 0
+    lines = s.daemon.log_text().splitlines()
+    assert any(l.startswith('<6>watching ') for l in lines), lines
+    assert any(l.startswith('<3>') and 'bad.md' in l for l in lines), lines
+
+
+@test
+def symlinks_out_of_the_folder_and_fifos_are_left_alone():
+    s = Setup()
+    outside = os.path.join(s.dir, 'outside.md')
+    with open(outside, 'w') as f:
+        f.write(digest_text(0, 2))
+    with s.daemon.start():
+        os.symlink(outside, os.path.join(s.inbox, 'link.md'))
+        os.mkfifo(os.path.join(s.inbox, 'pipe.md'))
+        s.drop('good.md', digest_text(10, 1))
+        s.wait_alerted(1)
+        time.sleep(0.3)
+        assert s.alerted() == ['2501.00010']
+        assert s.daemon.proc.poll() is None
+        assert s.daemon.stop() == 0
+
+
+@test
+def a_bad_configuration_exits_2_and_a_damaged_state_exits_3():
+    s = Setup()
+    with open(s.conf, 'a') as f:
+        f.write('nonsense = ;\n')
+    s.daemon.start(ready=False)
+    assert s.daemon.proc.wait(10) == 2
+    s.daemon._close()
+    s.write_conf()
+    with open(os.path.join(s.dir, 'state.db'), 'wb') as f:
+        f.write(b'not a database' * 100)
+    s.daemon.start(ready=False)
+    assert s.daemon.proc.wait(10) == 3
+    s.daemon._close()
+    assert 'move it aside' in s.daemon.log_text()
+
+
+if __name__ == '__main__':
+    run()
