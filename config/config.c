@@ -40,11 +40,11 @@ void config_diag_free(struct config_diag *d)
 	memset(d, 0, sizeof(*d));
 }
 
-static void diag_vadd(struct conf_ctx *c, bool warning, const config_setting_t *s,
-		      const char *fmt, va_list ap) PW_PRINTF(4, 0);
+static void diag_vadd(struct conf_ctx *c, bool warning, const config_setting_t *s, const char *fmt,
+		      va_list ap) PW_PRINTF(4, 0);
 
-static void diag_vadd(struct conf_ctx *c, bool warning, const config_setting_t *s,
-		      const char *fmt, va_list ap)
+static void diag_vadd(struct conf_ctx *c, bool warning, const config_setting_t *s, const char *fmt,
+		      va_list ap)
 {
 	struct config_diag *d = c->diag;
 	const char *file = c->file;
@@ -60,11 +60,13 @@ static void diag_vadd(struct conf_ctx *c, bool warning, const config_setting_t *
 	d->items = xreallocarray(d->items, d->n + 1, sizeof(*d->items));
 	d->items[d->n].warning = warning;
 	if (line > 0)
-		d->items[d->n].text = xasprintf("%s:%u: %s%s%s%s", file, line, c->what ? c->what : "",
-						c->what ? ": " : "", warning ? "warning: " : "", msg);
+		d->items[d->n].text =
+			xasprintf("%s:%u: %s%s%s%s", file, line, c->what ? c->what : "",
+				  c->what ? ": " : "", warning ? "warning: " : "", msg);
 	else
-		d->items[d->n].text = xasprintf("%s: %s%s%s%s", file, c->what ? c->what : "",
-						c->what ? ": " : "", warning ? "warning: " : "", msg);
+		d->items[d->n].text =
+			xasprintf("%s: %s%s%s%s", file, c->what ? c->what : "", c->what ? ": " : "",
+				  warning ? "warning: " : "", msg);
 	d->n++;
 	if (!warning)
 		d->n_errors++;
@@ -177,7 +179,8 @@ static char *read_secret_file(struct conf_ctx *c, const config_setting_t *s, con
 	n = read(fd, buf, SECRET_MAX + 1);
 	close(fd);
 	if (n < 0 || n > SECRET_MAX) {
-		conf_error(c, s, "%s: %s", path, n < 0 ? strerror(errno) : "too large for a secret");
+		conf_error(c, s, "%s: %s", path,
+			   n < 0 ? strerror(errno) : "too large for a secret");
 		return NULL;
 	}
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
@@ -208,7 +211,8 @@ static int read_secret(struct conf_ctx *c, const config_setting_t *group, const 
 		return k->required;
 	}
 	if (config_setting_type(inl ? inl : file) != CONFIG_TYPE_STRING) {
-		conf_error(c, inl ? inl : file, "%s must be a string, not %s", inl ? k->name : file_key,
+		conf_error(c, inl ? inl : file, "%s must be a string, not %s",
+			   inl ? k->name : file_key,
 			   type_name(config_setting_type(inl ? inl : file)));
 		return 1;
 	}
@@ -263,8 +267,8 @@ static int read_number(struct conf_ctx *c, const config_setting_t *s, const stru
 		*v = config_setting_get_float(s);
 	} else if (type == CONFIG_TYPE_STRING && k->type == CONF_DURATION) {
 		if (conf_parse_duration(config_setting_get_string(s), v) != 0) {
-			conf_error(c, s, "%s: \"%s\" is not a duration (30s, 10m, 72h, 2d)", k->name,
-				   config_setting_get_string(s));
+			conf_error(c, s, "%s: \"%s\" is not a duration (30s, 10m, 72h, 2d)",
+				   k->name, config_setting_get_string(s));
 			return 1;
 		}
 	} else if (type == CONFIG_TYPE_STRING && k->type == CONF_SIZE) {
@@ -276,7 +280,7 @@ static int read_number(struct conf_ctx *c, const config_setting_t *s, const stru
 		*v = (double)bytes;
 	} else {
 		conf_error(c, s, "%s must be %s, not %s", k->name,
-			   k->type == CONF_INT ? "an integer"
+			   k->type == CONF_INT    ? "an integer"
 			   : k->type == CONF_SIZE ? "a size"
 						  : "a duration",
 			   type_name(type));
@@ -336,8 +340,7 @@ static int read_key(struct conf_ctx *c, const config_setting_t *s, const struct 
 }
 
 /* The row of the table (or an included one) for a key name; *base gets the row's struct. */
-static const struct conf_key *find_key(const struct conf_key *keys, const char *name,
-				       size_t *base)
+static const struct conf_key *find_key(const struct conf_key *keys, const char *name, size_t *base)
 {
 	for (const struct conf_key *k = keys; k->name != NULL; k++) {
 		size_t n = strlen(k->name);
@@ -397,7 +400,8 @@ int conf_read_group(struct conf_ctx *c, const config_setting_t *s, const struct 
 	int problems = 0;
 
 	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
-		conf_error(c, s, "must be a group { ... }, not %s", type_name(config_setting_type(s)));
+		conf_error(c, s, "must be a group { ... }, not %s",
+			   type_name(config_setting_type(s)));
 		return 1;
 	}
 	for (int i = 0; i < config_setting_length(s); i++) {
@@ -477,14 +481,14 @@ static const struct conf_key watch_keys[] = {
 };
 
 static const struct conf_key delivery_keys[] = {
-	{"max_age", CONF_DURATION, false, offsetof(struct config_delivery, max_age), 1,
-	 365 * 86400, NULL},
-	{"retry_base", CONF_DURATION, false, offsetof(struct config_delivery, retry_base), 0,
-	 86400, NULL},
+	{"max_age", CONF_DURATION, false, offsetof(struct config_delivery, max_age), 1, 365 * 86400,
+	 NULL},
+	{"retry_base", CONF_DURATION, false, offsetof(struct config_delivery, retry_base), 0, 86400,
+	 NULL},
 	{"retry_max", CONF_DURATION, false, offsetof(struct config_delivery, retry_max), 0, 86400,
 	 NULL},
-	{"shutdown_grace", CONF_DURATION, false, offsetof(struct config_delivery, shutdown_grace), 0,
-	 300, NULL},
+	{"shutdown_grace", CONF_DURATION, false, offsetof(struct config_delivery, shutdown_grace),
+	 0, 300, NULL},
 	{NULL, CONF_ANY, false, 0, 0, 0, NULL},
 };
 
@@ -521,7 +525,8 @@ static bool is_list_of_groups(struct conf_ctx *c, const config_setting_t *s, con
 {
 	int type = config_setting_type(s);
 
-	if (type != CONFIG_TYPE_LIST && !(type == CONFIG_TYPE_ARRAY && config_setting_length(s) == 0)) {
+	if (type != CONFIG_TYPE_LIST &&
+	    !(type == CONFIG_TYPE_ARRAY && config_setting_length(s) == 0)) {
 		conf_error(c, s, "%s must be a list ( { ... }, { ... } ), not %s", what,
 			   type_name(type));
 		return false;
@@ -676,7 +681,8 @@ static void syntax_error(const char *name, const config_t *cf, struct config_dia
 			     .diag = d};
 	char msg[ERR_MAX];
 
-	snprintf(msg, sizeof(msg), "%s:%d: %s", c.file, config_error_line(cf), config_error_text(cf));
+	snprintf(msg, sizeof(msg), "%s:%d: %s", c.file, config_error_line(cf),
+		 config_error_text(cf));
 	d->items = xreallocarray(d->items, d->n + 1, sizeof(*d->items));
 	d->items[d->n].warning = false;
 	d->items[d->n++].text = xstrdup(msg);
@@ -709,7 +715,7 @@ struct config *config_load(const char *path, struct config_diag *d)
 	if (f == NULL || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
 	    (size_t)st.st_size > CONFIG_MAX) {
 		conf_error(&c, NULL, "cannot read: %s",
-			   f == NULL ? strerror(errno)
+			   f == NULL             ? strerror(errno)
 			   : S_ISREG(st.st_mode) ? "larger than 4 MiB"
 						 : "not a regular file");
 		if (f != NULL)

@@ -19,7 +19,7 @@ struct config_diag {
 	struct {
 		bool warning;
 		char *text;
-	} *items;
+	} * items;
 	size_t n, n_errors;
 };
 
@@ -64,8 +64,7 @@ struct conf_ctx {
 /* Reports a problem at setting s (its line; the file's start when s is NULL). */
 void conf_error(struct conf_ctx *c, const config_setting_t *s, const char *fmt, ...)
 	PW_PRINTF(3, 4);
-void conf_warn(struct conf_ctx *c, const config_setting_t *s, const char *fmt, ...)
-	PW_PRINTF(3, 4);
+void conf_warn(struct conf_ctx *c, const config_setting_t *s, const char *fmt, ...) PW_PRINTF(3, 4);
 
 /* Reads group s into target by the table: unknown keys, wrong types, missing required keys and
  * values out of range are reported. Returns the number of problems. */

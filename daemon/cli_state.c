@@ -106,8 +106,8 @@ static int scan_file(struct delivery *d, const char *path)
 	if (r.unchanged)
 		log_info("%s: unchanged since it was processed", path);
 	else
-		log_info("%s: %zu papers, %zu matched, %zu new alerts in %zu message%s", path, r.papers,
-			 r.matched, r.alerts, r.messages, r.messages == 1 ? "" : "s");
+		log_info("%s: %zu papers, %zu matched, %zu new alerts in %zu message%s", path,
+			 r.papers, r.matched, r.alerts, r.messages, r.messages == 1 ? "" : "s");
 	return 0;
 }
 
@@ -230,8 +230,8 @@ int cmd_status(int argc, char **argv)
 		config_unref(cfg);
 		return access(cfg->state, F_OK) == 0 ? EXIT_FAIL : EXIT_OK;
 	}
-	printf("%-20s %9s %9s  %-19s %7s  %s\n", "NOTIFIER", "DELIVERED", "PENDING",
-	       "NEXT ATTEMPT", "FAILED", "LAST ERROR");
+	printf("%-20s %9s %9s  %-19s %7s  %s\n", "NOTIFIER", "DELIVERED", "PENDING", "NEXT ATTEMPT",
+	       "FAILED", "LAST ERROR");
 	for (size_t i = 0; i < cfg->n_notifiers; i++)
 		status_row(st, cfg->notifiers[i].name, true);
 	/* Queues of notifiers the configuration no longer has still hold messages. */

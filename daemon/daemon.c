@@ -57,7 +57,9 @@ static void daemon_status(struct daemon *d, const char *extra)
 			failed += c.failed;
 		}
 	}
-	sd_notifyf(0, "%sSTATUS=%zu files, %zu papers, %zu alerts; %zu messages delivered (%zu papers), %zu pending, %zu failed",
+	sd_notifyf(0,
+		   "%sSTATUS=%zu files, %zu papers, %zu alerts; %zu messages delivered (%zu "
+		   "papers), %zu pending, %zu failed",
 		   extra ? extra : "", d->files, d->papers, d->alerts, os->delivered, os->papers,
 		   pending, failed);
 }
@@ -120,7 +122,8 @@ static void daemon_reload(struct daemon *d)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
-		   (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+		   (unsigned long long)ts.tv_sec * 1000000ULL +
+			   (unsigned long long)ts.tv_nsec / 1000);
 	log_info("reloading %s", d->config_path ? d->config_path : "the built-in configuration");
 	cfg = cli_load_config(d->config_path);
 	if (cfg == NULL) {

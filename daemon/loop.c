@@ -25,7 +25,7 @@ struct loop_timer {
 	struct loop *loop;
 	loop_timer_fn fn;
 	void *ctx;
-	double when; /* loop_now() time, or < 0 when disarmed */
+	double when;         /* loop_now() time, or < 0 when disarmed */
 	unsigned long round; /* the loop's round when it was set */
 };
 
@@ -35,7 +35,7 @@ struct loop {
 	size_t n_watches;
 	struct loop_timer **timers;
 	size_t n_timers;
-	double armed; /* when the timerfd fires, < 0 when disarmed */
+	double armed;        /* when the timerfd fires, < 0 when disarmed */
 	unsigned long round; /* counts rounds of timers fired */
 };
 

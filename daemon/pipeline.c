@@ -166,8 +166,11 @@ static int record_paper(struct run *r, struct state *st, const struct kept *k, s
 			const char **rules = arena_alloc(&r->arena, n_new * sizeof(*rules));
 
 			memcpy(rules, names, n_new * sizeof(*rules));
-			*a = (struct alert){.paper = &k->paper, .rules = rules, .n_rules = n_new,
-					    .hits = k->hits, .n_hits = k->n_hits};
+			*a = (struct alert){.paper = &k->paper,
+					    .rules = rules,
+					    .n_rules = n_new,
+					    .hits = k->hits,
+					    .n_hits = k->n_hits};
 		}
 	}
 	free(key);
@@ -183,8 +186,10 @@ static int queue_shares(struct run *r, struct state *st, const char *source, str
 
 	for (size_t t = 0; t < cfg->n_notifiers; t++) {
 		const struct notifier *n = &cfg->notifiers[t];
-		struct alert_batch b = {.source = source, .alerts = sh[t].alerts,
-					.n_alerts = sh[t].n_alerts, .key = sh[t].key,
+		struct alert_batch b = {.source = source,
+					.alerts = sh[t].alerts,
+					.n_alerts = sh[t].n_alerts,
+					.key = sh[t].key,
 					.created_ms = now};
 		struct message_list msgs = {0};
 		int rc = 0;
@@ -250,8 +255,8 @@ int pipeline_file(struct config *cfg, struct state *st, const char *path, const 
 		  struct pipeline_result *res, struct err *err)
 {
 	struct run r = {.cfg = cfg};
-	struct parse_opts opts = {.max_size = cfg->watch.max_file_size, .emit = on_paper, .ctx = &r,
-				  .raw = on_raw};
+	struct parse_opts opts = {
+		.max_size = cfg->watch.max_file_size, .emit = on_paper, .ctx = &r, .raw = on_raw};
 	struct file_stamp stamp = {0};
 	struct parse_result pres;
 	unsigned char digest[EVP_MAX_MD_SIZE];
@@ -263,7 +268,9 @@ int pipeline_file(struct config *cfg, struct state *st, const char *path, const 
 
 	memset(res, 0, sizeof(*res));
 	if (stat(path, &sb) == 0) {
-		stamp = (struct file_stamp){.dev = sb.st_dev, .ino = sb.st_ino, .size = sb.st_size,
+		stamp = (struct file_stamp){.dev = sb.st_dev,
+					    .ino = sb.st_ino,
+					    .size = sb.st_size,
 					    .mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 +
 							sb.st_mtim.tv_nsec};
 		if (state_file_seen(st, name, &stamp, &seen, err) != 0)
@@ -280,8 +287,8 @@ int pipeline_file(struct config *cfg, struct state *st, const char *path, const 
 		goto out;
 	EVP_DigestFinal_ex(r.sha, digest, &dlen);
 	/* Record the file as it was while we read it, not as stat() saw it before. */
-	stamp = (struct file_stamp){.dev = pres.dev, .ino = pres.ino, .size = pres.size,
-				    .mtime_ns = pres.mtime_ns};
+	stamp = (struct file_stamp){
+		.dev = pres.dev, .ino = pres.ino, .size = pres.size, .mtime_ns = pres.mtime_ns};
 	hex(digest, dlen, stamp.hash);
 	if (state_file_hash(st, name, known, err) != 0)
 		goto out;

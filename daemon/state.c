@@ -77,8 +77,9 @@ static const char *const stmt_sql[N_STMTS] = {
 			 "VALUES (?1, ?2, ?3, ?4)",
 	[ST_OUTBOX_ADD] = "INSERT INTO outbox (notifier, key, source, body, papers, state, "
 			  "created_ms, next_ms) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)",
-	[ST_OUTBOX_HEAD] = "SELECT id, key, body, attempts, created_ms, next_ms, papers FROM outbox "
-			   "WHERE notifier = ?1 AND state = 'pending' ORDER BY id LIMIT 1",
+	[ST_OUTBOX_HEAD] =
+		"SELECT id, key, body, attempts, created_ms, next_ms, papers FROM outbox "
+		"WHERE notifier = ?1 AND state = 'pending' ORDER BY id LIMIT 1",
 	[ST_OUTBOX_DELIVERED] = "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, "
 				"done_ms = ?2, last_error = NULL WHERE id = ?1",
 	[ST_OUTBOX_RETRY] = "UPDATE outbox SET attempts = attempts + 1, next_ms = ?2, "
@@ -127,7 +128,8 @@ static int db_error(struct state *s, int rc, struct err *err)
 			       "sent may then be sent again",
 			       s->path, msg, s->path, s->path);
 	if (rc == SQLITE_FULL)
-		return err_set(err, "%s: the disk is full; nothing was lost, paperwatch tries again",
+		return err_set(err,
+			       "%s: the disk is full; nothing was lost, paperwatch tries again",
 			       s->path);
 	if (rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN || rc == SQLITE_PERM)
 		return err_set(err, "%s: %s (paperwatch needs to write its state here)", s->path,
@@ -173,7 +175,8 @@ static int state_setup(struct state *s, struct err *err)
 	if (rc != SQLITE_ROW)
 		return db_error(s, rc, err);
 	if (version > SCHEMA_VERSION)
-		return err_set(err, "%s: written by a newer paperwatch (schema %d, this one knows %d)",
+		return err_set(err,
+			       "%s: written by a newer paperwatch (schema %d, this one knows %d)",
 			       s->path, version, SCHEMA_VERSION);
 	if (exec_sql(s, schema, err) != 0 || exec_sql(s, "PRAGMA user_version = 1", err) != 0)
 		return -1;
@@ -363,8 +366,8 @@ int state_outbox_head(struct state *s, const char *notifier, struct outbox_item 
 }
 
 /* Runs one of the outbox updates that take (id, time, detail). */
-static int outbox_update(struct state *s, enum stmt i, int64_t id, long long ms,
-			 const char *detail, struct err *err)
+static int outbox_update(struct state *s, enum stmt i, int64_t id, long long ms, const char *detail,
+			 struct err *err)
 {
 	sqlite3_stmt *st = s->stmt[i];
 

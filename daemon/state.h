@@ -83,7 +83,7 @@ int state_outbox_requeue(struct state *s, const char *notifier, long long now_ms
 struct state_counts {
 	size_t delivered, pending, failed; /* messages */
 	size_t papers_delivered;
-	long long next_ms;  /* earliest next attempt of a pending message; 0 when none */
+	long long next_ms;    /* earliest next attempt of a pending message; 0 when none */
 	char last_error[256]; /* of the latest failed message */
 };
 

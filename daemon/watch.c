@@ -20,7 +20,7 @@
 #include "xmalloc.h"
 
 #define FILE_EVENTS (IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
-#define WAIT_EVENTS                                                                              \
+#define WAIT_EVENTS                                                                                \
 	(IN_CREATE | IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 /* Re-checks after watch changes before giving up on a folder appearing step by step. */
 #define ATTACH_TRIES 64
@@ -33,9 +33,14 @@ static const struct {
 	long magic;
 	const char *name;
 } remote_fs[] = {
-	{0x6969, "NFS"},         {0x517b, "SMB"},        {(long)0xff534d42, "CIFS"},
-	{(long)0xfe534d42, "SMB2"}, {0x65735546, "FUSE"}, {0x564c, "NCP"},
-	{0x7461636f, "OCFS2"},   {0x00c36400, "Ceph"},
+	{0x6969, "NFS"},
+	{0x517b, "SMB"},
+	{(long)0xff534d42, "CIFS"},
+	{(long)0xfe534d42, "SMB2"},
+	{0x65735546, "FUSE"},
+	{0x564c, "NCP"},
+	{0x7461636f, "OCFS2"},
+	{0x00c36400, "Ceph"},
 };
 
 struct watcher {
@@ -43,11 +48,11 @@ struct watcher {
 	const struct config_watch *cfg;
 	watch_file_fn fn;
 	void *ctx;
-	int fd;       /* the inotify descriptor */
-	int wd;       /* the folder's watch, or -1 while it is gone */
-	int wait_wd;  /* while gone: the watch on the ancestor we wait in, or -1 */
-	char *dir;    /* the folder, as configured */
-	char *real;   /* the folder's real path, for keeping symlinks inside it */
+	int fd;           /* the inotify descriptor */
+	int wd;           /* the folder's watch, or -1 while it is gone */
+	int wait_wd;      /* while gone: the watch on the ancestor we wait in, or -1 */
+	char *dir;        /* the folder, as configured */
+	char *real;       /* the folder's real path, for keeping symlinks inside it */
 	char *waiting_in; /* the ancestor waited in */
 };
 
@@ -146,7 +151,8 @@ static void watch_error(const char *path, struct err *err)
 	if (errno == ENOSPC)
 		err_set(err,
 			"%s: cannot watch: the inotify watch limit is reached (raise "
-			"fs.inotify.max_user_watches, e.g. sysctl fs.inotify.max_user_watches=524288)",
+			"fs.inotify.max_user_watches, e.g. sysctl "
+			"fs.inotify.max_user_watches=524288)",
 			path);
 	else
 		err_set(err, "%s: cannot watch: %s", path, strerror(errno));
@@ -262,7 +268,8 @@ static void retry_attach(struct watcher *w)
 static void on_event(struct watcher *w, const struct inotify_event *ev)
 {
 	if (ev->mask & IN_Q_OVERFLOW) {
-		log_warn("%s: too many events at once, some were lost; reading the whole folder again",
+		log_warn("%s: too many events at once, some were lost; reading the whole folder "
+			 "again",
 			 w->dir);
 		watcher_rescan(w);
 		return;
@@ -273,9 +280,11 @@ static void on_event(struct watcher *w, const struct inotify_event *ev)
 				offer(w, ev->name);
 		} else if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED | IN_UNMOUNT)) {
 			if (ev->mask & IN_MOVE_SELF)
-				inotify_rm_watch(w->fd, w->wd); /* it watches the folder elsewhere */
+				inotify_rm_watch(w->fd,
+						 w->wd); /* it watches the folder elsewhere */
 			w->wd = -1;
-			log_warn("%s: the folder was removed, moved away or unmounted; waiting for it "
+			log_warn("%s: the folder was removed, moved away or unmounted; waiting for "
+				 "it "
 				 "to come back",
 				 w->dir);
 			retry_attach(w);
@@ -302,7 +311,8 @@ static void on_inotify(void *ctx, int fd, uint32_t events)
 
 		if (n <= 0) {
 			if (n < 0 && errno != EAGAIN && errno != EINTR)
-				log_error("%s: reading inotify events: %s", w->dir, strerror(errno));
+				log_error("%s: reading inotify events: %s", w->dir,
+					  strerror(errno));
 			return;
 		}
 		for (char *p = buf; p < buf + n;) {
@@ -336,7 +346,8 @@ int watcher_new(struct loop *l, const struct config_watch *cfg, watch_file_fn fn
 	if (loop_watch(l, w->fd, EPOLLIN, on_inotify, w, err) != 0)
 		goto fail;
 	if (!reattach(w))
-		log_warn("%s: the folder is not there (or cannot be watched); waiting for it", w->dir);
+		log_warn("%s: the folder is not there (or cannot be watched); waiting for it",
+			 w->dir);
 	*out = w;
 	return 0;
 fail:

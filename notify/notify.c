@@ -151,9 +151,8 @@ void notify_classify_http(const struct send_response *r, struct send_result *out
 	memset(out, 0, sizeof(*out));
 	if (r->code != CURLE_OK) {
 		out->status = SEND_RETRY;
-		snprintf(out->detail, sizeof(out->detail), "%s", r->error && *r->error
-									  ? r->error
-									  : curl_easy_strerror(r->code));
+		snprintf(out->detail, sizeof(out->detail), "%s",
+			 r->error && *r->error ? r->error : curl_easy_strerror(r->code));
 		return;
 	}
 	if (r->status >= 200 && r->status < 300) {
@@ -162,7 +161,7 @@ void notify_classify_http(const struct send_response *r, struct send_result *out
 		return;
 	}
 	out->status = (r->status == 408 || r->status == 429 || r->status >= 500) ? SEND_RETRY
-										  : SEND_FAILED;
+										 : SEND_FAILED;
 	out->retry_after = retry_after_seconds(r->retry_after);
 	/* The answer's start tells the user why; printable bytes only. */
 	snprintf(out->detail, sizeof(out->detail), "HTTP %ld: %.*s", r->status,
@@ -264,8 +263,8 @@ static const struct alert sample_alert = {
 
 struct alert_batch notify_sample_batch(void)
 {
-	return (struct alert_batch){.source = "paperwatch-test", .alerts = &sample_alert,
-				    .n_alerts = 1};
+	return (struct alert_batch){
+		.source = "paperwatch-test", .alerts = &sample_alert, .n_alerts = 1};
 }
 
 static json_t *json_str_or_null(const char *s)

@@ -63,9 +63,9 @@ struct send_result {
 
 /* What a network attempt brought back, for the channel to judge. */
 struct send_response {
-	CURLcode code;         /* the transport's verdict */
-	long status;           /* the HTTP or SMTP response code, 0 if none came */
-	const char *body;      /* the start of the response body */
+	CURLcode code;    /* the transport's verdict */
+	long status;      /* the HTTP or SMTP response code, 0 if none came */
+	const char *body; /* the start of the response body */
 	size_t body_len;
 	const char *retry_after; /* the Retry-After header, or NULL */
 	const char *error;       /* curl's error text */

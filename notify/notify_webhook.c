@@ -96,10 +96,11 @@ static int webhook_check(struct conf_ctx *c, const config_setting_t *entry, void
 		return -1;
 	if (w->secret != NULL && notify_webhook_key(w->secret, w->key, &w->key_len) != 0) {
 		/* Never echo it: it is a secret. */
-		conf_error(c, entry,
-			   "secret must be \"whsec_\" and the base64 of %d to %d bytes (the Standard "
-			   "Webhooks form)",
-			   KEY_MIN, KEY_MAX);
+		conf_error(
+			c, entry,
+			"secret must be \"whsec_\" and the base64 of %d to %d bytes (the Standard "
+			"Webhooks form)",
+			KEY_MIN, KEY_MAX);
 		return -1;
 	}
 	return 0;

@@ -24,8 +24,8 @@ struct dest {
 	struct outbox *o;
 	char *name;
 	struct transfer *in_flight;
-	double not_before;  /* loop_now() time before which nothing is sent (rate limit, pause) */
-	double next_wake;   /* when the queue's head is due, -1 when the queue is empty */
+	double not_before; /* loop_now() time before which nothing is sent (rate limit, pause) */
+	double next_wake;  /* when the queue's head is due, -1 when the queue is empty */
 	struct loop_timer *timer;
 	bool unknown_noted; /* a queue whose notifier is gone was logged once */
 };
@@ -136,7 +136,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
 	size_t len = size * n;
 
 	if (len > 12 && strncasecmp(data, "Retry-After:", 12) == 0) {
-		size_t v = len - 12 < sizeof(t->retry_after) - 1 ? len - 12 : sizeof(t->retry_after) - 1;
+		size_t v = len - 12 < sizeof(t->retry_after) - 1 ? len - 12
+								 : sizeof(t->retry_after) - 1;
 
 		memcpy(t->retry_after, data + 12, v);
 		t->retry_after[v] = '\0';
@@ -168,8 +169,8 @@ static double backoff(const struct config *cfg, int attempts)
 /* The queued item as the message a channel sends: the same bytes and key. */
 static struct message item_message(const struct outbox_item *it)
 {
-	return (struct message){.key = it->key, .body = it->body, .len = it->len,
-				.n_papers = it->n_papers};
+	return (struct message){
+		.key = it->key, .body = it->body, .len = it->len, .n_papers = it->n_papers};
 }
 
 /* Records how an attempt ended and sets when the queue may go on. */
@@ -182,12 +183,13 @@ static void dest_record(struct dest *d, const struct config *cfg, const struct o
 	struct err err;
 	int rc = 0;
 
-	if (r->status == SEND_RETRY && wall - it->created_ms > (long long)(cfg->delivery.max_age * 1000)) {
+	if (r->status == SEND_RETRY &&
+	    wall - it->created_ms > (long long)(cfg->delivery.max_age * 1000)) {
 		struct send_result given_up = *r;
 
 		given_up.status = SEND_FAILED;
-		snprintf(given_up.detail, sizeof(given_up.detail), "gave up after %d attempts: %.200s",
-			 it->attempts + 1, r->detail);
+		snprintf(given_up.detail, sizeof(given_up.detail),
+			 "gave up after %d attempts: %.200s", it->attempts + 1, r->detail);
 		dest_record(d, cfg, it, n, &given_up);
 		return;
 	}
@@ -203,8 +205,8 @@ static void dest_record(struct dest *d, const struct config *cfg, const struct o
 		wait = backoff(cfg, it->attempts);
 		if (r->retry_after > wait)
 			wait = r->retry_after;
-		rc = state_outbox_retry(o->state, it->id, wall + (long long)(wait * 1000), r->detail,
-					&err);
+		rc = state_outbox_retry(o->state, it->id, wall + (long long)(wait * 1000),
+					r->detail, &err);
 		o->stats.retried++;
 		log_warn("%s: message %s not delivered (%s); next attempt in %.1f s", d->name,
 			 it->key, r->detail, wait);
@@ -215,8 +217,9 @@ static void dest_record(struct dest *d, const struct config *cfg, const struct o
 	case SEND_FAILED:
 		rc = state_outbox_failed(o->state, it->id, wall, r->detail, &err);
 		o->stats.failed++;
-		log_error("%s: message %s failed for good (%s); `paperwatch retry %s` sends it again",
-			  d->name, it->key, r->detail, d->name);
+		log_error(
+			"%s: message %s failed for good (%s); `paperwatch retry %s` sends it again",
+			d->name, it->key, r->detail, d->name);
 		d->not_before = now + (n ? n->ops->min_interval : 0);
 		break;
 	}

@@ -22,7 +22,8 @@ static struct config *load(const char *text, struct config_diag *d)
 static bool said(const struct config_diag *d, const char *a, const char *b)
 {
 	for (size_t i = 0; i < d->n; i++) {
-		if (strstr(d->items[i].text, a) != NULL && (b == NULL || strstr(d->items[i].text, b)))
+		if (strstr(d->items[i].text, a) != NULL &&
+		    (b == NULL || strstr(d->items[i].text, b)))
 			return true;
 	}
 	return false;
@@ -54,20 +55,21 @@ static void durations_and_sizes_read_their_units(void **state)
 
 static void every_problem_is_reported_with_its_line(void **state)
 {
-	static const char text[] = "watch = { dir = 5; colour = \"blue\"; };\n"                 /* 1 */
-				   "delivery = { max_age = \"3 fortnights\"; };\n"              /* 2 */
-				   "notifiers = (\n"                                              /* 3 */
-				   "  { name = \"out\"; type = \"file\"; path = \"-\"; },\n"      /* 4 */
-				   "  { name = \"out\"; type = \"file\"; path = \"x\"; },\n"      /* 5 */
-				   "  { name = \"pigeon\"; type = \"carrier\"; }\n"               /* 6 */
-				   ");\n"                                                         /* 7 */
-				   "rules = (\n"                                                  /* 8 */
-				   "  { name = \"a\"; query = \"agent\"; notify = [\"nobody\"]; },\n" /* 9 */
-				   "  { name = \"a\"; query = \"LLM\"; },\n"                      /* 10 */
-				   "  { name = \"b\"; query = \"(unclosed\"; },\n"               /* 11 */
-				   "  { query = \"x\"; }\n"                                       /* 12 */
-				   ");\n"
-				   "surprise = 1;\n"; /* 14 */
+	static const char text[] =
+		"watch = { dir = 5; colour = \"blue\"; };\n"                       /* 1 */
+		"delivery = { max_age = \"3 fortnights\"; };\n"                    /* 2 */
+		"notifiers = (\n"                                                  /* 3 */
+		"  { name = \"out\"; type = \"file\"; path = \"-\"; },\n"          /* 4 */
+		"  { name = \"out\"; type = \"file\"; path = \"x\"; },\n"          /* 5 */
+		"  { name = \"pigeon\"; type = \"carrier\"; }\n"                   /* 6 */
+		");\n"                                                             /* 7 */
+		"rules = (\n"                                                      /* 8 */
+		"  { name = \"a\"; query = \"agent\"; notify = [\"nobody\"]; },\n" /* 9 */
+		"  { name = \"a\"; query = \"LLM\"; },\n"                          /* 10 */
+		"  { name = \"b\"; query = \"(unclosed\"; },\n"                    /* 11 */
+		"  { query = \"x\"; }\n"                                           /* 12 */
+		");\n"
+		"surprise = 1;\n"; /* 14 */
 	struct config_diag d;
 
 	(void)state;

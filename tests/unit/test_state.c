@@ -43,9 +43,11 @@ static void an_alert_is_fresh_only_once_per_paper_rule_and_notifier(void **state
 
 	(void)state;
 	assert_int_equal(state_begin(s, &err), 0);
-	assert_int_equal(state_alert_add(s, "2410.07177", "agents", "slack", "b1", &fresh, &err), 0);
+	assert_int_equal(state_alert_add(s, "2410.07177", "agents", "slack", "b1", &fresh, &err),
+			 0);
 	assert_true(fresh);
-	assert_int_equal(state_alert_add(s, "2410.07177", "agents", "slack", "b2", &fresh, &err), 0);
+	assert_int_equal(state_alert_add(s, "2410.07177", "agents", "slack", "b2", &fresh, &err),
+			 0);
 	assert_false(fresh);
 	/* Another rule, another notifier: new alerts for the same paper. */
 	assert_int_equal(state_alert_add(s, "2410.07177", "llm", "slack", "b2", &fresh, &err), 0);
