@@ -66,6 +66,7 @@ UNIT_TESTS := \
 	tests/unit/test_lex.c \
 	tests/unit/test_loop.c \
 	tests/unit/test_match.c \
+	tests/unit/test_notify.c \
 	tests/unit/test_parse.c \
 	tests/unit/test_query.c \
 	tests/unit/test_rx.c \
