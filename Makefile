@@ -55,6 +55,7 @@ SRCS := \
 	daemon/xmalloc.c \
 	notify/notify.c \
 	notify/notify_file.c \
+	notify/notify_slack.c \
 	notify/notify_webhook.c \
 	notify/outbox.c \
 	build/gen/default_conf.c
@@ -67,6 +68,7 @@ UNIT_TESTS := \
 	tests/unit/test_loop.c \
 	tests/unit/test_match.c \
 	tests/unit/test_notify.c \
+	tests/unit/test_notify_slack.c \
 	tests/unit/test_parse.c \
 	tests/unit/test_query.c \
 	tests/unit/test_rx.c \

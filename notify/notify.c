@@ -27,6 +27,7 @@
 /* Adding a channel is one file and one line here (kept one a line against clang-format). */
 /* clang-format off */
 static const struct notifier_ops *const registry[] = {
+	&notifier_slack,
 	&notifier_webhook,
 	&notifier_file,
 };
