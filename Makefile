@@ -54,6 +54,7 @@ SRCS := \
 	daemon/watch.c \
 	daemon/xmalloc.c \
 	notify/notify.c \
+	notify/notify_discord.c \
 	notify/notify_file.c \
 	notify/notify_slack.c \
 	notify/notify_webhook.c \
@@ -68,6 +69,7 @@ UNIT_TESTS := \
 	tests/unit/test_loop.c \
 	tests/unit/test_match.c \
 	tests/unit/test_notify.c \
+	tests/unit/test_notify_discord.c \
 	tests/unit/test_notify_slack.c \
 	tests/unit/test_parse.c \
 	tests/unit/test_query.c \

@@ -28,6 +28,7 @@
 /* clang-format off */
 static const struct notifier_ops *const registry[] = {
 	&notifier_slack,
+	&notifier_discord,
 	&notifier_webhook,
 	&notifier_file,
 };
