@@ -55,6 +55,7 @@ SRCS := \
 	daemon/xmalloc.c \
 	notify/notify.c \
 	notify/notify_discord.c \
+	notify/notify_email.c \
 	notify/notify_file.c \
 	notify/notify_slack.c \
 	notify/notify_webhook.c \
@@ -70,6 +71,7 @@ UNIT_TESTS := \
 	tests/unit/test_match.c \
 	tests/unit/test_notify.c \
 	tests/unit/test_notify_discord.c \
+	tests/unit/test_notify_email.c \
 	tests/unit/test_notify_slack.c \
 	tests/unit/test_parse.c \
 	tests/unit/test_query.c \

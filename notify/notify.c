@@ -30,6 +30,7 @@ static const struct notifier_ops *const registry[] = {
 	&notifier_slack,
 	&notifier_discord,
 	&notifier_webhook,
+	&notifier_email,
 	&notifier_file,
 };
 /* clang-format on */
