@@ -54,7 +54,10 @@ SRCS := \
 	daemon/watch.c \
 	daemon/xmalloc.c \
 	notify/notify.c \
+	notify/notify_discord.c \
+	notify/notify_email.c \
 	notify/notify_file.c \
+	notify/notify_slack.c \
 	notify/notify_webhook.c \
 	notify/outbox.c \
 	build/gen/default_conf.c
@@ -66,6 +69,10 @@ UNIT_TESTS := \
 	tests/unit/test_lex.c \
 	tests/unit/test_loop.c \
 	tests/unit/test_match.c \
+	tests/unit/test_notify.c \
+	tests/unit/test_notify_discord.c \
+	tests/unit/test_notify_email.c \
+	tests/unit/test_notify_slack.c \
 	tests/unit/test_parse.c \
 	tests/unit/test_query.c \
 	tests/unit/test_rx.c \

@@ -1,14 +1,17 @@
 /*
  * notify.c — the registry of channels and what they share: reading a notifier entry, HTTP
- * set-up and answers, redacted URLs, the JSON form of an alerted paper, the sample alert.
+ * set-up and answers, redacted URLs, text escaped and highlighted by a channel's rules, the
+ * JSON form of an alerted paper, the sample alert.
  */
 #include <ctype.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "notify.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #ifndef PW_VERSION
@@ -21,11 +24,16 @@
 #define DEFAULT_CONNECT_TIMEOUT 10.0
 #define DEFAULT_TIMEOUT         30.0
 
-/* Adding a channel is one file and one line here. */
+/* Adding a channel is one file and one line here (kept one a line against clang-format). */
+/* clang-format off */
 static const struct notifier_ops *const registry[] = {
+	&notifier_slack,
+	&notifier_discord,
 	&notifier_webhook,
+	&notifier_email,
 	&notifier_file,
 };
+/* clang-format on */
 
 const struct notifier_ops *notify_find(const char *type)
 {
@@ -191,11 +199,15 @@ bool notify_check_http(struct conf_ctx *c, const config_setting_t *entry, struct
 	return h->url != NULL && conf_check_url(c, entry, h->url, allowed);
 }
 
-void notify_setup_http(CURL *easy, const struct http_conf *h, const char *body, size_t len)
+void notify_setup_transfer(CURL *easy, const struct http_conf *h)
 {
-	/* Only the URL's own protocol: a configured https:// can never go out as http://. */
-	const char *proto = strncasecmp(h->url, "https:", 6) == 0 ? "https" : "http";
+	char proto[16] = "";
+	size_t n = strcspn(h->url, ":");
 
+	/* Only the URL's own protocol: a configured https:// can never go out as http://, nor
+	 * smtp:// as anything else. The scheme was checked when the configuration loaded. */
+	for (size_t i = 0; i < n && i < sizeof(proto) - 1; i++)
+		proto[i] = (char)tolower((unsigned char)h->url[i]);
 	curl_easy_setopt(easy, CURLOPT_URL, h->url);
 	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, proto);
 	curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, proto);
@@ -208,6 +220,11 @@ void notify_setup_http(CURL *easy, const struct http_conf *h, const char *body, 
 	}
 	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)(h->connect_timeout * 1000));
 	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(h->timeout * 1000));
+}
+
+void notify_setup_http(CURL *easy, const struct http_conf *h, const char *body, size_t len)
+{
+	notify_setup_transfer(easy, h);
 	curl_easy_setopt(easy, CURLOPT_USERAGENT, "paperwatch/" PW_VERSION);
 	curl_easy_setopt(easy, CURLOPT_POST, 1L);
 	curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body);
@@ -233,6 +250,427 @@ void notify_redact_url(const char *url, char *out, size_t size)
 	keep = *path == '/' ? 1 + strcspn(path + 1, "/?#") : 0;
 	snprintf(out, size, "%.*s://%.*s%.*s%s", (int)(strstr(url, "://") - url), url,
 		 (int)(path - host), host, (int)keep, path, path[keep] != '\0' ? "/…" : "");
+}
+
+/* Replaces each occurrence of needle in s with "…"; needles too short to be a token are left,
+ * as they would eat ordinary words. */
+static void scrub_one(char *s, const char *needle, size_t n)
+{
+	static const char mark[] = "…";
+	char *p = s, *hit;
+
+	if (n < 6)
+		return;
+	while ((hit = memmem(p, strlen(p), needle, n)) != NULL) {
+		memcpy(hit, mark, sizeof(mark) - 1);
+		memmove(hit + sizeof(mark) - 1, hit + n, strlen(hit + n) + 1);
+		p = hit + sizeof(mark) - 1;
+	}
+}
+
+void notify_scrub(char *s, const char *secret)
+{
+	const char *host, *path, *last;
+
+	if (secret == NULL || *secret == '\0')
+		return;
+	scrub_one(s, secret, strlen(secret));
+	host = strstr(secret, "://");
+	if (host == NULL)
+		return;
+	/* Webhook tokens live after the path's first segment, and in its last one. */
+	path = host + 3 + strcspn(host + 3, "/?#");
+	if (*path == '/')
+		path += 1 + strcspn(path + 1, "/?#");
+	scrub_one(s, path, strcspn(path, "?#"));
+	last = memrchr(path, '/', strcspn(path, "?#"));
+	if (last != NULL)
+		scrub_one(s, last + 1, strcspn(last + 1, "?#"));
+}
+
+/* ---- Text for people ---- */
+
+/* How much of a long text each piece may take, in characters, where a channel does not say. */
+#define AUTHORS_LEAD    10  /* authors always shown before any "…" */
+#define AUTHORS_HIT_MAX 20  /* matched authors shown further on */
+#define AUTHOR_NAME_MAX 120 /* a "name" longer than this is a digest's mistake: cut */
+#define AUTHORS_TAIL    24  /* room kept for " and 123456 more et al." */
+#define EXCERPT_LEAD    80  /* bytes of context before an abstract's first hit, at most */
+#define SOURCE_MAX      200 /* a digest's file name in a heading */
+
+static const char ellipsis[] = "…";
+
+void notify_text_add(struct notify_text *t, const char *s, size_t n)
+{
+	if (t->len + n + 1 > t->cap) {
+		t->cap = (t->len + n + 1) * 2;
+		t->s = xreallocarray(t->s, t->cap, 1);
+	}
+	memcpy(t->s + t->len, s, n);
+	t->len += n;
+	t->s[t->len] = '\0';
+}
+
+void notify_text_puts(struct notify_text *t, const char *s)
+{
+	notify_text_add(t, s, strlen(s));
+}
+
+void notify_text_printf(struct notify_text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n <= 0)
+		return;
+	if (t->len + (size_t)n + 1 > t->cap) {
+		t->cap = (t->len + (size_t)n + 1) * 2;
+		t->s = xreallocarray(t->s, t->cap, 1);
+	}
+	va_start(ap, fmt);
+	vsnprintf(t->s + t->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	t->len += (size_t)n;
+}
+
+size_t notify_chars(const char *s, size_t n)
+{
+	size_t chars = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		/* A byte that is no continuation starts a character; a 4-byte one is 2 units. */
+		chars += (c & 0xc0) != 0x80;
+		chars += c >= 0xf0;
+	}
+	return chars;
+}
+
+/* The length of the UTF-8 character at s, 0 when the bytes there are not one. */
+static size_t char_len(const char *s, size_t n)
+{
+	unsigned char c = (unsigned char)*s;
+	size_t want = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+
+	return want <= n && utf8_valid_prefix(s, want) == want ? want : 0;
+}
+
+/* The unit of output for the character at s: its escape, itself, a space for a control
+ * character or U+FFFD for a bad byte. Returns the bytes of s it stands for. */
+static size_t unit_at(const char *s, size_t n, const struct notify_style *st, const char **u,
+		      size_t *u_len)
+{
+	unsigned char c = (unsigned char)*s;
+	size_t len = char_len(s, n);
+	const char *esc;
+
+	if (len == 0) {
+		*u = "\xef\xbf\xbd";
+		*u_len = 3;
+		return 1;
+	}
+	*u = s;
+	*u_len = len;
+	if (c < 0x20 || c == 0x7f) {
+		*u = " ";
+	} else if (c < 0x80 && st->escape != NULL && (esc = st->escape(c)) != NULL) {
+		*u = esc;
+		*u_len = strlen(esc);
+	}
+	return len;
+}
+
+/* Emits s marked up while it fits in budget characters (the closing marker of an open highlight
+ * always kept room for); out NULL only counts. Returns the characters, *done whether all of s
+ * went. */
+static size_t mark_run(struct notify_text *out, const char *s, size_t len,
+		       const struct notify_span *sp, size_t n_sp, const struct notify_style *st,
+		       size_t budget, bool *done)
+{
+	size_t used = 0, k = 0, i = 0;
+	size_t open_c = notify_chars(st->bold_open, strlen(st->bold_open));
+	size_t close_c = notify_chars(st->bold_close, strlen(st->bold_close));
+	bool bold = false;
+
+	while (i < len) {
+		const char *u;
+		size_t u_len, step = unit_at(s + i, len - i, st, &u, &u_len), next;
+		bool want;
+
+		while (k < n_sp && sp[k].end <= i)
+			k++;
+		want = k < n_sp && sp[k].start <= i && open_c + close_c > 0;
+		next = used + (bold && !want ? close_c : 0) + (want && !bold ? open_c : 0) +
+		       notify_chars(u, u_len);
+		if (next + (want ? close_c : 0) > budget)
+			break;
+		if (out != NULL && bold != want)
+			notify_text_puts(out, bold ? st->bold_close : st->bold_open);
+		if (out != NULL)
+			notify_text_add(out, u, u_len);
+		bold = want;
+		used = next;
+		i += step;
+	}
+	if (bold && out != NULL)
+		notify_text_puts(out, st->bold_close);
+	*done = i == len;
+	return used + (bold ? close_c : 0);
+}
+
+size_t notify_mark(struct notify_text *out, const char *s, size_t len,
+		   const struct notify_span *spans, size_t n_spans, const struct notify_style *st,
+		   size_t max)
+{
+	bool done;
+	size_t used;
+
+	mark_run(NULL, s, len, spans, n_spans, st, max, &done);
+	if (done)
+		return mark_run(out, s, len, spans, n_spans, st, max, &done);
+	if (max == 0)
+		return 0;
+	/* It does not all fit: what does, with room for the "…". */
+	used = mark_run(out, s, len, spans, n_spans, st, max - 1, &done);
+	notify_text_puts(out, ellipsis);
+	return used + 1;
+}
+
+size_t notify_plain(struct notify_text *out, const char *s, const struct notify_style *st,
+		    size_t max)
+{
+	return notify_mark(out, s, strlen(s), NULL, 0, st, max);
+}
+
+static int span_cmp(const void *a, const void *b)
+{
+	const struct notify_span *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+size_t notify_spans(const struct alert *a, enum match_field field, unsigned author, size_t len,
+		    struct notify_span **out)
+{
+	struct notify_span *v = xcalloc(a->n_hits + 1, sizeof(*v));
+	size_t n = 0, merged = 0;
+
+	for (size_t i = 0; i < a->n_hits; i++) {
+		const struct match_hit *h = &a->hits[i];
+		size_t end = h->end < len ? h->end : len;
+
+		if (h->field != field || (field == MATCH_AUTHORS && h->author != author) ||
+		    h->start >= end)
+			continue;
+		v[n++] = (struct notify_span){h->start, end};
+	}
+	qsort(v, n, sizeof(*v), span_cmp);
+	/* Overlapping or touching ranges are one highlight: no "**a****b**". */
+	for (size_t i = 0; i < n; i++) {
+		if (merged > 0 && v[i].start <= v[merged - 1].end) {
+			if (v[i].end > v[merged - 1].end)
+				v[merged - 1].end = v[i].end;
+		} else {
+			v[merged++] = v[i];
+		}
+	}
+	*out = v;
+	return merged;
+}
+
+size_t notify_title(struct notify_text *out, const struct alert *a, const struct notify_style *st,
+		    size_t max)
+{
+	const char *t = a->paper->title;
+	struct notify_span *sp;
+	size_t n = notify_spans(a, MATCH_TITLE, 0, strlen(t), &sp);
+	size_t used = notify_mark(out, t, strlen(t), sp, n, st, max);
+
+	free(sp);
+	return used;
+}
+
+/* Whether a rule hit author i. */
+static bool author_hit(const struct alert *a, size_t i)
+{
+	for (size_t k = 0; k < a->n_hits; k++) {
+		if (a->hits[k].field == MATCH_AUTHORS && a->hits[k].author == i)
+			return true;
+	}
+	return false;
+}
+
+/* Author i, its hits in bold, into a scratch text; returns its characters. */
+static size_t author_text(struct notify_text *t, const struct alert *a, size_t i,
+			  const struct notify_style *st)
+{
+	const char *name = a->paper->authors[i];
+	struct notify_span *sp;
+	size_t n = notify_spans(a, MATCH_AUTHORS, (unsigned)i, strlen(name), &sp), used;
+
+	t->len = 0;
+	used = notify_mark(t, name, strlen(name), sp, n, st, AUTHOR_NAME_MAX);
+	free(sp);
+	return used;
+}
+
+/* What follows the names: " and N more" for those left out, " et al." when the digest itself
+ * cut the list. Returns its characters. */
+static size_t authors_tail(struct notify_text *out, size_t left, bool truncated, bool any)
+{
+	size_t before = out->len;
+
+	if (left > 0)
+		notify_text_printf(out, any ? " and %zu more" : "%zu authors", left);
+	if (truncated)
+		notify_text_puts(out, any || left ? " et al." : "et al.");
+	return out->len - before;
+}
+
+size_t notify_authors(struct notify_text *out, const struct alert *a, const struct notify_style *st,
+		      size_t max)
+{
+	const struct paper *p = a->paper;
+	struct notify_text name = {0};
+	size_t used = 0, shown = 0, hits_shown = 0, left = 0;
+	bool gap = false;
+
+	if (p->authors == NULL || max <= AUTHORS_TAIL)
+		return 0;
+	for (size_t i = 0; i < p->n_authors; i++) {
+		bool hit = author_hit(a, i);
+		size_t c;
+
+		if (i >= AUTHORS_LEAD && !(hit && hits_shown < AUTHORS_HIT_MAX)) {
+			gap = true;
+			left++;
+			continue;
+		}
+		c = author_text(&name, a, i, st) + (shown ? (gap ? 5 : 2) : 0);
+		if (used + c + AUTHORS_TAIL > max) {
+			left += p->n_authors - i;
+			break;
+		}
+		notify_text_puts(out, shown ? (gap ? ", …, " : ", ") : "");
+		notify_text_add(out, name.s, name.len);
+		used += c;
+		shown++;
+		hits_shown += i >= AUTHORS_LEAD;
+		gap = false;
+	}
+	free(name.s);
+	return used + authors_tail(out, left, p->authors_truncated, shown > 0);
+}
+
+/* Where an excerpt showing the hit at byte `hit` of abs starts: at most lead bytes before it, at
+ * the start of a word. */
+static size_t excerpt_start(const char *abs, size_t hit, size_t lead)
+{
+	const char *space;
+	size_t start;
+
+	if (hit <= lead)
+		return 0;
+	start = hit - lead;
+	space = memchr(abs + start, ' ', hit - start);
+	if (space != NULL)
+		return (size_t)(space - abs) + 1;
+	while (start > 0 && ((unsigned char)abs[start] & 0xc0) == 0x80)
+		start--;
+	return start;
+}
+
+size_t notify_excerpt(struct notify_text *out, const struct alert *a, const struct notify_style *st,
+		      size_t max)
+{
+	const char *abs = a->paper->abstract;
+	struct notify_span *sp;
+	size_t len, n, start, used = 0;
+
+	if (abs == NULL || max < 2)
+		return 0;
+	len = strlen(abs);
+	n = notify_spans(a, MATCH_ABSTRACT, 0, len, &sp);
+	if (n == 0) {
+		free(sp);
+		return 0;
+	}
+	/* A third of the room at most goes before the hit, so the hit itself always shows. */
+	start = excerpt_start(abs, sp[0].start, max / 3 < EXCERPT_LEAD ? max / 3 : EXCERPT_LEAD);
+	for (size_t i = 0; i < n; i++) {
+		sp[i].start = sp[i].start > start ? sp[i].start - start : 0;
+		sp[i].end = sp[i].end > start ? sp[i].end - start : 0;
+	}
+	if (start > 0) {
+		notify_text_puts(out, ellipsis);
+		used = 1;
+	}
+	used += notify_mark(out, abs + start, len - start, sp, n, st, max - used);
+	free(sp);
+	return used;
+}
+
+size_t notify_rules(struct notify_text *out, const struct alert *a, const struct notify_style *st,
+		    size_t max)
+{
+	struct notify_text all = {0};
+	size_t used;
+
+	for (size_t i = 0; i < a->n_rules; i++)
+		notify_text_printf(&all, "%s%s", i ? ", " : "", a->rules[i]);
+	used = all.s ? notify_plain(out, all.s, st, max) : 0;
+	free(all.s);
+	return used;
+}
+
+bool notify_url_linkable(const char *url)
+{
+	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
+		return false;
+	for (const char *p = url; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '|' || c == '"')
+			return false;
+	}
+	return strlen(url) <= 2000;
+}
+
+size_t notify_heading(struct notify_text *out, const struct alert_batch *b, size_t from, size_t to,
+		      size_t part, size_t parts, const struct notify_style *st)
+{
+	size_t start = out->len;
+
+	notify_text_printf(out, "%s%zu new paper%s%s in ", st->bold_open, b->n_alerts,
+			   b->n_alerts == 1 ? "" : "s", st->bold_close);
+	notify_plain(out, b->source ? b->source : "", st, SOURCE_MAX);
+	if (parts > 1)
+		notify_text_printf(out, ", part %zu of %zu (papers %zu–%zu)", part + 1, parts,
+				   from + 1, to);
+	return notify_chars(out->s + start, out->len - start);
+}
+
+size_t notify_pack(const size_t *sizes, size_t n, size_t max_items, size_t max_total,
+		   size_t *starts)
+{
+	size_t runs = 0, items = 0, total = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (items > 0 && (items == max_items || total + sizes[i] > max_total)) {
+			items = 0;
+			total = 0;
+		}
+		if (items == 0)
+			starts[runs++] = i;
+		items++;
+		total += sizes[i];
+	}
+	starts[runs] = n;
+	return runs;
 }
 
 /* A paper every channel can show, for `paperwatch test-notify`. */

@@ -1,0 +1,339 @@
+/*
+ * test_notify.c — what the channels share: text escaped and highlighted by a channel's rules,
+ * cut to a limit without breaking a character, an escape or a highlight; author lists, excerpts
+ * and rules shortened without losing what matched; splitting into messages; scrubbing secrets.
+ */
+#include "unit.h"
+
+#include "alerts.h"
+#include "utf8.h"
+
+static const char *esc_html_like(unsigned char c)
+{
+	switch (c) {
+	case '&':
+		return "&amp;";
+	case '<':
+		return "&lt;";
+	case '>':
+		return "&gt;";
+	default:
+		return NULL;
+	}
+}
+
+/* Brackets as highlight markers, so balance is easy to check. */
+static const struct notify_style brackets = {"[", "]", esc_html_like};
+static const struct notify_style plain = {"", "", NULL};
+
+/* The bytes of word's first occurrence in s. */
+static struct notify_span span_of(const char *s, const char *word)
+{
+	size_t at = (size_t)(strstr(s, word) - s);
+
+	return (struct notify_span){at, at + strlen(word)};
+}
+
+/* s marked up with the given spans (pairs of byte offsets) and limit; the caller frees. */
+static char *mark(const char *s, const struct notify_span *sp, size_t n, size_t max, size_t *chars)
+{
+	struct notify_text t = {0};
+	size_t c = notify_mark(&t, s, strlen(s), sp, n, &brackets, max);
+
+	if (chars != NULL)
+		*chars = c;
+	return t.s ? t.s : xstrdup("");
+}
+
+static void highlights_cover_hits_in_multibyte_text(void **state)
+{
+	const char *s = "Über große Sprachmodelle";
+	struct notify_span sp = span_of(s, "große");
+	char *out = mark(s, &sp, 1, 1000, NULL);
+
+	(void)state;
+	assert_string_equal(out, "Über [große] Sprachmodelle");
+	free(out);
+}
+
+static void escapes_apply_inside_and_outside_highlights(void **state)
+{
+	struct notify_span sp = {2, 6};
+	char *out = mark("a&b <c>", &sp, 1, 1000, NULL);
+
+	(void)state;
+	assert_string_equal(out, "a&amp;[b &lt;c]&gt;");
+	free(out);
+}
+
+/* Every '&' in s starts a whole escape. */
+static bool escapes_whole(const char *s)
+{
+	for (const char *p = strchr(s, '&'); p != NULL; p = strchr(p + 1, '&')) {
+		if (strncmp(p, "&amp;", 5) && strncmp(p, "&lt;", 4) && strncmp(p, "&gt;", 4))
+			return false;
+	}
+	return true;
+}
+
+static void cutting_never_splits_a_character_an_escape_or_a_highlight(void **state)
+{
+	const char *s = "Zoë & <Ångström> 李小龙 über 😀 end";
+	struct notify_span sp[] = {span_of(s, "<Ångström>"), span_of(s, "小龙"), span_of(s, "😀")};
+	size_t full;
+	char *all = mark(s, sp, 3, 10000, &full);
+
+	(void)state;
+	for (size_t max = 0; max <= full + 1; max++) {
+		size_t chars, open = 0, close = 0;
+		char *out = mark(s, sp, 3, max, &chars);
+
+		assert_int_equal(utf8_valid_prefix(out, strlen(out)), strlen(out));
+		assert_true(chars <= max);
+		assert_int_equal(chars, notify_chars(out, strlen(out)));
+		assert_true(escapes_whole(out));
+		for (const char *p = out; *p; p++) {
+			open += *p == '[';
+			close += *p == ']';
+			assert_true(close <= open && open <= close + 1);
+		}
+		assert_int_equal(open, close);
+		if (max < full && max > 0)
+			assert_non_null(strstr(out, "…"));
+		if (max >= full)
+			assert_string_equal(out, all);
+		free(out);
+	}
+	free(all);
+}
+
+static void control_characters_become_spaces_and_bad_bytes_become_replacements(void **state)
+{
+	struct notify_text t = {0};
+
+	(void)state;
+	notify_plain(&t,
+		     "a\nb\tc\x01"
+		     "d\xff"
+		     "e\r",
+		     &plain, 100);
+	assert_string_equal(t.s, "a b c d\xef\xbf\xbd"
+				 "e ");
+	free(t.s);
+}
+
+static void touching_and_overlapping_hits_merge_into_one_highlight(void **state)
+{
+	static const struct match_hit hits[] = {{.field = MATCH_TITLE, .start = 3, .end = 5},
+						{.field = MATCH_TITLE, .start = 0, .end = 3},
+						{.field = MATCH_TITLE, .start = 2, .end = 4},
+						{.field = MATCH_ABSTRACT, .start = 5, .end = 7},
+						{.field = MATCH_TITLE, .start = 9, .end = 99}};
+	const struct paper p = {.title = "abcdefghij"};
+	const struct alert a = {.paper = &p, .hits = hits, .n_hits = 5};
+	struct notify_text t = {0};
+
+	(void)state;
+	notify_title(&t, &a, &brackets, 100);
+	assert_string_equal(t.s, "[abcde]fghi[j]");
+	free(t.s);
+}
+
+static void a_title_longer_than_its_limit_is_cut_with_an_ellipsis(void **state)
+{
+	struct fake f;
+	struct notify_text t = {0};
+	size_t chars;
+
+	(void)state;
+	fake_batch(&f, 1, "d.md");
+	fake_enormous(&f, 0);
+	chars = notify_title(&t, &f.alerts[0], &brackets, 256);
+	assert_true(chars <= 256 && notify_chars(t.s, t.len) == chars);
+	assert_string_equal(t.s + t.len - strlen("…"), "…");
+	free(t.s);
+	fake_free(&f);
+}
+
+static void a_huge_author_list_is_shortened_but_keeps_the_matched_author(void **state)
+{
+	struct fake f;
+	struct notify_text t = {0};
+	size_t chars;
+
+	(void)state;
+	fake_batch(&f, 1, "d.md");
+	fake_enormous(&f, 0);
+	chars = notify_authors(&t, &f.alerts[0], &brackets, 700);
+	assert_true(chars <= 700 && notify_chars(t.s, t.len) == chars);
+	assert_true(strncmp(t.s, "Author Number0, Author Number1, ", 32) == 0);
+	assert_non_null(strstr(t.s, "Author Number9, …, Author [Number1500]"));
+	/* Ten first names and the matched one shown: the other 1,989 counted. */
+	assert_non_null(strstr(t.s, " and 1989 more"));
+	free(t.s);
+	fake_free(&f);
+}
+
+static void authors_in_a_tight_budget_count_everyone_left_out(void **state)
+{
+	struct fake f;
+	struct notify_text t = {0};
+	size_t chars, shown = 1, more = 0;
+	const char *tail;
+
+	(void)state;
+	fake_batch(&f, 1, "d.md");
+	fake_enormous(&f, 0);
+	chars = notify_authors(&t, &f.alerts[0], &brackets, 100);
+	assert_true(chars <= 100);
+	for (const char *p = t.s; (p = strstr(p, ", ")) != NULL; p += 2)
+		shown++;
+	tail = strstr(t.s, " and ");
+	assert_non_null(tail);
+	assert_int_equal(sscanf(tail, " and %zu more", &more), 1);
+	assert_int_equal(shown + more, 2000);
+	free(t.s);
+	fake_free(&f);
+}
+
+static void an_excerpt_starts_at_a_word_before_the_first_abstract_hit(void **state)
+{
+	struct fake f;
+	struct notify_text t = {0};
+
+	(void)state;
+	fake_batch(&f, 1, "d.md");
+	assert_true(notify_excerpt(&t, &f.alerts[0], &brackets, 60) <= 60);
+	assert_string_equal(t.s, "…when they act as [agents] in the wild, and what goes wrong…");
+	free(t.s);
+	/* No hit in the abstract: no excerpt. */
+	t = (struct notify_text){0};
+	f.alerts[0].n_hits = 2;
+	assert_int_equal(notify_excerpt(&t, &f.alerts[0], &brackets, 60), 0);
+	assert_null(t.s);
+	fake_free(&f);
+}
+
+static void rules_are_listed_escaped_and_cut(void **state)
+{
+	static const char *const rules[] = {"a&b", "second"};
+	const struct paper p = {.title = "t"};
+	const struct alert a = {.paper = &p, .rules = rules, .n_rules = 2};
+	struct notify_text t = {0};
+
+	(void)state;
+	notify_rules(&t, &a, &brackets, 100);
+	assert_string_equal(t.s, "a&amp;b, second");
+	t.len = 0;
+	notify_rules(&t, &a, &brackets, 9);
+	assert_string_equal(t.s, "a&amp;b,…");
+	free(t.s);
+}
+
+static void a_heading_counts_the_papers_and_names_the_part(void **state)
+{
+	struct fake f;
+	struct notify_text t = {0};
+
+	(void)state;
+	fake_batch(&f, 1, "<digest>.md");
+	notify_heading(&t, &f.b, 0, 1, 0, 1, &brackets);
+	assert_string_equal(t.s, "[1 new paper] in &lt;digest&gt;.md");
+	t.len = 0;
+	f.b.n_alerts = 300;
+	notify_heading(&t, &f.b, 49, 98, 1, 7, &brackets);
+	assert_string_equal(t.s,
+			    "[300 new papers] in &lt;digest&gt;.md, part 2 of 7 (papers 50–98)");
+	free(t.s);
+	fake_free(&f);
+}
+
+static void characters_beyond_the_bmp_count_twice(void **state)
+{
+	(void)state;
+	assert_int_equal(notify_chars("a😀é", strlen("a😀é")), 4);
+	assert_int_equal(notify_chars("", 0), 0);
+}
+
+static void packing_keeps_order_respects_both_limits_and_drops_nothing(void **state)
+{
+	const size_t sizes[] = {5, 5, 5, 20, 1, 1, 1, 1, 1, 9};
+	size_t starts[11];
+	size_t runs = notify_pack(sizes, 10, 3, 12, starts);
+
+	(void)state;
+	/* {5,5} {5} {20, alone though too big} {1,1,1} {1,1,9}: each within 3 items and 12. */
+	assert_int_equal(runs, 5);
+	assert_int_equal(starts[0], 0);
+	assert_int_equal(starts[1], 2);
+	assert_int_equal(starts[2], 3);
+	assert_int_equal(starts[3], 4);
+	assert_int_equal(starts[4], 7);
+	assert_int_equal(starts[5], 10);
+	assert_int_equal(notify_pack(sizes, 0, 3, 12, starts), 0);
+}
+
+static void only_plain_web_urls_become_links(void **state)
+{
+	(void)state;
+	assert_true(notify_url_linkable("https://arxiv.org/abs/2410.07176"));
+	assert_true(notify_url_linkable("http://example.org/a?b=c&d=e"));
+	assert_false(notify_url_linkable("javascript:alert(1)"));
+	assert_false(notify_url_linkable("https://example.org/a b"));
+	assert_false(notify_url_linkable("https://example.org/a|b"));
+	assert_false(notify_url_linkable("https://example.org/a>b"));
+	assert_false(notify_url_linkable("https://example.org/\"onclick"));
+}
+
+static void scrubbing_hides_a_url_its_token_and_a_password(void **state)
+{
+	char detail[256];
+
+	(void)state;
+	snprintf(detail, sizeof(detail), "%s",
+		 "at https://hooks.slack.com/services/T0/B0/SECRETTOKEN1 or /T0/B0/SECRETTOKEN1, "
+		 "SECRETTOKEN1 alone, pw hunter2hunter2");
+	notify_scrub(detail, "https://hooks.slack.com/services/T0/B0/SECRETTOKEN1");
+	notify_scrub(detail, "hunter2hunter2");
+	notify_scrub(detail, NULL);
+	assert_null(strstr(detail, "SECRETTOKEN1"));
+	assert_null(strstr(detail, "hunter2"));
+	assert_non_null(strstr(detail, "alone, pw …"));
+}
+
+static void redacted_urls_keep_the_host_and_hide_the_token(void **state)
+{
+	char out[128];
+
+	(void)state;
+	notify_redact_url("https://discord.com/api/webhooks/123/SECRETTOKEN", out, sizeof(out));
+	assert_string_equal(out, "https://discord.com/api/…");
+	notify_redact_url("smtps://user:pw@mail.example.org:465", out, sizeof(out));
+	assert_string_equal(out, "smtps://mail.example.org:465");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(highlights_cover_hits_in_multibyte_text),
+		cmocka_unit_test(escapes_apply_inside_and_outside_highlights),
+		cmocka_unit_test(cutting_never_splits_a_character_an_escape_or_a_highlight),
+		cmocka_unit_test(
+			control_characters_become_spaces_and_bad_bytes_become_replacements),
+		cmocka_unit_test(touching_and_overlapping_hits_merge_into_one_highlight),
+		cmocka_unit_test(a_title_longer_than_its_limit_is_cut_with_an_ellipsis),
+		cmocka_unit_test(a_huge_author_list_is_shortened_but_keeps_the_matched_author),
+		cmocka_unit_test(authors_in_a_tight_budget_count_everyone_left_out),
+		cmocka_unit_test(an_excerpt_starts_at_a_word_before_the_first_abstract_hit),
+		cmocka_unit_test(rules_are_listed_escaped_and_cut),
+		cmocka_unit_test(a_heading_counts_the_papers_and_names_the_part),
+		cmocka_unit_test(characters_beyond_the_bmp_count_twice),
+		cmocka_unit_test(packing_keeps_order_respects_both_limits_and_drops_nothing),
+		cmocka_unit_test(only_plain_web_urls_become_links),
+		cmocka_unit_test(scrubbing_hides_a_url_its_token_and_a_password),
+		cmocka_unit_test(redacted_urls_keep_the_host_and_hide_the_token),
+	};
+
+	log_setup(LOG_STYLE_PLAIN, LOG_PRIO_ERR - 1);
+	return cmocka_run_group_tests_name("notify", tests, NULL, NULL);
+}
