@@ -26,7 +26,7 @@ CMOCKA_LIBS = $(eval CMOCKA_LIBS := $$(shell pkg-config --libs cmocka))$(CMOCKA_
 # Debian packages: what building needs, and what the tests add.
 BUILD_DEBS := gcc libc6-dev make pkg-config libcurl4-openssl-dev libconfig-dev libsqlite3-dev \
 	libsystemd-dev libjansson-dev libutf8proc-dev libpcre2-dev libssl-dev
-TEST_DEBS := libcmocka-dev clang libclang-rt-14-dev clang-format python3 python3-aiosmtpd openssl
+TEST_DEBS := libcmocka-dev clang libclang-rt-14-dev clang-format python3 python3-aiosmtpd openssl systemd
 
 SRCS := \
 	config/config.c \
