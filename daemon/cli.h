@@ -4,6 +4,8 @@
 #ifndef PW_CLI_H
 #define PW_CLI_H
 
+#include <stddef.h>
+
 #include "config.h"
 
 /* Exit statuses shared by every subcommand. */
@@ -21,6 +23,12 @@ int cmd_run(int argc, char **argv);
 /* Loads the configuration at path, or the built-in default when path is NULL; every problem
  * (and warning) goes to the log. NULL when there are errors. */
 struct config *cli_load_config(const char *path);
+
+/* "s" for a count other than one: "1 paper", "2 papers". */
+static inline const char *plural(size_t n)
+{
+	return n == 1 ? "" : "s";
+}
 
 /* Reads a byte count with an optional K, M or G suffix; -1 when it is not one. */
 int cli_parse_size(const char *s, size_t *out);

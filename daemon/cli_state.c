@@ -106,8 +106,9 @@ static int scan_file(struct delivery *d, const char *path)
 	if (r.unchanged)
 		log_info("%s: unchanged since it was processed", path);
 	else
-		log_info("%s: %zu papers, %zu matched, %zu new alerts in %zu message%s", path,
-			 r.papers, r.matched, r.alerts, r.messages, r.messages == 1 ? "" : "s");
+		log_info("%s: %zu paper%s, %zu matched, %zu new alert%s in %zu message%s", path,
+			 r.papers, plural(r.papers), r.matched, r.alerts, plural(r.alerts),
+			 r.messages, plural(r.messages));
 	return 0;
 }
 
@@ -146,8 +147,9 @@ int cmd_scan(int argc, char **argv)
 	if (deliver_until(d.loop, d.outbox, wait) != 0)
 		status = EXIT_FAIL;
 	pending = pending_total(d.st, cfg);
-	log_info("%zu messages delivered (%zu papers), %zu failed, %zu still pending",
-		 outbox_stats(d.outbox)->delivered, outbox_stats(d.outbox)->papers,
+	log_info("%zu message%s delivered (%zu paper%s), %zu failed, %zu still pending",
+		 outbox_stats(d.outbox)->delivered, plural(outbox_stats(d.outbox)->delivered),
+		 outbox_stats(d.outbox)->papers, plural(outbox_stats(d.outbox)->papers),
 		 outbox_stats(d.outbox)->failed, pending);
 	if (pending > 0 || outbox_stats(d.outbox)->failed > 0)
 		status = EXIT_FAIL;

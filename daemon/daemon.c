@@ -36,6 +36,10 @@ struct daemon {
 	struct watcher *watcher;
 	struct loop_timer *watchdog;
 	double watchdog_interval;
+	/* Files the state could not record (a full disk) are read again by a rescan this timer
+	 * starts, waiting longer after each failure. */
+	struct loop_timer *again;
+	double again_delay;
 	int sfd;
 	bool stopping;
 	/* Counted since start, for the status line. */
@@ -90,8 +94,17 @@ static void on_file(void *ctx, const char *path, const char *name)
 		return;
 	if (pipeline_file(d->cfg, d->state, path, name, &r, &err) != 0) {
 		log_error("%s", err.msg);
+		if (r.state_failed && !loop_timer_armed(d->again)) {
+			d->again_delay = d->again_delay > 0 ? d->again_delay * 2
+							    : d->cfg->delivery.retry_base;
+			if (d->again_delay > d->cfg->delivery.retry_max)
+				d->again_delay = d->cfg->delivery.retry_max;
+			log_info("%s: read again in %.1f s", name, d->again_delay);
+			loop_timer_set(d->again, d->again_delay);
+		}
 		return;
 	}
+	d->again_delay = 0;
 	if (r.unchanged) {
 		log_debug("%s: unchanged since it was processed", path);
 		return;
@@ -100,11 +113,21 @@ static void on_file(void *ctx, const char *path, const char *name)
 	d->papers += r.papers;
 	d->alerts += r.alerts;
 	d->queued += r.messages;
-	log_info("%s: %zu papers, %zu matched, %zu new alerts in %zu message%s", name, r.papers,
-		 r.matched, r.alerts, r.messages, r.messages == 1 ? "" : "s");
+	log_info("%s: %zu paper%s, %zu matched, %zu new alert%s in %zu message%s", name, r.papers,
+		 plural(r.papers), r.matched, r.alerts, plural(r.alerts), r.messages,
+		 plural(r.messages));
 	if (r.messages > 0)
 		outbox_kick(d->outbox);
 	daemon_status(d, NULL);
+}
+
+/* Reads the folder again after the state failed to record a file. */
+static void on_again(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	if (d->watcher != NULL)
+		watcher_rescan(d->watcher);
 }
 
 static void on_watchdog(void *ctx)
@@ -230,6 +253,7 @@ static void daemon_free(struct daemon *d)
 	watcher_free(d->watcher);
 	outbox_free(d->outbox);
 	loop_timer_free(d->watchdog);
+	loop_timer_free(d->again);
 	if (d->sfd >= 0)
 		close(d->sfd);
 	loop_free(d->loop);
@@ -252,6 +276,7 @@ static int daemon_start(struct daemon *d)
 		return EXIT_FAIL;
 	}
 	daemon_watchdog(d);
+	d->again = loop_timer_new(d->loop, on_again, d);
 	daemon_count(d);
 	log_info("watching %s (%zu notifiers, %zu rules), state in %s", d->cfg->watch.dir,
 		 d->cfg->n_notifiers, d->cfg->n_rules, d->cfg->state);

@@ -239,14 +239,22 @@ static size_t find3(const char *s, size_t n, char a, char b, char c)
 	return n;
 }
 
-/* Index of the ')' closing the '(' at s[open], allowing nested parentheses; n when unclosed. */
+/* Bounds that keep finding a link linear whatever the cell holds: URLs are never this long,
+ * and no real cell offers this many "](" before its link. */
+#define LINK_URL_MAX 2048
+#define LINK_TRIES   64
+#define LINK_DEPTH   16
+
+/* Index of the ')' closing the '(' at s[open], allowing nested parentheses, looking at most
+ * LINK_URL_MAX bytes on; n when there is none. */
 static size_t close_paren(const char *s, size_t n, size_t open)
 {
+	size_t end = n - open > LINK_URL_MAX ? open + LINK_URL_MAX : n;
 	int depth = 0;
 
-	for (size_t i = open; i < n; i++) {
-		i += find3(s + i, n - i, '(', ')', ')');
-		if (i == n)
+	for (size_t i = open; i < end; i++) {
+		i += find3(s + i, end - i, '(', ')', ')');
+		if (i == end)
 			break;
 		if (s[i] == '(')
 			depth++;
@@ -256,45 +264,41 @@ static size_t close_paren(const char *s, size_t n, size_t open)
 	return n;
 }
 
-/* Index of the ']' closing the '[' at s[open], skipping escaped and nested brackets. */
-static size_t close_bracket(const char *s, size_t n, size_t open)
-{
-	int depth = 0;
-
-	for (size_t i = open; i < n; i++) {
-		i += find3(s + i, n - i, '[', ']', '\\');
-		if (i == n)
-			break;
-		if (s[i] == '\\')
-			i++;
-		else if (s[i] == '[')
-			depth++;
-		else if (--depth == 0)
-			return i;
-	}
-	return n;
-}
-
+/* One pass: open brackets go on a small stack, and a ']' followed by '(' closes the link whose
+ * '[' is on top. Escaped brackets are text; brackets nested deeper than the stack are counted
+ * but cannot start a link. */
 bool lex_link(struct span s, struct span *before, struct span *text, struct span *url)
 {
-	for (size_t i = 0; i < s.n; i++) {
-		const char *open = memchr(s.s + i, '[', s.n - i);
-		size_t rb, rp;
+	size_t open[LINK_DEPTH], depth = 0;
+	int tries = 0;
 
-		if (open == NULL)
+	for (size_t i = 0; i < s.n; i++) {
+		size_t rp, start;
+
+		i += find3(s.s + i, s.n - i, '[', ']', '\\');
+		if (i >= s.n)
+			break;
+		if (s.s[i] == '\\') {
+			i++;
+			continue;
+		}
+		if (s.s[i] == '[') {
+			if (depth < LINK_DEPTH)
+				open[depth] = i;
+			depth++;
+			continue;
+		}
+		if (depth == 0 || --depth >= LINK_DEPTH || i + 1 >= s.n || s.s[i + 1] != '(')
+			continue;
+		if (++tries > LINK_TRIES)
 			return false;
-		i = (size_t)(open - s.s);
-		if (escaped(s.s, i))
-			continue;
-		rb = close_bracket(s.s, s.n, i);
-		if (rb + 1 >= s.n || s.s[rb + 1] != '(')
-			continue;
-		rp = close_paren(s.s, s.n, rb + 1);
+		rp = close_paren(s.s, s.n, i + 1);
 		if (rp == s.n)
 			continue;
-		*before = (struct span){s.s, i};
-		*text = (struct span){s.s + i + 1, rb - i - 1};
-		*url = span_trim((struct span){s.s + rb + 2, rp - rb - 2});
+		start = open[depth];
+		*before = (struct span){s.s, start};
+		*text = (struct span){s.s + start + 1, i - start - 1};
+		*url = span_trim((struct span){s.s + i + 2, rp - i - 2});
 		/* A link title ("url "title"") is not part of the address. */
 		for (size_t k = 0; k < url->n; k++) {
 			if (is_space(url->s[k])) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "utf8.h"
 
 #define LOG_LINE_MAX 2048
 
@@ -81,14 +82,24 @@ static size_t log_head(char *buf, size_t size, enum log_prio prio)
 	return n > 0 ? (size_t)n : 0;
 }
 
-/* Copies msg into out, escaping control bytes as \n, \t or \xNN; returns the length written. */
+/* Copies msg into out, escaping control bytes as \n, \t or \xNN and each byte of ill-formed
+ * UTF-8 as \xNN, so a line is always valid UTF-8; returns the length written. */
 static size_t log_escape(char *out, size_t size, const char *msg)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
+	size_t o = 0, len = strlen(msg), valid = utf8_valid_prefix(msg, len);
 
 	for (const unsigned char *p = (const unsigned char *)msg; *p && o + 5 < size; p++) {
-		if (*p >= 0x20 && *p != 0x7f) {
+		size_t at = (size_t)(p - (const unsigned char *)msg);
+
+		if (at == valid && *p >= 0x80) {
+			/* One ill-formed byte: escape it, and look on from the next. */
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+			valid = at + 1 + utf8_valid_prefix(msg + at + 1, len - at - 1);
+		} else if (*p >= 0x20 && *p != 0x7f) {
 			out[o++] = (char)*p;
 		} else if (*p == '\n') {
 			out[o++] = '\\';

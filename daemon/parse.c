@@ -160,21 +160,45 @@ static int window_check_start(struct parser *p, struct window *w, size_t *whole,
 }
 
 /* Looks for the format in the window's whole lines; *text says whether any was not blank. */
-static const struct digest_format *detect(char *buf, size_t len, bool *text)
+static const struct digest_format *detect(char *buf, size_t len)
 {
 	struct lines it;
 	struct span line;
 
 	lines_init(&it, buf, len, 1);
 	while (lines_next(&it, &line)) {
-		if (span_trim(line).n > 0)
-			*text = true;
 		for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
 			if (formats[i]->detect(line))
 				return formats[i];
 		}
 	}
 	return NULL;
+}
+
+/* The length of the blank lines that open buf[0..len), all of them whole; *lines counts them. */
+static size_t leading_blank(const char *buf, size_t len, unsigned *lines)
+{
+	size_t i = 0, start = 0;
+
+	*lines = 0;
+	for (; i < len; i++) {
+		if (buf[i] == '\n') {
+			start = i + 1;
+			(*lines)++;
+		} else if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\r') {
+			break;
+		}
+	}
+	return i == len ? len : start;
+}
+
+/* Drops the first n bytes of the window (parsed, or blank). */
+static void window_drop(struct window *w, size_t n)
+{
+	memmove(w->buf, w->buf + n, w->len - n + 1);
+	w->len -= n;
+	w->valid -= n;
+	w->offset += n;
 }
 
 /* Reads the source window by window, feeding the format; the heart of the parser. */
@@ -185,6 +209,7 @@ static int parse_stream(struct parser *p, struct source *src, struct parse_resul
 	const struct digest_format *fmt = NULL;
 	void *state = NULL;
 	bool text = false;
+	unsigned blank_lines;
 	int rc = -1;
 
 	window_grow(&w, p->opts->window >= WINDOW_MIN ? p->opts->window : WINDOW_DEFAULT);
@@ -202,9 +227,22 @@ static int parse_stream(struct parser *p, struct source *src, struct parse_resul
 		}
 		res->bad_utf8 += window_repair(&w, &whole);
 		if (fmt == NULL) {
+			/* Blank lines before any text say nothing: drop them, so that a file of
+			 * only blank lines is empty however long, and the search below counts from
+			 * the first text. */
+			size_t blank = leading_blank(w.buf, whole, &blank_lines);
+
+			if (blank > 0 && !(blank == whole && w.eof)) {
+				p->line += blank_lines;
+				window_drop(&w, blank);
+				continue;
+			}
+			if (blank == whole)
+				break; /* all blank to the end: no text, no error */
 			/* Nothing is consumed before the format is known, so that what the digest
 			 * holds before its signature line is parsed too. */
-			fmt = detect(w.buf, whole < DETECT_MAX ? whole : DETECT_MAX, &text);
+			text = true;
+			fmt = detect(w.buf, whole < DETECT_MAX ? whole : DETECT_MAX);
 			if (fmt == NULL && (w.eof || whole >= DETECT_MAX))
 				break;
 			if (fmt == NULL) {
@@ -221,10 +259,7 @@ static int parse_stream(struct parser *p, struct source *src, struct parse_resul
 			window_grow(&w, w.cap * 2); /* one record longer than the window */
 			continue;
 		}
-		memmove(w.buf, w.buf + used, w.len - used + 1);
-		w.len -= used;
-		w.valid -= used;
-		w.offset += used;
+		window_drop(&w, used);
 		arena_reset(&p->scratch);
 	}
 	if (fmt != NULL && fmt->end != NULL)
@@ -317,6 +352,12 @@ int parse_file(const char *path, const struct parse_opts *opts, struct parse_res
 	parser_init(&p, path, opts);
 	hmap_reserve(&p.emitted, src.left / BYTES_PER_PAPER);
 	rc = parse_stream(&p, &src, res, err);
+	if (rc == 0 && src.left > 0)
+		log_warn(
+			"%s: the file shrank while it was read (%llu of %lld bytes); read what was "
+			"there, and it is read again when its writer closes it",
+			path, (unsigned long long)((size_t)st.st_size - src.left),
+			(long long)st.st_size);
 	parser_free(&p);
 	close(src.fd);
 	return rc;

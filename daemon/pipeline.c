@@ -273,8 +273,10 @@ int pipeline_file(struct config *cfg, struct state *st, const char *path, const 
 					    .size = sb.st_size,
 					    .mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 +
 							sb.st_mtim.tv_nsec};
-		if (state_file_seen(st, name, &stamp, &seen, err) != 0)
+		if (state_file_seen(st, name, &stamp, &seen, err) != 0) {
+			res->state_failed = true;
 			return -1;
+		}
 		if (seen) {
 			res->unchanged = true;
 			return 0;
@@ -290,6 +292,7 @@ int pipeline_file(struct config *cfg, struct state *st, const char *path, const 
 	stamp = (struct file_stamp){
 		.dev = pres.dev, .ino = pres.ino, .size = pres.size, .mtime_ns = pres.mtime_ns};
 	hex(digest, dlen, stamp.hash);
+	res->state_failed = true; /* from here on, only the state can fail */
 	if (state_file_hash(st, name, known, err) != 0)
 		goto out;
 	if (strcmp(known, stamp.hash) == 0) {
@@ -304,6 +307,8 @@ int pipeline_file(struct config *cfg, struct state *st, const char *path, const 
 	/* Papers carry the file name as valid UTF-8; with none kept, no message needs it. */
 	rc = record(&r, st, name, r.n_kept ? r.kept[0].paper.source : "", &stamp, res, err);
 out:
+	if (rc == 0)
+		res->state_failed = false;
 	EVP_MD_CTX_free(r.sha);
 	free(r.kept);
 	free(r.rules);

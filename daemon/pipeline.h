@@ -15,11 +15,12 @@
 #include "state.h"
 
 struct pipeline_result {
-	bool unchanged;  /* processed before exactly as it is now: not read again */
-	size_t papers;   /* papers in the digest */
-	size_t matched;  /* papers that matched at least one rule */
-	size_t alerts;   /* new (paper, rule, notifier) alerts */
-	size_t messages; /* messages queued */
+	bool unchanged;    /* processed before exactly as it is now: not read again */
+	bool state_failed; /* the failure was the state's (a full disk), not the file's */
+	size_t papers;     /* papers in the digest */
+	size_t matched;    /* papers that matched at least one rule */
+	size_t alerts;     /* new (paper, rule, notifier) alerts */
+	size_t messages;   /* messages queued */
 };
 
 /* Processes the digest at path, remembered in the state under name. Returns -1 when the file

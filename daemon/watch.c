@@ -19,7 +19,8 @@
 #include "watch.h"
 #include "xmalloc.h"
 
-#define FILE_EVENTS (IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+#define FILE_EVENTS                                                                                \
+	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 #define WAIT_EVENTS                                                                                \
 	(IN_CREATE | IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 /* Re-checks after watch changes before giving up on a folder appearing step by step. */
@@ -93,7 +94,9 @@ static void offer(struct watcher *w, const char *name)
 	}
 	if (lstat(path, &st) != 0) {
 		/* Gone between the event and now: its replacement, if any, has its own event. */
-		if (errno != ENOENT)
+		if (errno == ENOENT)
+			log_info("%s: gone before it could be read", path);
+		else
 			log_warn("%s: %s", path, strerror(errno));
 		return;
 	}
@@ -278,6 +281,11 @@ static void on_event(struct watcher *w, const struct inotify_event *ev)
 		if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) {
 			if (ev->len > 0 && !(ev->mask & IN_ISDIR))
 				offer(w, ev->name);
+		} else if ((ev->mask & IN_ATTRIB) && ev->len == 0) {
+			/* The folder's own permissions changed: what could not be read may be now.
+			 */
+			log_info("%s: the folder's attributes changed; reading it again", w->dir);
+			watcher_rescan(w);
 		} else if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED | IN_UNMOUNT)) {
 			if (ev->mask & IN_MOVE_SELF)
 				inotify_rm_watch(w->fd,

@@ -28,6 +28,10 @@ struct dest {
 	double next_wake;  /* when the queue's head is due, -1 when the queue is empty */
 	struct loop_timer *timer;
 	bool unknown_noted; /* a queue whose notifier is gone was logged once */
+	/* A message delivered whose delivery the state could not record (a full disk): its record
+	 * is retried before anything else, so it is not sent again. 0 when none. */
+	int64_t unrecorded;
+	size_t unrecorded_papers;
 };
 
 struct transfer {
@@ -196,8 +200,10 @@ static void dest_record(struct dest *d, const struct config *cfg, const struct o
 	switch (r->status) {
 	case SEND_DELIVERED:
 		rc = state_outbox_delivered(o->state, it->id, wall, &err);
-		o->stats.delivered++;
-		o->stats.papers += it->n_papers;
+		if (rc == 0) {
+			o->stats.delivered++;
+			o->stats.papers += it->n_papers;
+		}
 		log_debug("%s: delivered message %s (%s)", d->name, it->key, r->detail);
 		d->not_before = now + (n ? n->ops->min_interval : 0);
 		break;
@@ -224,10 +230,33 @@ static void dest_record(struct dest *d, const struct config *cfg, const struct o
 		break;
 	}
 	if (rc != 0) {
-		/* The state could not record it: the message stays pending and goes again later. */
 		log_error("%s", err.msg);
 		d->not_before = now + cfg->delivery.retry_base;
+		/* Delivered but not recorded: remember it, and record it before sending anything.
+		 * (Should the process die first, the message goes again with the same key.) */
+		if (r->status == SEND_DELIVERED) {
+			d->unrecorded = it->id;
+			d->unrecorded_papers = it->n_papers;
+		}
 	}
+}
+
+/* Records a delivery the state could not record before; false while it still cannot. */
+static bool dest_record_late(struct dest *d)
+{
+	struct outbox *o = d->o;
+	struct err err;
+
+	if (d->unrecorded == 0)
+		return true;
+	if (state_outbox_delivered(o->state, d->unrecorded, wall_now(), &err) != 0) {
+		log_error("%s", err.msg);
+		return false;
+	}
+	o->stats.delivered++;
+	o->stats.papers += d->unrecorded_papers;
+	d->unrecorded = 0;
+	return true;
 }
 
 static void transfer_free(struct transfer *t)
@@ -353,6 +382,15 @@ static void dest_pump(struct dest *d)
 		d->next_wake = -1;
 		if (d->in_flight != NULL || o->draining)
 			return;
+		if (d->unrecorded != 0 && now < d->not_before) {
+			d->next_wake = d->not_before;
+			loop_timer_set(d->timer, d->not_before - now);
+			return;
+		}
+		if (!dest_record_late(d)) {
+			d->not_before = now + o->cfg->delivery.retry_base;
+			continue;
+		}
 		if (state_outbox_head(o->state, d->name, &it, &found, &err) != 0) {
 			log_error("%s", err.msg);
 			d->next_wake = now + o->cfg->delivery.retry_base;

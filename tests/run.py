@@ -15,6 +15,7 @@ import tempfile
 import time
 
 TAP = re.compile(r'^(not ok|ok)\b\s*\d*\s*(?:-\s*)?(.*)$')
+SKIP = re.compile(r'#\s*SKIP\b\s*(.*)$', re.I)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -29,12 +30,15 @@ def run_program(name, argv, timeout, env=None):
         out = (e.stdout or b'').decode('utf-8', 'replace') + f'\n# timed out after {timeout} s\n'
         code = None
     passed = failed = 0
-    failures = []
+    failures, skips = [], []
     for line in out.splitlines():
         m = TAP.match(line)
         if not m:
             continue
-        if m.group(1) == 'ok':
+        skip = SKIP.search(m.group(2))
+        if m.group(1) == 'ok' and skip:
+            skips.append(m.group(2))
+        elif m.group(1) == 'ok':
             passed += 1
         else:
             failed += 1
@@ -45,12 +49,19 @@ def run_program(name, argv, timeout, env=None):
     took = time.monotonic() - start
     status = 'ok  ' if failed == 0 else 'FAIL'
     print(f'{status} {name}: {passed} passed, {failed} failed ({took:.1f} s)', flush=True)
+    for s in skips:
+        print(f'     skipped: {s}')
+    SKIPPED.extend(skips)
     if failed:
         for f in failures:
             print(f'     failed: {f}')
         print('     --- output ---')
         print('\n'.join('     ' + l for l in out.splitlines()[-200:]))
     return passed, failed
+
+
+# Tests that could not run on this machine, each with its reason.
+SKIPPED = []
 
 
 def fuzz_argv(binary, workdir, seconds):
@@ -70,13 +81,17 @@ def main():
     ap.add_argument('--only', help='run only programs whose name contains this')
     args = ap.parse_args()
 
-    env = dict(os.environ, CMOCKA_MESSAGE_OUTPUT='TAP', FIXTURES=os.path.join(ROOT, 'tests', 'fixtures'))
+    env = dict(os.environ, CMOCKA_MESSAGE_OUTPUT='TAP', FIXTURES=os.path.join(ROOT, 'tests', 'fixtures'),
+               PW_SUITE_LOG=tempfile.mkdtemp(prefix='pw-suite-'))
     env.setdefault('PAPERWATCH', os.path.join(ROOT, 'paperwatch'))
     programs = []
     for b in args.unit:
         programs.append((os.path.relpath(b, ROOT), [b], 300))
     for t in sorted(glob.glob(os.path.join(ROOT, 'tests', 'integration', 'test_*.py'))):
         programs.append((os.path.relpath(t, ROOT), [sys.executable, t], 900))
+    # Checks over what the whole suite produced come after every test (last_secrets.py).
+    for t in sorted(glob.glob(os.path.join(ROOT, 'tests', 'integration', 'last_*.py'))):
+        programs.append((os.path.relpath(t, ROOT), [sys.executable, t], 300))
     seconds = int(os.environ.get('FUZZ_SECONDS', '10'))
     work = tempfile.mkdtemp(prefix='pw-fuzz-')
     for b in args.fuzz:
@@ -98,6 +113,8 @@ def main():
         p, f = run_program(name, argv, timeout, env)
         total_pass += p
         total_fail += f
+    if SKIPPED:
+        print(f'{len(SKIPPED)} skipped, each with its reason above (neither passed nor failed)')
     print(f'{total_pass} passed, {total_fail} failed')
     return 1 if total_fail else 0
 

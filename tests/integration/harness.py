@@ -19,6 +19,28 @@ DIGESTS = os.path.join(FIXTURES, 'digests')
 
 _tests = []
 
+# Where the whole suite's command output and daemon logs are collected, so that a last check can
+# search all of it for secrets (tests/run.py sets it; a test run alone collects nothing).
+SUITE_LOG = os.environ.get('PW_SUITE_LOG')
+
+
+def register_secret(*values):
+    """Declares secrets a test configures: no output of the suite may ever contain them."""
+    if SUITE_LOG:
+        with open(os.path.join(SUITE_LOG, 'secrets.txt'), 'a', encoding='utf-8') as f:
+            for v in values:
+                f.write(v + '\n')
+
+
+def _collect(name, data):
+    if SUITE_LOG and data:
+        with open(os.path.join(SUITE_LOG, name), 'ab') as f:
+            f.write(data if isinstance(data, bytes) else data.encode('utf-8', 'replace'))
+
+
+class Skip(Exception):
+    """Raised by a test that cannot run here; the message says why (TAP "# SKIP")."""
+
 
 def test(fn):
     """Registers a test; its name says the behaviour it pins."""
@@ -36,9 +58,11 @@ def digests():
 
 
 def pw(*args, input=None, timeout=60, env=None, cwd=None):
-    """Runs paperwatch with args; returns the CompletedProcess with text stdout and stderr."""
-    return subprocess.run([BINARY, *args], input=input, capture_output=True, timeout=timeout,
-                          env=env, cwd=cwd)
+    """Runs paperwatch with args; returns the CompletedProcess (stdout and stderr as bytes)."""
+    p = subprocess.run([BINARY, *args], input=input, capture_output=True, timeout=timeout,
+                       env=env, cwd=cwd)
+    _collect('commands.log', p.stdout + p.stderr)
+    return p
 
 
 def text(b):
@@ -99,24 +123,26 @@ class Daemon:
     """`paperwatch run` as systemd would run it: a NOTIFY_SOCKET bound by the test records every
     sd_notify datagram, so readiness is READY=1 (sent after the start-up scan), not a guess."""
 
-    def __init__(self, conf, directory, watchdog_usec=None, verbose=True, env=None):
-        self.conf, self.dir = conf, directory
+    def __init__(self, conf, directory, watchdog_usec=None, verbose=True, env=None, prefix=()):
+        self.conf, self.dir, self.prefix = conf, directory, list(prefix)
         self.watchdog_usec, self.verbose, self.extra_env = watchdog_usec, verbose, env or {}
         self.proc = None
         self.notes = []  # (monotonic time, datagram text)
         self.log_path = os.path.join(directory, 'daemon.log')
+        self._collected = 0  # bytes of the log already handed to the suite log
 
     def start(self, ready=True, timeout=20.0):
         sock_path = os.path.join(self.dir, f'notify-{time.monotonic_ns()}.sock')
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(sock_path)
+        os.chmod(sock_path, 0o777)  # a daemon run as another user must still be heard
         self.notes = []
         self._reader = threading.Thread(target=self._read_notes, daemon=True)
         self._reader.start()
         env = dict(os.environ, NOTIFY_SOCKET=sock_path, **self.extra_env)
         if self.watchdog_usec:
             env['WATCHDOG_USEC'] = str(self.watchdog_usec)
-        args = [BINARY, 'run', '-c', self.conf] + (['-v'] if self.verbose else [])
+        args = self.prefix + [BINARY, 'run', '-c', self.conf] + (['-v'] if self.verbose else [])
         self.log = open(self.log_path, 'ab')
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log, env=env,
                                      cwd=self.dir)
@@ -166,6 +192,11 @@ class Daemon:
     def _close(self):
         self.log.close()
         self.sock.close()
+        with open(self.log_path, 'rb') as f:
+            f.seek(self._collected)
+            new = f.read()
+        self._collected += len(new)
+        _collect('daemons.log', new)
 
     def __enter__(self):
         return self
@@ -183,6 +214,8 @@ def run():
         try:
             fn()
             print(f'ok {i} - {fn.__name__}', flush=True)
+        except Skip as why:
+            print(f'ok {i} - {fn.__name__} # SKIP {why}', flush=True)
         except Exception:
             failed += 1
             print(f'not ok {i} - {fn.__name__}', flush=True)

@@ -11,7 +11,7 @@ import shutil
 import time
 
 from certs import make_certs
-from harness import test, run, pw, text, digests, tmpdir, write_config
+from harness import test, run, pw, text, digests, tmpdir, write_config, register_secret
 from receiver import Receiver, Reply, RefusedPort
 from smtp import SmtpServer
 
@@ -24,6 +24,7 @@ SLACK_TOKEN = 'SLACKTOKEN0abc123XYZ'
 DISCORD_TOKEN = 'DISCORDTOKEN0def456UVW'
 SMTP_USER, SMTP_PASSWORD = 'alerts', 'SMTPPASSWORD0ghi789RST'
 SECRETS = (SLACK_TOKEN, DISCORD_TOKEN, SMTP_PASSWORD)
+register_secret(*SECRETS)
 
 
 def slack(rx, name='slack', **extra):

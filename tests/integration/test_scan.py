@@ -10,7 +10,7 @@ import shutil
 import time
 
 from certs import make_certs
-from harness import test, run, pw, text, digests, tmpdir, write_config
+from harness import test, run, pw, text, digests, tmpdir, write_config, register_secret
 from receiver import Receiver, Reply, RefusedPort
 
 # Every sample paper's id starts with 2: this rule matches all 212 distinct papers.
@@ -18,6 +18,7 @@ ALL = {'name': 'all', 'query': 'id:2*'}
 # Retries come fast in tests; the production defaults are seconds to minutes.
 FAST = {'retry_base': '200ms', 'retry_max': '1s'}
 SECRET = 'whsec_' + base64.b64encode(b'paperwatch-test-signing-key-32by').decode()
+register_secret(SECRET, SECRET[6:])
 
 
 def hook(url, name='hook', **extra):

@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""test_disk.py — the state's disk fills up or turns read-only, the state file is damaged, the
+folder cannot be read: each gets a clear message, loses nothing, and never crashes the daemon.
+Filesystems are small tmpfs mounts made by the test (root and CAP_SYS_ADMIN needed: without
+them these tests say so and are skipped)."""
+import collections
+import contextlib
+import os
+import shutil
+import subprocess
+
+from harness import test, run, write_config, read_jsonl, Daemon, tmpdir, wait_until, Skip
+
+ALL = {'name': 'all', 'query': 'id:2*'}
+FAST = {'retry_base': '100ms', 'retry_max': '500ms', 'shutdown_grace': '1s'}
+
+
+def digest_text(first, n):
+    return ''.join(f'Title: Paper number {i}\nPDF: https://arxiv.org/pdf/2504.{i:05d}\n'
+                   f'Summary: A summary of paper {i}.\n---\n' for i in range(first, first + n))
+
+
+@contextlib.contextmanager
+def small_fs(path, size):
+    """A tmpfs of size at path, unmounted afterwards; skips the test where mounting is denied."""
+    os.makedirs(path, exist_ok=True)
+    p = subprocess.run(['mount', '-t', 'tmpfs', '-o', f'size={size},mode=0777', 'tmpfs', path],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        raise Skip(f'cannot mount a tmpfs here ({p.stderr.strip()}): needs root and '
+                   'CAP_SYS_ADMIN')
+    try:
+        yield path
+    finally:
+        subprocess.run(['umount', '-l', path], capture_output=True)
+
+
+class Place:
+    """A folder, an output file and a configuration whose state lives where the test says."""
+
+    def __init__(self, state_dir, owner=None):
+        self.dir = tmpdir()
+        self.inbox = os.path.join(self.dir, 'inbox')
+        os.mkdir(self.inbox)
+        self.out = os.path.join(self.dir, 'out.jsonl')
+        self.state = os.path.join(state_dir, 'state.db')
+        self.conf = write_config(os.path.join(self.dir, 'pw.conf'),
+                                 [{'name': 'out', 'type': 'file', 'path': self.out}], [ALL],
+                                 state=self.state, watch={'dir': self.inbox}, delivery=FAST)
+        if owner is not None:
+            for p in (self.dir, self.inbox, self.conf):
+                os.chown(p, owner, owner)
+
+    def drop(self, name, first, n):
+        tmp = os.path.join(self.inbox, '.' + name)
+        with open(tmp, 'w') as f:
+            f.write(digest_text(first, n))
+        os.rename(tmp, os.path.join(self.inbox, name))
+
+    def ids(self):
+        return [p['id'] for p in read_jsonl(self.out)]
+
+    def wait_ids(self, n, timeout=30):
+        wait_until(lambda: len(set(self.ids())) >= n, timeout, f'{n} papers alerted')
+        return self.ids()
+
+
+def assert_all_once(ids, first_last):
+    expected = {f'2504.{i:05d}' for a, b in first_last for i in range(a, b)}
+    assert set(ids) == expected, sorted(set(ids) ^ expected)[:5]
+    dup = [i for i, c in collections.Counter(ids).items() if c > 1]
+    assert not dup, f'alerted twice: {dup}'
+
+
+@test
+def a_full_state_disk_is_named_and_its_digest_processed_once_space_returns():
+    with small_fs(os.path.join(tmpdir(), 'full'), '1m') as fs:
+        p = Place(fs)
+        with Daemon(p.conf, p.dir) as d:
+            d.start()
+            p.drop('a.md', 0, 5)
+            p.wait_ids(5)
+            # Fill the disk only once the delivery is recorded: a delivery whose record fails
+            # is sent again (the file channel has no id to drop the repeat by).
+            wait_until(lambda: 'out: delivered message' in d.log_text(), 10,
+                       'the delivery to be recorded')
+            filler = os.path.join(fs, 'filler')
+            with open(filler, 'wb') as f:
+                try:
+                    while True:
+                        f.write(b'\0' * 65536)
+                        f.flush()
+                except OSError:
+                    pass
+            p.drop('b.md', 10, 5)
+            wait_until(lambda: 'the disk is full' in d.log_text(), 20, 'the full disk message')
+            assert d.proc.poll() is None
+            os.unlink(filler)
+            ids = p.wait_ids(10)
+            assert_all_once(ids, [(0, 5), (10, 15)])
+            assert d.stop() == 0
+
+
+@test
+def a_read_only_state_file_exits_3_with_the_reason():
+    nobody = 65534
+    state_dir = tmpdir()
+    p = Place(state_dir, owner=nobody)
+    prefix = ['setpriv', f'--reuid={nobody}', f'--regid={nobody}', '--clear-groups']
+    os.chown(state_dir, nobody, nobody)
+    with Daemon(p.conf, p.dir, prefix=prefix) as d:
+        d.start()
+        assert d.stop() == 0
+    os.chmod(p.state, 0o444)
+    os.chmod(state_dir, 0o555)
+    d = Daemon(p.conf, p.dir, prefix=prefix)
+    d.start(ready=False)
+    assert d.proc.wait(10) == 3
+    d._close()
+    assert 'paperwatch needs to write its state here' in d.log_text(), d.log_text()
+
+
+@test
+def a_state_on_a_read_only_filesystem_exits_3_with_the_reason():
+    with small_fs(os.path.join(tmpdir(), 'ro'), '8m') as fs:
+        p = Place(fs)
+        subprocess.run(['mount', '-o', 'remount,ro', fs], check=True)
+        d = Daemon(p.conf, p.dir)
+        d.start(ready=False)
+        assert d.proc.wait(10) == 3
+        d._close()
+        assert 'paperwatch needs to write its state here' in d.log_text() or \
+            'read-only' in d.log_text().lower(), d.log_text()
+
+
+@test
+def a_damaged_state_is_recovered_by_moving_it_aside_as_documented():
+    p = Place(tmpdir())
+    with open(p.state, 'wb') as f:
+        f.write(b'garbage, not SQLite ' * 200)
+    d = Daemon(p.conf, p.dir)
+    d.start(ready=False)
+    assert d.proc.wait(10) == 3
+    d._close()
+    assert f'mv {p.state} {p.state}.broken' in d.log_text()
+    os.rename(p.state, p.state + '.broken')
+    p.drop('a.md', 0, 2)
+    with Daemon(p.conf, p.dir) as d2:
+        d2.start()
+        assert_all_once(p.wait_ids(2), [(0, 2)])
+        assert d2.stop() == 0
+
+
+@test
+def an_unreadable_folder_is_named_waited_for_and_read_once_it_is_readable():
+    nobody = 65534
+    state_dir = tmpdir()
+    os.chown(state_dir, nobody, nobody)
+    p = Place(state_dir, owner=nobody)
+    os.chown(p.dir, nobody, nobody)
+    p.drop('a.md', 0, 2)
+    os.chmod(p.inbox, 0)
+    prefix = ['setpriv', f'--reuid={nobody}', f'--regid={nobody}', '--clear-groups']
+    with Daemon(p.conf, p.dir, prefix=prefix) as d:
+        d.start()
+        assert 'Permission denied' in d.log_text(), d.log_text()
+        assert p.ids() == []
+        os.chmod(p.inbox, 0o755)
+        assert_all_once(p.wait_ids(2), [(0, 2)])
+        # Unreadable again while running: new files are named, nothing crashes, and they are
+        # read once the folder is readable again.
+        os.chmod(p.inbox, 0o300)
+        p.drop('b.md', 10, 2)
+        wait_until(lambda: d.log_text().count('Permission denied') >= 2, 10,
+                   'the second refusal to be logged')
+        assert d.proc.poll() is None
+        os.chmod(p.inbox, 0o755)
+        assert_all_once(p.wait_ids(4), [(0, 2), (10, 12)])
+        assert d.stop() == 0
+
+
+if __name__ == '__main__':
+    run()
