@@ -312,9 +312,39 @@ static void redacted_urls_keep_the_host_and_hide_the_token(void **state)
 	assert_string_equal(out, "smtps://mail.example.org:465");
 }
 
+static void webhook_signature_matches_the_standard_webhooks_test_vector(void **state)
+{
+	/* The specification's own example: secret, message id, timestamp, body, signature. */
+	static const char body[] = "{\"test\": 2432232314}";
+	unsigned char key[64];
+	size_t len = 0;
+	char sig[128];
+
+	(void)state;
+	assert_int_equal(notify_webhook_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", key, &len), 0);
+	assert_int_equal(len, 24);
+	notify_webhook_sign(key, len, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body,
+			    sizeof(body) - 1, sig, sizeof(sig));
+	assert_string_equal(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+}
+
+static void webhook_secrets_of_the_wrong_form_are_refused(void **state)
+{
+	unsigned char key[64];
+	size_t len;
+
+	(void)state;
+	assert_int_equal(notify_webhook_key("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", key, &len), -1);
+	assert_int_equal(notify_webhook_key("whsec_", key, &len), -1);
+	assert_int_equal(notify_webhook_key("whsec_not base64!!", key, &len), -1);
+	assert_int_equal(notify_webhook_key("whsec_c2hvcnQ=", key, &len), -1); /* 5 bytes */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(webhook_signature_matches_the_standard_webhooks_test_vector),
+		cmocka_unit_test(webhook_secrets_of_the_wrong_form_are_refused),
 		cmocka_unit_test(highlights_cover_hits_in_multibyte_text),
 		cmocka_unit_test(escapes_apply_inside_and_outside_highlights),
 		cmocka_unit_test(cutting_never_splits_a_character_an_escape_or_a_highlight),
