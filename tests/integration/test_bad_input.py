@@ -116,7 +116,12 @@ def every_bad_input_gets_a_clear_line_and_the_daemon_carries_on():
         for name, make, says in CASES:
             shown = name.decode('utf-8', 'replace') if isinstance(name, bytes) else name
             before = len(daemon.log_text())
-            drop(inbox, name, make)
+            try:
+                drop(inbox, name, make)
+            except PermissionError as e:
+                # A device file needs CAP_MKNOD, which a container may not grant.
+                print(f'# {shown!r} cannot be made here ({e}); that case is not run')
+                continue
             wait_until(lambda: says in daemon.log_text()[before:], 30,
                        f'{shown!r}: a line saying {says!r}')
             assert daemon.proc.poll() is None, f'died on {shown!r}'
