@@ -49,6 +49,7 @@ UNIT_TESTS := \
 	tests/unit/test_hmap.c \
 	tests/unit/test_lex.c \
 	tests/unit/test_match.c \
+	tests/unit/test_match_diff.c \
 	tests/unit/test_parse.c \
 	tests/unit/test_query.c \
 	tests/unit/test_rx.c \
