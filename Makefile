@@ -57,7 +57,8 @@ UNIT_TESTS := \
 	tests/unit/test_utf8.c
 
 FUZZERS := \
-	tests/fuzz/fuzz_parse.c
+	tests/fuzz/fuzz_parse.c \
+	tests/fuzz/fuzz_query.c
 
 BENCHES := \
 	tests/bench/bench_parse.c
