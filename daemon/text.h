@@ -11,6 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Bytes that may be read, and ignored, after the folded bytes of any word: a hash can load
+ * eight bytes at a time. */
+#define TEXT_PAD 16
+
 /* A word is one character of a script written without spaces. */
 #define TEXT_WORD_NOSPACE 1u
 
@@ -25,7 +29,7 @@ struct text_word {
 struct text_words {
 	struct text_word *w;
 	size_t n, cap;
-	char *fold; /* the folded bytes of all words */
+	char *fold; /* the folded bytes of all words, followed by TEXT_PAD bytes */
 	size_t fold_len, fold_cap;
 };
 

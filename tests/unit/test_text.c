@@ -128,6 +128,49 @@ static void long_ascii_text_takes_the_vector_path_unchanged(void **state)
 	assert_int_equal(strncmp(cut(buf), "aaaa", 4), 0);
 }
 
+/* Asserts that s cut after k spaces gives the same words, k bytes later, for every k up to 32:
+ * the sixteen-byte blocks then fall elsewhere in the text. */
+static void same_words_wherever_blocks_fall(const char *s)
+{
+	struct text_words ref, tw;
+	char buf[1024];
+
+	text_words_init(&ref);
+	text_words_init(&tw);
+	text_cut(&ref, s, strlen(s), 0);
+	for (size_t k = 1; k <= 32; k++) {
+		memset(buf, ' ', k);
+		snprintf(buf + k, sizeof(buf) - k, "%s", s);
+		text_words_clear(&tw);
+		text_cut(&tw, buf, strlen(buf), 0);
+		assert_int_equal(tw.n, ref.n);
+		for (size_t i = 0; i < ref.n; i++) {
+			assert_int_equal(tw.w[i].len, ref.w[i].len);
+			assert_memory_equal(text_word_bytes(&tw, i), text_word_bytes(&ref, i),
+					    ref.w[i].len);
+			assert_int_equal(tw.w[i].start, ref.w[i].start + k);
+			assert_int_equal(tw.w[i].end, ref.w[i].end + k);
+			assert_int_equal(tw.w[i].flags, ref.w[i].flags);
+		}
+	}
+	text_words_free(&ref);
+	text_words_free(&tw);
+}
+
+static void words_do_not_depend_on_where_vector_blocks_fall(void **state)
+{
+	(void)state;
+	same_words_wherever_blocks_fall("Retrieval-Augmented Generation (RAG), while effective, "
+					"can be misled; Reasoning-intensive.");
+	same_words_wherever_blocks_fall(
+		"naïve naïveté Straße CAFE\xcc\x81 caféterias éééééééé"
+		"ééééééé ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef inter\xc2\xadnational");
+	same_words_wherever_blocks_fall("abcdefghijklmnopqrstuvwxyz模型abcdefghijklmnopqrstuvwxyz"
+					"ＬＬＭabcdefghijklmnopq½rstuvwxyz0123456789 x");
+	same_words_wherever_blocks_fall("a b c d e f g h i j k l m n o p q r s t u v w x y z");
+	same_words_wherever_blocks_fall("");
+}
+
 static void verbatim_words_are_lower_cased_and_not_cut(void **state)
 {
 	struct text_words tw;
@@ -197,6 +240,7 @@ int main(void)
 		cmocka_unit_test(ill_formed_utf8_cuts_like_punctuation),
 		cmocka_unit_test(ascii_before_other_characters_keeps_exact_ranges),
 		cmocka_unit_test(long_ascii_text_takes_the_vector_path_unchanged),
+		cmocka_unit_test(words_do_not_depend_on_where_vector_blocks_fall),
 		cmocka_unit_test(verbatim_words_are_lower_cased_and_not_cut),
 		cmocka_unit_test(words_match_themselves_and_their_plurals_only),
 		cmocka_unit_test(es_follows_sibilants_and_o),
