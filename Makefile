@@ -28,10 +28,12 @@ TEST_DEBS := libcmocka-dev clang libclang-rt-14-dev clang-format python3
 
 SRCS := \
 	daemon/arena.c \
+	daemon/dict.c \
 	daemon/digest.c \
 	daemon/err.c \
 	daemon/hmap.c \
 	daemon/lex.c \
+	daemon/litscan.c \
 	daemon/log.c \
 	daemon/match.c \
 	daemon/paper.c \
@@ -61,7 +63,6 @@ FUZZERS := \
 	tests/fuzz/fuzz_query.c
 
 BENCHES := \
-	tests/bench/bench_match.c \
 	tests/bench/bench_parse.c
 
 REL_OBJS := $(SRCS:%.c=build/rel/%.o)

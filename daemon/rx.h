@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The fewest characters a literal must have to be worth testing for. */
-#define RX_LITERAL_MIN 3
+/* The fewest characters a literal must have to be worth testing for (litscan.h). */
+#define RX_LITERAL_MIN 4
 
 struct rx;
 

@@ -127,11 +127,11 @@ static void cut_ascii_byte(struct cutter *c, unsigned char b, uint32_t i)
 	struct text_words *tw = c->tw;
 	char f = (char)ascii_fold[b];
 
+	tw->fold[c->base + i] = f != 0 ? f : (char)b;
 	if (f == 0) {
 		word_close(c);
 		return;
 	}
-	tw->fold[c->base + i] = f;
 	if (!c->in_word) {
 		c->in_word = true;
 		c->in_mirror = true;
@@ -288,6 +288,7 @@ static size_t cut_cluster(struct cutter *c, const unsigned char *s, size_t n, si
 	size_t end, count = 1;
 
 	if (len < 0) {
+		c->tw->fold[c->base + i] = (char)s[i];
 		word_close(c);
 		return i + 1;
 	}
@@ -300,6 +301,9 @@ static size_t cut_cluster(struct cutter *c, const unsigned char *s, size_t n, si
 		cut_ascii_byte(c, (unsigned char)cp, (uint32_t)i);
 		return end;
 	}
+	memcpy(c->tw->fold + c->base + i, s + i, end - i);
+	if (cp < 0x80 && ascii_fold[cp] != 0)
+		c->tw->fold[c->base + i] = (char)ascii_fold[cp];
 	/* What follows may fold to other bytes, or to none (a soft hyphen): the word so far can no
 	 * longer be the mirror's bytes. */
 	if (c->in_word && c->in_mirror)
@@ -336,7 +340,7 @@ static bool block_is_ascii(const unsigned char *s, size_t n, size_t i)
 #endif
 }
 
-void text_cut(struct text_words *tw, const char *str, size_t n, uint32_t seg)
+uint32_t text_cut(struct text_words *tw, const char *str, size_t n, uint32_t seg)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	struct cutter c = {.tw = tw, .seg = seg};
@@ -362,9 +366,10 @@ void text_cut(struct text_words *tw, const char *str, size_t n, uint32_t seg)
 		}
 	}
 	word_close(&c);
+	return c.base;
 }
 
-void text_add_verbatim(struct text_words *tw, const char *s, size_t n, uint32_t seg)
+uint32_t text_add_verbatim(struct text_words *tw, const char *s, size_t n, uint32_t seg)
 {
 	uint32_t off = (uint32_t)tw->fold_len;
 
@@ -373,6 +378,7 @@ void text_add_verbatim(struct text_words *tw, const char *s, size_t n, uint32_t 
 		tw->fold[off + i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] | 0x20 : s[i]);
 	tw->fold_len += n;
 	push_word(tw, off, (uint32_t)n, 0, (uint32_t)n, seg, 0);
+	return off;
 }
 
 bool text_takes_es(const char *q, size_t qn)

@@ -39,12 +39,14 @@ void text_words_free(struct text_words *tw);
 void text_words_clear(struct text_words *tw);
 
 /* Appends the words of s[0..n) to tw, each marked with seg. Bytes that are not valid UTF-8 cut
- * words like punctuation does. Never allocates per word: the buffers only grow. */
-void text_cut(struct text_words *tw, const char *s, size_t n, uint32_t seg);
+ * words like punctuation does. Never allocates per word: the buffers only grow. Returns where
+ * the string's mirror starts in tw->fold: its n bytes again, ASCII letters lower-cased, every
+ * other byte as it was. */
+uint32_t text_cut(struct text_words *tw, const char *s, size_t n, uint32_t seg);
 
 /* Appends s[0..n) as a single word, ASCII letters lower-cased and nothing cut or folded: for
- * arXiv ids, which are matched whole. */
-void text_add_verbatim(struct text_words *tw, const char *s, size_t n, uint32_t seg);
+ * arXiv ids, which are matched whole. Returns where its bytes, its mirror, start. */
+uint32_t text_add_verbatim(struct text_words *tw, const char *s, size_t n, uint32_t seg);
 
 /* The folded bytes of word i. */
 static inline const char *text_word_bytes(const struct text_words *tw, size_t i)
