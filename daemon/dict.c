@@ -32,6 +32,7 @@ void dict_free(struct dict *d)
 	free(d->pfx_lens);
 	free(d->filter);
 	free(d->pfx_filter);
+	free(d->head_filter);
 	free(d->pending);
 	hmap_free(&d->index);
 	arena_free(&d->arena);
@@ -82,6 +83,8 @@ static void filter_set(uint64_t *filter, uint32_t h)
 static void note_prefix(struct dict *d, const char *key, uint32_t len, uint8_t *seen)
 {
 	filter_set(d->pfx_filter, dict_hash(key, len));
+	if (len >= DICT_HEAD)
+		filter_set(d->head_filter, dict_hash(key, DICT_HEAD));
 	if (!seen[len]) {
 		seen[len] = 1;
 		d->pfx_lens[d->n_pfx_lens++] = len;
@@ -103,7 +106,8 @@ static void fill_postings(struct dict *d, const uint32_t *slot_of)
 	for (size_t i = 0; i < d->n_pending; i++) {
 		const struct dict_pending *pd = &d->pending[i];
 		const struct dict_slot *s = &d->slots[slot_of[pd->key]];
-		uint32_t k = pd->prefix ? s->n_exact + fill[2 * pd->key + 1]++ : fill[2 * pd->key]++;
+		uint32_t k =
+			pd->prefix ? s->n_exact + fill[2 * pd->key + 1]++ : fill[2 * pd->key]++;
 
 		d->postings[s->first + k] = pd->p;
 	}
@@ -124,6 +128,7 @@ void dict_build(struct dict *d)
 	d->postings = xreallocarray(NULL, d->n_pending + 1, sizeof(*d->postings));
 	d->filter = xcalloc((1u << DICT_FILTER_BITS) / 64, sizeof(uint64_t));
 	d->pfx_filter = xcalloc((1u << DICT_FILTER_BITS) / 64, sizeof(uint64_t));
+	d->head_filter = xcalloc((1u << DICT_FILTER_BITS) / 64, sizeof(uint64_t));
 	for (size_t i = 0; i < d->n_pending; i++)
 		counts[2 * d->pending[i].key + d->pending[i].prefix]++;
 	for (uint32_t i = 0; d->index.slots != NULL && i <= d->index.mask; i++) {

@@ -46,14 +46,19 @@ struct dict {
 	struct dict_posting *postings;
 	uint32_t *pfx_lens; /* the lengths prefix keys have, ascending */
 	size_t n_pfx_lens;
-	uint64_t *filter;     /* a bit per key's hash: most words of a paper are no key */
-	uint64_t *pfx_filter; /* the same for prefix keys alone */
+	uint64_t *filter;      /* a bit per key's hash: most words of a paper are no key */
+	uint64_t *pfx_filter;  /* the same for prefix keys alone */
+	uint64_t *head_filter; /* a bit per prefix key of DICT_HEAD bytes or more, for the hash of
+				* its first DICT_HEAD: most words share no start with any */
 	/* While building. */
 	struct arena arena;
 	struct hmap index; /* key -> its number */
 	struct dict_pending *pending;
 	size_t n_pending, cap_pending;
 };
+
+/* The bytes of a word's start looked for in head_filter before its prefixes are. */
+#define DICT_HEAD 4
 
 /* Bits in the filters, indexed by the top bits of a hash. */
 #define DICT_FILTER_BITS 16

@@ -94,7 +94,8 @@ void litscan_build(struct litscan *ls)
 				ls->groups = xreallocarray(ls->groups, ls->cap_groups,
 							   sizeof(*ls->groups));
 			}
-			ls->groups[ls->n_groups] = (struct group){l, o, existed ? slot->value : NONE};
+			ls->groups[ls->n_groups] =
+				(struct group){l, o, existed ? slot->value : NONE};
 			slot->value = (uint32_t)ls->n_groups++;
 			ls->filter[group_bit(group_value(lit->s + o)) >> 6] |=
 				(uint64_t)1 << (group_bit(group_value(lit->s + o)) & 63);
@@ -120,8 +121,7 @@ static void check_group(const struct litscan *ls, const char *text, size_t n, si
 	}
 }
 
-void litscan_find(const struct litscan *ls, const char *text, size_t n, litscan_fn found,
-		  void *ctx)
+void litscan_find(const struct litscan *ls, const char *text, size_t n, litscan_fn found, void *ctx)
 {
 	if (ls->n_lits == 0)
 		return;

@@ -55,6 +55,7 @@ struct seg {
 	const char *s;
 	size_t n;
 	uint32_t mirror; /* its mirror in the folded text (text.h), when it was cut */
+	bool to_ascii;   /* it holds a character folded to an ASCII letter (text.h) */
 };
 
 /* Where a term hit: words first..last, and the next hit of the same term. */
@@ -590,13 +591,17 @@ static void add_seg(struct matcher *m, enum match_field f, unsigned author, cons
 	size_t n = strlen(str);
 
 	s->segs = grow(s->segs, &s->cap_segs, s->n_segs + 1, sizeof(*s->segs));
-	s->segs[s->n_segs++] = (struct seg){f, author, str, n, 0};
+	s->segs[s->n_segs++] = (struct seg){f, author, str, n, 0, false};
 	if ((m->dict.n_keys == 0 && m->n_lits == 0) || n == 0)
 		return;
-	if (f == MATCH_ID)
+	if (f == MATCH_ID) {
 		s->segs[seg].mirror = text_add_verbatim(&s->tw, str, n, seg);
-	else
+	} else {
+		size_t before = s->tw.n_to_ascii;
+
 		s->segs[seg].mirror = text_cut(&s->tw, str, n, seg);
+		s->segs[seg].to_ascii = s->tw.n_to_ascii != before;
+	}
 }
 
 static void cut_paper(struct matcher *m, const struct paper *p)
@@ -767,6 +772,25 @@ static void scan_singular(struct matcher *m, uint32_t i, const char *b, uint32_t
 		apply_slot(m, e, SCAN_EXACT, i, fbit);
 }
 
+/* Looks the strict prefixes of word i up, of the lengths prefix keys have; the lengths from
+ * DICT_HEAD on only when some prefix key starts as the word does. */
+static void scan_prefixes(struct matcher *m, uint32_t i, const char *b, uint32_t len, unsigned fbit)
+{
+	const struct dict *d = &m->dict;
+	bool heads = len > DICT_HEAD && dict_may_have(d->head_filter, dict_hash(b, DICT_HEAD));
+
+	for (size_t k = 0; k < d->n_pfx_lens && d->pfx_lens[k] < len; k++) {
+		uint32_t n = d->pfx_lens[k], h;
+		const struct dict_slot *e;
+
+		if (n >= DICT_HEAD && !heads)
+			return;
+		h = dict_hash(b, n);
+		if (dict_may_have(d->pfx_filter, h) && (e = dict_find(d, b, n, h)) != NULL)
+			apply_slot(m, e, SCAN_PREFIX, i, fbit);
+	}
+}
+
 /* Looks every word up in the dictionary: as it is, without a plural ending, and its prefixes of
  * the lengths prefix keys have. */
 static void scan_words(struct matcher *m)
@@ -786,14 +810,7 @@ static void scan_words(struct matcher *m)
 			apply_slot(m, e, SCAN_WHOLE, i, fbit);
 		if (fbit != QUERY_FIELD(MATCH_ID))
 			scan_singular(m, i, b, w->len, fbit);
-		for (size_t k = 0; k < d->n_pfx_lens && d->pfx_lens[k] < w->len; k++) {
-			uint32_t len = d->pfx_lens[k];
-
-			h = dict_hash(b, len);
-			if (dict_may_have(d->pfx_filter, h) &&
-			    (e = dict_find(d, b, len, h)) != NULL)
-				apply_slot(m, e, SCAN_PREFIX, i, fbit);
-		}
+		scan_prefixes(m, i, b, w->len, fbit);
 	}
 }
 
@@ -826,9 +843,16 @@ static void scan_literals(struct matcher *m)
 	for (size_t i = 0; i < s->n_segs; i++) {
 		struct lit_found f = {m, QUERY_FIELD(s->segs[i].field)};
 
-		if ((m->lit_fields & f.fbit) && s->segs[i].n > 0)
+		if (!(m->lit_fields & f.fbit) || s->segs[i].n == 0)
+			continue;
+		if (!s->segs[i].to_ascii) {
 			litscan_find(m->lits, s->tw.fold + s->segs[i].mirror, s->segs[i].n,
 				     literal_found, &f);
+			continue;
+		}
+		/* A byte comparison could miss a caseless match here: every literal counts. */
+		for (uint32_t l = 0; l < m->n_lits; l++)
+			literal_found(&f, l);
 	}
 	for (size_t i = 0; i < s->n_lits_seen; i++) {
 		uint32_t l = s->lits_seen[i], u = m->lit_terms[l];

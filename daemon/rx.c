@@ -33,15 +33,12 @@ struct lit_scan {
 	size_t best_start, best_len; /* the longest finished run */
 };
 
-/* Characters that match only themselves, caselessly, in ASCII: letters other than k and s,
- * digits, space and hyphen. */
+/* Characters a literal may hold: ASCII letters (caseless), digits, space and hyphen. */
 static bool literal_char(char c)
 {
 	char l = (char)(c | 0x20);
 
-	if (l >= 'a' && l <= 'z')
-		return l != 'k' && l != 's';
-	return (c >= '0' && c <= '9') || c == ' ' || c == '-';
+	return (l >= 'a' && l <= 'z') || (c >= '0' && c <= '9') || c == ' ' || c == '-';
 }
 
 static void run_end(struct lit_scan *ls)

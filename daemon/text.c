@@ -69,6 +69,7 @@ void text_words_clear(struct text_words *tw)
 {
 	tw->n = 0;
 	tw->fold_len = 0;
+	tw->n_to_ascii = 0;
 }
 
 /* Makes room for more folded bytes, and TEXT_PAD after them. */
@@ -319,6 +320,8 @@ static size_t cut_cluster(struct cutter *c, const unsigned char *s, size_t n, si
 		word_close(c);
 		return end;
 	}
+	if (k == 1 && buf[0] < 0x80 && cp >= 0x80 && ascii_fold[buf[0]] >= 'a')
+		c->tw->n_to_ascii++;
 	for (utf8proc_ssize_t j = 0; j < k; j++)
 		emit_cp(c, buf[j], (uint32_t)i, (uint32_t)end);
 	return end;

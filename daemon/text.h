@@ -31,6 +31,9 @@ struct text_words {
 	size_t n, cap;
 	char *fold; /* the folded bytes of all words, followed by TEXT_PAD bytes */
 	size_t fold_len, fold_cap;
+	/* Characters beyond ASCII met so far that fold to one ASCII letter (U+017F LONG S,
+	 * U+212A KELVIN SIGN, full-width letters): a caseless regex may match them as ASCII. */
+	size_t n_to_ascii;
 };
 
 void text_words_init(struct text_words *tw);

@@ -90,6 +90,25 @@ static void nospace_ranges_cover_the_scripts_and_nothing_else(void **state)
 	assert_false(text_is_nospace(0x3002)); /* 。 is in the CJK block but is punctuation */
 }
 
+static void characters_folded_to_ascii_letters_are_counted(void **state)
+{
+	struct text_words tw;
+
+	(void)state;
+	text_words_init(&tw);
+	text_cut(&tw, "Transformer caf\xc3\xa9 \xe2\x80\x9cq\xe2\x80\x9d", 25, 0);
+	assert_int_equal(tw.n_to_ascii, 0);
+	text_cut(&tw,
+		 "Tran\xc5\xbf"
+		 "former \xe2\x84\xaa"
+		 "elvin \xef\xbc\xa1",
+		 25, 0);
+	assert_int_equal(tw.n_to_ascii, 3); /* long s, Kelvin sign, full-width A */
+	text_words_clear(&tw);
+	assert_int_equal(tw.n_to_ascii, 0);
+	text_words_free(&tw);
+}
+
 static void soft_hyphens_vanish_and_do_not_cut(void **state)
 {
 	(void)state;
@@ -235,6 +254,7 @@ int main(void)
 		cmocka_unit_test(combining_marks_compose_with_the_letter_before),
 		cmocka_unit_test(each_cjk_character_is_a_word_of_its_own),
 		cmocka_unit_test(nospace_ranges_cover_the_scripts_and_nothing_else),
+		cmocka_unit_test(characters_folded_to_ascii_letters_are_counted),
 		cmocka_unit_test(soft_hyphens_vanish_and_do_not_cut),
 		cmocka_unit_test(fractions_give_two_words_over_the_same_character),
 		cmocka_unit_test(ill_formed_utf8_cuts_like_punctuation),
