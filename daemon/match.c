@@ -63,6 +63,15 @@ struct occ {
 	uint32_t first, last, next;
 };
 
+/* The hashes a word is looked up by: as it is, and without a plural ending when it has one. */
+struct word_hashes {
+	uint32_t whole, less_s, less_es;
+	uint32_t forms; /* FORM_* */
+};
+
+#define FORM_LESS_S  1u /* it ends in s */
+#define FORM_LESS_ES 2u /* it ends in es after a word that takes es */
+
 /* Everything one paper needs, kept from paper to paper; per-term marks hold the number of the
  * paper (gen) they are about, so nothing is cleared between papers. */
 struct scratch {
@@ -80,7 +89,7 @@ struct scratch {
 	struct text_words tw;
 	struct seg *segs;
 	size_t n_segs, cap_segs;
-	uint32_t *hashes; /* per word */
+	struct word_hashes *hashes; /* per word */
 	size_t cap_hashes;
 	struct occ *occs;
 	size_t n_occs, cap_occs;
@@ -619,7 +628,7 @@ static void cut_paper(struct matcher *m, const struct paper *p)
 }
 
 /* Marks the rules that have term u for evaluation. */
-static void touch_rules(struct matcher *m, uint32_t u)
+static inline void touch_rules(struct matcher *m, uint32_t u)
 {
 	const struct term_hot *t = &m->hot[u];
 
@@ -632,7 +641,7 @@ static void touch_rules(struct matcher *m, uint32_t u)
 }
 
 /* Term u hit words first..last. */
-static void term_hit(struct matcher *m, uint32_t u, uint32_t first, uint32_t last)
+static inline void term_hit(struct matcher *m, uint32_t u, uint32_t first, uint32_t last)
 {
 	struct scratch *s = &m->s;
 
@@ -679,21 +688,14 @@ static bool phrase_at(const struct matcher *m, const struct cterm *t, uint32_t p
  * word itself, or it less a plural ending. */
 static bool neighbour_may_be(const struct matcher *m, uint32_t j, uint16_t fp)
 {
-	const struct text_words *tw = &m->s.tw;
-	const char *b;
-	uint32_t len;
+	const struct word_hashes *h;
 
-	if (j >= tw->n)
+	if (j >= m->s.tw.n)
 		return false;
-	if (dict_fingerprint(m->s.hashes[j]) == fp)
-		return true;
-	b = text_word_bytes(tw, j);
-	len = tw->w[j].len;
-	if (len < 2 || b[len - 1] != 's')
-		return false;
-	if (dict_fingerprint(dict_hash(b, len - 1)) == fp)
-		return true;
-	return len > 2 && b[len - 2] == 'e' && dict_fingerprint(dict_hash(b, len - 2)) == fp;
+	h = &m->s.hashes[j];
+	return dict_fingerprint(h->whole) == fp ||
+	       ((h->forms & FORM_LESS_S) && dict_fingerprint(h->less_s) == fp) ||
+	       ((h->forms & FORM_LESS_ES) && dict_fingerprint(h->less_es) == fp);
 }
 
 /* How a word met a key: the key is the word, the word less a plural ending, or a strict prefix
@@ -743,32 +745,40 @@ static void hash_words(struct matcher *m)
 
 	s->hashes = grow(s->hashes, &s->cap_hashes, tw->n, sizeof(*s->hashes));
 	for (uint32_t i = 0; i < tw->n; i++) {
-		uint32_t h = dict_hash(text_word_bytes(tw, i), tw->w[i].len);
+		const char *b = text_word_bytes(tw, i);
+		uint32_t len = tw->w[i].len, h = dict_hash(b, len);
+		struct word_hashes *wh = &s->hashes[i];
 
-		s->hashes[i] = h;
+		wh->whole = h;
+		wh->forms = 0;
 		if (dict_may_have(d->filter, h))
 			__builtin_prefetch(&d->slots[h & d->mask]);
+		if (len < 2 || b[len - 1] != 's' || (tw->w[i].flags & TEXT_WORD_NOSPACE))
+			continue;
+		wh->less_s = dict_hash(b, len - 1);
+		wh->forms = FORM_LESS_S;
+		if (len > 2 && b[len - 2] == 'e' && text_takes_es(b, len - 2)) {
+			wh->less_es = dict_hash(b, len - 2);
+			wh->forms |= FORM_LESS_ES;
+		}
 	}
 }
 
 /* Looks word i up without its plural ending ("agents" as "agent", "classes" as "class"), for the
  * word rule: the dictionary holds each word once, not its plurals, which keeps it small enough
  * to stay in the caches. The filter answers most of these lookups. */
-static void scan_singular(struct matcher *m, uint32_t i, const char *b, uint32_t len, unsigned fbit)
+static void scan_singular(struct matcher *m, uint32_t i, const char *b, unsigned fbit)
 {
 	const struct dict *d = &m->dict;
+	const struct word_hashes *wh = &m->s.hashes[i];
+	uint32_t len = m->s.tw.w[i].len;
 	const struct dict_slot *e;
-	uint32_t h;
 
-	if (len < 2 || b[len - 1] != 's')
-		return;
-	h = dict_hash(b, len - 1);
-	if (dict_may_have(d->filter, h) && (e = dict_find(d, b, len - 1, h)) != NULL)
+	if ((wh->forms & FORM_LESS_S) && dict_may_have(d->filter, wh->less_s) &&
+	    (e = dict_find(d, b, len - 1, wh->less_s)) != NULL)
 		apply_slot(m, e, SCAN_EXACT, i, fbit);
-	if (len < 3 || b[len - 2] != 'e' || !text_takes_es(b, len - 2))
-		return;
-	h = dict_hash(b, len - 2);
-	if (dict_may_have(d->filter, h) && (e = dict_find(d, b, len - 2, h)) != NULL)
+	if ((wh->forms & FORM_LESS_ES) && dict_may_have(d->filter, wh->less_es) &&
+	    (e = dict_find(d, b, len - 2, wh->less_es)) != NULL)
 		apply_slot(m, e, SCAN_EXACT, i, fbit);
 }
 
@@ -804,12 +814,12 @@ static void scan_words(struct matcher *m)
 		const char *b = text_word_bytes(tw, i);
 		unsigned fbit = QUERY_FIELD(m->s.segs[w->seg].field);
 		const struct dict_slot *e;
-		uint32_t h = m->s.hashes[i];
+		uint32_t h = m->s.hashes[i].whole;
 
 		if (dict_may_have(d->filter, h) && (e = dict_find(d, b, w->len, h)) != NULL)
 			apply_slot(m, e, SCAN_WHOLE, i, fbit);
 		if (fbit != QUERY_FIELD(MATCH_ID))
-			scan_singular(m, i, b, w->len, fbit);
+			scan_singular(m, i, b, fbit);
 		scan_prefixes(m, i, b, w->len, fbit);
 	}
 }
