@@ -63,6 +63,7 @@ FUZZERS := \
 	tests/fuzz/fuzz_query.c
 
 BENCHES := \
+	tests/bench/bench_match.c \
 	tests/bench/bench_parse.c
 
 REL_OBJS := $(SRCS:%.c=build/rel/%.o)
