@@ -60,9 +60,9 @@ void dict_add(struct dict *d, const char *key, size_t len, bool prefix, struct d
 	d->pending[d->n_pending++] = (struct dict_pending){slot->value, prefix, p};
 }
 
-/* Puts key number k in the table, with its postings from *at on. */
-static void place(struct dict *d, const char *key, uint32_t len, const uint32_t *counts,
-		  uint32_t *at)
+/* Puts a key in the table, with its postings from *at on; returns its slot. */
+static uint32_t place(struct dict *d, const char *key, uint32_t len, const uint32_t *counts,
+		      uint32_t *at)
 {
 	uint32_t i = dict_hash(key, len) & d->mask;
 
@@ -70,6 +70,7 @@ static void place(struct dict *d, const char *key, uint32_t len, const uint32_t 
 		i = (i + 1) & d->mask;
 	d->slots[i] = (struct dict_slot){dict_head(key, len), key, len, *at, counts[0], counts[1]};
 	*at += counts[0] + counts[1];
+	return i;
 }
 
 static void filter_set(uint64_t *filter, uint32_t h)
@@ -114,12 +115,11 @@ static void fill_postings(struct dict *d, const uint32_t *slot_of)
 	free(fill);
 }
 
-void dict_build(struct dict *d)
+/* Sizes the table for the keys (at most half full), the postings and the filters; returns the
+ * length of the longest key. */
+static uint32_t alloc_tables(struct dict *d)
 {
-	uint32_t cap = 16, at = 0, max_len = 0;
-	uint32_t *counts = xcalloc(d->n_keys + 1, 2 * sizeof(*counts));
-	uint32_t *slot_of = xcalloc(d->n_keys + 1, sizeof(*slot_of));
-	uint8_t *seen;
+	uint32_t cap = 16, max_len = 0;
 
 	while (cap < 2 * d->n_keys)
 		cap *= 2;
@@ -129,26 +129,31 @@ void dict_build(struct dict *d)
 	d->filter = xcalloc((1u << DICT_FILTER_BITS) / 64, sizeof(uint64_t));
 	d->pfx_filter = xcalloc((1u << DICT_FILTER_BITS) / 64, sizeof(uint64_t));
 	d->head_filter = xcalloc((1u << DICT_FILTER_BITS) / 64, sizeof(uint64_t));
+	for (uint32_t i = 0; d->index.slots != NULL && i <= d->index.mask; i++) {
+		if (d->index.slots[i].key != NULL && d->index.slots[i].len > max_len)
+			max_len = d->index.slots[i].len;
+	}
+	d->pfx_lens = xcalloc(max_len + 1, sizeof(*d->pfx_lens));
+	return max_len;
+}
+
+void dict_build(struct dict *d)
+{
+	uint32_t at = 0;
+	uint32_t *counts = xcalloc(d->n_keys + 1, 2 * sizeof(*counts));
+	uint32_t *slot_of = xcalloc(d->n_keys + 1, sizeof(*slot_of));
+	uint8_t *seen;
+
+	seen = xcalloc(alloc_tables(d) + 1, 1);
 	for (size_t i = 0; i < d->n_pending; i++)
 		counts[2 * d->pending[i].key + d->pending[i].prefix]++;
 	for (uint32_t i = 0; d->index.slots != NULL && i <= d->index.mask; i++) {
 		const struct hmap_slot *h = &d->index.slots[i];
 
-		if (h->key != NULL && h->len > max_len)
-			max_len = h->len;
-	}
-	seen = xcalloc(max_len + 1, 1);
-	d->pfx_lens = xcalloc(max_len + 1, sizeof(*d->pfx_lens));
-	for (uint32_t i = 0; d->index.slots != NULL && i <= d->index.mask; i++) {
-		const struct hmap_slot *h = &d->index.slots[i];
-
 		if (h->key == NULL)
 			continue;
-		place(d, h->key, h->len, counts + 2 * h->value, &at);
+		slot_of[h->value] = place(d, h->key, h->len, counts + 2 * h->value, &at);
 		filter_set(d->filter, dict_hash(h->key, h->len));
-		slot_of[h->value] = dict_hash(h->key, h->len) & d->mask;
-		while (d->slots[slot_of[h->value]].key != h->key)
-			slot_of[h->value] = (slot_of[h->value] + 1) & d->mask;
 		if (counts[2 * h->value + 1] > 0)
 			note_prefix(d, h->key, h->len, seen);
 	}

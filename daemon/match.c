@@ -1,16 +1,16 @@
 /*
  * match.c — all rules compiled together. Terms that several rules share are compiled once; every
- * word key (a word and its plurals, a prefix, an id) goes into one dictionary whose postings
- * name the terms it stands for (dict.h). A paper is cut into words once, each word looked up once
- * (and, when prefix terms exist, its prefixes of the lengths they have); only rules that had a
- * term hit are then evaluated in full, beside the few that could match without any (pure
- * negations, and regular expressions with no literal text to look for).
+ * key (a word, the anchor word of a phrase, a prefix, an id) goes into one dictionary whose
+ * postings name the terms it stands for (dict.h). A paper is cut into words once and each word
+ * looked up: as it is, without a plural ending, and at the prefix lengths prefix keys have, most
+ * of these answered by a bit filter. Only rules that had a term hit are then evaluated in full,
+ * beside the few that could match without any (pure negations, and regular expressions with no
+ * literal text to look for, litscan.h).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "dict.h"
 #include "hmap.h"
@@ -77,7 +77,6 @@ struct word_hashes {
 struct scratch {
 	uint32_t gen;
 	bool explain;
-	uint32_t *hit;                  /* per term: == gen when it hit */
 	uint32_t *occ_first, *occ_last; /* per term that hit: its hits, when explaining */
 	uint32_t *rx_gen;               /* per term: == gen when rx_val says whether it matched */
 	bool *rx_val;

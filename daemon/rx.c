@@ -96,7 +96,8 @@ static size_t repeat_end(const char *p, size_t n, size_t i)
 }
 
 /* The longest run of literal characters at the top level of the pattern, each one required by
- * every match; false when the pattern is beyond what this reading understands. */
+ * every match; false when the pattern is beyond what this reading understands. A small state
+ * machine over the pattern's characters, the state being the run and the group depth. */
 static bool scan_literal(const char *p, size_t n, struct lit_scan *ls)
 {
 	int depth = 0;
