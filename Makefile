@@ -34,10 +34,12 @@ SRCS := \
 	daemon/cli_read.c \
 	daemon/cli_state.c \
 	daemon/daemon.c \
+	daemon/dict.c \
 	daemon/digest.c \
 	daemon/err.c \
 	daemon/hmap.c \
 	daemon/lex.c \
+	daemon/litscan.c \
 	daemon/log.c \
 	daemon/loop.c \
 	daemon/match.c \
@@ -69,6 +71,7 @@ UNIT_TESTS := \
 	tests/unit/test_lex.c \
 	tests/unit/test_loop.c \
 	tests/unit/test_match.c \
+	tests/unit/test_match_diff.c \
 	tests/unit/test_notify.c \
 	tests/unit/test_notify_discord.c \
 	tests/unit/test_notify_email.c \
@@ -82,9 +85,11 @@ UNIT_TESTS := \
 	tests/unit/test_watch.c
 
 FUZZERS := \
-	tests/fuzz/fuzz_parse.c
+	tests/fuzz/fuzz_parse.c \
+	tests/fuzz/fuzz_query.c
 
 BENCHES := \
+	tests/bench/bench_match.c \
 	tests/bench/bench_parse.c
 
 REL_OBJS := $(SRCS:%.c=build/rel/%.o)

@@ -25,10 +25,12 @@ void hmap_free(struct hmap *m)
 /* FNV-1a: short keys (words, ids) dominate, and it needs no alignment or length tricks. */
 uint32_t hmap_hash(const char *key, size_t len)
 {
-	uint32_t h = HMAP_HASH_SEED;
+	uint32_t h = 2166136261u;
 
-	for (size_t i = 0; i < len; i++)
-		h = hmap_hash_step(h, (unsigned char)key[i]);
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)key[i];
+		h *= 16777619u;
+	}
 	return h;
 }
 

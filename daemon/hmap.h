@@ -26,16 +26,6 @@ void hmap_init(struct hmap *m);
 /* Makes room for n keys at once, so that filling the map does not rehash. */
 void hmap_reserve(struct hmap *m, size_t n);
 void hmap_free(struct hmap *m);
-
-#define HMAP_HASH_SEED 2166136261u
-
-/* One more byte of a key's hash: hmap_hash() is this step from HMAP_HASH_SEED over each byte, so
- * one pass over a word gives the hashes of all its prefixes as well (prefix lookups). */
-static inline uint32_t hmap_hash_step(uint32_t h, unsigned char c)
-{
-	return (h ^ c) * 16777619u;
-}
-
 uint32_t hmap_hash(const char *key, size_t len);
 /* Finds or inserts key; *existed says which. The slot stays valid until the next insertion; a
  * caller may point a new slot's key at a copy of the same bytes that lives longer. */

@@ -1,18 +1,20 @@
 /*
  * match.c — all rules compiled together. Terms that several rules share are compiled once; every
- * word key (a word and its plurals, a prefix, an id) goes into one dictionary whose postings
- * name the terms it stands for. A paper is cut into words once, each word looked up once (and,
- * when prefix terms exist, its prefixes of the lengths they have); only rules that had a term hit
- * are then evaluated in full, beside the few that could match without any (pure negations, and
- * regular expressions with no literal text to look for).
+ * key (a word, the anchor word of a phrase, a prefix, an id) goes into one dictionary whose
+ * postings name the terms it stands for (dict.h). A paper is cut into words once and each word
+ * looked up: as it is, without a plural ending, and at the prefix lengths prefix keys have, most
+ * of these answered by a bit filter. Only rules that had a term hit are then evaluated in full,
+ * beside the few that could match without any (pure negations, and regular expressions with no
+ * literal text to look for, litscan.h).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "dict.h"
 #include "hmap.h"
+#include "litscan.h"
 #include "match.h"
 #include "query.h"
 #include "rx.h"
@@ -20,22 +22,6 @@
 #include "xmalloc.h"
 
 #define NONE UINT32_MAX
-/* Bits in the filters that spare most prefix and literal lookups a probe of the hash table. */
-#define FILTER_BITS 16
-
-/* What a dictionary key stands for. */
-struct posting {
-	uint32_t term;
-	uint8_t fields; /* the term's QUERY_FIELD bits */
-	uint8_t anchor; /* which word of the term the key is */
-	uint8_t phrase; /* the term has more words, to confirm by position */
-};
-
-/* The postings of one key: n_exact that need the whole word, then n_prefix for which the key
- * is a prefix of the word. */
-struct dict_entry {
-	uint32_t first, n_exact, n_prefix;
-};
 
 /* A term as compiled, shared by every rule that has it. */
 struct cterm {
@@ -46,22 +32,20 @@ struct cterm {
 	struct query_word *words;
 	const char *id; /* QUERY_ID */
 	size_t id_len;
-	struct rx *rx;           /* QUERY_REGEX, owned */
-	uint32_t lit;            /* QUERY_REGEX: its literal in lits[], or NONE */
-	uint32_t rules, n_rules; /* term_rules[rules, rules + n_rules) */
+	struct rx *rx; /* QUERY_REGEX, owned */
+	uint32_t lit;  /* QUERY_REGEX: its literal in lits[], or NONE */
+};
+
+/* What matching touches for a term that hits, kept together in one small array. */
+struct term_hot {
+	uint32_t hit;     /* == the paper's number when the term hit it */
+	uint32_t n_rules; /* the rules that have the term: */
+	uint32_t rules;   /* the rule itself when there is one, else term_rules[rules ...] */
 };
 
 struct rule {
 	uint32_t nodes, n_nodes; /* in m->nodes */
 	uint32_t terms, n_terms; /* in m->rule_terms, m->term_texts, m->term_neg */
-};
-
-/* The literal text of a regular expression, found by its first three bytes. */
-struct literal {
-	uint32_t term;
-	const char *s;
-	uint32_t len;
-	uint32_t next; /* the next literal with the same first three bytes */
 };
 
 /* A string of the paper being matched. */
@@ -70,6 +54,8 @@ struct seg {
 	unsigned author;
 	const char *s;
 	size_t n;
+	uint32_t mirror; /* its mirror in the folded text (text.h), when it was cut */
+	bool to_ascii;   /* it holds a character folded to an ASCII letter (text.h) */
 };
 
 /* Where a term hit: words first..last, and the next hit of the same term. */
@@ -77,17 +63,20 @@ struct occ {
 	uint32_t first, last, next;
 };
 
-/* A phrase whose dictionary word was seen: its first word would be word pos. */
-struct cand {
-	uint32_t term, pos;
+/* The hashes a word is looked up by: as it is, and without a plural ending when it has one. */
+struct word_hashes {
+	uint32_t whole, less_s, less_es;
+	uint32_t forms; /* FORM_* */
 };
+
+#define FORM_LESS_S  1u /* it ends in s */
+#define FORM_LESS_ES 2u /* it ends in es after a word that takes es */
 
 /* Everything one paper needs, kept from paper to paper; per-term marks hold the number of the
  * paper (gen) they are about, so nothing is cleared between papers. */
 struct scratch {
 	uint32_t gen;
 	bool explain;
-	uint32_t *hit;                  /* per term: == gen when it hit */
 	uint32_t *occ_first, *occ_last; /* per term that hit: its hits, when explaining */
 	uint32_t *rx_gen;               /* per term: == gen when rx_val says whether it matched */
 	bool *rx_val;
@@ -99,10 +88,10 @@ struct scratch {
 	struct text_words tw;
 	struct seg *segs;
 	size_t n_segs, cap_segs;
+	struct word_hashes *hashes; /* per word */
+	size_t cap_hashes;
 	struct occ *occs;
 	size_t n_occs, cap_occs;
-	struct cand *cands;
-	size_t n_cands, cap_cands;
 	struct match_hit *hits;
 	size_t n_hits, cap_hits;
 };
@@ -124,18 +113,14 @@ struct matcher {
 	size_t n_pairs, cap_pairs;
 
 	bool compiled;
-	struct hmap dict; /* key -> entries[] */
-	struct dict_entry *entries;
-	size_t n_entries, cap_entries;
-	struct posting *postings;
+	struct dict dict;
+	struct term_hot *hot; /* per term */
 	uint32_t *term_rules;
-	uint8_t *pfx_len; /* pfx_len[n]: some prefix key has n bytes */
-	size_t max_pfx, cap_pfx;
-	uint64_t *pfx_filter;
-	struct literal *lits;
-	size_t n_lits, cap_lits;
-	struct hmap lit_index; /* first three bytes -> lits[] */
-	uint64_t *lit_filter;
+	uint8_t *term_rx; /* per term: a regular expression, evaluated lazily */
+	uint64_t *simple; /* per rule: one positive term, no regex: matched when touched */
+	struct litscan *lits;
+	uint32_t *lit_terms; /* the term of each literal */
+	size_t n_lits;
 	unsigned lit_fields; /* fields some literal is looked for in */
 	uint64_t *always;    /* per rule: evaluated for every paper */
 	size_t n_rule_words; /* 64-bit words in always and cand */
@@ -175,8 +160,7 @@ struct matcher *matcher_new(void)
 
 	arena_init(&m->arena);
 	hmap_init(&m->term_index);
-	hmap_init(&m->dict);
-	hmap_init(&m->lit_index);
+	dict_init(&m->dict);
 	text_words_init(&m->s.tw);
 	return m;
 }
@@ -186,17 +170,14 @@ static void compiled_free(struct matcher *m)
 {
 	struct scratch *s = &m->s;
 
-	hmap_free(&m->dict);
-	hmap_free(&m->lit_index);
-	free(m->entries);
-	free(m->postings);
+	dict_free(&m->dict);
 	free(m->term_rules);
-	free(m->pfx_len);
-	free(m->pfx_filter);
-	free(m->lit_filter);
-	free(m->lits);
+	free(m->hot);
+	free(m->term_rx);
+	free(m->simple);
+	litscan_free(m->lits);
+	free(m->lit_terms);
 	free(m->always);
-	free(s->hit);
 	free(s->occ_first);
 	free(s->occ_last);
 	free(s->rx_gen);
@@ -205,18 +186,14 @@ static void compiled_free(struct matcher *m)
 	free(s->lit_fields);
 	free(s->lits_seen);
 	free(s->cand);
-	m->entries = NULL;
-	m->n_entries = m->cap_entries = 0;
-	m->postings = NULL;
 	m->term_rules = NULL;
-	m->pfx_len = NULL;
-	m->max_pfx = m->cap_pfx = 0;
-	m->pfx_filter = NULL;
+	m->hot = NULL;
+	m->term_rx = NULL;
+	m->simple = m->always = NULL;
 	m->lits = NULL;
-	m->n_lits = m->cap_lits = 0;
-	m->lit_filter = NULL;
-	m->always = NULL;
-	s->hit = s->occ_first = s->occ_last = s->rx_gen = s->lit_gen = s->lits_seen = NULL;
+	m->lit_terms = NULL;
+	m->n_lits = 0;
+	s->occ_first = s->occ_last = s->rx_gen = s->lit_gen = s->lits_seen = NULL;
 	s->rx_val = NULL;
 	s->lit_fields = NULL;
 	s->cand = NULL;
@@ -241,7 +218,7 @@ void matcher_free(struct matcher *m)
 	text_words_free(&m->s.tw);
 	free(m->s.segs);
 	free(m->s.occs);
-	free(m->s.cands);
+	free(m->s.hashes);
 	free(m->s.hits);
 	arena_free(&m->arena);
 	free(m);
@@ -377,6 +354,11 @@ int matcher_add(struct matcher *m, const char *query, struct query_error *qe)
 		m->pairs[m->n_pairs++] = u;
 		m->pairs[m->n_pairs++] = (uint32_t)m->n_rules;
 	}
+	/* The tree names compiled terms from now on, so evaluation needs no detour. */
+	for (uint32_t k = r->nodes; k < r->nodes + r->n_nodes; k++) {
+		if (m->nodes[k].op == QUERY_TERM)
+			m->nodes[k].arg = m->rule_terms[r->terms + m->nodes[k].arg];
+	}
 	query_free(&q);
 	m->compiled = false;
 	return (int)m->n_rules++;
@@ -384,65 +366,11 @@ int matcher_add(struct matcher *m, const char *query, struct query_error *qe)
 
 /* ---- Compiling ---- */
 
-/* A posting waiting for its key's entry to be laid out. */
-struct pending {
-	uint32_t entry;
-	bool prefix;
-	struct posting p;
-};
-
+/* Scratch for building keys with a plural ending. */
 struct build {
-	struct pending *pend;
-	size_t n_pend, cap_pend;
-	char *buf; /* a key with a plural ending */
+	char *buf;
 	size_t cap_buf;
 };
-
-/* Adds key[0..len) for posting p to the dictionary. */
-static void add_key(struct matcher *m, struct build *b, const char *key, size_t len, bool prefix,
-		    struct posting p)
-{
-	bool existed;
-	struct hmap_slot *slot = hmap_put(&m->dict, key, len, &existed);
-
-	if (!existed) {
-		slot->key = arena_strndup(&m->arena, key, len);
-		slot->value = (uint32_t)m->n_entries;
-		m->entries =
-			grow(m->entries, &m->cap_entries, m->n_entries + 1, sizeof(*m->entries));
-		m->entries[m->n_entries++] = (struct dict_entry){0, 0, 0};
-	}
-	b->pend = grow(b->pend, &b->cap_pend, b->n_pend + 1, sizeof(*b->pend));
-	b->pend[b->n_pend++] = (struct pending){slot->value, prefix, p};
-	if (prefix) {
-		size_t old = m->cap_pfx;
-
-		m->pfx_len = grow(m->pfx_len, &m->cap_pfx, len + 1, 1);
-		memset(m->pfx_len + old, 0, m->cap_pfx - old);
-		if (len > m->max_pfx)
-			m->max_pfx = len;
-		m->pfx_len[len] = 1;
-		bit_set(m->pfx_filter, hmap_hash(key, len) >> (32 - FILTER_BITS));
-	}
-}
-
-/* Adds the keys of a word that follows the word rule: itself and its plurals. */
-static void add_word_keys(struct matcher *m, struct build *b, const struct query_word *w,
-			  struct posting p)
-{
-	add_key(m, b, w->s, w->len, false, p);
-	if (w->nospace)
-		return;
-	b->buf = grow(b->buf, &b->cap_buf, w->len + 2, 1);
-	memcpy(b->buf, w->s, w->len);
-	b->buf[w->len] = 's';
-	add_key(m, b, b->buf, w->len + 1, false, p);
-	if (text_takes_es(w->s, w->len)) {
-		b->buf[w->len] = 'e';
-		b->buf[w->len + 1] = 's';
-		add_key(m, b, b->buf, w->len + 2, false, p);
-	}
-}
 
 /* The word of a phrase the dictionary holds: the longest, most likely the rarest, that is not
  * a prefix. */
@@ -457,116 +385,99 @@ static uint32_t phrase_anchor(const struct cterm *t)
 	return best;
 }
 
+/* The fingerprint of a phrase's word, read through a copy with the padding dict_hash wants. */
+static uint16_t word_fingerprint(struct build *b, const struct query_word *w)
+{
+	b->buf = grow(b->buf, &b->cap_buf, w->len + 8, 1);
+	memcpy(b->buf, w->s, w->len);
+	memset(b->buf + w->len, 0, 8);
+	return dict_fingerprint(dict_hash(b->buf, w->len));
+}
+
 static void add_term_keys(struct matcher *m, struct build *b, uint32_t u)
 {
 	struct cterm *t = &m->terms[u];
-	struct posting p = {u, (uint8_t)t->fields, 0, 0};
+	struct dict_posting p = {u, (uint8_t)t->fields, 0, 0};
 
 	if (t->kind == QUERY_ID) {
-		add_key(m, b, t->id, t->id_len, t->prefix, p);
+		dict_add(&m->dict, t->id, t->id_len, t->prefix, p);
 	} else if (t->kind == QUERY_WORDS && t->n_words == 1) {
 		if (t->prefix)
-			add_key(m, b, t->words[0].s, t->words[0].len, true, p);
+			dict_add(&m->dict, t->words[0].s, t->words[0].len, true, p);
 		else
-			add_word_keys(m, b, &t->words[0], p);
+			dict_add(&m->dict, t->words[0].s, t->words[0].len, false, p);
 	} else if (t->kind == QUERY_WORDS) {
+		/* A neighbour that is a prefix has no one hash: it is not fingerprinted. */
+		uint32_t next;
+
 		t->anchor = phrase_anchor(t);
+		next = t->anchor + 1 < t->n_words ? t->anchor + 1 : t->anchor - 1;
 		p.anchor = (uint8_t)t->anchor;
-		p.phrase = 1;
-		add_word_keys(m, b, &t->words[t->anchor], p);
+		p.fields |= DICT_PHRASE;
+		if (!(t->prefix && next + 1 == t->n_words)) {
+			p.fields |= DICT_NEIGHBOUR | (next < t->anchor ? DICT_BEFORE : 0);
+			p.neighbour = word_fingerprint(b, &t->words[next]);
+		}
+		dict_add(&m->dict, t->words[t->anchor].s, t->words[t->anchor].len, false, p);
 	}
 }
 
-/* Lays the pending postings out entry by entry, exact ones first. */
-static void layout_postings(struct matcher *m, struct build *b)
-{
-	uint32_t *fill = xcalloc(m->n_entries + 1, 2 * sizeof(*fill)), at = 0;
-
-	for (size_t i = 0; i < b->n_pend; i++) {
-		struct dict_entry *e = &m->entries[b->pend[i].entry];
-
-		if (b->pend[i].prefix)
-			e->n_prefix++;
-		else
-			e->n_exact++;
-	}
-	for (size_t i = 0; i < m->n_entries; i++) {
-		m->entries[i].first = at;
-		at += m->entries[i].n_exact + m->entries[i].n_prefix;
-	}
-	m->postings = xreallocarray(NULL, at, sizeof(*m->postings));
-	for (size_t i = 0; i < b->n_pend; i++) {
-		const struct pending *pd = &b->pend[i];
-		const struct dict_entry *e = &m->entries[pd->entry];
-		uint32_t slot =
-			pd->prefix ? e->n_exact + fill[2 * pd->entry + 1]++ : fill[2 * pd->entry]++;
-
-		m->postings[e->first + slot] = pd->p;
-	}
-	free(fill);
-}
-
-/* Lists, for each term, the rules that have it (each once), from the pairs noted when adding. */
+/* Lists, for each term, the rules that have it (each once), from the pairs noted when adding;
+ * pairs come in rule order, so a rule naming a term twice gives adjacent pairs. */
 static void link_term_rules(struct matcher *m)
 {
-	uint32_t at = 0;
+	uint32_t *last = xreallocarray(NULL, m->n_terms + 1, sizeof(*last)), at = 0;
 
 	m->term_rules = xreallocarray(NULL, m->n_pairs / 2 + 1, sizeof(*m->term_rules));
-	for (size_t i = 0; i < m->n_terms; i++)
-		m->terms[i].n_rules = 0;
-	for (size_t i = 0; i < m->n_pairs; i += 2)
-		m->terms[m->pairs[i]].n_rules++;
-	for (size_t i = 0; i < m->n_terms; i++) {
-		m->terms[i].rules = at;
-		at += m->terms[i].n_rules;
-		m->terms[i].n_rules = 0;
-	}
+	m->hot = xcalloc(m->n_terms + 1, sizeof(*m->hot));
+	memset(last, 0xff, (m->n_terms + 1) * sizeof(*last));
 	for (size_t i = 0; i < m->n_pairs; i += 2) {
-		struct cterm *t = &m->terms[m->pairs[i]];
-		uint32_t rule = m->pairs[i + 1];
+		uint32_t u = m->pairs[i], rule = m->pairs[i + 1];
 
-		/* Pairs come in rule order, so a rule naming a term twice is caught here. */
-		if (t->n_rules > 0 && m->term_rules[t->rules + t->n_rules - 1] == rule)
-			continue;
-		m->term_rules[t->rules + t->n_rules++] = rule;
+		if (last[u] != rule)
+			m->hot[u].n_rules++;
+		last[u] = rule;
 	}
+	for (size_t u = 0; u < m->n_terms; u++) {
+		m->hot[u].rules = at;
+		at += m->hot[u].n_rules;
+		m->hot[u].n_rules = 0;
+	}
+	memset(last, 0xff, (m->n_terms + 1) * sizeof(*last));
+	for (size_t i = 0; i < m->n_pairs; i += 2) {
+		uint32_t u = m->pairs[i], rule = m->pairs[i + 1];
+
+		if (last[u] != rule)
+			m->term_rules[m->hot[u].rules + m->hot[u].n_rules++] = rule;
+		last[u] = rule;
+	}
+	/* A term of one rule, the usual case, names it without a detour through term_rules. */
+	for (size_t u = 0; u < m->n_terms; u++) {
+		if (m->hot[u].n_rules == 1)
+			m->hot[u].rules = m->term_rules[m->hot[u].rules];
+	}
+	free(last);
 }
 
-/* The 24-bit value of three bytes, lower-cased, and its place in the literal filter. */
-static uint32_t trigram_bit(uint32_t g)
-{
-	return (g * 0x9e3779b1u) >> (32 - FILTER_BITS);
-}
-
-static uint32_t lower_byte(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? (uint32_t)(c | 0x20) : c;
-}
-
-/* Indexes the literals of regular expressions by their first three bytes. */
+/* Gives the regular expressions that have a literal to the literal scanner. */
 static void index_literals(struct matcher *m)
 {
+	m->lits = litscan_new();
+	m->lit_terms = xreallocarray(NULL, m->n_terms + 1, sizeof(*m->lit_terms));
 	m->lit_fields = 0;
 	for (uint32_t u = 0; u < m->n_terms; u++) {
 		struct cterm *t = &m->terms[u];
-		struct hmap_slot *slot;
 		const char *s;
 		size_t len;
-		bool existed;
 
 		if (t->kind != QUERY_REGEX || (s = rx_literal(t->rx, &len)) == NULL)
 			continue;
-		m->lits = grow(m->lits, &m->cap_lits, m->n_lits + 1, sizeof(*m->lits));
-		t->lit = (uint32_t)m->n_lits;
-		slot = hmap_put(&m->lit_index, s, 3, &existed);
-		m->lits[m->n_lits] =
-			(struct literal){u, s, (uint32_t)len, existed ? slot->value : NONE};
-		slot->value = (uint32_t)m->n_lits++;
-		bit_set(m->lit_filter, trigram_bit(lower_byte((unsigned char)s[0]) << 16 |
-						   lower_byte((unsigned char)s[1]) << 8 |
-						   lower_byte((unsigned char)s[2])));
+		t->lit = litscan_add(m->lits, s, len);
+		m->lit_terms[t->lit] = u;
+		m->n_lits++;
 		m->lit_fields |= t->fields;
 	}
+	litscan_build(m->lits);
 }
 
 /* Kleene's three values, for whether a rule can match with no term seen. */
@@ -574,24 +485,23 @@ enum tri { TRI_NO, TRI_MAYBE, TRI_YES };
 
 /* The value of the subtree at n when no term was seen in the paper: every term is false, but
  * a regular expression without a literal may still match anything. */
-static enum tri unseen_value(const struct matcher *m, const uint32_t *terms,
-			     const struct query_node *n)
+static enum tri unseen_value(const struct matcher *m, const struct query_node *n)
 {
 	const struct query_node *c = n + 1;
 	enum tri v;
 
 	switch (n->op) {
 	case QUERY_TERM: {
-		const struct cterm *t = &m->terms[terms[n->arg]];
+		const struct cterm *t = &m->terms[n->arg];
 
 		return t->kind == QUERY_REGEX && t->lit == NONE ? TRI_MAYBE : TRI_NO;
 	}
 	case QUERY_NOT:
-		return (enum tri)(TRI_YES - unseen_value(m, terms, c));
+		return (enum tri)(TRI_YES - unseen_value(m, c));
 	case QUERY_AND:
 		v = TRI_YES;
 		for (unsigned i = 0; i < n->arg; i++, c += c->size) {
-			enum tri k = unseen_value(m, terms, c);
+			enum tri k = unseen_value(m, c);
 
 			v = k < v ? k : v;
 		}
@@ -599,7 +509,7 @@ static enum tri unseen_value(const struct matcher *m, const uint32_t *terms,
 	default:
 		v = TRI_NO;
 		for (unsigned i = 0; i < n->arg; i++, c += c->size) {
-			enum tri k = unseen_value(m, terms, c);
+			enum tri k = unseen_value(m, c);
 
 			v = k > v ? k : v;
 		}
@@ -614,7 +524,6 @@ static void scratch_size(struct matcher *m)
 	size_t t = m->n_terms + 1, l = m->n_lits + 1;
 
 	s->gen = 0;
-	s->hit = xcalloc(t, sizeof(*s->hit));
 	s->occ_first = xcalloc(t, sizeof(*s->occ_first));
 	s->occ_last = xcalloc(t, sizeof(*s->occ_last));
 	s->rx_gen = xcalloc(t, sizeof(*s->rx_gen));
@@ -625,29 +534,39 @@ static void scratch_size(struct matcher *m)
 	s->cand = xcalloc(m->n_rule_words, sizeof(*s->cand));
 }
 
+/* Marks the rules matched as soon as their one term hits, and those evaluated for every paper. */
+static void classify_rules(struct matcher *m)
+{
+	m->n_rule_words = (m->n_rules + 63) / 64 + 1;
+	m->always = xcalloc(m->n_rule_words, sizeof(*m->always));
+	m->simple = xcalloc(m->n_rule_words, sizeof(*m->simple));
+	for (uint32_t r = 0; r < m->n_rules; r++) {
+		const struct rule *rule = &m->rules[r];
+		const struct query_node *root = m->nodes + rule->nodes;
+
+		if (unseen_value(m, root) != TRI_NO)
+			bit_set(m->always, r);
+		else if (rule->n_nodes == 1 && !m->term_rx[root->arg])
+			bit_set(m->simple, r);
+	}
+}
+
 void matcher_compile(struct matcher *m)
 {
 	struct build b = {0};
 
 	compiled_free(m);
-	m->pfx_filter = xcalloc((1u << FILTER_BITS) / 64, sizeof(uint64_t));
-	m->lit_filter = xcalloc((1u << FILTER_BITS) / 64, sizeof(uint64_t));
-	link_term_rules(m);
-	hmap_reserve(&m->dict, m->n_terms * 3);
-	for (uint32_t u = 0; u < m->n_terms; u++)
+	dict_init(&m->dict);
+	m->term_rx = xcalloc(m->n_terms + 1, 1);
+	for (uint32_t u = 0; u < m->n_terms; u++) {
+		m->term_rx[u] = m->terms[u].kind == QUERY_REGEX;
 		add_term_keys(m, &b, u);
-	layout_postings(m, &b);
-	index_literals(m);
-	m->n_rule_words = (m->n_rules + 63) / 64 + 1;
-	m->always = xcalloc(m->n_rule_words, sizeof(*m->always));
-	for (uint32_t r = 0; r < m->n_rules; r++) {
-		const struct rule *rule = &m->rules[r];
-
-		if (unseen_value(m, m->rule_terms + rule->terms, m->nodes + rule->nodes) != TRI_NO)
-			bit_set(m->always, r);
 	}
+	dict_build(&m->dict);
+	link_term_rules(m);
+	index_literals(m);
+	classify_rules(m);
 	scratch_size(m);
-	free(b.pend);
 	free(b.buf);
 	m->compiled = true;
 }
@@ -661,17 +580,18 @@ static void paper_begin(struct matcher *m, bool explain)
 
 	if (++s->gen == 0) {
 		/* After four billion papers the numbers come round again. */
-		memset(s->hit, 0, (m->n_terms + 1) * sizeof(*s->hit));
+		for (size_t u = 0; u < m->n_terms; u++)
+			m->hot[u].hit = 0;
 		memset(s->rx_gen, 0, (m->n_terms + 1) * sizeof(*s->rx_gen));
 		memset(s->lit_gen, 0, (m->n_lits + 1) * sizeof(*s->lit_gen));
 		s->gen = 1;
 	}
 	s->explain = explain;
-	s->n_segs = s->n_occs = s->n_cands = s->n_lits_seen = 0;
+	s->n_segs = s->n_occs = s->n_lits_seen = 0;
 	text_words_clear(&s->tw);
 }
 
-/* Adds a string of the paper, cut into words when some term looks for words. */
+/* Adds a string of the paper, cut into words when some term looks for words or literals. */
 static void add_seg(struct matcher *m, enum match_field f, unsigned author, const char *str)
 {
 	struct scratch *s = &m->s;
@@ -679,13 +599,17 @@ static void add_seg(struct matcher *m, enum match_field f, unsigned author, cons
 	size_t n = strlen(str);
 
 	s->segs = grow(s->segs, &s->cap_segs, s->n_segs + 1, sizeof(*s->segs));
-	s->segs[s->n_segs++] = (struct seg){f, author, str, n};
-	if (m->n_entries == 0 || n == 0)
+	s->segs[s->n_segs++] = (struct seg){f, author, str, n, 0, false};
+	if ((m->dict.n_keys == 0 && m->n_lits == 0) || n == 0)
 		return;
-	if (f == MATCH_ID)
-		text_add_verbatim(&s->tw, str, n, seg);
-	else
-		text_cut(&s->tw, str, n, seg);
+	if (f == MATCH_ID) {
+		s->segs[seg].mirror = text_add_verbatim(&s->tw, str, n, seg);
+	} else {
+		size_t before = s->tw.n_to_ascii;
+
+		s->segs[seg].mirror = text_cut(&s->tw, str, n, seg);
+		s->segs[seg].to_ascii = s->tw.n_to_ascii != before;
+	}
 }
 
 static void cut_paper(struct matcher *m, const struct paper *p)
@@ -703,21 +627,25 @@ static void cut_paper(struct matcher *m, const struct paper *p)
 }
 
 /* Marks the rules that have term u for evaluation. */
-static void touch_rules(struct matcher *m, uint32_t u)
+static inline void touch_rules(struct matcher *m, uint32_t u)
 {
-	const struct cterm *t = &m->terms[u];
+	const struct term_hot *t = &m->hot[u];
 
+	if (t->n_rules == 1) {
+		bit_set(m->s.cand, t->rules);
+		return;
+	}
 	for (uint32_t i = 0; i < t->n_rules; i++)
 		bit_set(m->s.cand, m->term_rules[t->rules + i]);
 }
 
 /* Term u hit words first..last. */
-static void term_hit(struct matcher *m, uint32_t u, uint32_t first, uint32_t last)
+static inline void term_hit(struct matcher *m, uint32_t u, uint32_t first, uint32_t last)
 {
 	struct scratch *s = &m->s;
 
-	if (s->hit[u] != s->gen) {
-		s->hit[u] = s->gen;
+	if (m->hot[u].hit != s->gen) {
+		m->hot[u].hit = s->gen;
 		s->occ_first[u] = NONE;
 		touch_rules(m, u);
 	}
@@ -732,58 +660,8 @@ static void term_hit(struct matcher *m, uint32_t u, uint32_t first, uint32_t las
 	s->occ_last[u] = (uint32_t)s->n_occs++;
 }
 
-/* Word i matched a dictionary key: acts on its postings (only those for which the key is a
- * prefix, when it is a strict prefix of the word). */
-static void apply_entry(struct matcher *m, const struct dict_entry *e, bool strict_prefix,
-			uint32_t i, unsigned fbit)
-{
-	const struct posting *p = m->postings + e->first + (strict_prefix ? e->n_exact : 0);
-	const struct posting *end = m->postings + e->first + e->n_exact + e->n_prefix;
-	struct scratch *s = &m->s;
-
-	for (; p < end; p++) {
-		if (!(p->fields & fbit))
-			continue;
-		if (!p->phrase) {
-			term_hit(m, p->term, i, i);
-		} else if (i >= p->anchor) {
-			s->cands = grow(s->cands, &s->cap_cands, s->n_cands + 1, sizeof(*s->cands));
-			s->cands[s->n_cands++] = (struct cand){p->term, i - p->anchor};
-		}
-	}
-}
-
-/* Looks every word up in the dictionary, and its prefixes of the lengths prefix keys have. The
- * hashes of the prefixes come from the same pass as the word's. */
-static void scan_words(struct matcher *m)
-{
-	const struct text_words *tw = &m->s.tw;
-
-	for (uint32_t i = 0; i < tw->n; i++) {
-		const struct text_word *w = &tw->w[i];
-		const char *b = text_word_bytes(tw, i);
-		unsigned fbit = QUERY_FIELD(m->s.segs[w->seg].field);
-		uint32_t h = HMAP_HASH_SEED, j = 0, lim = w->len - 1;
-		const uint32_t *e;
-
-		if (lim > m->max_pfx)
-			lim = (uint32_t)m->max_pfx;
-		for (; j < lim; j++) {
-			h = hmap_hash_step(h, (unsigned char)b[j]);
-			if (m->pfx_len[j + 1] && bit_test(m->pfx_filter, h >> (32 - FILTER_BITS)) &&
-			    (e = hmap_get_hashed(&m->dict, b, j + 1, h)) != NULL)
-				apply_entry(m, &m->entries[*e], true, i, fbit);
-		}
-		for (; j < w->len; j++)
-			h = hmap_hash_step(h, (unsigned char)b[j]);
-		e = hmap_get_hashed(&m->dict, b, w->len, h);
-		if (e != NULL)
-			apply_entry(m, &m->entries[*e], false, i, fbit);
-	}
-}
-
 /* Whether the phrase t, its first word at word pos, is there: every word in place, all in
- * the same string. */
+ * the same string. The word at the anchor is known to be there. */
 static bool phrase_at(const struct matcher *m, const struct cterm *t, uint32_t pos)
 {
 	const struct text_words *tw = &m->s.tw;
@@ -805,74 +683,191 @@ static bool phrase_at(const struct matcher *m, const struct cterm *t, uint32_t p
 	return true;
 }
 
-static void confirm_phrases(struct matcher *m)
+/* Whether text word j may be the phrase word whose fingerprint is fp, by the word rule: the
+ * word itself, or it less a plural ending. */
+static bool neighbour_may_be(const struct matcher *m, uint32_t j, uint16_t fp)
 {
-	struct scratch *s = &m->s;
+	const struct word_hashes *h;
 
-	for (size_t i = 0; i < s->n_cands; i++) {
-		const struct cand *c = &s->cands[i];
-		const struct cterm *t = &m->terms[c->term];
+	if (j >= m->s.tw.n)
+		return false;
+	h = &m->s.hashes[j];
+	return dict_fingerprint(h->whole) == fp ||
+	       ((h->forms & FORM_LESS_S) && dict_fingerprint(h->less_s) == fp) ||
+	       ((h->forms & FORM_LESS_ES) && dict_fingerprint(h->less_es) == fp);
+}
 
-		if (phrase_at(m, t, c->pos))
-			term_hit(m, c->term, c->pos, c->pos + t->n_words - 1);
+/* How a word met a key: the key is the word, the word less a plural ending, or a strict prefix
+ * of the word. */
+enum scan_how { SCAN_WHOLE, SCAN_EXACT, SCAN_PREFIX };
+
+/* Word i met a dictionary key: acts on the postings that apply. Every word is cut and hashed
+ * before any is looked up, so a phrase is confirmed on the spot, most often ruled out by the
+ * fingerprint of its anchor's neighbour before its words are read. */
+static void apply_slot(struct matcher *m, const struct dict_slot *e, enum scan_how how, uint32_t i,
+		       unsigned fbit)
+{
+	const struct dict_posting *p = m->dict.postings + e->first;
+	const struct dict_posting *end = p + e->n_exact + (how == SCAN_EXACT ? 0 : e->n_prefix);
+
+	if (how == SCAN_PREFIX)
+		p += e->n_exact;
+	for (; p < end; p++) {
+		const struct cterm *t;
+		uint32_t pos;
+
+		if (!(p->fields & fbit))
+			continue;
+		if (!(p->fields & DICT_PHRASE)) {
+			term_hit(m, p->term, i, i);
+			continue;
+		}
+		if (i < p->anchor)
+			continue;
+		pos = i - p->anchor;
+		if ((p->fields & DICT_NEIGHBOUR) &&
+		    !neighbour_may_be(m, (p->fields & DICT_BEFORE) ? i - 1 : i + 1, p->neighbour))
+			continue;
+		t = &m->terms[p->term];
+		if (phrase_at(m, t, pos))
+			term_hit(m, p->term, pos, pos + t->n_words - 1);
 	}
 }
 
-/* Notes every literal of a regular expression that occurs in s[0..n), a string of field fbit,
- * ASCII case aside. Three bytes at a time go through a filter before the table is asked. */
-static void scan_literals_in(struct matcher *m, const char *str, size_t n, unsigned fbit)
+/* Hashes every word, and asks early for the table slot of each that may be a key: the lookups
+ * that follow then wait for memory together rather than one after another. */
+static void hash_words(struct matcher *m)
 {
-	const unsigned char *s = (const unsigned char *)str;
-	struct scratch *sc = &m->s;
-	uint32_t g;
+	struct scratch *s = &m->s;
+	const struct text_words *tw = &s->tw;
+	const struct dict *d = &m->dict;
 
-	if (n < 3)
-		return;
-	g = lower_byte(s[0]) << 8 | lower_byte(s[1]);
-	for (size_t i = 2; i < n; i++) {
-		const uint32_t *first;
-		char key[3];
+	s->hashes = grow(s->hashes, &s->cap_hashes, tw->n, sizeof(*s->hashes));
+	for (uint32_t i = 0; i < tw->n; i++) {
+		const char *b = text_word_bytes(tw, i);
+		uint32_t len = tw->w[i].len, h = dict_hash(b, len);
+		struct word_hashes *wh = &s->hashes[i];
 
-		g = (g << 8 | lower_byte(s[i])) & 0xffffff;
-		if (!bit_test(m->lit_filter, trigram_bit(g)))
+		wh->whole = h;
+		wh->forms = 0;
+		if (dict_may_have(d->filter, h))
+			__builtin_prefetch(&d->slots[h & d->mask]);
+		if (len < 2 || b[len - 1] != 's' || (tw->w[i].flags & TEXT_WORD_NOSPACE))
 			continue;
-		key[0] = (char)(g >> 16);
-		key[1] = (char)(g >> 8);
-		key[2] = (char)g;
-		first = hmap_get(&m->lit_index, key, 3);
-		for (uint32_t l = first ? *first : NONE; l != NONE; l = m->lits[l].next) {
-			const struct literal *lit = &m->lits[l];
-
-			if (lit->len > n - (i - 2) ||
-			    strncasecmp(str + i - 2, lit->s, lit->len) != 0)
-				continue;
-			if (sc->lit_gen[l] != sc->gen) {
-				sc->lit_gen[l] = sc->gen;
-				sc->lit_fields[l] = 0;
-				sc->lits_seen[sc->n_lits_seen++] = l;
-			}
-			sc->lit_fields[l] |= (uint8_t)fbit;
+		wh->less_s = dict_hash(b, len - 1);
+		wh->forms = FORM_LESS_S;
+		if (len > 2 && b[len - 2] == 'e' && text_takes_es(b, len - 2)) {
+			wh->less_es = dict_hash(b, len - 2);
+			wh->forms |= FORM_LESS_ES;
 		}
 	}
 }
 
-/* Finds the literals of regular expressions in the paper; the rules of each regular expression
- * whose literal is there in a field it searches will be evaluated. */
+/* Looks word i up without its plural ending ("agents" as "agent", "classes" as "class"), for the
+ * word rule: the dictionary holds each word once, not its plurals, which keeps it small enough
+ * to stay in the caches. The filter answers most of these lookups. */
+static void scan_singular(struct matcher *m, uint32_t i, const char *b, unsigned fbit)
+{
+	const struct dict *d = &m->dict;
+	const struct word_hashes *wh = &m->s.hashes[i];
+	uint32_t len = m->s.tw.w[i].len;
+	const struct dict_slot *e;
+
+	if ((wh->forms & FORM_LESS_S) && dict_may_have(d->filter, wh->less_s) &&
+	    (e = dict_find(d, b, len - 1, wh->less_s)) != NULL)
+		apply_slot(m, e, SCAN_EXACT, i, fbit);
+	if ((wh->forms & FORM_LESS_ES) && dict_may_have(d->filter, wh->less_es) &&
+	    (e = dict_find(d, b, len - 2, wh->less_es)) != NULL)
+		apply_slot(m, e, SCAN_EXACT, i, fbit);
+}
+
+/* Looks the strict prefixes of word i up, of the lengths prefix keys have; the lengths from
+ * DICT_HEAD on only when some prefix key starts as the word does. */
+static void scan_prefixes(struct matcher *m, uint32_t i, const char *b, uint32_t len, unsigned fbit)
+{
+	const struct dict *d = &m->dict;
+	bool heads = len > DICT_HEAD && dict_may_have(d->head_filter, dict_hash(b, DICT_HEAD));
+
+	for (size_t k = 0; k < d->n_pfx_lens && d->pfx_lens[k] < len; k++) {
+		uint32_t n = d->pfx_lens[k], h;
+		const struct dict_slot *e;
+
+		if (n >= DICT_HEAD && !heads)
+			return;
+		h = dict_hash(b, n);
+		if (dict_may_have(d->pfx_filter, h) && (e = dict_find(d, b, n, h)) != NULL)
+			apply_slot(m, e, SCAN_PREFIX, i, fbit);
+	}
+}
+
+/* Looks every word up in the dictionary: as it is, without a plural ending, and its prefixes of
+ * the lengths prefix keys have. */
+static void scan_words(struct matcher *m)
+{
+	const struct text_words *tw = &m->s.tw;
+	const struct dict *d = &m->dict;
+
+	hash_words(m);
+	for (uint32_t i = 0; i < tw->n; i++) {
+		const struct text_word *w = &tw->w[i];
+		const char *b = text_word_bytes(tw, i);
+		unsigned fbit = QUERY_FIELD(m->s.segs[w->seg].field);
+		const struct dict_slot *e;
+		uint32_t h = m->s.hashes[i].whole;
+
+		if (dict_may_have(d->filter, h) && (e = dict_find(d, b, w->len, h)) != NULL)
+			apply_slot(m, e, SCAN_WHOLE, i, fbit);
+		if (fbit != QUERY_FIELD(MATCH_ID))
+			scan_singular(m, i, b, fbit);
+		scan_prefixes(m, i, b, w->len, fbit);
+	}
+}
+
+/* Where the literal scanner reports what it found, for the string of field fbit. */
+struct lit_found {
+	struct matcher *m;
+	unsigned fbit;
+};
+
+static void literal_found(void *ctx, uint32_t l)
+{
+	struct lit_found *f = ctx;
+	struct scratch *s = &f->m->s;
+
+	if (s->lit_gen[l] != s->gen) {
+		s->lit_gen[l] = s->gen;
+		s->lit_fields[l] = 0;
+		s->lits_seen[s->n_lits_seen++] = l;
+	}
+	s->lit_fields[l] |= (uint8_t)f->fbit;
+}
+
+/* Finds the literals of regular expressions in the paper, in the mirrors of its strings (ASCII
+ * lower-cased, as the literals are); the rules of each regular expression whose literal is there
+ * in a field it searches will be evaluated. */
 static void scan_literals(struct matcher *m)
 {
 	struct scratch *s = &m->s;
 
 	for (size_t i = 0; i < s->n_segs; i++) {
-		unsigned fbit = QUERY_FIELD(s->segs[i].field);
+		struct lit_found f = {m, QUERY_FIELD(s->segs[i].field)};
 
-		if (m->lit_fields & fbit)
-			scan_literals_in(m, s->segs[i].s, s->segs[i].n, fbit);
+		if (!(m->lit_fields & f.fbit) || s->segs[i].n == 0)
+			continue;
+		if (!s->segs[i].to_ascii) {
+			litscan_find(m->lits, s->tw.fold + s->segs[i].mirror, s->segs[i].n,
+				     literal_found, &f);
+			continue;
+		}
+		/* A byte comparison could miss a caseless match here: every literal counts. */
+		for (uint32_t l = 0; l < m->n_lits; l++)
+			literal_found(&f, l);
 	}
 	for (size_t i = 0; i < s->n_lits_seen; i++) {
-		const struct literal *lit = &m->lits[s->lits_seen[i]];
+		uint32_t l = s->lits_seen[i], u = m->lit_terms[l];
 
-		if (m->terms[lit->term].fields & s->lit_fields[s->lits_seen[i]])
-			touch_rules(m, lit->term);
+		if (m->terms[u].fields & s->lit_fields[l])
+			touch_rules(m, u);
 	}
 }
 
@@ -909,29 +904,27 @@ static bool rx_value(struct matcher *m, uint32_t u)
 	return s->rx_val[u];
 }
 
-static bool eval(struct matcher *m, const uint32_t *terms, const struct query_node *n)
+static bool eval(struct matcher *m, const struct query_node *n)
 {
 	const struct query_node *c = n + 1;
 
 	switch (n->op) {
 	case QUERY_TERM: {
-		uint32_t u = terms[n->arg];
+		uint32_t u = n->arg;
 
-		if (m->terms[u].kind == QUERY_REGEX)
-			return rx_value(m, u);
-		return m->s.hit[u] == m->s.gen;
+		return m->term_rx[u] ? rx_value(m, u) : m->hot[u].hit == m->s.gen;
 	}
 	case QUERY_NOT:
-		return !eval(m, terms, c);
+		return !eval(m, c);
 	case QUERY_AND:
 		for (unsigned i = 0; i < n->arg; i++, c += c->size) {
-			if (!eval(m, terms, c))
+			if (!eval(m, c))
 				return false;
 		}
 		return true;
 	default:
 		for (unsigned i = 0; i < n->arg; i++, c += c->size) {
-			if (eval(m, terms, c))
+			if (eval(m, c))
 				return true;
 		}
 		return false;
@@ -976,12 +969,12 @@ static void explain_rule(struct matcher *m, const struct rule *r)
 
 		if (m->term_neg[r->terms + k])
 			continue;
-		if (m->terms[u].kind == QUERY_REGEX) {
+		if (m->term_rx[u]) {
 			if (rx_value(m, u))
 				rx_hits(m, k, u);
 			continue;
 		}
-		if (s->hit[u] != s->gen)
+		if (m->hot[u].hit != s->gen)
 			continue;
 		for (uint32_t o = s->occ_first[u]; o != NONE; o = s->occs[o].next) {
 			const struct text_word *first = &s->tw.w[s->occs[o].first];
@@ -1002,7 +995,6 @@ size_t matcher_match(struct matcher *m, const struct paper *p, bool explain, mat
 	paper_begin(m, explain);
 	cut_paper(m, p);
 	scan_words(m);
-	confirm_phrases(m);
 	if (m->n_lits > 0)
 		scan_literals(m);
 	/* Candidates and the always-evaluated rules, in rule order; candidates are cleared on the
@@ -1015,7 +1007,7 @@ size_t matcher_match(struct matcher *m, const struct paper *p, bool explain, mat
 			uint32_t r = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
 			const struct rule *rule = &m->rules[r];
 
-			if (!eval(m, m->rule_terms + rule->terms, m->nodes + rule->nodes))
+			if (!bit_test(m->simple, r) && !eval(m, m->nodes + rule->nodes))
 				continue;
 			count++;
 			if (explain)

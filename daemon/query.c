@@ -431,6 +431,7 @@ static int parse_group(struct parser *p, unsigned fields, bool neg, int *node)
 	return lex(p);
 }
 
+/* A unary expression: a dispatch on the token that starts it. */
 static int parse_unary(struct parser *p, unsigned fields, bool neg, int *node)
 {
 	struct token op = p->tok;

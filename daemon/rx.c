@@ -33,15 +33,12 @@ struct lit_scan {
 	size_t best_start, best_len; /* the longest finished run */
 };
 
-/* Characters that match only themselves, caselessly, in ASCII: letters other than k and s,
- * digits, space and hyphen. */
+/* Characters a literal may hold: ASCII letters (caseless), digits, space and hyphen. */
 static bool literal_char(char c)
 {
 	char l = (char)(c | 0x20);
 
-	if (l >= 'a' && l <= 'z')
-		return l != 'k' && l != 's';
-	return (c >= '0' && c <= '9') || c == ' ' || c == '-';
+	return (l >= 'a' && l <= 'z') || (c >= '0' && c <= '9') || c == ' ' || c == '-';
 }
 
 static void run_end(struct lit_scan *ls)
@@ -99,7 +96,8 @@ static size_t repeat_end(const char *p, size_t n, size_t i)
 }
 
 /* The longest run of literal characters at the top level of the pattern, each one required by
- * every match; false when the pattern is beyond what this reading understands. */
+ * every match; false when the pattern is beyond what this reading understands. A small state
+ * machine over the pattern's characters, the state being the run and the group depth. */
 static bool scan_literal(const char *p, size_t n, struct lit_scan *ls)
 {
 	int depth = 0;

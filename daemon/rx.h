@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The fewest characters a literal must have to be worth testing for. */
-#define RX_LITERAL_MIN 3
+/* The fewest characters a literal must have to be worth testing for (litscan.h). */
+#define RX_LITERAL_MIN 4
 
 struct rx;
 
@@ -22,10 +22,10 @@ struct rx *rx_compile(const char *pattern, size_t len, size_t *at, char *msg, si
 /* NULL is a no-op. */
 void rx_free(struct rx *r);
 
-/* Lower-case ASCII text that every match contains, compared without regard to ASCII case, or
- * NULL when the pattern promises none. Letters that PCRE2 matches caselessly to characters beyond
- * ASCII (k: U+212A KELVIN SIGN, s: U+017F LONG S) are never part of it, so a plain ASCII
- * comparison can rule a match out. */
+/* Lower-case ASCII text that every match contains, or NULL when the pattern promises none. A
+ * caseless ASCII comparison finds it in every text the pattern matches, except where PCRE2
+ * matches a letter caselessly to a character beyond ASCII (k to U+212A KELVIN SIGN, s to U+017F
+ * LONG S): a text holding such characters must be taken to hold every literal. */
 const char *rx_literal(const struct rx *r, size_t *len);
 
 /* Finds the first match in s[0..n) starting at or after byte from; sets [*start, *end), a

@@ -11,6 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Bytes that may be read, and ignored, after the folded bytes of any word: a hash can load
+ * eight bytes at a time. */
+#define TEXT_PAD 16
+
 /* A word is one character of a script written without spaces. */
 #define TEXT_WORD_NOSPACE 1u
 
@@ -25,8 +29,11 @@ struct text_word {
 struct text_words {
 	struct text_word *w;
 	size_t n, cap;
-	char *fold; /* the folded bytes of all words */
+	char *fold; /* the folded bytes of all words, followed by TEXT_PAD bytes */
 	size_t fold_len, fold_cap;
+	/* Characters beyond ASCII met so far that fold to one ASCII letter (U+017F LONG S,
+	 * U+212A KELVIN SIGN, full-width letters): a caseless regex may match them as ASCII. */
+	size_t n_to_ascii;
 };
 
 void text_words_init(struct text_words *tw);
@@ -35,12 +42,14 @@ void text_words_free(struct text_words *tw);
 void text_words_clear(struct text_words *tw);
 
 /* Appends the words of s[0..n) to tw, each marked with seg. Bytes that are not valid UTF-8 cut
- * words like punctuation does. Never allocates per word: the buffers only grow. */
-void text_cut(struct text_words *tw, const char *s, size_t n, uint32_t seg);
+ * words like punctuation does. Never allocates per word: the buffers only grow. Returns where
+ * the string's mirror starts in tw->fold: its n bytes again, ASCII letters lower-cased, every
+ * other byte as it was. */
+uint32_t text_cut(struct text_words *tw, const char *s, size_t n, uint32_t seg);
 
 /* Appends s[0..n) as a single word, ASCII letters lower-cased and nothing cut or folded: for
- * arXiv ids, which are matched whole. */
-void text_add_verbatim(struct text_words *tw, const char *s, size_t n, uint32_t seg);
+ * arXiv ids, which are matched whole. Returns where its bytes, its mirror, start. */
+uint32_t text_add_verbatim(struct text_words *tw, const char *s, size_t n, uint32_t seg);
 
 /* The folded bytes of word i. */
 static inline const char *text_word_bytes(const struct text_words *tw, size_t i)

@@ -3,8 +3,12 @@
 the same run, written to tests/bench/results/latest.json and printed as a Markdown table.
 
 The machines are shared and noisy, so each figure is set beside a reference measured in the same
-run and interleaved with it (the parser beside `wc -l` on the same file), and medians are used.
+run and interleaved with it (the parser beside `wc -l` on the same file; the matcher with many
+rules beside the matcher with ten), and medians are used.
+
+usage: run.py [parse|match]...   (both when none is named)
 """
+import glob
 import json
 import os
 import platform
@@ -66,6 +70,41 @@ def bench_parse():
     return rows
 
 
+MATCH_RULES = [10, 1000, 10000]
+MATCH_PAPERS = 100000
+
+
+def bench_match():
+    """Papers per second, on one core, for each number of rules; rounds interleaved by rule count
+    so that a noisy moment falls on all of them alike."""
+    digests = sorted(glob.glob(os.path.join(ROOT, 'tests', 'fixtures', 'digests', '*.txt')))
+    rules = {}
+    for n in MATCH_RULES:
+        rules[n] = os.path.join(DATA, f'rules-{n}.txt')
+        subprocess.run([sys.executable, os.path.join(HERE, 'gen_rules.py'), BINARY, str(n),
+                        rules[n]], check=True)
+    runs = {n: [] for n in MATCH_RULES}
+    for _ in range(ROUNDS):
+        for n in MATCH_RULES:
+            out = subprocess.run([os.path.join(BUILD, 'bench_match'), rules[n], str(MATCH_PAPERS),
+                                  *digests], check=True, capture_output=True).stdout
+            runs[n].append(json.loads(out))
+    rows = []
+    for n in MATCH_RULES:
+        t = statistics.median(r['median_s'] for r in runs[n])
+        te = statistics.median(r['explain_median_s'] for r in runs[n])
+        r = runs[n][0]
+        rows.append({'rules': n, 'papers': r['papers'], 'seconds': round(t, 4),
+                     'papers_per_s': round(r['papers'] / t), 'us_per_paper': round(t / r['papers'] * 1e6, 2),
+                     'papers_per_s_explain': round(r['papers'] / te),
+                     'matches_per_paper': r['matches_per_paper'], 'hits_per_paper': r['hits_per_paper'],
+                     'compile_s': round(statistics.median(x['compile_s'] for x in runs[n]), 4)})
+    base = rows[0]['us_per_paper']
+    for row in rows:
+        row['ratio_to_10_rules'] = round(row['us_per_paper'] / base, 2)
+    return rows
+
+
 def table(rows, cols):
     head = '| ' + ' | '.join(c[0] for c in cols) + ' |'
     sep = '|' + '|'.join('---' for _ in cols) + '|'
@@ -74,22 +113,39 @@ def table(rows, cols):
 
 
 def main():
+    which = sys.argv[1:] or ['parse', 'match']
     results = {}
     if os.path.exists(RESULTS):
         with open(RESULTS) as f:
             results = json.load(f)
     results['machine'] = machine()
-    results['parse'] = bench_parse()
+    if 'parse' in which:
+        results['parse'] = bench_parse()
+    if 'match' in which:
+        results['match'] = bench_match()
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
     with open(RESULTS, 'w') as f:
         json.dump(results, f, indent=2)
         f.write('\n')
     m = results['machine']
     print(f"\nMeasured on {m['cpu']}, {m['cores']} cores, Linux {m['kernel']}, {m['date']}.\n")
-    print('Parsing 100 MB digests (median of %d runs; target >= 500 MB/s and <= 4x wc -l):\n' % ROUNDS)
-    print(table(results['parse'], [('format', 'format'), ('MB', 'megabytes'), ('papers', 'papers'),
-                                   ('parse MB/s', 'parse_mb_s'), ('wc -l MB/s', 'wc_l_mb_s'),
-                                   ('parse time / wc -l time', 'ratio_to_wc_l')]))
+    if 'parse' in which:
+        print('Parsing 100 MB digests (median of %d runs; target >= 500 MB/s and <= 4x wc -l):\n'
+              % ROUNDS)
+        print(table(results['parse'], [('format', 'format'), ('MB', 'megabytes'),
+                                       ('papers', 'papers'), ('parse MB/s', 'parse_mb_s'),
+                                       ('wc -l MB/s', 'wc_l_mb_s'),
+                                       ('parse time / wc -l time', 'ratio_to_wc_l')]))
+    if 'match' in which:
+        print('\nMatching %d papers (the samples replicated), CPU time of one core, median of %d '
+              'runs; target >= 100,000 papers/s at 10,000 rules and <= 2x the time per paper at '
+              '10 rules:\n' % (MATCH_PAPERS, ROUNDS))
+        print(table(results['match'], [('rules', 'rules'), ('papers/s', 'papers_per_s'),
+                                       ('us/paper', 'us_per_paper'),
+                                       ('time / time at 10 rules', 'ratio_to_10_rules'),
+                                       ('papers/s with hits', 'papers_per_s_explain'),
+                                       ('matches/paper', 'matches_per_paper'),
+                                       ('compile s', 'compile_s')]))
 
 
 if __name__ == '__main__':

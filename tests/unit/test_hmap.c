@@ -1,6 +1,5 @@
 /*
- * test_hmap.c — the string map: insertion, lookup, growth, keys that are not NUL-terminated, and
- * hashing a key a byte at a time.
+ * test_hmap.c — the string map: insertion, lookup, growth, keys that are not NUL-terminated.
  */
 #include "unit.h"
 
@@ -47,25 +46,11 @@ static void keys_are_byte_ranges_not_strings(void **state)
 	hmap_free(&m);
 }
 
-static void hash_steps_give_every_prefix_hash_in_one_pass(void **state)
-{
-	static const char word[] = "agentic";
-	uint32_t h = HMAP_HASH_SEED;
-
-	(void)state;
-	assert_int_equal(hmap_hash(word, 0), HMAP_HASH_SEED);
-	for (size_t i = 0; i < strlen(word); i++) {
-		h = hmap_hash_step(h, (unsigned char)word[i]);
-		assert_int_equal(h, hmap_hash(word, i + 1));
-	}
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(put_then_get_across_growth),
 		cmocka_unit_test(keys_are_byte_ranges_not_strings),
-		cmocka_unit_test(hash_steps_give_every_prefix_hash_in_one_pass),
 	};
 
 	return cmocka_run_group_tests_name("hmap", tests, NULL, NULL);

@@ -276,6 +276,21 @@ static void regular_expressions_are_caseless_and_searched_per_field(void **state
 	assert_non_null(hits("/ß|strasse/ OR /\\bPOLICY\\b/", &p));
 }
 
+static void regex_literals_never_hide_a_caseless_match(void **state)
+{
+	/* U+017F LONG S and U+212A KELVIN SIGN match s and k caselessly in PCRE2: the literal
+	 * looked for first must not rule these papers out. */
+	struct paper p = paper("Tran\xc5\xbf"
+			       "former \xe2\x84\xaa"
+			       "nowledge graphs",
+			       NULL, NULL, NULL);
+
+	(void)state;
+	assert_non_null(hits("/transformer/", &p));
+	assert_non_null(hits("/knowledge graph/", &p));
+	assert_non_null(hits("/TRANSFORMER/ /Knowledge/", &p));
+}
+
 static void hits_give_exact_byte_ranges_of_the_original_text(void **state)
 {
 	const char *authors[] = {"Jürgen Schmidhuber", "Sepp Hochreiter", NULL};
@@ -439,6 +454,7 @@ int main(void)
 		cmocka_unit_test(boolean_operators_combine_terms),
 		cmocka_unit_test(pure_negations_match_papers_without_the_term),
 		cmocka_unit_test(regular_expressions_are_caseless_and_searched_per_field),
+		cmocka_unit_test(regex_literals_never_hide_a_caseless_match),
 		cmocka_unit_test(hits_give_exact_byte_ranges_of_the_original_text),
 		cmocka_unit_test(only_positive_terms_are_reported_in_term_order),
 		cmocka_unit_test(rules_are_reported_in_order_and_share_terms),

@@ -90,6 +90,25 @@ static void nospace_ranges_cover_the_scripts_and_nothing_else(void **state)
 	assert_false(text_is_nospace(0x3002)); /* 。 is in the CJK block but is punctuation */
 }
 
+static void characters_folded_to_ascii_letters_are_counted(void **state)
+{
+	struct text_words tw;
+
+	(void)state;
+	text_words_init(&tw);
+	text_cut(&tw, "Transformer caf\xc3\xa9 \xe2\x80\x9cq\xe2\x80\x9d", 25, 0);
+	assert_int_equal(tw.n_to_ascii, 0);
+	text_cut(&tw,
+		 "Tran\xc5\xbf"
+		 "former \xe2\x84\xaa"
+		 "elvin \xef\xbc\xa1",
+		 25, 0);
+	assert_int_equal(tw.n_to_ascii, 3); /* long s, Kelvin sign, full-width A */
+	text_words_clear(&tw);
+	assert_int_equal(tw.n_to_ascii, 0);
+	text_words_free(&tw);
+}
+
 static void soft_hyphens_vanish_and_do_not_cut(void **state)
 {
 	(void)state;
@@ -126,6 +145,49 @@ static void long_ascii_text_takes_the_vector_path_unchanged(void **state)
 	memcpy(buf + 200, " end", 5);
 	assert_int_equal(strlen(cut(buf)), strlen("@0-200 end@201-204") + 200);
 	assert_int_equal(strncmp(cut(buf), "aaaa", 4), 0);
+}
+
+/* Asserts that s cut after k spaces gives the same words, k bytes later, for every k up to 32:
+ * the sixteen-byte blocks then fall elsewhere in the text. */
+static void same_words_wherever_blocks_fall(const char *s)
+{
+	struct text_words ref, tw;
+	char buf[1024];
+
+	text_words_init(&ref);
+	text_words_init(&tw);
+	text_cut(&ref, s, strlen(s), 0);
+	for (size_t k = 1; k <= 32; k++) {
+		memset(buf, ' ', k);
+		snprintf(buf + k, sizeof(buf) - k, "%s", s);
+		text_words_clear(&tw);
+		text_cut(&tw, buf, strlen(buf), 0);
+		assert_int_equal(tw.n, ref.n);
+		for (size_t i = 0; i < ref.n; i++) {
+			assert_int_equal(tw.w[i].len, ref.w[i].len);
+			assert_memory_equal(text_word_bytes(&tw, i), text_word_bytes(&ref, i),
+					    ref.w[i].len);
+			assert_int_equal(tw.w[i].start, ref.w[i].start + k);
+			assert_int_equal(tw.w[i].end, ref.w[i].end + k);
+			assert_int_equal(tw.w[i].flags, ref.w[i].flags);
+		}
+	}
+	text_words_free(&ref);
+	text_words_free(&tw);
+}
+
+static void words_do_not_depend_on_where_vector_blocks_fall(void **state)
+{
+	(void)state;
+	same_words_wherever_blocks_fall("Retrieval-Augmented Generation (RAG), while effective, "
+					"can be misled; Reasoning-intensive.");
+	same_words_wherever_blocks_fall(
+		"naïve naïveté Straße CAFE\xcc\x81 caféterias éééééééé"
+		"ééééééé ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef inter\xc2\xadnational");
+	same_words_wherever_blocks_fall("abcdefghijklmnopqrstuvwxyz模型abcdefghijklmnopqrstuvwxyz"
+					"ＬＬＭabcdefghijklmnopq½rstuvwxyz0123456789 x");
+	same_words_wherever_blocks_fall("a b c d e f g h i j k l m n o p q r s t u v w x y z");
+	same_words_wherever_blocks_fall("");
 }
 
 static void verbatim_words_are_lower_cased_and_not_cut(void **state)
@@ -192,11 +254,13 @@ int main(void)
 		cmocka_unit_test(combining_marks_compose_with_the_letter_before),
 		cmocka_unit_test(each_cjk_character_is_a_word_of_its_own),
 		cmocka_unit_test(nospace_ranges_cover_the_scripts_and_nothing_else),
+		cmocka_unit_test(characters_folded_to_ascii_letters_are_counted),
 		cmocka_unit_test(soft_hyphens_vanish_and_do_not_cut),
 		cmocka_unit_test(fractions_give_two_words_over_the_same_character),
 		cmocka_unit_test(ill_formed_utf8_cuts_like_punctuation),
 		cmocka_unit_test(ascii_before_other_characters_keeps_exact_ranges),
 		cmocka_unit_test(long_ascii_text_takes_the_vector_path_unchanged),
+		cmocka_unit_test(words_do_not_depend_on_where_vector_blocks_fall),
 		cmocka_unit_test(verbatim_words_are_lower_cased_and_not_cut),
 		cmocka_unit_test(words_match_themselves_and_their_plurals_only),
 		cmocka_unit_test(es_follows_sibilants_and_o),

@@ -1,0 +1,139 @@
+/*
+ * dict.h — the matcher's dictionary: every word key of every rule (a word, its plurals, a prefix,
+ * an arXiv id), each with postings that name the terms it stands for. Built once, then looked up
+ * for every word of every paper, so the lookup is inline and reads keys eight bytes at a time.
+ */
+#ifndef PW_DICT_H
+#define PW_DICT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "arena.h"
+#include "hmap.h"
+
+/* What a key stands for: a term of the matcher, in some fields. */
+struct dict_posting {
+	uint32_t term;
+	uint8_t fields;     /* the term's field bits, DICT_PHRASE, DICT_NEIGHBOUR, DICT_BEFORE */
+	uint8_t anchor;     /* which word of the term the key is */
+	uint16_t neighbour; /* with DICT_NEIGHBOUR, dict_fingerprint() of the word after the
+			     * anchor (before it, when the anchor is last) */
+};
+
+/* The term has more words, to confirm by position. */
+#define DICT_PHRASE 0x80
+/* The posting holds a fingerprint of a neighbouring word, to rule most places out cheaply: the
+ * word after the anchor, or with DICT_BEFORE the word before it. */
+#define DICT_NEIGHBOUR 0x40
+#define DICT_BEFORE    0x20
+
+/* A key and its postings: n_exact that need the whole word to be the key, then n_prefix for
+ * which the key may be a prefix of the word. Empty when len is 0. */
+struct dict_slot {
+	uint64_t head;   /* the key's first eight bytes, dict_head() */
+	const char *key; /* followed by at least eight readable bytes */
+	uint32_t len;
+	uint32_t first, n_exact, n_prefix; /* postings[first ...] */
+};
+
+struct dict {
+	struct dict_slot *slots;
+	uint32_t mask; /* slots - 1, a power of two less one */
+	size_t n_keys;
+	struct dict_posting *postings;
+	uint32_t *pfx_lens; /* the lengths prefix keys have, ascending */
+	size_t n_pfx_lens;
+	uint64_t *filter;      /* a bit per key's hash: most words of a paper are no key */
+	uint64_t *pfx_filter;  /* the same for prefix keys alone */
+	uint64_t *head_filter; /* a bit per prefix key of DICT_HEAD bytes or more, for the hash of
+				* its first DICT_HEAD: most words share no start with any */
+	/* While building. */
+	struct arena arena;
+	struct hmap index; /* key -> its number */
+	struct dict_pending *pending;
+	size_t n_pending, cap_pending;
+};
+
+/* The bytes of a word's start looked for in head_filter before its prefixes are. */
+#define DICT_HEAD 4
+
+/* Bits in the filters, indexed by the top bits of a hash. */
+#define DICT_FILTER_BITS 16
+
+void dict_init(struct dict *d);
+void dict_free(struct dict *d);
+
+/* Adds a posting for key[0..len) (len > 0), as a prefix or as a whole word. */
+void dict_add(struct dict *d, const char *key, size_t len, bool prefix, struct dict_posting p);
+
+/* Lays the keys and postings out for lookups; no dict_add after it. */
+void dict_build(struct dict *d);
+
+/* The first eight bytes at p, those past n (when n < 8) zeroed; p + 8 must be readable. */
+static inline uint64_t dict_head(const char *p, uint32_t n)
+{
+	uint64_t x;
+
+	memcpy(&x, p, 8);
+	if (n >= 8)
+		return x;
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return x & ~(~0ull >> (8 * n));
+#else
+	return x & ((1ull << (8 * n)) - 1);
+#endif
+}
+
+/* A hash of the n > 0 bytes at p, eight at a time; p + n + 8 must be readable. */
+static inline uint32_t dict_hash(const char *p, uint32_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull * (n + 1);
+
+	for (; n > 8; p += 8, n -= 8) {
+		uint64_t x;
+
+		memcpy(&x, p, 8);
+		h = (h ^ x) * 0xff51afd7ed558ccdull;
+		h ^= h >> 29;
+	}
+	h = (h ^ dict_head(p, n)) * 0xff51afd7ed558ccdull;
+	return (uint32_t)(h >> 32) ^ (uint32_t)h;
+}
+
+/* Sixteen bits of a hash, to tell words apart without reading them (a false "same" now and
+ * then is allowed, a false "different" never). */
+static inline uint16_t dict_fingerprint(uint32_t h)
+{
+	return (uint16_t)(h >> 8);
+}
+
+/* The slot of key p[0..n) whose hash is h, or NULL. */
+static inline const struct dict_slot *dict_find(const struct dict *d, const char *p, uint32_t n,
+						uint32_t h)
+{
+	uint64_t head = dict_head(p, n);
+
+	for (uint32_t i = h & d->mask;; i = (i + 1) & d->mask) {
+		const struct dict_slot *s = &d->slots[i];
+
+		if (s->len == 0)
+			return NULL;
+		if (s->head == head && s->len == n &&
+		    (n <= 8 || memcmp(s->key + 8, p + 8, n - 8) == 0))
+			return s;
+	}
+}
+
+/* Whether filter (d->filter or d->pfx_filter) may hold a key of hash h: a test that costs one
+ * bit in cache before dict_find, which costs a probe of the table. */
+static inline bool dict_may_have(const uint64_t *filter, uint32_t h)
+{
+	uint32_t bit = h >> (32 - DICT_FILTER_BITS);
+
+	return (filter[bit >> 6] >> (bit & 63)) & 1;
+}
+
+#endif
