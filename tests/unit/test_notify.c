@@ -321,7 +321,8 @@ static void webhook_signature_matches_the_standard_webhooks_test_vector(void **s
 	char sig[128];
 
 	(void)state;
-	assert_int_equal(notify_webhook_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", key, &len), 0);
+	assert_int_equal(notify_webhook_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", key, &len),
+			 0);
 	assert_int_equal(len, 24);
 	notify_webhook_sign(key, len, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body,
 			    sizeof(body) - 1, sig, sizeof(sig));
