@@ -4,6 +4,7 @@
 #ifndef PW_CLI_H
 #define PW_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -23,6 +24,10 @@ int cmd_run(int argc, char **argv);
 /* Loads the configuration at path, or the built-in default when path is NULL; every problem
  * (and warning) goes to the log. NULL when there are errors. */
 struct config *cli_load_config(const char *path);
+
+/* Reads the options of a subcommand whose one option is -c CONFIG, into *path, and checks it has
+ * from min to max operands, which start at argv[optind]. False on a usage error. */
+bool cli_config_args(int argc, char **argv, int min, int max, const char **path);
 
 /* "s" for a count other than one: "1 paper", "2 papers". */
 static inline const char *plural(size_t n)

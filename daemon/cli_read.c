@@ -31,6 +31,18 @@ struct config *cli_load_config(const char *path)
 	return cfg;
 }
 
+bool cli_config_args(int argc, char **argv, int min, int max, const char **path)
+{
+	int c;
+
+	while ((c = getopt(argc, argv, "c:")) != -1) {
+		if (c != 'c')
+			return false;
+		*path = optarg;
+	}
+	return argc - optind >= min && argc - optind <= max;
+}
+
 int cli_parse_size(const char *s, size_t *out)
 {
 	return conf_parse_size(s, out);
@@ -95,14 +107,8 @@ int cmd_check_config(int argc, char **argv)
 {
 	const char *path = NULL;
 	struct config *cfg;
-	int c;
 
-	while ((c = getopt(argc, argv, "c:")) != -1) {
-		if (c != 'c')
-			goto usage;
-		path = optarg;
-	}
-	if (optind != argc)
+	if (!cli_config_args(argc, argv, 0, 0, &path))
 		goto usage;
 	cfg = cli_load_config(path);
 	if (cfg == NULL)
@@ -112,7 +118,7 @@ int cmd_check_config(int argc, char **argv)
 	config_unref(cfg);
 	return finish_output(EXIT_OK);
 usage:
-	fprintf(stderr, "usage: paperwatch check-config -c FILE\n");
+	fprintf(stderr, "usage: paperwatch check-config [-c CONFIG]\n");
 	return EXIT_USAGE;
 }
 

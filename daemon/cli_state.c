@@ -217,14 +217,8 @@ int cmd_status(int argc, char **argv)
 	char **names;
 	size_t n;
 	struct err err;
-	int c;
 
-	while ((c = getopt(argc, argv, "c:")) != -1) {
-		if (c != 'c')
-			goto usage;
-		path = optarg;
-	}
-	if (optind != argc)
+	if (!cli_config_args(argc, argv, 0, 0, &path))
 		goto usage;
 	if ((cfg = cli_load_config(path)) == NULL)
 		return EXIT_USAGE;
@@ -260,14 +254,9 @@ int cmd_retry(int argc, char **argv)
 	struct state *st;
 	size_t n = 0;
 	struct err err;
-	int c, status = EXIT_OK;
+	int status = EXIT_OK;
 
-	while ((c = getopt(argc, argv, "c:")) != -1) {
-		if (c != 'c')
-			goto usage;
-		path = optarg;
-	}
-	if (argc - optind > 1)
+	if (!cli_config_args(argc, argv, 0, 1, &path))
 		goto usage;
 	only = optind < argc ? argv[optind] : NULL;
 	if ((cfg = cli_load_config(path)) == NULL)
@@ -280,8 +269,8 @@ int cmd_retry(int argc, char **argv)
 		log_error("%s", err.msg);
 		status = EXIT_FAIL;
 	} else {
-		printf("%zu failed message%s queued again%s%s\n", n, n == 1 ? "" : "s",
-		       only ? " for " : "", only ? only : "");
+		printf("%zu failed message%s queued again%s%s\n", n, plural(n), only ? " for " : "",
+		       only ? only : "");
 		if (n > 0)
 			printf("a running daemon sends them after a reload (systemctl reload "
 			       "paperwatch); `paperwatch scan` sends them too\n");
@@ -324,14 +313,9 @@ int cmd_test_notify(int argc, char **argv)
 	const char *path = NULL;
 	struct config *cfg;
 	struct delivery d;
-	int c, i, status = EXIT_FAIL;
+	int i, status = EXIT_FAIL;
 
-	while ((c = getopt(argc, argv, "c:")) != -1) {
-		if (c != 'c')
-			goto usage;
-		path = optarg;
-	}
-	if (argc - optind != 1)
+	if (!cli_config_args(argc, argv, 1, 1, &path))
 		goto usage;
 	if ((cfg = cli_load_config(path)) == NULL)
 		return EXIT_USAGE;

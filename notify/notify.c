@@ -359,6 +359,20 @@ static size_t char_len(const char *s, size_t n)
 	return want <= n && utf8_valid_prefix(s, want) == want ? want : 0;
 }
 
+const char *notify_escape_markup(unsigned char c)
+{
+	switch (c) {
+	case '&':
+		return "&amp;";
+	case '<':
+		return "&lt;";
+	case '>':
+		return "&gt;";
+	default:
+		return NULL;
+	}
+}
+
 /* The unit of output for the character at s: its escape, itself, a space for a control
  * character or U+FFFD for a bad byte. Returns the bytes of s it stands for. */
 static size_t unit_at(const char *s, size_t n, const struct notify_style *st, const char **u,

@@ -183,6 +183,10 @@ struct notify_style {
 	const char *(*escape)(unsigned char c);
 };
 
+/* The escape of the characters that start markup, & < and >, as character references; NULL for
+ * any other. Slack's mrkdwn needs exactly these; HTML adds quotes on top. */
+const char *notify_escape_markup(unsigned char c);
+
 /* Characters as the chat services count them, in UTF-16 units: a character beyond U+FFFF counts
  * two, so a limit holds whether a service counts code points or UTF-16 units. */
 size_t notify_chars(const char *s, size_t n);

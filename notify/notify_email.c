@@ -64,18 +64,12 @@ static const struct conf_key email_keys[] = {
 static const char *html_escape(unsigned char c)
 {
 	switch (c) {
-	case '&':
-		return "&amp;";
-	case '<':
-		return "&lt;";
-	case '>':
-		return "&gt;";
 	case '"':
 		return "&quot;";
 	case '\'':
 		return "&#39;";
 	default:
-		return NULL;
+		return notify_escape_markup(c);
 	}
 }
 

@@ -36,23 +36,9 @@ static const struct conf_key slack_keys[] = {
 	{NULL, CONF_ANY, false, 0, 0, 0, NULL},
 };
 
-/* mrkdwn has three characters to escape and no way to escape the others. */
-static const char *slack_escape(unsigned char c)
-{
-	switch (c) {
-	case '&':
-		return "&amp;";
-	case '<':
-		return "&lt;";
-	case '>':
-		return "&gt;";
-	default:
-		return NULL;
-	}
-}
-
-static const struct notify_style slack_mrkdwn = {"*", "*", slack_escape};
-static const struct notify_style slack_plain = {"", "", slack_escape};
+/* mrkdwn has three characters to escape, & < >, and no way to escape the others. */
+static const struct notify_style slack_mrkdwn = {"*", "*", notify_escape_markup};
+static const struct notify_style slack_plain = {"", "", notify_escape_markup};
 
 static int slack_check(struct conf_ctx *c, const config_setting_t *entry, void **conf)
 {

@@ -8,22 +8,8 @@
 #include "alerts.h"
 #include "utf8.h"
 
-static const char *esc_html_like(unsigned char c)
-{
-	switch (c) {
-	case '&':
-		return "&amp;";
-	case '<':
-		return "&lt;";
-	case '>':
-		return "&gt;";
-	default:
-		return NULL;
-	}
-}
-
 /* Brackets as highlight markers, so balance is easy to check. */
-static const struct notify_style brackets = {"[", "]", esc_html_like};
+static const struct notify_style brackets = {"[", "]", notify_escape_markup};
 static const struct notify_style plain = {"", "", NULL};
 
 /* The bytes of word's first occurrence in s. */
