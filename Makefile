@@ -13,6 +13,8 @@ CFLAGS ?= -O2 -g
 
 PKGS := libcurl libconfig sqlite3 libsystemd jansson libutf8proc libpcre2-8 libcrypto
 
+# The language the sources are written in, for every build and for the analysers.
+STD := -std=c11
 WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
 	-Wcast-qual -Wwrite-strings -Wformat=2 -Wundef -Wconversion -Werror
 CPPFLAGS += -D_GNU_SOURCE -DPW_VERSION='"$(VERSION)"' -Idaemon -Iconfig -Inotify
@@ -163,12 +165,12 @@ build/gen/default_conf.c: config/paperwatch.conf.example
 build/rel/%.o: %.c | build/.deps-build
 	$(call say,CC,$<)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
 build/asan/%.o: %.c | build/.deps-test
 	$(call say,CC-SAN,$<)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CPPFLAGS) $(SANITIZE) $(WARNINGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(STD) $(CPPFLAGS) $(SANITIZE) $(WARNINGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
 build/asan/libpaperwatch.a: $(ASAN_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -180,8 +182,8 @@ build/asan/tests/unit/%: build/asan/tests/unit/%.o build/asan/libpaperwatch.a
 build/fuzz/%.o: %.c | build/.deps-test
 	$(call say,CC-FUZZ,$<)
 	@mkdir -p $(@D)
-	$(Q)$(CLANG) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer-no-link,address,undefined $(WARNINGS) \
-		$(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CLANG) $(STD) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+		$(WARNINGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
 build/fuzz/tests/fuzz/%: build/fuzz/tests/fuzz/%.o $(FUZZ_OBJS)
 	$(call say,LINK,$@)
