@@ -58,7 +58,9 @@ bool lines_next(struct lines *it, struct span *line)
 	return true;
 }
 
-/* Bits set in a 16-bit mask; the builtin would call libgcc without -mpopcnt. */
+#ifdef __SSE2__
+/* Bits set in a 16-bit mask; the builtin would call libgcc without -mpopcnt. Only the vector
+ * scan uses it: elsewhere it would be an unused function, an error under -Werror. */
 static unsigned popcount16(unsigned x)
 {
 	x = x - ((x >> 1) & 0x5555u);
@@ -66,6 +68,7 @@ static unsigned popcount16(unsigned x)
 	x = (x + (x >> 4)) & 0x0f0fu;
 	return (x + (x >> 8)) & 0x1fu;
 }
+#endif
 
 struct span lines_skip_to(struct lines *it, char a, char b)
 {
