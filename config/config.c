@@ -481,8 +481,8 @@ static const struct conf_key watch_keys[] = {
 };
 
 static const struct conf_key delivery_keys[] = {
-	{"max_age", CONF_DURATION, false, offsetof(struct config_delivery, max_age), 1, 365 * 86400,
-	 NULL},
+	{"max_age", CONF_DURATION, false, offsetof(struct config_delivery, max_age), 1,
+	 365LL * 86400, NULL},
 	{"retry_base", CONF_DURATION, false, offsetof(struct config_delivery, retry_base), 0, 86400,
 	 NULL},
 	{"retry_max", CONF_DURATION, false, offsetof(struct config_delivery, retry_max), 0, 86400,

@@ -432,7 +432,7 @@ static int month_number(struct span w)
 	for (int i = 0; i < 3; i++)
 		head[i] = lower(w.s[i]);
 	for (int m = 0; m < 12; m++) {
-		if (memcmp(head, months + 3 * m, 3) == 0)
+		if (memcmp(head, months + 3 * (size_t)m, 3) == 0)
 			return w.n <= strlen(full[m]) && strncasecmp(w.s, full[m], w.n) == 0 ? m + 1
 											     : 0;
 	}

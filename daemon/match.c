@@ -498,8 +498,8 @@ static void layout_postings(struct matcher *m, struct build *b)
 	for (size_t i = 0; i < b->n_pend; i++) {
 		const struct pending *pd = &b->pend[i];
 		const struct dict_entry *e = &m->entries[pd->entry];
-		uint32_t slot =
-			pd->prefix ? e->n_exact + fill[2 * pd->entry + 1]++ : fill[2 * pd->entry]++;
+		uint32_t slot = pd->prefix ? e->n_exact + fill[2 * (size_t)pd->entry + 1]++
+					   : fill[2 * (size_t)pd->entry]++;
 
 		m->postings[e->first + slot] = pd->p;
 	}

@@ -137,7 +137,10 @@ void watcher_rescan(struct watcher *w)
 		names[n++] = xstrdup(e->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), by_name);
+	/* qsort's array may not be NULL even when empty, and a folder removed between opendir() and
+	 * readdir() lists no names at all, not even "." and "..". */
+	if (n > 1)
+		qsort(names, n, sizeof(*names), by_name);
 	for (size_t i = 0; i < n; i++) {
 		offer(w, names[i]);
 		free(names[i]);
