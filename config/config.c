@@ -663,11 +663,12 @@ static struct config *config_build(const char *name, config_t *cf, struct config
 	load_groups(&c, cf, cfg);
 	load_notifiers(&c, cf, cfg);
 	load_rules(&c, cf, cfg);
-	if (d->n_errors == errors && cfg->n_notifiers == 0)
+	/* The loaders report through c: what they found is counted there. */
+	if (c.diag->n_errors == errors && cfg->n_notifiers == 0)
 		conf_warn(&c, NULL, "no notifiers: matches are recorded but go nowhere");
-	if (d->n_errors == errors && cfg->n_rules == 0)
+	if (c.diag->n_errors == errors && cfg->n_rules == 0)
 		conf_warn(&c, NULL, "no rules: nothing will ever match");
-	if (d->n_errors > errors) {
+	if (c.diag->n_errors > errors) {
 		config_unref(cfg);
 		return NULL;
 	}

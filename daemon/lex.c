@@ -51,6 +51,7 @@ bool lines_next(struct lines *it, struct span *line)
 	nl = memchr(it->p, '\n', (size_t)(it->end - it->p));
 	line->s = it->p;
 	line->n = (size_t)((nl ? nl : it->end) - it->p);
+	/* cppcheck-suppress knownConditionTrueFalse ; nl == it->p, an empty line, gives 0 */
 	if (line->n > 0 && line->s[line->n - 1] == '\r')
 		line->n--;
 	it->p = nl ? nl + 1 : it->end;
@@ -610,6 +611,7 @@ static size_t clean_from(char *s, size_t n, size_t i)
 			 */
 			while (o > 0 && s[o - 1] == ' ')
 				o--;
+			/* cppcheck-suppress knownConditionTrueFalse ; true for the first i only */
 			while (i < n && (s[i] == ' ' || (unsigned char)s[i] < 0x20))
 				i++;
 			s[o++] = ' ';

@@ -371,8 +371,3 @@ void watcher_free(struct watcher *w)
 	free(w->real);
 	free(w);
 }
-
-bool watcher_attached(const struct watcher *w)
-{
-	return w->wd >= 0;
-}

@@ -291,7 +291,7 @@ static const struct notifier *dest_notifier(const struct dest *d)
 }
 
 /* Starts a network send of the queue's head. */
-static void dest_start(struct dest *d, const struct notifier *n, struct outbox_item *it)
+static void dest_start(struct dest *d, const struct notifier *n, const struct outbox_item *it)
 {
 	struct outbox *o = d->o;
 	struct transfer *t = xcalloc(1, sizeof(*t));
