@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -101,12 +103,14 @@ int conf_parse_duration(const char *s, double *seconds)
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno != 0 || end == s || v < 0)
+	/* strtod reads "nan" and "inf" too: no delay is either, and a NaN passes every range
+	 * check, to become timers that never fire and undefined conversions later. */
+	if (errno != 0 || end == s || !isfinite(v) || v < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(end, units[i].unit) == 0) {
 			*seconds = v * units[i].seconds;
-			return 0;
+			return isfinite(*seconds) ? 0 : -1;
 		}
 	}
 	return -1;
@@ -286,8 +290,12 @@ static int read_number(struct conf_ctx *c, const config_setting_t *s, const stru
 			   type_name(type));
 		return 1;
 	}
-	if (*v < (double)k->min || (k->max != 0 && *v > (double)k->max)) {
-		conf_error(c, s, "%s must be between %lld and %lld", k->name, k->min, k->max);
+	if (!isfinite(*v) || *v < (double)k->min || (k->max != 0 && *v > (double)k->max)) {
+		if (k->max != 0)
+			conf_error(c, s, "%s must be between %lld and %lld", k->name, k->min,
+				   k->max);
+		else
+			conf_error(c, s, "%s must be at least %lld", k->name, k->min);
 		return 1;
 	}
 	return 0;
@@ -324,12 +332,15 @@ static int read_key(struct conf_ctx *c, const config_setting_t *s, const struct 
 	case CONF_SIZE:
 		if (read_number(c, s, k, &v) != 0)
 			return 1;
+		/* The largest long long and size_t become 2^63 and 2^64 as doubles, one past what
+		 * the types hold: converting those back would be undefined, so they saturate. */
 		if (k->type == CONF_INT)
-			*(long long *)(void *)at = (long long)v;
+			*(long long *)(void *)at =
+				v >= (double)LLONG_MAX ? LLONG_MAX : (long long)v;
 		else if (k->type == CONF_DURATION)
 			*(double *)(void *)at = v;
 		else
-			*(size_t *)(void *)at = (size_t)v;
+			*(size_t *)(void *)at = v >= (double)SIZE_MAX ? SIZE_MAX : (size_t)v;
 		return 0;
 	case CONF_SECRET:
 	case CONF_ANY:

@@ -53,6 +53,40 @@ static void durations_and_sizes_read_their_units(void **state)
 	assert_int_equal(conf_parse_size("-5", &b), -1);
 }
 
+static void durations_are_never_nan_or_infinite(void **state)
+{
+	struct config_diag d;
+	double s;
+
+	(void)state;
+	/* strtod reads these; a NaN delay would pass every range check. */
+	assert_int_equal(conf_parse_duration("nan", &s), -1);
+	assert_int_equal(conf_parse_duration("inf", &s), -1);
+	assert_int_equal(conf_parse_duration("infinity", &s), -1);
+	assert_int_equal(conf_parse_duration("1e400", &s), -1);
+	assert_int_equal(conf_parse_duration("1e307d", &s), -1);
+	assert_null(load("delivery = { retry_base = \"nan\"; };", &d));
+	assert_true(said(&d, "test.conf:1:", "\"nan\" is not a duration"));
+	config_diag_free(&d);
+}
+
+static void the_largest_size_is_kept_and_sizes_say_their_minimum(void **state)
+{
+	struct config_diag d;
+	struct config *c;
+
+	(void)state;
+	/* As a double it is 2^64, one past what size_t holds: it must not wrap to 0. */
+	c = load("watch = { max_file_size = \"18446744073709551615\"; };", &d);
+	assert_non_null(c);
+	assert_true(c->watch.max_file_size == SIZE_MAX);
+	config_unref(c);
+	config_diag_free(&d);
+	assert_null(load("watch = { max_file_size = 0; };", &d));
+	assert_true(said(&d, "test.conf:1:", "max_file_size must be at least 1"));
+	config_diag_free(&d);
+}
+
 static void every_problem_is_reported_with_its_line(void **state)
 {
 	static const char text[] =
@@ -296,6 +330,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(durations_and_sizes_read_their_units),
+		cmocka_unit_test(durations_are_never_nan_or_infinite),
+		cmocka_unit_test(the_largest_size_is_kept_and_sizes_say_their_minimum),
 		cmocka_unit_test(every_problem_is_reported_with_its_line),
 		cmocka_unit_test(syntax_errors_come_from_libconfig_with_the_line),
 		cmocka_unit_test(defaults_follow_the_state_directory),
