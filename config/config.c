@@ -645,6 +645,8 @@ static void load_groups(struct conf_ctx *c, const config_t *cf, struct config *c
 	if (cfg->watch.dir == NULL)
 		cfg->watch.dir = state_dir_path("inbox", "./inbox");
 	if (cfg->watch.include.n == 0) {
+		/* An empty list (or one refused before its first string) still has its array. */
+		free(cfg->watch.include.v);
 		cfg->watch.include.v = xcalloc(3, sizeof(char *));
 		cfg->watch.include.v[0] = xstrdup("*.md");
 		cfg->watch.include.v[1] = xstrdup("*.txt");

@@ -87,6 +87,21 @@ static void the_largest_size_is_kept_and_sizes_say_their_minimum(void **state)
 	config_diag_free(&d);
 }
 
+static void an_empty_include_list_takes_the_default(void **state)
+{
+	struct config_diag d;
+	struct config *c;
+
+	(void)state;
+	c = load("watch = { include = []; };", &d);
+	assert_non_null(c);
+	assert_int_equal(c->watch.include.n, 2);
+	assert_string_equal(c->watch.include.v[0], "*.md");
+	assert_string_equal(c->watch.include.v[1], "*.txt");
+	config_unref(c);
+	config_diag_free(&d);
+}
+
 static void every_problem_is_reported_with_its_line(void **state)
 {
 	static const char text[] =
@@ -332,6 +347,7 @@ int main(void)
 		cmocka_unit_test(durations_and_sizes_read_their_units),
 		cmocka_unit_test(durations_are_never_nan_or_infinite),
 		cmocka_unit_test(the_largest_size_is_kept_and_sizes_say_their_minimum),
+		cmocka_unit_test(an_empty_include_list_takes_the_default),
 		cmocka_unit_test(every_problem_is_reported_with_its_line),
 		cmocka_unit_test(syntax_errors_come_from_libconfig_with_the_line),
 		cmocka_unit_test(defaults_follow_the_state_directory),
