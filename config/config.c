@@ -166,34 +166,80 @@ static const char *type_name(int type)
 	}
 }
 
+/* Opens path for reading if it is a regular file, filling *st; -1 with err set otherwise. A FIFO
+ * would block the open (and the daemon) until some writer came, and opening a device can do
+ * anything, so neither is ever opened: the check comes before the open, and is made again on
+ * what was opened in case the name changed hands in between. */
+static int open_regular(const char *path, struct stat *st, struct err *err)
+{
+	int fd;
+
+	if (stat(path, st) != 0)
+		return err_set(err, "%s", strerror(errno));
+	if (!S_ISREG(st->st_mode))
+		return err_set(err, "not a regular file");
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return err_set(err, "%s", strerror(errno));
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return err_set(err, "not a regular file");
+	}
+	return fd;
+}
+
+/* Reads up to size bytes, as many as there are: a read may return fewer than asked. Returns the
+ * count, or -1 with errno set. */
+static ssize_t read_up_to(int fd, char *buf, size_t size)
+{
+	size_t got = 0;
+
+	while (got < size) {
+		ssize_t n = read(fd, buf + got, size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
 /* Reads a file holding a secret: its content without the final line break. */
 static char *read_secret_file(struct conf_ctx *c, const config_setting_t *s, const char *path)
 {
-	char buf[SECRET_MAX + 1];
+	char buf[SECRET_MAX + 1], *secret = NULL;
 	struct stat st;
+	struct err err;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = open_regular(path, &st, &err);
 
 	if (fd < 0) {
-		conf_error(c, s, "%s: cannot open: %s", path, strerror(errno));
+		conf_error(c, s, "%s: cannot open: %s", path, err.msg);
 		return NULL;
 	}
-	if (fstat(fd, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)) != 0)
+	if ((st.st_mode & (S_IRGRP | S_IROTH)) != 0)
 		conf_warn(c, s, "%s holds a secret but other users may read it (chmod 600)", path);
-	n = read(fd, buf, SECRET_MAX + 1);
-	close(fd);
+	/* A file of no size is empty, or one of /proc's, which no secret is: not read at all. */
+	n = st.st_size == 0 ? 0 : read_up_to(fd, buf, sizeof(buf));
 	if (n < 0 || n > SECRET_MAX) {
 		conf_error(c, s, "%s: %s", path,
 			   n < 0 ? strerror(errno) : "too large for a secret");
-		return NULL;
+		goto out;
 	}
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
 		n--;
 	if (n == 0) {
 		conf_error(c, s, "%s is empty", path);
-		return NULL;
+		goto out;
 	}
-	return xstrndup(buf, (size_t)n);
+	secret = xstrndup(buf, (size_t)n);
+out:
+	close(fd);
+	return secret;
 }
 
 /* Reads a CONF_SECRET key: inline, or from the file "<name>_file" names. */
@@ -721,23 +767,22 @@ struct config *config_load(const char *path, struct config_diag *d)
 {
 	struct conf_ctx c = {.file = path, .diag = d};
 	struct config *cfg = NULL;
-	char *text, *dir, *slash;
+	char *text = NULL, *dir, *slash;
 	struct stat st;
+	struct err err;
 	config_t cf;
-	FILE *f = fopen(path, "re");
+	int fd = open_regular(path, &st, &err);
 
-	if (f == NULL || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (size_t)st.st_size > CONFIG_MAX) {
-		conf_error(&c, NULL, "cannot read: %s",
-			   f == NULL             ? strerror(errno)
-			   : S_ISREG(st.st_mode) ? "larger than 4 MiB"
-						 : "not a regular file");
-		if (f != NULL)
-			fclose(f);
+	if (fd < 0) {
+		conf_error(&c, NULL, "cannot read: %s", err.msg);
 		return NULL;
 	}
+	if ((size_t)st.st_size > CONFIG_MAX) {
+		conf_error(&c, NULL, "cannot read: larger than 4 MiB");
+		goto out;
+	}
 	text = xcalloc((size_t)st.st_size + 1, 1);
-	if (fread(text, 1, (size_t)st.st_size, f) != (size_t)st.st_size && ferror(f)) {
+	if (read_up_to(fd, text, (size_t)st.st_size) < 0) {
 		conf_error(&c, NULL, "cannot read: %s", strerror(errno));
 		goto out;
 	}
@@ -757,7 +802,7 @@ struct config *config_load(const char *path, struct config_diag *d)
 	free(dir);
 out:
 	free(text);
-	fclose(f);
+	close(fd);
 	return cfg;
 }
 

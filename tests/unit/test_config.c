@@ -302,6 +302,36 @@ static void secrets_come_inline_or_from_a_private_file(void **state)
 	unlink(path);
 }
 
+/* A FIFO blocks whoever opens it until a writer comes, and opening a device can do anything:
+ * secret and configuration files are refused unopened unless regular. */
+static void secret_and_configuration_files_must_be_regular_files(void **state)
+{
+	char dir[] = "/tmp/pw-fifo-XXXXXX", fifo[64], text[128];
+	struct config_diag d = {0};
+	struct secret_conf s;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	alarm(10); /* were the FIFO opened, the test would block there: end it instead */
+	snprintf(text, sizeof(text), "token_file = \"%s\";", fifo);
+	assert_int_equal(read_secret_group(text, &s, &d), 1);
+	assert_true(said(&d, "fifo: cannot open: not a regular file", NULL));
+	conf_free_group(secret_keys, &s);
+	config_diag_free(&d);
+	assert_int_equal(read_secret_group("token_file = \"/dev/zero\";", &s, &d), 1);
+	assert_true(said(&d, "/dev/zero: cannot open: not a regular file", NULL));
+	conf_free_group(secret_keys, &s);
+	config_diag_free(&d);
+	assert_null(config_load(fifo, &d));
+	assert_true(said(&d, "fifo: cannot read: not a regular file", NULL));
+	config_diag_free(&d);
+	alarm(0);
+	unlink(fifo);
+	rmdir(dir);
+}
+
 static void secret_keys_are_checked_like_any_other(void **state)
 {
 	struct secret_conf s;
@@ -357,6 +387,7 @@ int main(void)
 		cmocka_unit_test(a_missing_file_is_named_with_the_reason),
 		cmocka_unit_test(secrets_come_inline_or_from_a_private_file),
 		cmocka_unit_test(secret_keys_are_checked_like_any_other),
+		cmocka_unit_test(secret_and_configuration_files_must_be_regular_files),
 		cmocka_unit_test(urls_must_use_an_allowed_scheme_and_are_never_echoed),
 	};
 
