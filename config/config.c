@@ -734,26 +734,55 @@ static struct config *config_build(const char *name, config_t *cf, struct config
 	return cfg;
 }
 
-/* Reports libconfig's own syntax error in the same FILE:LINE: form. */
-static void syntax_error(const char *name, const config_t *cf, struct config_diag *d)
+/* Reports an error at a line no setting stands for, in the same FILE:LINE: form. */
+static void line_error(struct config_diag *d, const char *file, int line, const char *msg)
 {
-	struct conf_ctx c = {.file = config_error_file(cf) ? config_error_file(cf) : name,
-			     .diag = d};
-	char msg[ERR_MAX];
+	char text[ERR_MAX];
 
-	snprintf(msg, sizeof(msg), "%s:%d: %s", c.file, config_error_line(cf),
-		 config_error_text(cf));
+	snprintf(text, sizeof(text), "%s:%d: %s", file, line, msg);
 	d->items = xreallocarray(d->items, d->n + 1, sizeof(*d->items));
 	d->items[d->n].warning = false;
-	d->items[d->n++].text = xstrdup(msg);
+	d->items[d->n++].text = xstrdup(text);
 	d->n_errors++;
+}
+
+/* Reports libconfig's own syntax error. */
+static void syntax_error(const char *name, const config_t *cf, struct config_diag *d)
+{
+	line_error(d, config_error_file(cf) ? config_error_file(cf) : name, config_error_line(cf),
+		   config_error_text(cf));
+}
+
+/* The line of text's first @include directive (libconfig takes one at a line's start, after
+ * blanks), or 0. Written loosely: a line of a multi-line string or comment that looks like one
+ * counts too. */
+static int include_line(const char *text)
+{
+	int line = 1;
+
+	for (const char *p = text;; line++) {
+		p += strspn(p, " \t");
+		if (strncmp(p, "@include", 8) == 0)
+			return line;
+		p = strchr(p, '\n');
+		if (p == NULL)
+			return 0;
+		p++;
+	}
 }
 
 struct config *config_load_string(const char *name, const char *text, struct config_diag *d)
 {
 	struct config *cfg = NULL;
+	int line = include_line(text);
 	config_t cf;
 
+	/* Text in memory has no folder to include from: libconfig would open the name relative to
+	 * the working directory, whatever it is, and wait forever on a FIFO. */
+	if (line > 0) {
+		line_error(d, name, line, "@include works only in a configuration file");
+		return NULL;
+	}
 	config_init(&cf);
 	if (config_read_string(&cf, text) != CONFIG_TRUE)
 		syntax_error(name, &cf, d);

@@ -332,6 +332,41 @@ static void secret_and_configuration_files_must_be_regular_files(void **state)
 	rmdir(dir);
 }
 
+/* Text in memory has no folder: an include would be found relative to wherever the process
+ * runs. A file's includes are found beside it. */
+static void only_a_configuration_file_may_include_another(void **state)
+{
+	char dir[] = "/tmp/pw-include-XXXXXX", path[64];
+	struct config_diag d;
+	struct config *c;
+	FILE *f;
+
+	(void)state;
+	assert_null(load("rules = ();\n  @include \"rules.conf\"\n", &d));
+	assert_int_equal(d.n_errors, 1);
+	assert_true(said(&d, "test.conf:2:", "@include works only in a configuration file"));
+	config_diag_free(&d);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/rules.conf", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("rules = ({ name = \"r\"; query = \"agent\"; });\n", f);
+	assert_int_equal(fclose(f), 0);
+	snprintf(path, sizeof(path), "%s/main.conf", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("@include \"rules.conf\"\n", f);
+	assert_int_equal(fclose(f), 0);
+	memset(&d, 0, sizeof(d));
+	c = config_load(path, &d);
+	assert_non_null(c);
+	assert_int_equal(c->n_rules, 1);
+	config_unref(c);
+	config_diag_free(&d);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/rules.conf", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void secret_keys_are_checked_like_any_other(void **state)
 {
 	struct secret_conf s;
@@ -388,6 +423,7 @@ int main(void)
 		cmocka_unit_test(secrets_come_inline_or_from_a_private_file),
 		cmocka_unit_test(secret_keys_are_checked_like_any_other),
 		cmocka_unit_test(secret_and_configuration_files_must_be_regular_files),
+		cmocka_unit_test(only_a_configuration_file_may_include_another),
 		cmocka_unit_test(urls_must_use_an_allowed_scheme_and_are_never_echoed),
 	};
 
