@@ -2,7 +2,8 @@
 """tests/run.py — runs every test program of `make test` and prints one summary line.
 
 Unit tests (cmocka, built with ASan and UBSan), integration tests (tests/integration/test_*.py,
-driving the real binary) and short fuzzing passes all report in TAP. A program that exits
+driving the real binary), short fuzzing passes and the static analysers (tests/lint.py) all report
+in TAP. A program that exits
 non-zero without reporting a failed test, or that times out, counts as one failed test.
 """
 import argparse
@@ -67,6 +68,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--unit', nargs='*', default=[])
     ap.add_argument('--fuzz', nargs='*', default=[])
+    ap.add_argument('--compdb', help='compile_commands.json for the static analysers')
+    ap.add_argument('--tidy', nargs='*', default=[], help='C files for clang-tidy')
+    ap.add_argument('--cppcheck', nargs='*', default=[], help='C files for cppcheck')
     ap.add_argument('--only', help='run only programs whose name contains this')
     args = ap.parse_args()
 
@@ -82,11 +86,7 @@ def main():
     for b in args.fuzz:
         programs.append((os.path.relpath(b, ROOT), fuzz_argv(b, work, seconds), seconds * 3 + 60))
 
-    # The sources as `make format` leaves them: a diff here is a failed test.
-    sources = subprocess.run(['git', 'ls-files', '*.c', '*.h'], cwd=ROOT, capture_output=True,
-                             text=True).stdout.split()
-    if sources:
-        programs.append(('clang-format', [sys.executable, '-c', FORMAT_CHECK] + sources, 120))
+    programs += checks(args)
 
     total_pass = total_fail = 0
     for name, argv, timeout in programs:
@@ -100,6 +100,25 @@ def main():
         total_fail += f
     print(f'{total_pass} passed, {total_fail} failed')
     return 1 if total_fail else 0
+
+
+def checks(args):
+    """The checks of the sources themselves: formatting and static analysis."""
+    programs = []
+    # The sources as `make format` leaves them: a diff here is a failed test.
+    sources = subprocess.run(['git', 'ls-files', '*.c', '*.h'], cwd=ROOT, capture_output=True,
+                             text=True).stdout.split()
+    if sources:
+        programs.append(('clang-format', [sys.executable, '-c', FORMAT_CHECK] + sources, 120))
+    # Static analysis: one test per analyser, every finding printed when it fails.
+    lint = os.path.join(ROOT, 'tests', 'lint.py')
+    if args.compdb and args.tidy:
+        programs.append(('clang-tidy', [sys.executable, lint, 'clang-tidy', args.compdb]
+                         + args.tidy, 900))
+    if args.compdb and args.cppcheck:
+        programs.append(('cppcheck', [sys.executable, lint, 'cppcheck', args.compdb]
+                         + args.cppcheck, 300))
+    return programs
 
 
 FUZZ_WRAPPER = r'''
