@@ -85,6 +85,7 @@ UNIT_TESTS := \
 	tests/unit/test_watch.c
 
 FUZZERS := \
+	tests/fuzz/fuzz_config.c \
 	tests/fuzz/fuzz_parse.c
 
 BENCHES := \
@@ -243,6 +244,7 @@ fuzz: $(FUZZ_BINS)
 		name=$$(basename $$f); corpus=tests/fuzz/corpus/$${name#fuzz_}; \
 		work=build/fuzz/corpus/$${name#fuzz_}; mkdir -p $$work; \
 		echo "== $$name for $(FUZZ_SECONDS) s"; \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp \
 		$$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/ $$work $$corpus \
 			|| exit 1; \
 	done

@@ -82,6 +82,9 @@ def main():
     for t in sorted(glob.glob(os.path.join(ROOT, 'tests', 'integration', 'test_*.py'))):
         programs.append((os.path.relpath(t, ROOT), [sys.executable, t], 900))
     seconds = int(os.environ.get('FUZZ_SECONDS', '10'))
+    # Leaks of the libraries the fuzz targets drive are theirs, listed with reasons.
+    lsan = 'suppressions=' + os.path.join(ROOT, 'tests', 'fuzz', 'lsan.supp')
+    env['LSAN_OPTIONS'] = ':'.join(filter(None, [env.get('LSAN_OPTIONS'), lsan]))
     work = tempfile.mkdtemp(prefix='pw-fuzz-')
     for b in args.fuzz:
         programs.append((os.path.relpath(b, ROOT), fuzz_argv(b, work, seconds), seconds * 3 + 60))
