@@ -19,6 +19,8 @@ WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpo
 	-Wcast-qual -Wwrite-strings -Wformat=2 -Wundef -Wconversion -Werror
 CPPFLAGS += -D_GNU_SOURCE -DPW_VERSION='"$(VERSION)"' -Idaemon -Iconfig -Inotify
 SANITIZE := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# For valgrind: no sanitizer (the two do not mix), little optimisation, so reports name the line.
+VALGRIND_CFLAGS := -O1 -g
 
 # pkg-config runs once, after the dependency check has made sure the packages are there.
 PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
@@ -30,6 +32,7 @@ BUILD_DEBS := gcc libc6-dev make pkg-config libcurl4-openssl-dev libconfig-dev l
 	libsystemd-dev libjansson-dev libutf8proc-dev libpcre2-dev libssl-dev
 TEST_DEBS := libcmocka-dev clang libclang-rt-14-dev clang-format clang-tidy cppcheck python3 \
 	python3-aiosmtpd openssl systemd
+VALGRIND_DEBS := valgrind
 
 SRCS := \
 	config/config.c \
@@ -98,8 +101,10 @@ LINT_SRCS := $(TIDY_SRCS) $(UNIT_TESTS)
 
 REL_OBJS := $(SRCS:%.c=build/rel/%.o)
 ASAN_OBJS := $(SRCS:%.c=build/asan/%.o)
+VG_OBJS := $(SRCS:%.c=build/valgrind/%.o)
 FUZZ_OBJS := $(SRCS:%.c=build/fuzz/%.o)
 UNIT_BINS := $(UNIT_TESTS:%.c=build/asan/%)
+VG_UNIT_BINS := $(UNIT_TESTS:%.c=build/valgrind/%)
 FUZZ_BINS := $(FUZZERS:%.c=build/fuzz/%)
 BENCH_BINS := $(BENCHES:%.c=build/rel/%)
 
@@ -153,6 +158,9 @@ build/.deps-build: Makefile
 build/.deps-test: Makefile build/.deps-build
 	$(call need_debs,$(TEST_DEBS))
 
+build/.deps-valgrind: Makefile build/.deps-test
+	$(call need_debs,$(VALGRIND_DEBS))
+
 deps: build/.deps-build
 deps-test: build/.deps-test
 
@@ -192,6 +200,22 @@ build/asan/tests/unit/%: build/asan/tests/unit/%.o build/asan/libpaperwatch.a
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(SANITIZE) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
+build/valgrind/%.o: %.c | build/.deps-test
+	$(call say,CC-VG,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(STD) $(CPPFLAGS) $(VALGRIND_CFLAGS) $(WARNINGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+build/valgrind/libpaperwatch.a: $(VG_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+build/valgrind/tests/unit/%: build/valgrind/tests/unit/%.o build/valgrind/libpaperwatch.a
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(VALGRIND_CFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+build/valgrind/paperwatch: build/valgrind/daemon/main.o build/valgrind/libpaperwatch.a
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(VALGRIND_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
 build/fuzz/%.o: %.c | build/.deps-test
 	$(call say,CC-FUZZ,$<)
 	@mkdir -p $(@D)
@@ -210,6 +234,11 @@ test: build/.deps-test paperwatch $(UNIT_BINS) $(FUZZ_BINS) build/compile_comman
 	@PAPERWATCH=$(CURDIR)/paperwatch FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) \
 		$(PYTHON) tests/run.py --unit $(UNIT_BINS) --fuzz $(FUZZ_BINS) \
 		--compdb build/compile_commands.json --tidy $(TIDY_SRCS) --cppcheck $(LINT_SRCS)
+
+# The unit and integration tests again, under valgrind: no error, no leak. Slow, so not in `test`.
+valgrind: build/.deps-valgrind build/valgrind/paperwatch $(VG_UNIT_BINS)
+	@PAPERWATCH=$(CURDIR)/build/valgrind/paperwatch \
+		$(PYTHON) tests/run.py --suite valgrind --unit $(VG_UNIT_BINS)
 
 # The daemon on its built-in configuration: it watches ./inbox, keeps its state in ./paperwatch.db
 # and prints each alert as a JSON line.

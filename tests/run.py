@@ -3,17 +3,21 @@
 
 Unit tests (cmocka, built with ASan and UBSan), integration tests (tests/integration/test_*.py,
 driving the real binary), short fuzzing passes and the static analysers (tests/lint.py) all report
-in TAP. A program that exits
-non-zero without reporting a failed test, or that times out, counts as one failed test.
+in TAP. `--suite valgrind` runs the unit and integration tests under valgrind instead (see
+tests/valgrind.py). A program that exits non-zero without reporting a failed test, or that times
+out, counts as one failed test.
 """
 import argparse
 import glob
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
 import time
+
+import valgrind
 
 TAP = re.compile(r'^(not ok|ok)\b\s*\d*\s*(?:-\s*)?(.*)$')
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -66,6 +70,9 @@ def fuzz_argv(binary, workdir, seconds):
 
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument('--suite', choices=['test', 'valgrind'], default='test',
+                    help='test: everything of `make test`; valgrind: the unit and integration '
+                    'tests under valgrind')
     ap.add_argument('--unit', nargs='*', default=[])
     ap.add_argument('--fuzz', nargs='*', default=[])
     ap.add_argument('--compdb', help='compile_commands.json for the static analysers')
@@ -76,24 +83,36 @@ def main():
 
     env = dict(os.environ, CMOCKA_MESSAGE_OUTPUT='TAP', FIXTURES=os.path.join(ROOT, 'tests', 'fixtures'))
     env.setdefault('PAPERWATCH', os.path.join(ROOT, 'paperwatch'))
-    programs = []
-    for b in args.unit:
-        programs.append((os.path.relpath(b, ROOT), [b], 300))
-    for t in sorted(glob.glob(os.path.join(ROOT, 'tests', 'integration', 'test_*.py'))):
-        programs.append((os.path.relpath(t, ROOT), [sys.executable, t], 900))
-    seconds = int(os.environ.get('FUZZ_SECONDS', '10'))
     # Leaks of the libraries the fuzz targets drive are theirs, listed with reasons.
     lsan = 'suppressions=' + os.path.join(ROOT, 'tests', 'fuzz', 'lsan.supp')
     env['LSAN_OPTIONS'] = ':'.join(filter(None, [env.get('LSAN_OPTIONS'), lsan]))
+    programs = []
+    unit_prefix, unit_timeout, it_timeout = [], 300, 900
+    if args.suite == 'valgrind':
+        # The unit tests fail by valgrind's exit status; the daemon's runs are read afterwards.
+        logs = tempfile.mkdtemp(prefix='pw-valgrind-')
+        unit_prefix, unit_timeout, it_timeout = valgrind.command(), 1800, 3600
+        env['PAPERWATCH_WRAPPER'] = shlex.join(valgrind.command(logs))
+        env.setdefault('PAPERWATCH_TIME_SCALE', '10')
+    for b in args.unit:
+        programs.append((os.path.relpath(b, ROOT), unit_prefix + [b], unit_timeout))
+    for t in sorted(glob.glob(os.path.join(ROOT, 'tests', 'integration', 'test_*.py'))):
+        programs.append((os.path.relpath(t, ROOT), [sys.executable, t], it_timeout))
+    if args.suite == 'valgrind':
+        programs.append(('valgrind', [sys.executable, os.path.join(ROOT, 'tests', 'valgrind.py'),
+                                      'check', logs], 120))
+    seconds = int(os.environ.get('FUZZ_SECONDS', '10'))
     work = tempfile.mkdtemp(prefix='pw-fuzz-')
     for b in args.fuzz:
         programs.append((os.path.relpath(b, ROOT), fuzz_argv(b, work, seconds), seconds * 3 + 60))
 
-    programs += checks(args)
+    if args.suite == 'test':
+        programs += checks(args)
 
     total_pass = total_fail = 0
     for name, argv, timeout in programs:
-        if args.only and args.only not in name:
+        # The valgrind check reads what the programs before it left: it always runs.
+        if args.only and args.only not in name and name != 'valgrind':
             continue
         if 'fuzz_' in name:
             # libFuzzer speaks no TAP: a clean exit is one passing test.
