@@ -125,6 +125,7 @@ endif
 
 FUZZ_SECONDS ?= 60
 FUZZ_TEST_SECONDS ?= 10
+STRESS_FUZZ_SECONDS ?= 600
 
 .PHONY: all test run install clean bench fuzz stress valgrind format deps deps-test
 .DELETE_ON_ERROR:
@@ -239,6 +240,11 @@ test: build/.deps-test paperwatch $(UNIT_BINS) $(FUZZ_BINS) build/compile_comman
 valgrind: build/.deps-valgrind build/valgrind/paperwatch $(VG_UNIT_BINS)
 	@PAPERWATCH=$(CURDIR)/build/valgrind/paperwatch \
 		$(PYTHON) tests/run.py --suite valgrind --unit $(VG_UNIT_BINS)
+
+# Long runs: each fuzz target for STRESS_FUZZ_SECONDS, and tests/integration/stress_*.py.
+stress: build/.deps-test paperwatch $(FUZZ_BINS)
+	@PAPERWATCH=$(CURDIR)/paperwatch FUZZ_SECONDS=$(STRESS_FUZZ_SECONDS) \
+		$(PYTHON) tests/run.py --suite stress --fuzz $(FUZZ_BINS)
 
 # The daemon on its built-in configuration: it watches ./inbox, keeps its state in ./paperwatch.db
 # and prints each alert as a JSON line.

@@ -4,8 +4,8 @@
 Unit tests (cmocka, built with ASan and UBSan), integration tests (tests/integration/test_*.py,
 driving the real binary), short fuzzing passes and the static analysers (tests/lint.py) all report
 in TAP. `--suite valgrind` runs the unit and integration tests under valgrind instead (see
-tests/valgrind.py). A program that exits non-zero without reporting a failed test, or that times
-out, counts as one failed test.
+tests/valgrind.py), and `--suite stress` the fuzz targets for long and stress_*.py. A program that
+exits non-zero without reporting a failed test, or that times out, counts as one failed test.
 """
 import argparse
 import glob
@@ -70,9 +70,9 @@ def fuzz_argv(binary, workdir, seconds):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--suite', choices=['test', 'valgrind'], default='test',
+    ap.add_argument('--suite', choices=['test', 'valgrind', 'stress'], default='test',
                     help='test: everything of `make test`; valgrind: the unit and integration '
-                    'tests under valgrind')
+                    'tests under valgrind; stress: the fuzz targets and stress_*.py, for long')
     ap.add_argument('--unit', nargs='*', default=[])
     ap.add_argument('--fuzz', nargs='*', default=[])
     ap.add_argument('--compdb', help='compile_commands.json for the static analysers')
@@ -96,7 +96,8 @@ def main():
         env.setdefault('PAPERWATCH_TIME_SCALE', '10')
     for b in args.unit:
         programs.append((os.path.relpath(b, ROOT), unit_prefix + [b], unit_timeout))
-    for t in sorted(glob.glob(os.path.join(ROOT, 'tests', 'integration', 'test_*.py'))):
+    pattern = 'stress_*.py' if args.suite == 'stress' else 'test_*.py'
+    for t in sorted(glob.glob(os.path.join(ROOT, 'tests', 'integration', pattern))):
         programs.append((os.path.relpath(t, ROOT), [sys.executable, t], it_timeout))
     if args.suite == 'valgrind':
         programs.append(('valgrind', [sys.executable, os.path.join(ROOT, 'tests', 'valgrind.py'),
