@@ -13,10 +13,14 @@ CFLAGS ?= -O2 -g
 
 PKGS := libcurl libconfig sqlite3 libsystemd jansson libutf8proc libpcre2-8 libcrypto
 
+# The language the sources are written in, for every build and for the analysers.
+STD := -std=c11
 WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
 	-Wcast-qual -Wwrite-strings -Wformat=2 -Wundef -Wconversion -Werror
 CPPFLAGS += -D_GNU_SOURCE -DPW_VERSION='"$(VERSION)"' -Idaemon -Iconfig -Inotify
 SANITIZE := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# For valgrind: no sanitizer (the two do not mix), little optimisation, so reports name the line.
+VALGRIND_CFLAGS := -O1 -g
 
 # pkg-config runs once, after the dependency check has made sure the packages are there.
 PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
@@ -26,7 +30,9 @@ CMOCKA_LIBS = $(eval CMOCKA_LIBS := $$(shell pkg-config --libs cmocka))$(CMOCKA_
 # Debian packages: what building needs, and what the tests add.
 BUILD_DEBS := gcc libc6-dev make pkg-config libcurl4-openssl-dev libconfig-dev libsqlite3-dev \
 	libsystemd-dev libjansson-dev libutf8proc-dev libpcre2-dev libssl-dev
-TEST_DEBS := libcmocka-dev clang libclang-rt-14-dev clang-format python3 python3-aiosmtpd openssl systemd
+TEST_DEBS := libcmocka-dev clang libclang-rt-14-dev clang-format clang-tidy cppcheck python3 \
+	python3-aiosmtpd openssl systemd
+VALGRIND_DEBS := valgrind
 
 SRCS := \
 	config/config.c \
@@ -85,6 +91,7 @@ UNIT_TESTS := \
 	tests/unit/test_watch.c
 
 FUZZERS := \
+	tests/fuzz/fuzz_config.c \
 	tests/fuzz/fuzz_parse.c \
 	tests/fuzz/fuzz_query.c
 
@@ -92,10 +99,17 @@ BENCHES := \
 	tests/bench/bench_match.c \
 	tests/bench/bench_parse.c
 
+# Static analysis covers every C file but the generated one; clang-tidy leaves out the unit tests,
+# whose cmocka assertions its analyzer cannot see through, and which would double its time.
+TIDY_SRCS := $(filter-out build/%,$(SRCS)) $(MAIN) $(FUZZERS) $(BENCHES)
+LINT_SRCS := $(TIDY_SRCS) $(UNIT_TESTS)
+
 REL_OBJS := $(SRCS:%.c=build/rel/%.o)
 ASAN_OBJS := $(SRCS:%.c=build/asan/%.o)
+VG_OBJS := $(SRCS:%.c=build/valgrind/%.o)
 FUZZ_OBJS := $(SRCS:%.c=build/fuzz/%.o)
 UNIT_BINS := $(UNIT_TESTS:%.c=build/asan/%)
+VG_UNIT_BINS := $(UNIT_TESTS:%.c=build/valgrind/%)
 FUZZ_BINS := $(FUZZERS:%.c=build/fuzz/%)
 BENCH_BINS := $(BENCHES:%.c=build/rel/%)
 
@@ -116,6 +130,7 @@ endif
 
 FUZZ_SECONDS ?= 60
 FUZZ_TEST_SECONDS ?= 10
+STRESS_FUZZ_SECONDS ?= 600
 
 .PHONY: all test run install clean bench fuzz stress valgrind format deps deps-test
 .DELETE_ON_ERROR:
@@ -149,6 +164,9 @@ build/.deps-build: Makefile
 build/.deps-test: Makefile build/.deps-build
 	$(call need_debs,$(TEST_DEBS))
 
+build/.deps-valgrind: Makefile build/.deps-test
+	$(call need_debs,$(VALGRIND_DEBS))
+
 deps: build/.deps-build
 deps-test: build/.deps-test
 
@@ -168,12 +186,18 @@ build/gen/default_conf.c: config/paperwatch.conf.example
 build/rel/%.o: %.c | build/.deps-build
 	$(call say,CC,$<)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+# The analysers' view of the build: each file with the flags of the release build.
+build/compile_commands.json: Makefile | build/.deps-build
+	$(call say,GEN,$@)
+	$(Q)$(PYTHON) tests/lint.py compdb $@ -- $(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) \
+		$(PKG_CFLAGS) -- $(LINT_SRCS)
 
 build/asan/%.o: %.c | build/.deps-test
 	$(call say,CC-SAN,$<)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CPPFLAGS) $(SANITIZE) $(WARNINGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(STD) $(CPPFLAGS) $(SANITIZE) $(WARNINGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
 build/asan/libpaperwatch.a: $(ASAN_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -182,11 +206,27 @@ build/asan/tests/unit/%: build/asan/tests/unit/%.o build/asan/libpaperwatch.a
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(SANITIZE) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
+build/valgrind/%.o: %.c | build/.deps-test
+	$(call say,CC-VG,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(STD) $(CPPFLAGS) $(VALGRIND_CFLAGS) $(WARNINGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+build/valgrind/libpaperwatch.a: $(VG_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+build/valgrind/tests/unit/%: build/valgrind/tests/unit/%.o build/valgrind/libpaperwatch.a
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(VALGRIND_CFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+build/valgrind/paperwatch: build/valgrind/daemon/main.o build/valgrind/libpaperwatch.a
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(VALGRIND_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
 build/fuzz/%.o: %.c | build/.deps-test
 	$(call say,CC-FUZZ,$<)
 	@mkdir -p $(@D)
-	$(Q)$(CLANG) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer-no-link,address,undefined $(WARNINGS) \
-		$(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CLANG) $(STD) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+		$(WARNINGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
 build/fuzz/tests/fuzz/%: build/fuzz/tests/fuzz/%.o $(FUZZ_OBJS)
 	$(call say,LINK,$@)
@@ -196,9 +236,20 @@ build/rel/tests/bench/%: build/rel/tests/bench/%.o $(REL_OBJS)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-test: build/.deps-test paperwatch $(UNIT_BINS) $(FUZZ_BINS)
+test: build/.deps-test paperwatch $(UNIT_BINS) $(FUZZ_BINS) build/compile_commands.json
 	@PAPERWATCH=$(CURDIR)/paperwatch FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) \
-		$(PYTHON) tests/run.py --unit $(UNIT_BINS) --fuzz $(FUZZ_BINS)
+		$(PYTHON) tests/run.py --unit $(UNIT_BINS) --fuzz $(FUZZ_BINS) \
+		--compdb build/compile_commands.json --tidy $(TIDY_SRCS) --cppcheck $(LINT_SRCS)
+
+# The unit and integration tests again, under valgrind: no error, no leak. Slow, so not in `test`.
+valgrind: build/.deps-valgrind build/valgrind/paperwatch $(VG_UNIT_BINS)
+	@PAPERWATCH=$(CURDIR)/build/valgrind/paperwatch \
+		$(PYTHON) tests/run.py --suite valgrind --unit $(VG_UNIT_BINS)
+
+# Long runs: each fuzz target for STRESS_FUZZ_SECONDS, and tests/integration/stress_*.py.
+stress: build/.deps-test paperwatch $(FUZZ_BINS)
+	@PAPERWATCH=$(CURDIR)/paperwatch FUZZ_SECONDS=$(STRESS_FUZZ_SECONDS) \
+		$(PYTHON) tests/run.py --suite stress --fuzz $(FUZZ_BINS)
 
 # The daemon on its built-in configuration: it watches ./inbox, keeps its state in ./paperwatch.db
 # and prints each alert as a JSON line.
@@ -233,6 +284,7 @@ fuzz: $(FUZZ_BINS)
 		name=$$(basename $$f); corpus=tests/fuzz/corpus/$${name#fuzz_}; \
 		work=build/fuzz/corpus/$${name#fuzz_}; mkdir -p $$work; \
 		echo "== $$name for $(FUZZ_SECONDS) s"; \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp \
 		$$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/ $$work $$corpus \
 			|| exit 1; \
 	done

@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -101,12 +103,14 @@ int conf_parse_duration(const char *s, double *seconds)
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno != 0 || end == s || v < 0)
+	/* strtod reads "nan" and "inf" too: no delay is either, and a NaN passes every range
+	 * check, to become timers that never fire and undefined conversions later. */
+	if (errno != 0 || end == s || !isfinite(v) || v < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(end, units[i].unit) == 0) {
 			*seconds = v * units[i].seconds;
-			return 0;
+			return isfinite(*seconds) ? 0 : -1;
 		}
 	}
 	return -1;
@@ -162,34 +166,80 @@ static const char *type_name(int type)
 	}
 }
 
+/* Opens path for reading if it is a regular file, filling *st; -1 with err set otherwise. A FIFO
+ * would block the open (and the daemon) until some writer came, and opening a device can do
+ * anything, so neither is ever opened: the check comes before the open, and is made again on
+ * what was opened in case the name changed hands in between. */
+static int open_regular(const char *path, struct stat *st, struct err *err)
+{
+	int fd;
+
+	if (stat(path, st) != 0)
+		return err_set(err, "%s", strerror(errno));
+	if (!S_ISREG(st->st_mode))
+		return err_set(err, "not a regular file");
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return err_set(err, "%s", strerror(errno));
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return err_set(err, "not a regular file");
+	}
+	return fd;
+}
+
+/* Reads up to size bytes, as many as there are: a read may return fewer than asked. Returns the
+ * count, or -1 with errno set. */
+static ssize_t read_up_to(int fd, char *buf, size_t size)
+{
+	size_t got = 0;
+
+	while (got < size) {
+		ssize_t n = read(fd, buf + got, size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
 /* Reads a file holding a secret: its content without the final line break. */
 static char *read_secret_file(struct conf_ctx *c, const config_setting_t *s, const char *path)
 {
-	char buf[SECRET_MAX + 1];
+	char buf[SECRET_MAX + 1], *secret = NULL;
 	struct stat st;
+	struct err err;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = open_regular(path, &st, &err);
 
 	if (fd < 0) {
-		conf_error(c, s, "%s: cannot open: %s", path, strerror(errno));
+		conf_error(c, s, "%s: cannot open: %s", path, err.msg);
 		return NULL;
 	}
-	if (fstat(fd, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)) != 0)
+	if ((st.st_mode & (S_IRGRP | S_IROTH)) != 0)
 		conf_warn(c, s, "%s holds a secret but other users may read it (chmod 600)", path);
-	n = read(fd, buf, SECRET_MAX + 1);
-	close(fd);
+	/* A file of no size is empty, or one of /proc's, which no secret is: not read at all. */
+	n = st.st_size == 0 ? 0 : read_up_to(fd, buf, sizeof(buf));
 	if (n < 0 || n > SECRET_MAX) {
 		conf_error(c, s, "%s: %s", path,
 			   n < 0 ? strerror(errno) : "too large for a secret");
-		return NULL;
+		goto out;
 	}
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
 		n--;
 	if (n == 0) {
 		conf_error(c, s, "%s is empty", path);
-		return NULL;
+		goto out;
 	}
-	return xstrndup(buf, (size_t)n);
+	secret = xstrndup(buf, (size_t)n);
+out:
+	close(fd);
+	return secret;
 }
 
 /* Reads a CONF_SECRET key: inline, or from the file "<name>_file" names. */
@@ -286,8 +336,12 @@ static int read_number(struct conf_ctx *c, const config_setting_t *s, const stru
 			   type_name(type));
 		return 1;
 	}
-	if (*v < (double)k->min || (k->max != 0 && *v > (double)k->max)) {
-		conf_error(c, s, "%s must be between %lld and %lld", k->name, k->min, k->max);
+	if (!isfinite(*v) || *v < (double)k->min || (k->max != 0 && *v > (double)k->max)) {
+		if (k->max != 0)
+			conf_error(c, s, "%s must be between %lld and %lld", k->name, k->min,
+				   k->max);
+		else
+			conf_error(c, s, "%s must be at least %lld", k->name, k->min);
 		return 1;
 	}
 	return 0;
@@ -324,12 +378,15 @@ static int read_key(struct conf_ctx *c, const config_setting_t *s, const struct 
 	case CONF_SIZE:
 		if (read_number(c, s, k, &v) != 0)
 			return 1;
+		/* The largest long long and size_t become 2^63 and 2^64 as doubles, one past what
+		 * the types hold: converting those back would be undefined, so they saturate. */
 		if (k->type == CONF_INT)
-			*(long long *)(void *)at = (long long)v;
+			*(long long *)(void *)at =
+				v >= (double)LLONG_MAX ? LLONG_MAX : (long long)v;
 		else if (k->type == CONF_DURATION)
 			*(double *)(void *)at = v;
 		else
-			*(size_t *)(void *)at = (size_t)v;
+			*(size_t *)(void *)at = v >= (double)SIZE_MAX ? SIZE_MAX : (size_t)v;
 		return 0;
 	case CONF_SECRET:
 	case CONF_ANY:
@@ -481,8 +538,8 @@ static const struct conf_key watch_keys[] = {
 };
 
 static const struct conf_key delivery_keys[] = {
-	{"max_age", CONF_DURATION, false, offsetof(struct config_delivery, max_age), 1, 365 * 86400,
-	 NULL},
+	{"max_age", CONF_DURATION, false, offsetof(struct config_delivery, max_age), 1,
+	 365LL * 86400, NULL},
 	{"retry_base", CONF_DURATION, false, offsetof(struct config_delivery, retry_base), 0, 86400,
 	 NULL},
 	{"retry_max", CONF_DURATION, false, offsetof(struct config_delivery, retry_max), 0, 86400,
@@ -634,6 +691,8 @@ static void load_groups(struct conf_ctx *c, const config_t *cf, struct config *c
 	if (cfg->watch.dir == NULL)
 		cfg->watch.dir = state_dir_path("inbox", "./inbox");
 	if (cfg->watch.include.n == 0) {
+		/* An empty list (or one refused before its first string) still has its array. */
+		free(cfg->watch.include.v);
 		cfg->watch.include.v = xcalloc(3, sizeof(char *));
 		cfg->watch.include.v[0] = xstrdup("*.md");
 		cfg->watch.include.v[1] = xstrdup("*.txt");
@@ -663,37 +722,67 @@ static struct config *config_build(const char *name, config_t *cf, struct config
 	load_groups(&c, cf, cfg);
 	load_notifiers(&c, cf, cfg);
 	load_rules(&c, cf, cfg);
-	if (d->n_errors == errors && cfg->n_notifiers == 0)
+	/* The loaders report through c: what they found is counted there. */
+	if (c.diag->n_errors == errors && cfg->n_notifiers == 0)
 		conf_warn(&c, NULL, "no notifiers: matches are recorded but go nowhere");
-	if (d->n_errors == errors && cfg->n_rules == 0)
+	if (c.diag->n_errors == errors && cfg->n_rules == 0)
 		conf_warn(&c, NULL, "no rules: nothing will ever match");
-	if (d->n_errors > errors) {
+	if (c.diag->n_errors > errors) {
 		config_unref(cfg);
 		return NULL;
 	}
 	return cfg;
 }
 
-/* Reports libconfig's own syntax error in the same FILE:LINE: form. */
-static void syntax_error(const char *name, const config_t *cf, struct config_diag *d)
+/* Reports an error at a line no setting stands for, in the same FILE:LINE: form. */
+static void line_error(struct config_diag *d, const char *file, int line, const char *msg)
 {
-	struct conf_ctx c = {.file = config_error_file(cf) ? config_error_file(cf) : name,
-			     .diag = d};
-	char msg[ERR_MAX];
+	char text[ERR_MAX];
 
-	snprintf(msg, sizeof(msg), "%s:%d: %s", c.file, config_error_line(cf),
-		 config_error_text(cf));
+	snprintf(text, sizeof(text), "%s:%d: %s", file, line, msg);
 	d->items = xreallocarray(d->items, d->n + 1, sizeof(*d->items));
 	d->items[d->n].warning = false;
-	d->items[d->n++].text = xstrdup(msg);
+	d->items[d->n++].text = xstrdup(text);
 	d->n_errors++;
+}
+
+/* Reports libconfig's own syntax error. */
+static void syntax_error(const char *name, const config_t *cf, struct config_diag *d)
+{
+	line_error(d, config_error_file(cf) ? config_error_file(cf) : name, config_error_line(cf),
+		   config_error_text(cf));
+}
+
+/* The line of text's first @include directive (libconfig takes one at a line's start, after
+ * blanks), or 0. Written loosely: a line of a multi-line string or comment that looks like one
+ * counts too. */
+static int include_line(const char *text)
+{
+	int line = 1;
+
+	for (const char *p = text;; line++) {
+		p += strspn(p, " \t");
+		if (strncmp(p, "@include", 8) == 0)
+			return line;
+		p = strchr(p, '\n');
+		if (p == NULL)
+			return 0;
+		p++;
+	}
 }
 
 struct config *config_load_string(const char *name, const char *text, struct config_diag *d)
 {
 	struct config *cfg = NULL;
+	int line = include_line(text);
 	config_t cf;
 
+	/* Text in memory has no folder to include from: libconfig would open the name relative to
+	 * the working directory, whatever it is, and wait forever on a FIFO. */
+	if (line > 0) {
+		line_error(d, name, line, "@include works only in a configuration file");
+		return NULL;
+	}
 	config_init(&cf);
 	if (config_read_string(&cf, text) != CONFIG_TRUE)
 		syntax_error(name, &cf, d);
@@ -707,23 +796,22 @@ struct config *config_load(const char *path, struct config_diag *d)
 {
 	struct conf_ctx c = {.file = path, .diag = d};
 	struct config *cfg = NULL;
-	char *text, *dir, *slash;
+	char *text = NULL, *dir, *slash;
 	struct stat st;
+	struct err err;
 	config_t cf;
-	FILE *f = fopen(path, "re");
+	int fd = open_regular(path, &st, &err);
 
-	if (f == NULL || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (size_t)st.st_size > CONFIG_MAX) {
-		conf_error(&c, NULL, "cannot read: %s",
-			   f == NULL             ? strerror(errno)
-			   : S_ISREG(st.st_mode) ? "larger than 4 MiB"
-						 : "not a regular file");
-		if (f != NULL)
-			fclose(f);
+	if (fd < 0) {
+		conf_error(&c, NULL, "cannot read: %s", err.msg);
 		return NULL;
 	}
+	if ((size_t)st.st_size > CONFIG_MAX) {
+		conf_error(&c, NULL, "cannot read: larger than 4 MiB");
+		goto out;
+	}
 	text = xcalloc((size_t)st.st_size + 1, 1);
-	if (fread(text, 1, (size_t)st.st_size, f) != (size_t)st.st_size && ferror(f)) {
+	if (read_up_to(fd, text, (size_t)st.st_size) < 0) {
 		conf_error(&c, NULL, "cannot read: %s", strerror(errno));
 		goto out;
 	}
@@ -743,7 +831,7 @@ struct config *config_load(const char *path, struct config_diag *d)
 	free(dir);
 out:
 	free(text);
-	fclose(f);
+	close(fd);
 	return cfg;
 }
 

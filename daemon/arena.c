@@ -8,7 +8,7 @@
 #include "arena.h"
 #include "xmalloc.h"
 
-#define ARENA_CHUNK (64 * 1024)
+#define ARENA_CHUNK ((size_t)64 * 1024)
 #define ARENA_ALIGN alignof(max_align_t)
 
 struct arena_chunk {

@@ -189,8 +189,10 @@ static void format_time(long long ms, char *out, size_t size)
 		snprintf(out, size, "-");
 		return;
 	}
-	localtime_r(&t, &tm);
-	strftime(out, size, "%Y-%m-%d %H:%M:%S", &tm);
+	/* strftime leaves the buffer undefined when the time does not fit: show "-" then, as for
+	 * no time at all. */
+	if (localtime_r(&t, &tm) == NULL || strftime(out, size, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(out, size, "-");
 }
 
 /* One row of the status table. */

@@ -210,7 +210,8 @@ static int daemon_signals(struct daemon *d, struct err *err)
 	sigaddset(&set, SIGINT);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
 		return err_set(err, "signals: %s", strerror(errno));
-	signal(SIGPIPE, SIG_IGN);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return err_set(err, "signals: %s", strerror(errno));
 	d->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (d->sfd < 0)
 		return err_set(err, "signalfd: %s", strerror(errno));

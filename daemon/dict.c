@@ -107,8 +107,8 @@ static void fill_postings(struct dict *d, const uint32_t *slot_of)
 	for (size_t i = 0; i < d->n_pending; i++) {
 		const struct dict_pending *pd = &d->pending[i];
 		const struct dict_slot *s = &d->slots[slot_of[pd->key]];
-		uint32_t k =
-			pd->prefix ? s->n_exact + fill[2 * pd->key + 1]++ : fill[2 * pd->key]++;
+		uint32_t k = pd->prefix ? s->n_exact + fill[2 * (size_t)pd->key + 1]++
+					: fill[2 * (size_t)pd->key]++;
 
 		d->postings[s->first + k] = pd->p;
 	}
@@ -152,9 +152,9 @@ void dict_build(struct dict *d)
 
 		if (h->key == NULL)
 			continue;
-		slot_of[h->value] = place(d, h->key, h->len, counts + 2 * h->value, &at);
+		slot_of[h->value] = place(d, h->key, h->len, counts + 2 * (size_t)h->value, &at);
 		filter_set(d->filter, dict_hash(h->key, h->len));
-		if (counts[2 * h->value + 1] > 0)
+		if (counts[2 * (size_t)h->value + 1] > 0)
 			note_prefix(d, h->key, h->len, seen);
 	}
 	qsort(d->pfx_lens, d->n_pfx_lens, sizeof(*d->pfx_lens), cmp_u32);

@@ -18,7 +18,7 @@ struct digest {
 
 void digest_init(struct digest *d);
 void digest_free(struct digest *d);
-/* Keeps a copy of p; it has the shape of a parser callback, with d as ctx. */
-void digest_collect(void *d, const struct paper *p);
+/* Keeps a copy of p; it has the shape of a parser callback, its ctx the struct digest. */
+void digest_collect(void *ctx, const struct paper *p);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * log.c — one writer for every message the program prints about itself.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,13 +24,28 @@ void log_setup(enum log_style style, int max_prio)
 	log_max = max_prio;
 }
 
+/* Reads systemd's JOURNAL_STREAM, "DEVICE:INODE" in decimal; -1 when it is not that (sscanf
+ * would take overflowing numbers without a word). */
+static int journal_stream(const char *js, unsigned long long *dev, unsigned long long *ino)
+{
+	char *end;
+
+	errno = 0;
+	*dev = strtoull(js, &end, 10);
+	if (end == js || *end != ':')
+		return -1;
+	js = end + 1;
+	*ino = strtoull(js, &end, 10);
+	return end == js || *end != '\0' || errno != 0 ? -1 : 0;
+}
+
 enum log_style log_daemon_style(void)
 {
 	const char *js = getenv("JOURNAL_STREAM");
 	unsigned long long dev, ino;
 	struct stat st;
 
-	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2)
+	if (js == NULL || journal_stream(js, &dev, &ino) != 0)
 		return LOG_STYLE_STAMPED;
 	if (fstat(STDERR_FILENO, &st) != 0)
 		return LOG_STYLE_STAMPED;

@@ -136,7 +136,7 @@ struct loop_timer *loop_timer_new(struct loop *l, loop_timer_fn fn, void *ctx)
 	t->fn = fn;
 	t->ctx = ctx;
 	t->when = -1;
-	l->timers = xreallocarray(l->timers, l->n_timers + 1, sizeof(*l->timers));
+	l->timers = xreallocarray(l->timers, l->n_timers + 1, sizeof(struct loop_timer *));
 	l->timers[l->n_timers++] = t;
 	return t;
 }

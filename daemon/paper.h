@@ -29,8 +29,8 @@ struct paper {
 	unsigned line;      /* where the record starts in the file, for messages */
 };
 
-/* Makes dst a deep copy of src, its strings in the arena. */
-void paper_copy(struct arena *a, struct paper *dst, const struct paper *src);
+/* Makes c a deep copy of p, its strings in the arena. */
+void paper_copy(struct arena *a, struct paper *c, const struct paper *p);
 
 /* The paper as a JSON object with the keys of `paperwatch parse`; the caller owns it. */
 json_t *paper_json(const struct paper *p);

@@ -201,6 +201,39 @@ static void window_drop(struct window *w, size_t n)
 	w->offset += n;
 }
 
+/* What the start of the text says, before any record is fed. */
+enum start_step {
+	START_MORE,   /* refill the window (blank lines were dropped, or detection needs more) */
+	START_NONE,   /* no text at all, or none in a known format */
+	START_FORMAT, /* *fmt is the format */
+};
+
+/* Drops blank lines before any text (so a file of only blank lines is empty however long, and
+ * detection counts from the first text) and detects the format. Nothing else is consumed before
+ * the format is known, so what a digest holds before its signature line is parsed too. */
+static enum start_step window_start(struct parser *p, struct window *w, size_t whole,
+				    const struct digest_format **fmt, bool *text)
+{
+	unsigned blank_lines;
+	size_t blank = leading_blank(w->buf, whole, &blank_lines);
+
+	if (blank > 0 && !(blank == whole && w->eof)) {
+		p->line += blank_lines;
+		window_drop(w, blank);
+		return START_MORE;
+	}
+	if (blank == whole)
+		return START_NONE;
+	*text = true;
+	*fmt = detect(w->buf, whole < DETECT_MAX ? whole : DETECT_MAX);
+	if (*fmt != NULL)
+		return START_FORMAT;
+	if (w->eof || whole >= DETECT_MAX)
+		return START_NONE;
+	window_grow(w, w->cap * 2);
+	return START_MORE;
+}
+
 /* Reads the source window by window, feeding the format; the heart of the parser. */
 static int parse_stream(struct parser *p, struct source *src, struct parse_result *res,
 			struct err *err)
@@ -209,7 +242,6 @@ static int parse_stream(struct parser *p, struct source *src, struct parse_resul
 	const struct digest_format *fmt = NULL;
 	void *state = NULL;
 	bool text = false;
-	unsigned blank_lines;
 	int rc = -1;
 
 	window_grow(&w, p->opts->window >= WINDOW_MIN ? p->opts->window : WINDOW_DEFAULT);
@@ -227,28 +259,12 @@ static int parse_stream(struct parser *p, struct source *src, struct parse_resul
 		}
 		res->bad_utf8 += window_repair(&w, &whole);
 		if (fmt == NULL) {
-			/* Blank lines before any text say nothing: drop them, so that a file of
-			 * only blank lines is empty however long, and the search below counts from
-			 * the first text. */
-			size_t blank = leading_blank(w.buf, whole, &blank_lines);
+			enum start_step step = window_start(p, &w, whole, &fmt, &text);
 
-			if (blank > 0 && !(blank == whole && w.eof)) {
-				p->line += blank_lines;
-				window_drop(&w, blank);
-				continue;
-			}
-			if (blank == whole)
-				break; /* all blank to the end: no text, no error */
-			/* Nothing is consumed before the format is known, so that what the digest
-			 * holds before its signature line is parsed too. */
-			text = true;
-			fmt = detect(w.buf, whole < DETECT_MAX ? whole : DETECT_MAX);
-			if (fmt == NULL && (w.eof || whole >= DETECT_MAX))
+			if (step == START_NONE)
 				break;
-			if (fmt == NULL) {
-				window_grow(&w, w.cap * 2);
+			if (step == START_MORE)
 				continue;
-			}
 			p->format = fmt->name; /* until the format names itself more exactly */
 			state = fmt->start(p);
 		}
@@ -273,8 +289,7 @@ static int parse_stream(struct parser *p, struct source *src, struct parse_resul
 	}
 	if (res->bad_utf8 > 0)
 		log_warn("%s: %zu ill-formed UTF-8 sequence%s replaced with U+FFFD, the first at "
-			 "byte "
-			 "%zu",
+			 "byte %zu",
 			 p->path, res->bad_utf8, res->bad_utf8 == 1 ? "" : "s", w.first_bad);
 	if (p->n_skipped > SKIP_WARN_MAX)
 		log_warn("%s: %zu records skipped in all (%zu not shown)", p->path, p->n_skipped,

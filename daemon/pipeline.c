@@ -118,14 +118,14 @@ char *pipeline_paper_key(const struct paper *p)
 static void batch_key(char out[37])
 {
 	unsigned char r[16];
-	static const char hex[] = "0123456789abcdef";
+	static const char digits[] = "0123456789abcdef";
 
 	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
 		fatal("cannot read random bytes for message ids");
 	memcpy(out, "msg_", 4);
 	for (int i = 0; i < 16; i++) {
-		out[4 + 2 * i] = hex[r[i] >> 4];
-		out[5 + 2 * i] = hex[r[i] & 15];
+		out[4 + 2 * i] = digits[r[i] >> 4];
+		out[5 + 2 * i] = digits[r[i] & 15];
 	}
 	out[36] = '\0';
 }

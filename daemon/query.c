@@ -376,9 +376,9 @@ static int parse_term(struct parser *p, unsigned fields, bool neg, int *node)
 	if (s[0] == '/')
 		rc = build_regex(p, &t, s + 1, n - 2, at + 1);
 	else if (fields == QUERY_FIELD(MATCH_ID))
-		rc = build_id(p, &t, s + quoted, n - 2 * quoted, at + quoted);
+		rc = build_id(p, &t, s + quoted, n - 2 * (size_t)quoted, at + quoted);
 	else
-		rc = build_words(p, &t, s + quoted, n - 2 * quoted, at + quoted, quoted);
+		rc = build_words(p, &t, s + quoted, n - 2 * (size_t)quoted, at + quoted, quoted);
 	if (rc != 0)
 		return rc;
 	if (p->q->n_terms == p->cap_terms) {
@@ -494,7 +494,7 @@ static void join(struct parser *p, enum query_op op, int *list, int *node, int c
 
 static int parse_and(struct parser *p, unsigned fields, bool neg, int *node)
 {
-	int child, list = -1;
+	int child = -1, list = -1;
 
 	if (parse_unary(p, fields, neg, node) != 0)
 		return -1;
@@ -517,7 +517,7 @@ static int parse_and(struct parser *p, unsigned fields, bool neg, int *node)
 
 static int parse_or(struct parser *p, unsigned fields, bool neg, int *node)
 {
-	int child, list = -1;
+	int child = -1, list = -1;
 
 	if (parse_and(p, fields, neg, node) != 0)
 		return -1;

@@ -29,8 +29,8 @@ struct file_stamp {
 	char hash[65]; /* SHA-256 of the content, hex; "" when not known */
 };
 
-/* Whether the file called name was processed exactly as st describes it. */
-int state_file_seen(struct state *s, const char *name, const struct file_stamp *st, bool *seen,
+/* Whether the file called name was processed exactly as f describes it. */
+int state_file_seen(struct state *s, const char *name, const struct file_stamp *f, bool *seen,
 		    struct err *err);
 
 /* The content hash recorded for the file called name; "" when none is. */
@@ -48,7 +48,7 @@ int state_outbox_add(struct state *s, const char *notifier, const char *key, con
 		     const char *body, size_t len, size_t n_papers, long long now_ms,
 		     struct err *err);
 /* Records the file as processed. */
-int state_file_done(struct state *s, const char *name, const struct file_stamp *st, size_t papers,
+int state_file_done(struct state *s, const char *name, const struct file_stamp *f, size_t papers,
 		    long long now_ms, struct err *err);
 int state_commit(struct state *s, struct err *err);
 void state_rollback(struct state *s);

@@ -24,7 +24,7 @@
  * only made-up text has) are folded in pieces. */
 #define CLUSTER_MAX 32
 /* A code point folds to at most 18 (U+FDFA). */
-#define FOLD_BUF (CLUSTER_MAX * 18)
+#define FOLD_BUF ((utf8proc_ssize_t)CLUSTER_MAX * 18)
 
 /* ASCII letters and digits folded to lower case; 0 for everything that cuts a word. */
 static const unsigned char ascii_fold[128] = {

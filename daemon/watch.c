@@ -140,7 +140,10 @@ void watcher_rescan(struct watcher *w)
 		names[n++] = xstrdup(e->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), by_name);
+	/* qsort's array may not be NULL even when empty, and a folder removed between opendir() and
+	 * readdir() lists no names at all, not even "." and "..". */
+	if (n > 1)
+		qsort(names, n, sizeof(*names), by_name);
 	for (size_t i = 0; i < n; i++) {
 		offer(w, names[i]);
 		free(names[i]);
@@ -375,9 +378,4 @@ void watcher_free(struct watcher *w)
 	free(w->dir);
 	free(w->real);
 	free(w);
-}
-
-bool watcher_attached(const struct watcher *w)
-{
-	return w->wd >= 0;
 }

@@ -27,8 +27,6 @@ void watcher_free(struct watcher *w);
 
 /* Reports every file of the folder again (after a lost event, or on request). */
 void watcher_rescan(struct watcher *w);
-/* Whether the folder is being watched (false while it is gone and waited for). */
-bool watcher_attached(const struct watcher *w);
 
 /* Whether a file name is one paperwatch reads: matches an include pattern, no exclude pattern,
  * and is neither hidden nor an editor's or downloader's temporary file. */

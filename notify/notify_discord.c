@@ -210,7 +210,7 @@ static char *discord_message(const struct alert_batch *b, json_t **embeds, size_
 static int discord_format(const struct notifier *n, const struct alert_batch *b,
 			  struct message_list *out, struct err *err)
 {
-	json_t **embeds = xcalloc(b->n_alerts + 1, sizeof(*embeds));
+	json_t **embeds = xcalloc(b->n_alerts + 1, sizeof(json_t *));
 	size_t *chars = xcalloc(b->n_alerts + 1, sizeof(*chars));
 	size_t *starts = xcalloc(b->n_alerts + 1, sizeof(*starts)), parts;
 	int rc = 0;

@@ -437,7 +437,8 @@ static int on_debug(CURL *easy, curl_infotype type, char *data, size_t size, voi
 		return 0;
 	while (n > 0 && (data[n - 1] == '\n' || data[n - 1] == '\r'))
 		n--;
-	for (start = n; start > 0 && data[start - 1] != '\n';)
+	start = n;
+	while (start > 0 && data[start - 1] != '\n')
 		start--;
 	if (n - start < 3 || (data[start] != '4' && data[start] != '5'))
 		return 0;

@@ -42,7 +42,7 @@ int notify_webhook_key(const char *secret, unsigned char *key, size_t *len)
 		return -1;
 	b64 = secret + 6;
 	n = strlen(b64);
-	if (n == 0 || n % 4 != 0 || n > (KEY_MAX + 2) / 3 * 4)
+	if (n == 0 || n % 4 != 0 || n > (size_t)(KEY_MAX + 2) / 3 * 4)
 		return -1;
 	got = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)n);
 	if (got < 0)

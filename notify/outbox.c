@@ -165,8 +165,9 @@ static double backoff(const struct config *cfg, int attempts)
 
 	if (d > cfg->delivery.retry_max)
 		d = cfg->delivery.retry_max;
+	/* Jitter needs no secrecy: rand() will do while the kernel has no random bytes yet. */
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
-		r = (unsigned)rand();
+		r = (unsigned)rand(); /* NOLINT(cert-msc30-c,cert-msc50-cpp) */
 	return d / 2 + d / 2 * ((double)r / (double)UINT32_MAX);
 }
 
@@ -319,7 +320,7 @@ static const struct notifier *dest_notifier(const struct dest *d)
 }
 
 /* Starts a network send of the queue's head. */
-static void dest_start(struct dest *d, const struct notifier *n, struct outbox_item *it)
+static void dest_start(struct dest *d, const struct notifier *n, const struct outbox_item *it)
 {
 	struct outbox *o = d->o;
 	struct transfer *t = xcalloc(1, sizeof(*t));
@@ -438,7 +439,7 @@ static struct dest *dest_get(struct outbox *o, const char *name)
 			return o->dests[i];
 	}
 	/* Queues live as long as the outbox: transfers and timers point at them. */
-	o->dests = xreallocarray(o->dests, o->n_dests + 1, sizeof(*o->dests));
+	o->dests = xreallocarray(o->dests, o->n_dests + 1, sizeof(struct dest *));
 	d = o->dests[o->n_dests++] = xcalloc(1, sizeof(*d));
 	d->o = o;
 	d->name = xstrdup(name);

@@ -65,7 +65,7 @@ static size_t load_rules(struct matcher *m, const char *path)
 		}
 		n++;
 	}
-	fclose(f);
+	(void)fclose(f);
 	return n;
 }
 
@@ -108,7 +108,7 @@ int main(int argc, char **argv)
 		}
 	}
 	/* The samples replicated: the same strings again, as a day of many digests would be. */
-	papers = xcalloc(n_papers, sizeof(*papers));
+	papers = xcalloc(n_papers, sizeof(const struct paper *));
 	for (size_t i = 0; i < n_papers; i++)
 		papers[i] = &d.papers[i % d.n_papers];
 	compile = now();

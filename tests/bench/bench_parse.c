@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "log.h"
@@ -45,7 +46,7 @@ int main(int argc, char **argv)
 			struct parse_result res;
 			struct err err;
 			double start = now();
-			FILE *f;
+			struct stat st;
 
 			papers = 0;
 			opts.ctx = &papers;
@@ -55,10 +56,11 @@ int main(int argc, char **argv)
 			}
 			t[r] = now() - start;
 			format = res.format;
-			f = fopen(argv[i], "r");
-			fseek(f, 0, SEEK_END);
-			bytes = (size_t)ftell(f);
-			fclose(f);
+			if (stat(argv[i], &st) != 0) {
+				perror(argv[i]);
+				return 1;
+			}
+			bytes = (size_t)st.st_size;
 		}
 		qsort(t, RUNS, sizeof(t[0]), cmp_double);
 		printf("{\"file\":\"%s\",\"format\":\"%s\",\"bytes\":%zu,\"papers\":%zu,"

@@ -3,6 +3,8 @@ that run the real paperwatch binary.
 """
 import json
 import os
+import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -16,6 +18,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BINARY = os.environ.get('PAPERWATCH', os.path.join(ROOT, 'paperwatch'))
 FIXTURES = os.environ.get('FIXTURES', os.path.join(ROOT, 'tests', 'fixtures'))
 DIGESTS = os.path.join(FIXTURES, 'digests')
+# `make valgrind` runs paperwatch under a prefix (valgrind and its options) and, the program being
+# far slower there, stretches every wait by a factor.
+WRAPPER = shlex.split(os.environ.get('PAPERWATCH_WRAPPER', ''))
+TIME_SCALE = float(os.environ.get('PAPERWATCH_TIME_SCALE', '1'))
 
 _tests = []
 
@@ -58,9 +64,15 @@ def digests():
 
 
 def pw(*args, input=None, timeout=60, env=None, cwd=None):
-    """Runs paperwatch with args; returns the CompletedProcess (stdout and stderr as bytes)."""
-    p = subprocess.run([BINARY, *args], input=input, capture_output=True, timeout=timeout,
-                       env=env, cwd=cwd)
+    """Runs paperwatch with args; returns the CompletedProcess (stdout and stderr as bytes). The
+    time a test gives it (`--wait`) stretches by TIME_SCALE like the test's own timeouts."""
+    args = list(args)
+    for i, a in enumerate(args[:-1]):
+        m = re.fullmatch(r'([0-9.]+)([a-z]*)', args[i + 1]) if a == '--wait' else None
+        if m:
+            args[i + 1] = f'{float(m.group(1)) * TIME_SCALE:g}{m.group(2)}'
+    p = subprocess.run(WRAPPER + [BINARY, *args], input=input, capture_output=True,
+                       timeout=timeout * TIME_SCALE, env=env, cwd=cwd)
     _collect('commands.log', p.stdout + p.stderr)
     return p
 
@@ -110,6 +122,7 @@ def read_jsonl(path):
 
 def wait_until(predicate, timeout=20.0, what='the condition'):
     """Polls predicate until it holds; raises naming what was awaited."""
+    timeout *= TIME_SCALE
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -142,7 +155,7 @@ class Daemon:
         env = dict(os.environ, NOTIFY_SOCKET=sock_path, **self.extra_env)
         if self.watchdog_usec:
             env['WATCHDOG_USEC'] = str(self.watchdog_usec)
-        args = self.prefix + [BINARY, 'run', '-c', self.conf] + (['-v'] if self.verbose else [])
+        args = self.prefix + WRAPPER + [BINARY, 'run', '-c', self.conf] + (['-v'] if self.verbose else [])
         self.log = open(self.log_path, 'ab')
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log, env=env,
                                      cwd=self.dir)
@@ -179,7 +192,7 @@ class Daemon:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         try:
-            status = self.proc.wait(timeout)
+            status = self.proc.wait(timeout * TIME_SCALE)
         finally:
             self._close()
         return status

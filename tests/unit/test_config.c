@@ -53,6 +53,55 @@ static void durations_and_sizes_read_their_units(void **state)
 	assert_int_equal(conf_parse_size("-5", &b), -1);
 }
 
+static void durations_are_never_nan_or_infinite(void **state)
+{
+	struct config_diag d;
+	double s;
+
+	(void)state;
+	/* strtod reads these; a NaN delay would pass every range check. */
+	assert_int_equal(conf_parse_duration("nan", &s), -1);
+	assert_int_equal(conf_parse_duration("inf", &s), -1);
+	assert_int_equal(conf_parse_duration("infinity", &s), -1);
+	assert_int_equal(conf_parse_duration("1e400", &s), -1);
+	assert_int_equal(conf_parse_duration("1e307d", &s), -1);
+	assert_null(load("delivery = { retry_base = \"nan\"; };", &d));
+	assert_true(said(&d, "test.conf:1:", "\"nan\" is not a duration"));
+	config_diag_free(&d);
+}
+
+static void the_largest_size_is_kept_and_sizes_say_their_minimum(void **state)
+{
+	struct config_diag d;
+	struct config *c;
+
+	(void)state;
+	/* As a double it is 2^64, one past what size_t holds: it must not wrap to 0. */
+	c = load("watch = { max_file_size = \"18446744073709551615\"; };", &d);
+	assert_non_null(c);
+	assert_true(c->watch.max_file_size == SIZE_MAX);
+	config_unref(c);
+	config_diag_free(&d);
+	assert_null(load("watch = { max_file_size = 0; };", &d));
+	assert_true(said(&d, "test.conf:1:", "max_file_size must be at least 1"));
+	config_diag_free(&d);
+}
+
+static void an_empty_include_list_takes_the_default(void **state)
+{
+	struct config_diag d;
+	struct config *c;
+
+	(void)state;
+	c = load("watch = { include = []; };", &d);
+	assert_non_null(c);
+	assert_int_equal(c->watch.include.n, 2);
+	assert_string_equal(c->watch.include.v[0], "*.md");
+	assert_string_equal(c->watch.include.v[1], "*.txt");
+	config_unref(c);
+	config_diag_free(&d);
+}
+
 static void every_problem_is_reported_with_its_line(void **state)
 {
 	static const char text[] =
@@ -253,6 +302,71 @@ static void secrets_come_inline_or_from_a_private_file(void **state)
 	unlink(path);
 }
 
+/* A FIFO blocks whoever opens it until a writer comes, and opening a device can do anything:
+ * secret and configuration files are refused unopened unless regular. */
+static void secret_and_configuration_files_must_be_regular_files(void **state)
+{
+	char dir[] = "/tmp/pw-fifo-XXXXXX", fifo[64], text[128];
+	struct config_diag d = {0};
+	struct secret_conf s;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	alarm(10); /* were the FIFO opened, the test would block there: end it instead */
+	snprintf(text, sizeof(text), "token_file = \"%s\";", fifo);
+	assert_int_equal(read_secret_group(text, &s, &d), 1);
+	assert_true(said(&d, "fifo: cannot open: not a regular file", NULL));
+	conf_free_group(secret_keys, &s);
+	config_diag_free(&d);
+	assert_int_equal(read_secret_group("token_file = \"/dev/zero\";", &s, &d), 1);
+	assert_true(said(&d, "/dev/zero: cannot open: not a regular file", NULL));
+	conf_free_group(secret_keys, &s);
+	config_diag_free(&d);
+	assert_null(config_load(fifo, &d));
+	assert_true(said(&d, "fifo: cannot read: not a regular file", NULL));
+	config_diag_free(&d);
+	alarm(0);
+	unlink(fifo);
+	rmdir(dir);
+}
+
+/* Text in memory has no folder: an include would be found relative to wherever the process
+ * runs. A file's includes are found beside it. */
+static void only_a_configuration_file_may_include_another(void **state)
+{
+	char dir[] = "/tmp/pw-include-XXXXXX", path[64];
+	struct config_diag d;
+	struct config *c;
+	FILE *f;
+
+	(void)state;
+	assert_null(load("rules = ();\n  @include \"rules.conf\"\n", &d));
+	assert_int_equal(d.n_errors, 1);
+	assert_true(said(&d, "test.conf:2:", "@include works only in a configuration file"));
+	config_diag_free(&d);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/rules.conf", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("rules = ({ name = \"r\"; query = \"agent\"; });\n", f);
+	assert_int_equal(fclose(f), 0);
+	snprintf(path, sizeof(path), "%s/main.conf", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("@include \"rules.conf\"\n", f);
+	assert_int_equal(fclose(f), 0);
+	memset(&d, 0, sizeof(d));
+	c = config_load(path, &d);
+	assert_non_null(c);
+	assert_int_equal(c->n_rules, 1);
+	config_unref(c);
+	config_diag_free(&d);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/rules.conf", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void secret_keys_are_checked_like_any_other(void **state)
 {
 	struct secret_conf s;
@@ -296,6 +410,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(durations_and_sizes_read_their_units),
+		cmocka_unit_test(durations_are_never_nan_or_infinite),
+		cmocka_unit_test(the_largest_size_is_kept_and_sizes_say_their_minimum),
+		cmocka_unit_test(an_empty_include_list_takes_the_default),
 		cmocka_unit_test(every_problem_is_reported_with_its_line),
 		cmocka_unit_test(syntax_errors_come_from_libconfig_with_the_line),
 		cmocka_unit_test(defaults_follow_the_state_directory),
@@ -305,6 +422,8 @@ int main(void)
 		cmocka_unit_test(a_missing_file_is_named_with_the_reason),
 		cmocka_unit_test(secrets_come_inline_or_from_a_private_file),
 		cmocka_unit_test(secret_keys_are_checked_like_any_other),
+		cmocka_unit_test(secret_and_configuration_files_must_be_regular_files),
+		cmocka_unit_test(only_a_configuration_file_may_include_another),
 		cmocka_unit_test(urls_must_use_an_allowed_scheme_and_are_never_echoed),
 	};
 

@@ -173,7 +173,7 @@ static void a_non_ascii_subject_is_encoded_in_words_of_whole_characters(void **s
 	for (const char *p = line; p == line || *p == ' '; p = strstr(p, "\r\n") + 2)
 		assert_true(strstr(p, "\r\n") - p <= 78);
 	subject = header(l.v[0].body, "Subject");
-	for (char *w = strtok(subject, " "); w != NULL; w = strtok(NULL, " "))
+	for (char *at, *w = strtok_r(subject, " ", &at); w != NULL; w = strtok_r(NULL, " ", &at))
 		decode_word(w, strlen(w), decoded);
 	assert_string_equal(decoded, "paperwatch: 1 new paper in Über-Digest – 日本語のまとめ – ça "
 				     "marche.md");
