@@ -1,9 +1,21 @@
 #!/usr/bin/env python3
 """run.py — `make bench`: every benchmark of paperwatch, with the figures as ratios measured in
-the same run, written to tests/bench/results/latest.json and printed as a Markdown table.
+the same run, written to tests/bench/results/latest.json and printed as Markdown tables.
 
 The machines are shared and noisy, so each figure is set beside a reference measured in the same
-run and interleaved with it (the parser beside `wc -l` on the same file), and medians are used.
+run and interleaved with it (the parser beside `wc -l` on the same file, paperwatch beside the
+shell pipeline and the Python script users would otherwise run), and medians are used.
+
+Sections, each kept in latest.json under its own key (a section not run keeps its last figures):
+
+  parse    the parser on 100 MB digests beside `wc -l` (bench_parse.c)
+  match    the matcher, when tests/bench/bench_match.c exists: its binary is run on the sample
+           digests and must print one JSON object per line; rows with `rules` and a throughput
+           (a key ending in `_per_s`) also give the rules-vs-throughput plot
+  compare  paperwatch against the baselines (compare.py)
+
+BENCH_ONLY=parse,compare runs only the sections named; BENCH_QUICK=1 makes compare small (see
+compare.settings() for each size's variable).
 """
 import json
 import os
@@ -13,6 +25,9 @@ import subprocess
 import sys
 import time
 
+import compare
+import report
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BUILD = os.path.join(ROOT, 'build', 'rel', 'tests', 'bench')
@@ -20,6 +35,8 @@ DATA = os.path.join(HERE, 'data')
 RESULTS = os.path.join(HERE, 'results', 'latest.json')
 BINARY = os.path.join(ROOT, 'paperwatch')
 ROUNDS = int(os.environ.get('BENCH_ROUNDS', '5'))
+SAMPLES = os.path.join(ROOT, 'tests', 'fixtures', 'digests')
+SECTIONS = ('parse', 'match', 'compare')
 
 
 def machine():
@@ -62,34 +79,44 @@ def bench_parse():
         mb = r['bytes'] / 1e6
         rows.append({'format': r['format'], 'megabytes': round(mb, 1), 'papers': r['papers'],
                      'parse_s': round(p, 4), 'parse_mb_s': round(mb / p), 'wc_l_s': round(w, 4),
-                     'wc_l_mb_s': round(mb / w), 'ratio_to_wc_l': round(p / w, 2)})
+                     'wc_l_mb_s': round(mb / w), 'ratio_to_wc_l': round(p / w, 2),
+                     'runs': ROUNDS})
     return rows
 
 
-def table(rows, cols):
-    head = '| ' + ' | '.join(c[0] for c in cols) + ' |'
-    sep = '|' + '|'.join('---' for _ in cols) + '|'
-    body = ['| ' + ' | '.join(str(r[c[1]]) for c in cols) + ' |' for r in rows]
-    return '\n'.join([head, sep] + body)
+def bench_match():
+    """The matcher benchmark's own rows, when its binary was built."""
+    binary = os.path.join(BUILD, 'bench_match')
+    if not os.path.exists(binary):
+        return None
+    files = sorted(os.path.join(SAMPLES, f) for f in os.listdir(SAMPLES) if f.endswith('.txt'))
+    out = subprocess.run([binary, *files], check=True, capture_output=True).stdout.decode()
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
 def main():
+    only = os.environ.get('BENCH_ONLY')
+    sections = only.split(',') if only else SECTIONS
     results = {}
     if os.path.exists(RESULTS):
         with open(RESULTS) as f:
             results = json.load(f)
     results['machine'] = machine()
-    results['parse'] = bench_parse()
+    if 'parse' in sections:
+        results['parse'] = bench_parse()
+    if 'match' in sections:
+        rows = bench_match()
+        if rows is not None:
+            results['match'] = rows
+    if 'compare' in sections:
+        print('comparing paperwatch with the baselines ...', flush=True)
+        results['compare'] = compare.run(BINARY)
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
     with open(RESULTS, 'w') as f:
         json.dump(results, f, indent=2)
         f.write('\n')
-    m = results['machine']
-    print(f"\nMeasured on {m['cpu']}, {m['cores']} cores, Linux {m['kernel']}, {m['date']}.\n")
-    print('Parsing 100 MB digests (median of %d runs; target >= 500 MB/s and <= 4x wc -l):\n' % ROUNDS)
-    print(table(results['parse'], [('format', 'format'), ('MB', 'megabytes'), ('papers', 'papers'),
-                                   ('parse MB/s', 'parse_mb_s'), ('wc -l MB/s', 'wc_l_mb_s'),
-                                   ('parse time / wc -l time', 'ratio_to_wc_l')]))
+    print()
+    print(report.markdown(results, sections))
 
 
 if __name__ == '__main__':
