@@ -27,6 +27,8 @@ CMOCKA_LIBS = $(eval CMOCKA_LIBS := $$(shell pkg-config --libs cmocka))$(CMOCKA_
 BUILD_DEBS := gcc libc6-dev make pkg-config libcurl4-openssl-dev libconfig-dev libsqlite3-dev \
 	libsystemd-dev libjansson-dev libutf8proc-dev libpcre2-dev libssl-dev
 TEST_DEBS := libcmocka-dev clang libclang-rt-14-dev clang-format python3 python3-aiosmtpd openssl systemd
+# The benchmarks' baselines (a shell pipeline, a Python watchdog script) and their plots.
+BENCH_DEBS := python3 inotify-tools python3-watchdog curl grep gnuplot-nox
 
 SRCS := \
 	config/config.c \
@@ -84,8 +86,10 @@ UNIT_TESTS := \
 FUZZERS := \
 	tests/fuzz/fuzz_parse.c
 
+# The matcher's benchmark joins in once its source exists.
 BENCHES := \
-	tests/bench/bench_parse.c
+	tests/bench/bench_parse.c \
+	$(wildcard tests/bench/bench_match.c)
 
 REL_OBJS := $(SRCS:%.c=build/rel/%.o)
 ASAN_OBJS := $(SRCS:%.c=build/asan/%.o)
@@ -143,6 +147,9 @@ build/.deps-build: Makefile
 
 build/.deps-test: Makefile build/.deps-build
 	$(call need_debs,$(TEST_DEBS))
+
+build/.deps-bench: Makefile build/.deps-build
+	$(call need_debs,$(BENCH_DEBS))
 
 deps: build/.deps-build
 deps-test: build/.deps-test
@@ -232,8 +239,10 @@ fuzz: $(FUZZ_BINS)
 			|| exit 1; \
 	done
 
-bench: paperwatch $(BENCH_BINS)
+# Every benchmark, then its plots; sizes and sections from BENCH_* variables (tests/bench/run.py).
+bench: build/.deps-bench paperwatch $(BENCH_BINS)
 	@$(PYTHON) tests/bench/run.py
+	@$(PYTHON) tests/bench/plot.py
 
 format:
 	clang-format -i $(C_FILES)
