@@ -5,7 +5,8 @@ they come from:
     results/latency.png   the latency distribution of each tool, as the share of digests alerted
                           within a given time (a cumulative distribution, log time axis)
     results/match.png     the matcher's throughput against the number of rules, when the run has
-                          a `match` section with `rules` and a `..._per_s` figure in its rows
+                          a `match` section whose rows give `rules` and a throughput (a key
+                          ending in `_per_s`, or `mb_s`)
 
 usage: plot.py [RESULTS_JSON]    (default tests/bench/results/latest.json)
 """
@@ -18,7 +19,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, 'results', 'latest.json')
 
-STYLE = '''set terminal pngcairo size 900,560 font "DejaVu Sans,11"
+STYLE = '''set terminal pngcairo noenhanced size 900,560 font "DejaVu Sans,11"
 set grid xtics ytics mxtics lc rgb "#dddddd"
 set border 3
 set tics nomirror
@@ -67,23 +68,33 @@ set format y "%.0f%%"
 plot ''' + ', \\\n     '.join(plots) + '\n')
 
 
+def throughput_keys(rows):
+    """The throughput figures the matcher's rows carry: `..._per_s`, and `mb_s`."""
+    return sorted({k for r in rows for k in r if k.endswith('_per_s') or k == 'mb_s'})
+
+
 def match(res, out, tmp):
-    """Throughput against rule count, one curve per `..._per_s` figure the rows carry."""
+    """Throughput against rule count: the first figure on the left axis, any other on the
+    right, as their units differ."""
     rows = [r for r in res['match'] if 'rules' in r]
-    keys = sorted({k for r in rows for k in r if k.endswith('_per_s')})
+    keys = throughput_keys(rows)
     if not rows or not keys:
         return False
     plots = []
-    for key in keys:
+    for i, key in enumerate(keys[:2]):
         path = os.path.join(tmp, f'match-{key}.dat')
         write_points(path, sorted((r['rules'], r[key]) for r in rows if key in r))
-        plots.append(f'"{path}" using 1:2 with linespoints lw 2 pt 7 title "{key}"')
+        axes = 'axes x1y2' if i else 'axes x1y1'
+        plots.append(f'"{path}" using 1:2 {axes} with linespoints lw 2 pt 7 '
+                     f'title "{key.replace("_per_s", " per second").replace("mb_s", "MB/s")}"')
+    right = ('set y2tics\nset logscale y2 10\n'
+             f'set y2label "{keys[1]}"\n') if len(keys) > 1 else ''
     gnuplot(STYLE + f'''set output "{out}"
 set title "Matcher throughput against the number of rules"
 set logscale xy 10
 set xlabel "rules"
-set ylabel "throughput"
-plot ''' + ', \\\n     '.join(plots) + '\n')
+set ylabel "{keys[0]}"
+{right}plot ''' + ', \\\n     '.join(plots) + '\n')
     return True
 
 
