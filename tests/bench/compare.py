@@ -14,7 +14,8 @@ Phases, in this order:
   samples   paperwatch alone, fresh: RSS after start and after reading the five sample digests.
   burst     each tool alone, fresh, in turn: BENCH_BURST digests that share papers renamed in
             at once; CPU of its whole process tree, wall time until every expected alert
-            arrived, peak RSS, alerts missed and repeated.
+            arrived, peak RSS, alerts missed and repeated. paperwatch and the Python script
+            run BENCH_BURST_ROUNDS times, taking turns to go first (see loads()).
   flood     each tool alone, fresh: BENCH_FLOOD one-paper digests renamed in at once, more
             events than the kernel queues for a watch (16384); alerts missed and repeated.
 
@@ -51,12 +52,12 @@ TMPFS = 'paperwatch-tmpfs'
 NAMES = [t.name for t in TOOLS] + [TMPFS]
 
 
-T0 = time.monotonic()
+T0 = [time.monotonic()]  # when the comparison began; Bench.run() sets it
 
 
 def say(what):
     """Progress on stderr, with the time since the comparison began."""
-    print(f'  [{time.monotonic() - T0:5.0f} s] {what}', file=sys.stderr, flush=True)
+    print(f'  [{time.monotonic() - T0[0]:5.0f} s] {what}', file=sys.stderr, flush=True)
 
 
 def settings():
@@ -67,6 +68,7 @@ def settings():
         return int(os.environ.get(name, small if quick else full))
     return {'files': env('BENCH_FILES', 200, 30), 'papers_per_file': 100,
             'burst': env('BENCH_BURST', 1000, 100), 'burst_papers': 20, 'burst_shared': 2,
+            'burst_rounds': env('BENCH_BURST_ROUNDS', 3, 1),
             'flood': env('BENCH_FLOOD', 20000, 0), 'flood_hit_every': 10,
             'idle_seconds': env('BENCH_IDLE_SECONDS', 60, 5),
             'deadline_s': env('BENCH_DEADLINE', 300, 120)}
@@ -338,17 +340,29 @@ class Bench:
             if now - max(changed, self.collector.last[t.name]) > still:
                 return
 
-    def loads(self, digests, what):
+    def loads(self, digests, what, rounds=1):
+        """Each tool alone on the same digests. With several rounds, paperwatch and the Python
+        script take turns going first and the slow shell pipeline runs once, after the first
+        round: figures are the median over a tool's rounds, alerts missed and repeated the
+        worst round's."""
         expected = workload.Expected(digests)
-        out = {'expected_alerts': len(expected.files_of)}
-        for cls in TOOLS:
+        order = []
+        for r in range(rounds):
+            order += [tools.Paperwatch, tools.Python][::1 if r % 2 == 0 else -1]
+            if r == 0:
+                order.append(tools.Shell)
+        runs = {cls.name: [] for cls in TOOLS}
+        for cls in order:
             say(f'{what}: {cls.name}')
-            out[cls.name] = self.load(cls, digests, expected)
+            runs[cls.name].append(self.load(cls, digests, expected))
+        out = {'expected_alerts': len(expected.files_of)}
+        for name, rs in runs.items():
+            out[name] = summarise(rs)
         return out
 
     def run(self):
         cfg = self.cfg
-        t_start = time.monotonic()
+        t_start = T0[0] = time.monotonic()
         pw = self.new(tools.Paperwatch)
         semantics = workload.check_semantics(self.binary, self.wl, self.keywords_file, pw.conf)
         shutil.rmtree(pw.dir)
@@ -365,7 +379,7 @@ class Bench:
         res['samples'] = self.samples()
         burst = self.wl.digests(cfg['burst'], cfg['burst_papers'], shared=cfg['burst_shared'],
                                 prefix='b')
-        res['burst'] = dict(self.loads(burst, 'burst'), files=cfg['burst'],
+        res['burst'] = dict(self.loads(burst, 'burst', cfg['burst_rounds']), files=cfg['burst'],
                             papers_per_file=cfg['burst_papers'],
                             shared_per_file=cfg['burst_shared'])
         if cfg['flood']:
@@ -375,6 +389,25 @@ class Bench:
         res['took_s'] = round(time.monotonic() - t_start)
         self.rx.stop()
         return res
+
+
+def summarise(runs):
+    """One tool's rounds as one row: medians of the figures, the worst round's alerts, and
+    every round kept under 'runs'."""
+    out = dict(runs[0])
+    for k in ('cpu_s', 'cpu_ms_per_digest', 'wall_s', 'peak_rss_kib', 'rss_kib_idle',
+              'last_alert_s'):
+        values = [r[k] for r in runs]
+        out[k] = None if None in values else round(statistics.median(values), 3)
+    for k in ('missed', 'repeated', 'wrong'):
+        out[k] = max(r[k] for r in runs)
+    out['alerted'] = min(r['alerted'] for r in runs)
+    unfinished = [r['finished'] for r in runs if r['finished'] != 'complete']
+    out['finished'] = unfinished[0] if unfinished else 'complete'
+    out['rounds'] = len(runs)
+    if len(runs) > 1:
+        out['runs'] = runs
+    return out
 
 
 # --- targets ----------------------------------------------------------------------------------

@@ -60,26 +60,34 @@ def _mib(kib):
     return round(kib / 1024, 1)
 
 
+def _wall(row):
+    """Seconds until every expected alert arrived, or why that never happened."""
+    if row['wall_s'] is not None:
+        return row['wall_s']
+    return 'never (went quiet)' if row['finished'] == 'quiet' else f'never ({row["finished"]})'
+
+
 def compare_rows(c):
     """(figure, {tool: value}, ratio wanted?) for the side-by-side table."""
     lat, idle, burst = c['latency'], c['idle'], c['burst']
+    rounds = max(burst[n].get('rounds', 1) for n in c['labels'])
+    runs = f', median of {rounds} runs' if rounds > 1 else ''
     rows = [
         ('latency, median (ms)', {n: lat[n]['median_ms'] for n in c['labels']}, True),
         ('latency, 95th percentile (ms)', {n: lat[n]['p95_ms'] for n in c['labels']}, True),
         ('latency, 99th percentile (ms)', {n: lat[n]['p99_ms'] for n in c['labels']}, True),
-        (f'CPU per digest, burst of {burst["files"]} (ms)',
+        (f'CPU per digest, burst of {burst["files"]} (ms){runs}',
          {n: burst[n]['cpu_ms_per_digest'] for n in c['labels']}, True),
-        (f'CPU, whole burst of {burst["files"]} (s)',
-         {n: burst[n]['cpu_s'] for n in c['labels']}, True),
-        (f'wall time, burst of {burst["files"]} (s)',
-         {n: burst[n]['wall_s'] if burst[n]['wall_s'] is not None
-          else f'not all ({burst[n]["finished"]})' for n in c['labels']}, True),
-        ('peak RSS, burst (MiB)', {n: _mib(burst[n]['peak_rss_kib']) for n in c['labels']},
-         True),
+        (f'wall time, burst of {burst["files"]} (s){runs}',
+         {n: _wall(burst[n]) for n in c['labels']}, True),
+        (f'peak RSS, burst (MiB{runs})',
+         {n: _mib(burst[n]['peak_rss_kib']) for n in c['labels']}, True),
         ('RSS idle, after start (MiB)',
          {n: _mib(idle[n]['rss_kib_after_start']) for n in c['labels']}, True),
         ('RSS idle, after the latency run (MiB)',
          {n: _mib(idle[n]['rss_kib_after_work']) for n in c['labels']}, True),
+        ('of which the processes\' own (anonymous) pages (MiB)',
+         {n: _mib(idle[n]['rss_anon_kib_after_work']) for n in c['labels']}, True),
         (f'CPU ticks in {idle["seconds"]} idle s',
          {n: idle[n]['cpu_ticks'] for n in c['labels']}, False),
         (f'wakeups in {idle["seconds"]} idle s',
@@ -95,6 +103,9 @@ def compare_rows(c):
                      {n: p[n]['missed'] for n in c['labels']}, False))
         rows.append((f'{phase}: alerts repeated', {n: p[n]['repeated'] for n in c['labels']},
                      False))
+        if phase == 'flood':
+            rows.append(('flood: time until every expected alert arrived (s)',
+                         {n: _wall(p[n]) for n in c['labels']}, True))
         if any(p[n]['wrong'] for n in c['labels']):
             rows.append((f'{phase}: alerts wrong', {n: p[n]['wrong'] for n in c['labels']},
                          False))
