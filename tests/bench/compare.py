@@ -175,9 +175,14 @@ class Bench:
         self.collector = Collector()
         self.rx = Receiver(on_request=self.collector.on_request)
         self.wl = workload.Workload(binary)
+        self.probes = []
         self.keywords_file = os.path.join(base, 'keywords.txt')
         with open(self.keywords_file, 'w') as f:
             f.write(''.join(k + '\n' for k in workload.FORMS))
+
+    def probe(self, when):
+        """Notes what an fsync costs now: the disk is shared, and its speed drifts a lot."""
+        self.probes.append({'when': when, 'ms': fsync_ms(self.base)})
 
     def new(self, cls, **kw):
         return cls(self.base, self.rx.url, workload.KEYWORDS, workload.FORMS, self.keywords_file,
@@ -354,7 +359,9 @@ class Bench:
         runs = {cls.name: [] for cls in TOOLS}
         for cls in order:
             say(f'{what}: {cls.name}')
-            runs[cls.name].append(self.load(cls, digests, expected))
+            self.probe(f'{what}: {cls.name}')
+            runs[cls.name].append(dict(self.load(cls, digests, expected),
+                                       fsync_ms_before=self.probes[-1]['ms']))
         out = {'expected_alerts': len(expected.files_of)}
         for name, rs in runs.items():
             out[name] = summarise(rs)
@@ -370,10 +377,11 @@ class Bench:
                'workload': {'format': 'hf-daily', 'keywords': workload.KEYWORDS,
                             'semantics_check': semantics},
                'labels': {c.name: c.label for c in TOOLS},
-               'diagnostic_labels': {TMPFS: 'paperwatch, state on tmpfs'},
-               'fsync_ms': fsync_ms(self.base)}
+               'diagnostic_labels': {TMPFS: 'paperwatch, state on tmpfs'}}
         say('latency')
+        self.probe('latency')
         res['latency'], res['idle'] = self.latency_and_idle()
+        self.probe('after latency')
         say('samples')
         self.phase_clear()
         res['samples'] = self.samples()
@@ -385,6 +393,9 @@ class Bench:
         if cfg['flood']:
             flood = self.wl.digests(cfg['flood'], 1, prefix='f', hit_every=cfg['flood_hit_every'])
             res['flood'] = dict(self.loads(flood, 'flood'), files=cfg['flood'])
+        ms = [p['ms'] for p in self.probes]
+        res['fsync_ms'] = {'min': min(ms), 'median': statistics.median(ms), 'max': max(ms),
+                           'probes': self.probes}
         res['targets'] = targets(res)
         res['took_s'] = round(time.monotonic() - t_start)
         self.rx.stop()

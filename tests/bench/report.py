@@ -128,7 +128,9 @@ def compare(c):
     out = [f"paperwatch beside the tools users would otherwise run, in one run "
            f"({lat['files']} digests of {lat['papers_per_file']} papers for latency, about "
            f"{lat['matching_per_file']} matching each; keywords: "
-           f"{', '.join(c['workload']['keywords'])}; fsync on this disk: {c['fsync_ms']} ms):",
+           f"{', '.join(c['workload']['keywords'])}; one fsync on this disk took "
+           f"{c['fsync_ms']['min']} to {c['fsync_ms']['max']} ms as the run went, median "
+           f"{c['fsync_ms']['median']} ms):",
            '', grid(head, body), '',
            f"paperwatch alone: RSS {_mib(s['rss_kib_after_start'])} MiB after start "
            f"({_mib(s['rss_anon_kib_after_start'])} MiB of it its own, the rest shared "
