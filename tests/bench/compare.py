@@ -92,7 +92,7 @@ class Collector:
             self.last = {n: 0.0 for n in NAMES}     # tool -> when its latest request completed
             self.pending = {}                       # tool -> expected paper ids not yet alerted
             self.done_at = {}                       # tool -> when the last of them arrived
-            self.unreadable = {n: 0 for n in NAMES}
+            self.unreadable = {n: 0 for n in NAMES}  # tool -> requests naming no file
 
     def on_request(self, req):
         tool = req.path.strip('/').split('/')[0]
@@ -105,7 +105,7 @@ class Collector:
                 msg = req.json()
                 name, ids = msg['source'], [p['id'] for p in msg['papers']]
         except (ValueError, KeyError, IndexError, TypeError):
-            tool, name, ids = tool, None, []
+            name, ids = None, []  # counted as unreadable: a request no alert can be read from
         with self.cond:
             if tool not in self.alerts:
                 return
@@ -234,6 +234,7 @@ class Bench:
                'matching_per_file': round(statistics.mean(len(d.hits()) for d in digests), 1)}
         for t in running:
             out[t.name] = dict(distribution(lat[t.name]), files_incomplete_after_20s=late[t.name],
+                               unreadable_requests=self.collector.unreadable[t.name],
                                **expected.score(self.collector.alerts[t.name]))
         return out
 
@@ -308,6 +309,7 @@ class Bench:
                    last_alert_s=round(self.collector.last[t.name] - t0, 2),
                    cpu_s=round(cpu, 2), cpu_ms_per_digest=round(cpu * 1e3 / len(digests), 3),
                    processes_at_end=len(pids),
+                   unreadable_requests=self.collector.unreadable[t.name],
                    **expected.score(self.collector.alerts[t.name]))
         out['exit_status'] = t.stop()
         shutil.rmtree(t.dir, ignore_errors=True)
@@ -410,7 +412,7 @@ def summarise(runs):
               'last_alert_s'):
         values = [r[k] for r in runs]
         out[k] = None if None in values else round(statistics.median(values), 3)
-    for k in ('missed', 'repeated', 'wrong'):
+    for k in ('missed', 'repeated', 'wrong', 'unreadable_requests'):
         out[k] = max(r[k] for r in runs)
     out['alerted'] = min(r['alerted'] for r in runs)
     unfinished = [r['finished'] for r in runs if r['finished'] != 'complete']

@@ -109,6 +109,9 @@ def compare_rows(c):
         if any(p[n]['wrong'] for n in c['labels']):
             rows.append((f'{phase}: alerts wrong', {n: p[n]['wrong'] for n in c['labels']},
                          False))
+        if any(p[n].get('unreadable_requests') for n in c['labels']):
+            rows.append((f'{phase}: requests no alert could be read from',
+                         {n: p[n]['unreadable_requests'] for n in c['labels']}, False))
     return rows
 
 
