@@ -479,6 +479,7 @@ def run(binary):
     try:
         return bench.run()
     finally:
+        tools.stop_all()
         bench.rx.stop()
         if os.environ.get('BENCH_KEEP') != '1':
             shutil.rmtree(base, ignore_errors=True)

@@ -30,6 +30,14 @@ from harness import BINARY, Daemon, write_config  # noqa: E402
 
 PYTHON = '/usr/bin/python3'  # Debian's, which has python3-watchdog
 TICK = os.sysconf('SC_CLK_TCK')
+# Tools started and not yet stopped: stop_all() ends them when a benchmark fails midway, so no
+# daemon outlives the run that started it.
+LIVE = []
+
+
+def stop_all():
+    for tool in list(LIVE):
+        tool.stop()
 
 
 # --- /proc ------------------------------------------------------------------------------------
@@ -226,11 +234,19 @@ class Paperwatch(Tool):
         self.daemon = Daemon(self.conf, self.dir, verbose=False)
 
     def start(self):
-        self.daemon.start()
+        try:
+            self.daemon.start()
+        except BaseException:
+            if self.daemon.proc is not None:
+                self.daemon.kill()  # started but never ready: not left behind
+            raise
+        LIVE.append(self)
         self.tree = ProcTree(self.daemon.proc.pid)
         return self
 
     def stop(self):
+        if self in LIVE:
+            LIVE.remove(self)
         return self.daemon.stop()
 
     def wait_status(self, piece, timeout=60):
@@ -257,6 +273,7 @@ class _Script(Tool):
         self.proc = subprocess.Popen(self.argv(), stdout=self.log, stderr=self.log,
                                      start_new_session=True,
                                      env=dict(os.environ, LC_ALL='C.UTF-8'))
+        LIVE.append(self)  # from here on, stop_all() ends it should the start fail
         self.tree = ProcTree(self.proc.pid)
         deadline = time.monotonic() + timeout
         while self.ready_text not in self._log_text():
@@ -271,6 +288,8 @@ class _Script(Tool):
 
     def stop(self):
         """SIGTERM to the process group; returns the first process's exit status."""
+        if self in LIVE:
+            LIVE.remove(self)
         try:
             os.killpg(self.proc.pid, signal.SIGTERM)
         except ProcessLookupError:
