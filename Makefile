@@ -33,6 +33,8 @@ BUILD_DEBS := gcc libc6-dev make pkg-config libcurl4-openssl-dev libconfig-dev l
 TEST_DEBS := libcmocka-dev clang libclang-rt-14-dev clang-format clang-tidy cppcheck python3 \
 	python3-aiosmtpd openssl systemd
 VALGRIND_DEBS := valgrind
+# The benchmarks' baselines (a shell pipeline, a Python watchdog script) and their plots.
+BENCH_DEBS := python3 inotify-tools python3-watchdog curl grep gnuplot-nox
 
 SRCS := \
 	config/config.c \
@@ -167,6 +169,9 @@ build/.deps-test: Makefile build/.deps-build
 build/.deps-valgrind: Makefile build/.deps-test
 	$(call need_debs,$(VALGRIND_DEBS))
 
+build/.deps-bench: Makefile build/.deps-build
+	$(call need_debs,$(BENCH_DEBS))
+
 deps: build/.deps-build
 deps-test: build/.deps-test
 
@@ -289,8 +294,10 @@ fuzz: $(FUZZ_BINS)
 			|| exit 1; \
 	done
 
-bench: paperwatch $(BENCH_BINS)
+# Every benchmark, then its plots; sizes and sections from BENCH_* variables (tests/bench/run.py).
+bench: build/.deps-bench paperwatch $(BENCH_BINS)
 	@$(PYTHON) tests/bench/run.py
+	@$(PYTHON) tests/bench/plot.py
 
 format:
 	clang-format -i $(C_FILES)

@@ -1,12 +1,20 @@
 #!/usr/bin/env python3
 """run.py — `make bench`: every benchmark of paperwatch, with the figures as ratios measured in
-the same run, written to tests/bench/results/latest.json and printed as a Markdown table.
+the same run, written to tests/bench/results/latest.json and printed as Markdown tables.
 
 The machines are shared and noisy, so each figure is set beside a reference measured in the same
-run and interleaved with it (the parser beside `wc -l` on the same file; the matcher with many
-rules beside the matcher with ten), and medians are used.
+run and interleaved with it (the parser beside `wc -l` on the same file, paperwatch beside the
+shell pipeline and the Python script users would otherwise run), and medians are used.
 
-usage: run.py [parse|match]...   (both when none is named)
+Sections, each kept in latest.json under its own key (a section not run keeps its last figures):
+
+  parse    the parser on 100 MB digests beside `wc -l` (bench_parse.c)
+  match    the matcher on 100,000 papers against 10, 1,000 and 10,000 generated rules, each
+           beside ten rules (bench_match.c, gen_rules.py)
+  compare  paperwatch against the baselines (compare.py)
+
+BENCH_ONLY=parse,compare runs only the sections named; BENCH_QUICK=1 makes compare small (see
+compare.settings() for each size's variable).
 """
 import glob
 import json
@@ -17,6 +25,9 @@ import subprocess
 import sys
 import time
 
+import compare
+import report
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BUILD = os.path.join(ROOT, 'build', 'rel', 'tests', 'bench')
@@ -24,6 +35,8 @@ DATA = os.path.join(HERE, 'data')
 RESULTS = os.path.join(HERE, 'results', 'latest.json')
 BINARY = os.path.join(ROOT, 'paperwatch')
 ROUNDS = int(os.environ.get('BENCH_ROUNDS', '5'))
+SAMPLES = os.path.join(ROOT, 'tests', 'fixtures', 'digests')
+SECTIONS = ('parse', 'match', 'compare')
 
 
 def machine():
@@ -66,7 +79,8 @@ def bench_parse():
         mb = r['bytes'] / 1e6
         rows.append({'format': r['format'], 'megabytes': round(mb, 1), 'papers': r['papers'],
                      'parse_s': round(p, 4), 'parse_mb_s': round(mb / p), 'wc_l_s': round(w, 4),
-                     'wc_l_mb_s': round(mb / w), 'ratio_to_wc_l': round(p / w, 2)})
+                     'wc_l_mb_s': round(mb / w), 'ratio_to_wc_l': round(p / w, 2),
+                     'runs': ROUNDS})
     return rows
 
 
@@ -77,7 +91,7 @@ MATCH_PAPERS = 100000
 def bench_match():
     """Papers per second, on one core, for each number of rules; rounds interleaved by rule count
     so that a noisy moment falls on all of them alike."""
-    digests = sorted(glob.glob(os.path.join(ROOT, 'tests', 'fixtures', 'digests', '*.txt')))
+    digests = sorted(glob.glob(os.path.join(SAMPLES, '*.txt')))
     rules = {}
     for n in MATCH_RULES:
         rules[n] = os.path.join(DATA, f'rules-{n}.txt')
@@ -98,54 +112,35 @@ def bench_match():
                      'papers_per_s': round(r['papers'] / t), 'us_per_paper': round(t / r['papers'] * 1e6, 2),
                      'papers_per_s_explain': round(r['papers'] / te),
                      'matches_per_paper': r['matches_per_paper'], 'hits_per_paper': r['hits_per_paper'],
-                     'compile_s': round(statistics.median(x['compile_s'] for x in runs[n]), 4)})
+                     'compile_s': round(statistics.median(x['compile_s'] for x in runs[n]), 4),
+                     'runs': ROUNDS})
     base = rows[0]['us_per_paper']
     for row in rows:
         row['ratio_to_10_rules'] = round(row['us_per_paper'] / base, 2)
     return rows
 
 
-def table(rows, cols):
-    head = '| ' + ' | '.join(c[0] for c in cols) + ' |'
-    sep = '|' + '|'.join('---' for _ in cols) + '|'
-    body = ['| ' + ' | '.join(str(r[c[1]]) for c in cols) + ' |' for r in rows]
-    return '\n'.join([head, sep] + body)
-
-
 def main():
-    which = sys.argv[1:] or ['parse', 'match']
+    only = os.environ.get('BENCH_ONLY')
+    sections = only.split(',') if only else SECTIONS
     results = {}
     if os.path.exists(RESULTS):
         with open(RESULTS) as f:
             results = json.load(f)
     results['machine'] = machine()
-    if 'parse' in which:
+    if 'parse' in sections:
         results['parse'] = bench_parse()
-    if 'match' in which:
+    if 'match' in sections:
         results['match'] = bench_match()
+    if 'compare' in sections:
+        print('comparing paperwatch with the baselines ...', flush=True)
+        results['compare'] = compare.run(BINARY)
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
     with open(RESULTS, 'w') as f:
         json.dump(results, f, indent=2)
         f.write('\n')
-    m = results['machine']
-    print(f"\nMeasured on {m['cpu']}, {m['cores']} cores, Linux {m['kernel']}, {m['date']}.\n")
-    if 'parse' in which:
-        print('Parsing 100 MB digests (median of %d runs; target >= 500 MB/s and <= 4x wc -l):\n'
-              % ROUNDS)
-        print(table(results['parse'], [('format', 'format'), ('MB', 'megabytes'),
-                                       ('papers', 'papers'), ('parse MB/s', 'parse_mb_s'),
-                                       ('wc -l MB/s', 'wc_l_mb_s'),
-                                       ('parse time / wc -l time', 'ratio_to_wc_l')]))
-    if 'match' in which:
-        print('\nMatching %d papers (the samples replicated), CPU time of one core, median of %d '
-              'runs; target >= 100,000 papers/s at 10,000 rules and <= 2x the time per paper at '
-              '10 rules:\n' % (MATCH_PAPERS, ROUNDS))
-        print(table(results['match'], [('rules', 'rules'), ('papers/s', 'papers_per_s'),
-                                       ('us/paper', 'us_per_paper'),
-                                       ('time / time at 10 rules', 'ratio_to_10_rules'),
-                                       ('papers/s with hits', 'papers_per_s_explain'),
-                                       ('matches/paper', 'matches_per_paper'),
-                                       ('compile s', 'compile_s')]))
+    print()
+    print(report.markdown(results, sections))
 
 
 if __name__ == '__main__':

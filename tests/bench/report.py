@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""report.py — the Markdown tables of a benchmark run, from tests/bench/results/latest.json.
+
+run.py prints them at the end of `make bench`; `python3 tests/bench/report.py [FILE]` prints them
+again from a saved run, e.g. for the README.
+"""
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RESULTS = os.path.join(HERE, 'results', 'latest.json')
+BASELINES = ('shell', 'python')
+
+
+def table(rows, cols):
+    """rows: dicts; cols: (heading, key) pairs."""
+    head = '| ' + ' | '.join(c[0] for c in cols) + ' |'
+    sep = '|' + '|'.join('---' for _ in cols) + '|'
+    body = ['| ' + ' | '.join(str(r[c[1]]) for c in cols) + ' |' for r in rows]
+    return '\n'.join([head, sep] + body)
+
+
+def grid(head, rows):
+    """head: headings; rows: lists of cells."""
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '|'.join('---' for _ in head) + '|']
+    lines += ['| ' + ' | '.join(str(c) for c in r) + ' |' for r in rows]
+    return '\n'.join(lines)
+
+
+def machine(res):
+    m = res['machine']
+    return f"Measured on {m['cpu']}, {m['cores']} cores, Linux {m['kernel']}, {m['date']}."
+
+
+def parse(res):
+    runs = res['parse'][0].get('runs', 5)
+    return (f'Parsing 100 MB digests (median of {runs} runs; target >= 500 MB/s and <= 4x '
+            'wc -l):\n\n'
+            + table(res['parse'], [('format', 'format'), ('MB', 'megabytes'),
+                                   ('papers', 'papers'), ('parse MB/s', 'parse_mb_s'),
+                                   ('wc -l MB/s', 'wc_l_mb_s'),
+                                   ('parse time / wc -l time', 'ratio_to_wc_l')]))
+
+
+def match(res):
+    rows = res['match']
+    return (f"Matching {rows[0]['papers']:,} papers (the samples replicated), CPU time of one core, "
+            f"median of {rows[0].get('runs', 5)} runs; target >= 100,000 papers/s at 10,000 rules "
+            "and <= 2x the time per paper at 10 rules:\n\n"
+            + table(rows, [('rules', 'rules'), ('papers/s', 'papers_per_s'),
+                           ('us/paper', 'us_per_paper'),
+                           ('time / time at 10 rules', 'ratio_to_10_rules'),
+                           ('papers/s with hits', 'papers_per_s_explain'),
+                           ('matches/paper', 'matches_per_paper'), ('compile s', 'compile_s')]))
+
+
+def _ratio(a, b, digits=2):
+    if a is None or b in (None, 0):
+        return '–'
+    return f'{a / b:.{digits}f}'
+
+
+def _mib(kib):
+    return round(kib / 1024, 1)
+
+
+def _wall(row):
+    """Seconds until every expected alert arrived, or why that never happened."""
+    if row['wall_s'] is not None:
+        return row['wall_s']
+    return 'never (went quiet)' if row['finished'] == 'quiet' else f'never ({row["finished"]})'
+
+
+def compare_rows(c):
+    """(figure, {tool: value}, ratio wanted?) for the side-by-side table."""
+    lat, idle, burst = c['latency'], c['idle'], c['burst']
+    rounds = max(burst[n].get('rounds', 1) for n in c['labels'])
+    runs = f', median of {rounds} runs' if rounds > 1 else ''
+    rows = [
+        ('latency, median (ms)', {n: lat[n]['median_ms'] for n in c['labels']}, True),
+        ('latency, 95th percentile (ms)', {n: lat[n]['p95_ms'] for n in c['labels']}, True),
+        ('latency, 99th percentile (ms)', {n: lat[n]['p99_ms'] for n in c['labels']}, True),
+        (f'CPU per digest, burst of {burst["files"]} (ms){runs}',
+         {n: burst[n]['cpu_ms_per_digest'] for n in c['labels']}, True),
+        (f'wall time, burst of {burst["files"]} (s){runs}',
+         {n: _wall(burst[n]) for n in c['labels']}, True),
+        (f'peak RSS, burst (MiB{runs})',
+         {n: _mib(burst[n]['peak_rss_kib']) for n in c['labels']}, True),
+        ('RSS idle, after start (MiB)',
+         {n: _mib(idle[n]['rss_kib_after_start']) for n in c['labels']}, True),
+        ('RSS idle, after the latency run (MiB)',
+         {n: _mib(idle[n]['rss_kib_after_work']) for n in c['labels']}, True),
+        ('of which the processes\' own (anonymous) pages (MiB)',
+         {n: _mib(idle[n]['rss_anon_kib_after_work']) for n in c['labels']}, True),
+        (f'CPU ticks in {idle["seconds"]} idle s',
+         {n: idle[n]['cpu_ticks'] for n in c['labels']}, False),
+        (f'wakeups in {idle["seconds"]} idle s',
+         {n: idle[n]['wakeups'] for n in c['labels']}, False),
+    ]
+    for phase in ('burst', 'flood'):
+        if phase not in c:
+            continue
+        p = c[phase]
+        what = (f'{p["files"]} digests sharing papers' if phase == 'burst'
+                else f'{p["files"]} one-paper digests at once')
+        rows.append((f'{phase}: alerts missed of {p["expected_alerts"]} ({what})',
+                     {n: p[n]['missed'] for n in c['labels']}, False))
+        rows.append((f'{phase}: alerts repeated', {n: p[n]['repeated'] for n in c['labels']},
+                     False))
+        if phase == 'flood':
+            rows.append(('flood: time until every expected alert arrived (s)',
+                         {n: _wall(p[n]) for n in c['labels']}, True))
+        if any(p[n]['wrong'] for n in c['labels']):
+            rows.append((f'{phase}: alerts wrong', {n: p[n]['wrong'] for n in c['labels']},
+                         False))
+        if any(p[n].get('unreadable_requests') for n in c['labels']):
+            rows.append((f'{phase}: requests no alert could be read from',
+                         {n: p[n]['unreadable_requests'] for n in c['labels']}, False))
+    return rows
+
+
+def compare(c):
+    labels = c['labels']
+    head = ['figure'] + [labels[n] for n in labels] + [f'paperwatch / {labels[n]}'
+                                                       for n in BASELINES]
+    body = []
+    for what, vals, ratio in compare_rows(c):
+        cells = [what] + [vals[n] for n in labels]
+        for n in BASELINES:
+            a, b = vals['paperwatch'], vals[n]
+            num = all(isinstance(x, (int, float)) for x in (a, b))
+            cells.append(_ratio(a, b) if ratio and num else '')
+        body.append(cells)
+    lat, s = c['latency'], c['samples']
+    out = [f"paperwatch beside the tools users would otherwise run, in one run "
+           f"({lat['files']} digests of {lat['papers_per_file']} papers for latency, about "
+           f"{lat['matching_per_file']} matching each; keywords: "
+           f"{', '.join(c['workload']['keywords'])}; one fsync on this disk took "
+           f"{c['fsync_ms']['min']} to {c['fsync_ms']['max']} ms as the run went, median "
+           f"{c['fsync_ms']['median']} ms):",
+           '', grid(head, body), '',
+           f"paperwatch alone: RSS {_mib(s['rss_kib_after_start'])} MiB after start "
+           f"({_mib(s['rss_anon_kib_after_start'])} MiB of it its own, the rest shared "
+           f"libraries' pages), {_mib(s['rss_kib_after_samples'])} MiB after the {s['files']} "
+           f"sample digests ({_mib(s['rss_anon_kib_after_samples'])} MiB its own; peak "
+           f"{_mib(s['peak_rss_kib'])} MiB).", '']
+    for name, label in c.get('diagnostic_labels', {}).items():
+        if name in lat:
+            d = lat[name]
+            out += [f"Diagnostic in the same latency run: {label}, where a commit's fsync costs "
+                    f"nothing: median {d['median_ms']} ms, 95th percentile {d['p95_ms']} ms, "
+                    f"99th {d['p99_ms']} ms.", '']
+    out += ['Targets:', '',
+            grid(['target', 'wanted', 'measured', 'met'],
+                 [[t['what'], t['target'], t['value'], 'yes' if t['met'] else '**no**']
+                  for t in c['targets']])]
+    return '\n'.join(out)
+
+
+def markdown(res, sections):
+    parts = [machine(res)]
+    for name, fn in (('parse', parse), ('match', match), ('compare', compare)):
+        if name in sections and name in res:
+            parts.append(fn(res[name]) if name == 'compare' else fn(res))
+    return '\n\n'.join(parts)
+
+
+if __name__ == '__main__':
+    with open(sys.argv[1] if len(sys.argv) > 1 else RESULTS) as f:
+        r = json.load(f)
+    print(markdown(r, ('parse', 'match', 'compare')))
