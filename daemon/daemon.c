@@ -27,6 +27,9 @@
 /* Exit statuses that tell systemd a restart would not help (see systemd/paperwatch.service). */
 enum { EXIT_STATE = 3 };
 
+/* Seconds without a commit before the write-ahead log is copied back into the database. */
+#define CHECKPOINT_QUIET 1.0
+
 struct daemon {
 	const char *config_path; /* NULL: the built-in configuration */
 	struct config *cfg;
@@ -40,6 +43,8 @@ struct daemon {
 	 * starts, waiting longer after each failure. */
 	struct loop_timer *again;
 	double again_delay;
+	/* The write-ahead log is checkpointed once the daemon has been quiet a moment. */
+	struct loop_timer *checkpoint;
 	int sfd;
 	bool stopping;
 	/* Counted since start, for the status line. */
@@ -81,6 +86,24 @@ static void daemon_status(struct daemon *d, const char *extra)
 		   "papers), %zu pending, %zu failed",
 		   extra ? extra : "", d->files, d->papers, d->alerts, os->delivered, os->papers,
 		   pending, d->failed0 + os->failed - d->failures0);
+}
+
+/* The state's write-ahead log has grown: checkpoint it when nothing has been committed for a
+ * moment, off the path of any digest's alerts. */
+static void on_wal_long(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	loop_timer_set(d->checkpoint, CHECKPOINT_QUIET);
+}
+
+static void on_checkpoint(void *ctx)
+{
+	struct daemon *d = ctx;
+	struct err err;
+
+	if (state_checkpoint(d->state, &err) != 0)
+		log_warn("%s (the next quiet moment tries again)", err.msg);
 }
 
 /* A file to read, from the watcher. */
@@ -255,6 +278,7 @@ static void daemon_free(struct daemon *d)
 	outbox_free(d->outbox);
 	loop_timer_free(d->watchdog);
 	loop_timer_free(d->again);
+	loop_timer_free(d->checkpoint);
 	if (d->sfd >= 0)
 		close(d->sfd);
 	loop_free(d->loop);
@@ -278,6 +302,8 @@ static int daemon_start(struct daemon *d)
 	}
 	daemon_watchdog(d);
 	d->again = loop_timer_new(d->loop, on_again, d);
+	d->checkpoint = loop_timer_new(d->loop, on_checkpoint, d);
+	state_set_wal_hook(d->state, on_wal_long, d);
 	daemon_count(d);
 	log_info("watching %s (%zu notifiers, %zu rules), state in %s", d->cfg->watch.dir,
 		 d->cfg->n_notifiers, d->cfg->n_rules, d->cfg->state);
