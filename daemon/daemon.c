@@ -27,6 +27,10 @@
 /* Exit statuses that tell systemd a restart would not help (see systemd/paperwatch.service). */
 enum { EXIT_STATE = 3 };
 
+/* Seconds without a commit before the write-ahead log is copied back into the database. */
+#define CHECKPOINT_QUIET 1.0
+#define STATUS_EVERY     1.0
+
 struct daemon {
 	const char *config_path; /* NULL: the built-in configuration */
 	struct config *cfg;
@@ -40,6 +44,12 @@ struct daemon {
 	 * starts, waiting longer after each failure. */
 	struct loop_timer *again;
 	double again_delay;
+	/* The write-ahead log is checkpointed once the daemon has been quiet a moment. */
+	struct loop_timer *checkpoint;
+	/* STATUS= goes out at most once a STATUS_EVERY: a burst of files or deliveries is one
+	 * update, not one per event. */
+	struct loop_timer *status;
+	double status_at;
 	int sfd;
 	bool stopping;
 	/* Counted since start, for the status line. */
@@ -76,11 +86,52 @@ static void daemon_status(struct daemon *d, const char *extra)
 	size_t done = (os->delivered - d->delivered0) + (os->failed - d->failures0);
 	size_t pending = d->pending0 + d->queued > done ? d->pending0 + d->queued - done : 0;
 
+	size_t failed = d->failed0 + os->failed - d->failures0;
+
 	sd_notifyf(0,
-		   "%sSTATUS=%zu files, %zu papers, %zu alerts; %zu messages delivered (%zu "
-		   "papers), %zu pending, %zu failed",
-		   extra ? extra : "", d->files, d->papers, d->alerts, os->delivered, os->papers,
-		   pending, d->failed0 + os->failed - d->failures0);
+		   "%sSTATUS=%zu file%s, %zu paper%s, %zu alert%s; %zu message%s delivered (%zu "
+		   "paper%s), %zu pending, %zu failed",
+		   extra ? extra : "", d->files, plural(d->files), d->papers, plural(d->papers),
+		   d->alerts, plural(d->alerts), os->delivered, plural(os->delivered), os->papers,
+		   plural(os->papers), pending, failed);
+	d->status_at = loop_now();
+}
+
+static void on_status(void *ctx)
+{
+	daemon_status(ctx, NULL);
+}
+
+/* The counters changed: STATUS= now, or when STATUS_EVERY has passed since the last one. */
+static void daemon_status_soon(void *ctx)
+{
+	struct daemon *d = ctx;
+	double wait = d->status_at + STATUS_EVERY - loop_now();
+
+	if (loop_timer_armed(d->status))
+		return;
+	if (wait <= 0)
+		daemon_status(d, NULL);
+	else
+		loop_timer_set(d->status, wait);
+}
+
+/* The state's write-ahead log has grown: checkpoint it when nothing has been committed for a
+ * moment, off the path of any digest's alerts. */
+static void on_wal_long(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	loop_timer_set(d->checkpoint, CHECKPOINT_QUIET);
+}
+
+static void on_checkpoint(void *ctx)
+{
+	struct daemon *d = ctx;
+	struct err err;
+
+	if (state_checkpoint(d->state, &err) != 0)
+		log_warn("%s (the next quiet moment tries again)", err.msg);
 }
 
 /* A file to read, from the watcher. */
@@ -118,7 +169,7 @@ static void on_file(void *ctx, const char *path, const char *name)
 		 plural(r.messages));
 	if (r.messages > 0)
 		outbox_kick(d->outbox);
-	daemon_status(d, NULL);
+	daemon_status_soon(d);
 }
 
 /* Reads the folder again after the state failed to record a file. */
@@ -255,6 +306,8 @@ static void daemon_free(struct daemon *d)
 	outbox_free(d->outbox);
 	loop_timer_free(d->watchdog);
 	loop_timer_free(d->again);
+	loop_timer_free(d->checkpoint);
+	loop_timer_free(d->status);
 	if (d->sfd >= 0)
 		close(d->sfd);
 	loop_free(d->loop);
@@ -278,6 +331,10 @@ static int daemon_start(struct daemon *d)
 	}
 	daemon_watchdog(d);
 	d->again = loop_timer_new(d->loop, on_again, d);
+	d->checkpoint = loop_timer_new(d->loop, on_checkpoint, d);
+	d->status = loop_timer_new(d->loop, on_status, d);
+	state_set_wal_hook(d->state, on_wal_long, d);
+	outbox_on_change(d->outbox, daemon_status_soon, d);
 	daemon_count(d);
 	log_info("watching %s (%zu notifiers, %zu rules), state in %s", d->cfg->watch.dir,
 		 d->cfg->n_notifiers, d->cfg->n_rules, d->cfg->state);

@@ -20,6 +20,14 @@ struct state;
 int state_open(const char *path, struct state **out, struct err *err);
 void state_close(struct state *s);
 
+/* Commits go to a write-ahead log that a checkpoint copies back into the database, syncing it.
+ * With a hook set, a commit that leaves the log long calls fn, and the caller checkpoints when
+ * nothing is waiting (a log grown very long is checkpointed at once all the same); without one,
+ * that commit checkpoints itself. Closing checkpoints what is left. */
+typedef void (*state_wal_fn)(void *ctx);
+void state_set_wal_hook(struct state *s, state_wal_fn fn, void *ctx);
+int state_checkpoint(struct state *s, struct err *err);
+
 /* ---- Digest files ---- */
 
 /* How a digest file was when it was read: a file still like this need not be read again. */

@@ -58,6 +58,8 @@ struct outbox {
 	size_t n_dests;
 	bool draining;
 	struct outbox_stats stats;
+	void (*on_change)(void *ctx); /* after an attempt's outcome is counted */
+	void *change_ctx;
 };
 
 static void dest_pump(struct dest *d);
@@ -240,6 +242,8 @@ static void dest_record(struct dest *d, const struct config *cfg, const struct o
 			d->unrecorded_papers = it->n_papers;
 		}
 	}
+	if (o->on_change != NULL)
+		o->on_change(o->change_ctx);
 }
 
 /* Records a delivery the state could not record before; false while it still cannot. */
@@ -257,6 +261,8 @@ static bool dest_record_late(struct dest *d)
 	o->stats.delivered++;
 	o->stats.papers += d->unrecorded_papers;
 	d->unrecorded = 0;
+	if (o->on_change != NULL)
+		o->on_change(o->change_ctx);
 	return true;
 }
 
@@ -554,6 +560,12 @@ double outbox_next_activity(const struct outbox *o)
 			next = t;
 	}
 	return next;
+}
+
+void outbox_on_change(struct outbox *o, void (*fn)(void *ctx), void *ctx)
+{
+	o->on_change = fn;
+	o->change_ctx = ctx;
 }
 
 const struct outbox_stats *outbox_stats(const struct outbox *o)

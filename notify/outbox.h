@@ -41,5 +41,7 @@ size_t outbox_in_flight(const struct outbox *o);
  * pending message. A queue whose endpoint asked for a pause counts from the pause's end. */
 double outbox_next_activity(const struct outbox *o);
 const struct outbox_stats *outbox_stats(const struct outbox *o);
+/* Calls fn after each attempt's outcome is recorded and counted in the stats. */
+void outbox_on_change(struct outbox *o, void (*fn)(void *ctx), void *ctx);
 
 #endif

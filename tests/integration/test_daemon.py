@@ -324,7 +324,9 @@ def the_notify_protocol_says_ready_status_watchdog_reloading_and_stopping():
     s.daemon.start()
     s.drop('a.md', digest_text(0, 3))
     s.wait_alerted(3)
-    s.daemon.wait_note('STATUS=1 files, 3 papers, 3 alerts')
+    # Deliveries count too: the line follows them, not only the files.
+    s.daemon.wait_note('STATUS=1 file, 3 papers, 3 alerts; 1 message delivered (3 papers), '
+                       '0 pending, 0 failed')
     time.sleep(0.5)
     pings = [t for t, n in s.daemon.notes if 'WATCHDOG=1' in n]
     assert len(pings) >= 3, pings
@@ -340,6 +342,23 @@ def the_notify_protocol_says_ready_status_watchdog_reloading_and_stopping():
     assert any('STOPPING=1' in n for _, n in s.daemon.notes)
     first = [n for _, n in s.daemon.notes if 'READY=1' in n][0]
     assert 'STATUS=' in first
+
+
+@test
+def a_burst_of_files_is_a_few_status_lines_not_one_per_file():
+    s = Setup()
+    with s.daemon.start():
+        s.daemon.wait_note('READY=1')
+        mark = len(s.daemon.notes)
+        for i in range(40):
+            s.drop(f'd{i:02}.md', digest_text(i * 2, 2))
+        s.wait_alerted(80)
+        s.daemon.wait_note('STATUS=40 files, 80 papers, 80 alerts; 40 messages delivered '
+                           '(80 papers), 0 pending, 0 failed', after=mark)
+        lines = [n for _, n in s.daemon.notes[mark:] if 'STATUS=' in n]
+        # At most one a second: the burst takes far less than 40 seconds.
+        assert len(lines) < 20, lines
+        assert s.daemon.stop() == 0
 
 
 @test

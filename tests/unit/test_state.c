@@ -5,6 +5,8 @@
 #include "unit.h"
 
 #include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "state.h"
@@ -130,6 +132,145 @@ static void the_outbox_goes_oldest_first_through_retry_failure_and_requeue(void 
 	remove_db(path);
 }
 
+/* One number from the database at path, read beside the state's own connection. */
+static long long sql_number(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long long v;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void sql_run(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void a_delivered_message_keeps_its_count_but_not_its_body(void **state)
+{
+	char path[64];
+	struct state *s = fresh_state(path);
+	struct outbox_item it = {0};
+	struct state_counts c;
+	struct err err;
+	bool found;
+
+	(void)state;
+	assert_int_equal(state_begin(s, &err), 0);
+	assert_int_equal(state_outbox_add(s, "n", "k-0", "d.md", "sent", 4, 3, 1000, &err), 0);
+	assert_int_equal(state_outbox_add(s, "n", "k-1", "d.md", "waiting", 7, 1, 1000, &err), 0);
+	assert_int_equal(state_commit(s, &err), 0);
+	assert_int_equal(state_outbox_head(s, "n", &it, &found, &err), 0);
+	assert_int_equal(state_outbox_delivered(s, it.id, 2000, &err), 0);
+	outbox_item_free(&it);
+	assert_int_equal(sql_number(path, "SELECT length(body) FROM outbox WHERE key = 'k-0'"), 0);
+	assert_int_equal(sql_number(path, "SELECT length(body) FROM outbox WHERE key = 'k-1'"), 7);
+	assert_int_equal(state_counts(s, "n", &c, &err), 0);
+	assert_int_equal(c.delivered, 1);
+	assert_int_equal(c.papers_delivered, 3);
+	state_close(s);
+	remove_db(path);
+}
+
+static void an_older_state_lets_go_of_the_bodies_it_delivered(void **state)
+{
+	char path[64];
+	struct state *s = fresh_state(path);
+	struct outbox_item it = {0};
+	struct err err;
+	bool found;
+
+	(void)state;
+	assert_int_equal(state_begin(s, &err), 0);
+	assert_int_equal(state_outbox_add(s, "n", "k-0", "d.md", "pending", 7, 1, 1000, &err), 0);
+	assert_int_equal(state_commit(s, &err), 0);
+	state_close(s);
+	/* As the first schema left it: delivered messages with their bodies. */
+	sql_run(path, "INSERT INTO outbox (notifier, key, source, body, papers, state, created_ms, "
+		      "next_ms) VALUES ('n', 'k-old', 'd.md', 'delivered long ago', 1, "
+		      "'delivered', 1, 1); PRAGMA user_version = 1;");
+	assert_int_equal(state_open(path, &s, &err), 0);
+	assert_int_equal(sql_number(path, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_number(path, "SELECT length(body) FROM outbox WHERE key = 'k-old'"),
+			 0);
+	assert_int_equal(state_outbox_head(s, "n", &it, &found, &err), 0);
+	assert_true(found);
+	assert_string_equal(it.body, "pending");
+	outbox_item_free(&it);
+	state_close(s);
+	remove_db(path);
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_size;
+}
+
+static void count_call(void *ctx)
+{
+	(*(int *)ctx)++;
+}
+
+/* Queues one message big enough to fill the write-ahead log past its checkpoint mark. */
+static void commit_big_message(struct state *s, const char *key)
+{
+	size_t len = 6u << 20;
+	char *body = malloc(len);
+	struct err err;
+
+	assert_non_null(body);
+	memset(body, 'x', len);
+	assert_int_equal(state_begin(s, &err), 0);
+	assert_int_equal(state_outbox_add(s, "n", key, "d.md", body, len, 1, 1000, &err), 0);
+	assert_int_equal(state_commit(s, &err), 0);
+	free(body);
+}
+
+static void a_long_log_is_checkpointed_when_the_owner_says_not_inside_the_commit(void **state)
+{
+	char path[64];
+	struct state *s = fresh_state(path);
+	struct err err;
+	int calls = 0;
+
+	(void)state;
+	state_set_wal_hook(s, count_call, &calls);
+	commit_big_message(s, "k-0");
+	/* The commit asked for a checkpoint and left the pages in the log. */
+	assert_int_equal(calls, 1);
+	assert_true(file_size(path) < (1 << 20));
+	assert_int_equal(state_checkpoint(s, &err), 0);
+	assert_true(file_size(path) > (6 << 20));
+	state_close(s);
+	remove_db(path);
+}
+
+static void without_an_owner_the_commit_checkpoints_a_long_log_itself(void **state)
+{
+	char path[64];
+	struct state *s = fresh_state(path);
+
+	(void)state;
+	commit_big_message(s, "k-0");
+	assert_true(file_size(path) > (6 << 20));
+	state_close(s);
+	remove_db(path);
+}
+
 static void a_file_is_seen_only_as_it_was_recorded(void **state)
 {
 	char path[64], hash[65];
@@ -180,6 +321,11 @@ int main(void)
 		cmocka_unit_test(an_alert_is_fresh_only_once_per_paper_rule_and_notifier),
 		cmocka_unit_test(a_rolled_back_transaction_records_nothing),
 		cmocka_unit_test(the_outbox_goes_oldest_first_through_retry_failure_and_requeue),
+		cmocka_unit_test(a_delivered_message_keeps_its_count_but_not_its_body),
+		cmocka_unit_test(an_older_state_lets_go_of_the_bodies_it_delivered),
+		cmocka_unit_test(
+			a_long_log_is_checkpointed_when_the_owner_says_not_inside_the_commit),
+		cmocka_unit_test(without_an_owner_the_commit_checkpoints_a_long_log_itself),
 		cmocka_unit_test(a_file_is_seen_only_as_it_was_recorded),
 		cmocka_unit_test(a_damaged_database_is_named_with_the_way_out),
 	};
