@@ -36,6 +36,16 @@ static void remove_db(const char *path)
 	unlink(aux);
 }
 
+/* Queues one message for notifier "n", in a transaction of its own. */
+static void queue(struct state *s, const char *key, const char *body, size_t len, size_t papers)
+{
+	struct err err;
+
+	assert_int_equal(state_begin(s, &err), 0);
+	assert_int_equal(state_outbox_add(s, "n", key, "d.md", body, len, papers, 1000, &err), 0);
+	assert_int_equal(state_commit(s, &err), 0);
+}
+
 static void an_alert_is_fresh_only_once_per_paper_rule_and_notifier(void **state)
 {
 	char path[64];
@@ -95,10 +105,8 @@ static void the_outbox_goes_oldest_first_through_retry_failure_and_requeue(void 
 	size_t n;
 
 	(void)state;
-	assert_int_equal(state_begin(s, &err), 0);
-	assert_int_equal(state_outbox_add(s, "n", "k-0", "d.md", "first", 5, 2, 1000, &err), 0);
-	assert_int_equal(state_outbox_add(s, "n", "k-1", "d.md", "second", 6, 1, 1000, &err), 0);
-	assert_int_equal(state_commit(s, &err), 0);
+	queue(s, "k-0", "first", 5, 2);
+	queue(s, "k-1", "second", 6, 1);
 	assert_int_equal(state_outbox_head(s, "n", &it, &found, &err), 0);
 	assert_true(found);
 	assert_string_equal(it.key, "k-0");
@@ -167,10 +175,8 @@ static void a_delivered_message_keeps_its_count_but_not_its_body(void **state)
 	bool found;
 
 	(void)state;
-	assert_int_equal(state_begin(s, &err), 0);
-	assert_int_equal(state_outbox_add(s, "n", "k-0", "d.md", "sent", 4, 3, 1000, &err), 0);
-	assert_int_equal(state_outbox_add(s, "n", "k-1", "d.md", "waiting", 7, 1, 1000, &err), 0);
-	assert_int_equal(state_commit(s, &err), 0);
+	queue(s, "k-0", "sent", 4, 3);
+	queue(s, "k-1", "waiting", 7, 1);
 	assert_int_equal(state_outbox_head(s, "n", &it, &found, &err), 0);
 	assert_int_equal(state_outbox_delivered(s, it.id, 2000, &err), 0);
 	outbox_item_free(&it);
@@ -192,9 +198,7 @@ static void an_older_state_lets_go_of_the_bodies_it_delivered(void **state)
 	bool found;
 
 	(void)state;
-	assert_int_equal(state_begin(s, &err), 0);
-	assert_int_equal(state_outbox_add(s, "n", "k-0", "d.md", "pending", 7, 1, 1000, &err), 0);
-	assert_int_equal(state_commit(s, &err), 0);
+	queue(s, "k-0", "pending", 7, 1);
 	state_close(s);
 	/* As the first schema left it: delivered messages with their bodies. */
 	sql_run(path, "INSERT INTO outbox (notifier, key, source, body, papers, state, created_ms, "
@@ -230,13 +234,10 @@ static void commit_big_message(struct state *s, const char *key)
 {
 	size_t len = 6u << 20;
 	char *body = malloc(len);
-	struct err err;
 
 	assert_non_null(body);
 	memset(body, 'x', len);
-	assert_int_equal(state_begin(s, &err), 0);
-	assert_int_equal(state_outbox_add(s, "n", key, "d.md", body, len, 1, 1000, &err), 0);
-	assert_int_equal(state_commit(s, &err), 0);
+	queue(s, key, body, len, 1);
 	free(body);
 }
 
