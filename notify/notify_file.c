@@ -35,32 +35,30 @@ static int file_check(struct conf_ctx *c, const config_setting_t *entry, void **
 	return 0;
 }
 
-/* One message for the whole batch: a JSON line per paper, the paper object plus its source. */
+static int append_json(const char *buf, size_t size, void *data)
+{
+	notify_text_add(data, buf, size);
+	return 0;
+}
+
+/* One message for the whole batch: a JSON line per paper, the paper object plus its source,
+ * written straight into one growing buffer. */
 static int file_format(const struct notifier *n, const struct alert_batch *b,
 		       struct message_list *out, struct err *err)
 {
-	char *body = NULL;
-	size_t len = 0;
+	struct notify_text body = {0};
 
 	(void)n;
 	(void)err;
 	for (size_t i = 0; i < b->n_alerts; i++) {
 		json_t *o = notify_paper_json(&b->alerts[i]);
-		char *line;
-		size_t n_line;
 
 		json_object_set_new(o, "source", json_string(b->source));
-		line = json_dumps(o, JSON_COMPACT);
+		json_dump_callback(o, append_json, &body, JSON_COMPACT);
 		json_decref(o);
-		n_line = strlen(line);
-		body = xreallocarray(body, len + n_line + 2, 1);
-		memcpy(body + len, line, n_line);
-		len += n_line;
-		body[len++] = '\n';
-		body[len] = '\0';
-		free(line);
+		notify_text_add(&body, "\n", 1);
 	}
-	message_list_add(out, b, body, len, b->n_alerts);
+	message_list_add(out, b, body.s, body.len, b->n_alerts);
 	return 0;
 }
 
