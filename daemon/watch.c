@@ -15,6 +15,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "log.h"
 #include "watch.h"
 #include "xmalloc.h"
@@ -124,7 +125,8 @@ static int by_name(const void *a, const void *b)
 void watcher_rescan(struct watcher *w)
 {
 	char **names = NULL;
-	size_t n = 0;
+	size_t n = 0, cap = 0;
+	struct arena text;
 	struct dirent *e;
 	DIR *d;
 
@@ -135,19 +137,23 @@ void watcher_rescan(struct watcher *w)
 		log_error("%s: cannot read the folder: %s", w->dir, strerror(errno));
 		return;
 	}
+	/* A folder may hold many thousand files: one array doubling, the names in one arena. */
+	arena_init(&text);
 	while ((e = readdir(d)) != NULL) {
-		names = xreallocarray(names, n + 1, sizeof(*names));
-		names[n++] = xstrdup(e->d_name);
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			names = xreallocarray(names, cap, sizeof(*names));
+		}
+		names[n++] = arena_strndup(&text, e->d_name, strlen(e->d_name));
 	}
 	closedir(d);
 	/* qsort's array may not be NULL even when empty, and a folder removed between opendir() and
 	 * readdir() lists no names at all, not even "." and "..". */
 	if (n > 1)
 		qsort(names, n, sizeof(*names), by_name);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		offer(w, names[i]);
-		free(names[i]);
-	}
+	arena_free(&text);
 	free(names);
 }
 
