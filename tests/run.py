@@ -103,6 +103,7 @@ def main():
     if args.suite == 'valgrind':
         # The unit tests fail by valgrind's exit status; the daemon's runs are read afterwards.
         logs = tempfile.mkdtemp(prefix='pw-valgrind-')
+        os.chmod(logs, 0o1777)  # some tests run paperwatch as nobody; its report goes here too
         unit_prefix, unit_timeout, it_timeout = valgrind.command(), 1800, 3600
         env['PAPERWATCH_WRAPPER'] = shlex.join(valgrind.command(logs))
         env.setdefault('PAPERWATCH_TIME_SCALE', '10')
