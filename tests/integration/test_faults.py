@@ -73,6 +73,9 @@ def receiver_fault(reply, extra=None):
     r.push(reply, times=10000)
 
     def clear():
+        # Not before the faulty endpoint has been tried: its first request may still be on its
+        # way while the healthy one has answered both.
+        r.wait_for(1, timeout=10)
         r.clear()
         return r
     try:
