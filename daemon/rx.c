@@ -210,9 +210,9 @@ struct rx *rx_compile(const char *pattern, size_t len, size_t *at, char *msg, si
 	if (pcre2_pattern_info(r->code, PCRE2_INFO_MINLENGTH, &min_len) != 0 || min_len == 0)
 		return refuse(r, at, 0, msg, msg_size,
 			      "it can match empty text, so it would match every paper");
-		/* Without a JIT (some platforms, the valgrind build) PCRE2 interprets the pattern:
-		 * slower, still right. */
 #ifndef PW_RX_NO_JIT
+	/* Without a JIT (some platforms, the valgrind build) PCRE2 interprets the pattern: slower,
+	 * still right. */
 	(void)pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE);
 #endif
 	r->md = pcre2_match_data_create(1, NULL);
