@@ -152,4 +152,19 @@ static inline size_t messages_with(const struct message_list *l, const char *nee
 	return n;
 }
 
+/* How the notifier judges an HTTP answer with this status, body and Retry-After header. */
+static inline struct send_result judge_http(const struct notifier *n, long status, const char *body,
+					    const char *retry_after)
+{
+	struct send_response r = {.code = CURLE_OK,
+				  .status = status,
+				  .body = body,
+				  .body_len = strlen(body),
+				  .retry_after = retry_after};
+	struct send_result out;
+
+	n->ops->classify(n, &r, &out);
+	return out;
+}
+
 #endif

@@ -139,20 +139,6 @@ static void three_hundred_papers_split_within_discord_limits_and_none_is_dropped
 	config_unref(cfg);
 }
 
-static struct send_result judge(const struct notifier *n, long status, const char *body,
-				const char *retry_after)
-{
-	struct send_response r = {.code = CURLE_OK,
-				  .status = status,
-				  .body = body,
-				  .body_len = strlen(body),
-				  .retry_after = retry_after};
-	struct send_result out;
-
-	n->ops->classify(n, &r, &out);
-	return out;
-}
-
 static void a_429_waits_for_the_longer_of_the_header_and_the_json_retry_after(void **state)
 {
 	struct config *cfg = fake_config(DISCORD_CONF);
@@ -160,15 +146,15 @@ static void a_429_waits_for_the_longer_of_the_header_and_the_json_retry_after(vo
 	struct send_result r;
 
 	(void)state;
-	r = judge(n, 429,
-		  "{\"message\": \"You are being rate limited.\", \"retry_after\": 2.5, "
-		  "\"global\": false}",
-		  "1");
+	r = judge_http(n, 429,
+		       "{\"message\": \"You are being rate limited.\", \"retry_after\": 2.5, "
+		       "\"global\": false}",
+		       "1");
 	assert_int_equal(r.status, SEND_RETRY);
 	assert_true(r.retry_after == 2.5);
-	r = judge(n, 429, "{\"retry_after\": 0.25}", "3");
+	r = judge_http(n, 429, "{\"retry_after\": 0.25}", "3");
 	assert_true(r.retry_after == 3);
-	r = judge(n, 429, "not json", NULL);
+	r = judge_http(n, 429, "not json", NULL);
 	assert_int_equal(r.status, SEND_RETRY);
 	assert_true(r.retry_after == 0);
 	config_unref(cfg);
@@ -180,14 +166,15 @@ static void discord_answers_are_judged_as_discord_means_them(void **state)
 	const struct notifier *n = &cfg->notifiers[0];
 
 	(void)state;
-	assert_int_equal(judge(n, 200, "{\"id\": \"1\"}", NULL).status, SEND_DELIVERED);
-	assert_int_equal(judge(n, 204, "", NULL).status, SEND_DELIVERED);
-	assert_int_equal(judge(n, 502, "bad gateway", NULL).status, SEND_RETRY);
-	assert_int_equal(judge(n, 400, "{\"embeds\": [\"0\"]}", NULL).status, SEND_FAILED);
-	assert_int_equal(judge(n, 401, "{}", NULL).status, SEND_FAILED);
-	assert_int_equal(judge(n, 403, "{}", NULL).status, SEND_FAILED);
-	assert_non_null(strstr(judge(n, 404, "{\"message\": \"Unknown Webhook\"}", NULL).detail,
-			       "Unknown Webhook"));
+	assert_int_equal(judge_http(n, 200, "{\"id\": \"1\"}", NULL).status, SEND_DELIVERED);
+	assert_int_equal(judge_http(n, 204, "", NULL).status, SEND_DELIVERED);
+	assert_int_equal(judge_http(n, 502, "bad gateway", NULL).status, SEND_RETRY);
+	assert_int_equal(judge_http(n, 400, "{\"embeds\": [\"0\"]}", NULL).status, SEND_FAILED);
+	assert_int_equal(judge_http(n, 401, "{}", NULL).status, SEND_FAILED);
+	assert_int_equal(judge_http(n, 403, "{}", NULL).status, SEND_FAILED);
+	assert_non_null(
+		strstr(judge_http(n, 404, "{\"message\": \"Unknown Webhook\"}", NULL).detail,
+		       "Unknown Webhook"));
 	config_unref(cfg);
 }
 

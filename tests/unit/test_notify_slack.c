@@ -118,21 +118,6 @@ static void three_hundred_papers_split_within_slack_limits_and_none_is_dropped(v
 	config_unref(cfg);
 }
 
-/* Judges an answer. */
-static struct send_result judge(const struct notifier *n, long status, const char *body,
-				const char *retry_after)
-{
-	struct send_response r = {.code = CURLE_OK,
-				  .status = status,
-				  .body = body,
-				  .body_len = strlen(body),
-				  .retry_after = retry_after};
-	struct send_result out;
-
-	n->ops->classify(n, &r, &out);
-	return out;
-}
-
 static void slack_answers_are_judged_as_slack_means_them(void **state)
 {
 	struct config *cfg = fake_config(SLACK_CONF);
@@ -140,19 +125,19 @@ static void slack_answers_are_judged_as_slack_means_them(void **state)
 	struct send_result r;
 
 	(void)state;
-	assert_int_equal(judge(n, 200, "ok", NULL).status, SEND_DELIVERED);
-	r = judge(n, 429, "rate_limited", "3");
+	assert_int_equal(judge_http(n, 200, "ok", NULL).status, SEND_DELIVERED);
+	r = judge_http(n, 429, "rate_limited", "3");
 	assert_int_equal(r.status, SEND_RETRY);
 	assert_true(r.retry_after == 3);
-	assert_int_equal(judge(n, 500, "rollup_error", NULL).status, SEND_RETRY);
-	r = judge(n, 400, "invalid_payload", NULL);
+	assert_int_equal(judge_http(n, 500, "rollup_error", NULL).status, SEND_RETRY);
+	r = judge_http(n, 400, "invalid_payload", NULL);
 	assert_int_equal(r.status, SEND_FAILED);
 	assert_non_null(strstr(r.detail, "invalid_payload"));
-	assert_int_equal(judge(n, 403, "action_prohibited", NULL).status, SEND_FAILED);
-	r = judge(n, 404, "no_service", NULL);
+	assert_int_equal(judge_http(n, 403, "action_prohibited", NULL).status, SEND_FAILED);
+	r = judge_http(n, 404, "no_service", NULL);
 	assert_int_equal(r.status, SEND_FAILED);
 	assert_non_null(strstr(r.detail, "no_service"));
-	assert_int_equal(judge(n, 410, "channel_is_archived", NULL).status, SEND_FAILED);
+	assert_int_equal(judge_http(n, 410, "channel_is_archived", NULL).status, SEND_FAILED);
 	/* One message a second to a webhook, as Slack asks. */
 	assert_true(n->ops->min_interval >= 1.0);
 	config_unref(cfg);
