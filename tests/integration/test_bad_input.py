@@ -18,6 +18,18 @@ def records(first, n, title=None):
                    for i in range(first, first + n)).encode()
 
 
+def place():
+    """A folder, its inbox and a configuration alerting every paper to out.jsonl there."""
+    d = tmpdir()
+    inbox = os.path.join(d, 'inbox')
+    os.mkdir(inbox)
+    out = os.path.join(d, 'out.jsonl')
+    conf = write_config(os.path.join(d, 'pw.conf'),
+                        [{'name': 'out', 'type': 'file', 'path': out}], [ALL],
+                        state=os.path.join(d, 'state.db'), watch={'dir': inbox})
+    return d, inbox, out, conf
+
+
 def complete_lines(path):
     """The JSON lines of a file still being appended to: a last line not yet ended is left out."""
     try:
@@ -114,13 +126,7 @@ def drop(inbox, name, make):
 
 @test
 def every_bad_input_gets_a_clear_line_and_the_daemon_carries_on():
-    d = tmpdir()
-    inbox = os.path.join(d, 'inbox')
-    os.mkdir(inbox)
-    out = os.path.join(d, 'out.jsonl')
-    conf = write_config(os.path.join(d, 'pw.conf'),
-                        [{'name': 'out', 'type': 'file', 'path': out}], [ALL],
-                        state=os.path.join(d, 'state.db'), watch={'dir': inbox})
+    d, inbox, out, conf = place()
     with Daemon(conf, d) as daemon:
         daemon.start()
         fds = len(os.listdir(f'/proc/{daemon.proc.pid}/fd'))
@@ -148,12 +154,7 @@ def every_bad_input_gets_a_clear_line_and_the_daemon_carries_on():
 
 @test
 def a_file_deleted_between_event_and_read_is_named_and_skipped():
-    d = tmpdir()
-    inbox = os.path.join(d, 'inbox')
-    os.mkdir(inbox)
-    conf = write_config(os.path.join(d, 'pw.conf'),
-                        [{'name': 'out', 'type': 'file', 'path': os.path.join(d, 'o.jsonl')}],
-                        [ALL], state=os.path.join(d, 'state.db'), watch={'dir': inbox})
+    d, inbox, _, conf = place()
     with Daemon(conf, d) as daemon:
         daemon.start()
         daemon.signal(signal.SIGSTOP)
@@ -168,13 +169,7 @@ def a_file_deleted_between_event_and_read_is_named_and_skipped():
 
 @test
 def a_file_truncated_while_read_gives_what_it_held_once():
-    d = tmpdir()
-    inbox = os.path.join(d, 'inbox')
-    os.mkdir(inbox)
-    out = os.path.join(d, 'out.jsonl')
-    conf = write_config(os.path.join(d, 'pw.conf'),
-                        [{'name': 'out', 'type': 'file', 'path': out}], [ALL],
-                        state=os.path.join(d, 'state.db'), watch={'dir': inbox})
+    d, inbox, out, conf = place()
     big = records(0, 200000)  # about 20 MB: long enough to be cut while it is read
     cut = len(big) // 2
     # Papers wholly before the cut; from number 100000 on a PDF link holds no arXiv id, and the
