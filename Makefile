@@ -44,24 +44,24 @@ SRCS := \
 	daemon/cli_read.c \
 	daemon/cli_state.c \
 	daemon/daemon.c \
-	daemon/dict.c \
 	daemon/digest.c \
 	daemon/err.c \
 	daemon/hmap.c \
-	daemon/lex.c \
-	daemon/litscan.c \
 	daemon/log.c \
 	daemon/loop.c \
-	daemon/match.c \
+	daemon/match/dict.c \
+	daemon/match/litscan.c \
+	daemon/match/match.c \
+	daemon/match/query.c \
+	daemon/match/rx.c \
+	daemon/match/text.c \
 	daemon/paper.c \
-	daemon/parse.c \
-	daemon/parse_markdown.c \
-	daemon/parse_records.c \
+	daemon/parse/format_records.c \
+	daemon/parse/format_table.c \
+	daemon/parse/lex.c \
+	daemon/parse/parse.c \
 	daemon/pipeline.c \
-	daemon/query.c \
-	daemon/rx.c \
 	daemon/state.c \
-	daemon/text.c \
 	daemon/utf8.c \
 	daemon/watch.c \
 	daemon/xmalloc.c \

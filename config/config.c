@@ -17,9 +17,9 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "match.h"
+#include "match/match.h"
 #include "notify.h"
-#include "parse.h"
+#include "parse/parse.h"
 #include "xmalloc.h"
 
 /* A secret file larger than this is not a secret but a mistake. */

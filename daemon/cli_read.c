@@ -8,8 +8,8 @@
 
 #include "cli.h"
 #include "log.h"
-#include "match.h"
-#include "parse.h"
+#include "match/match.h"
+#include "parse/parse.h"
 #include "xmalloc.h"
 
 struct config *cli_load_config(const char *path)

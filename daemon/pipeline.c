@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 
 #include "log.h"
-#include "match.h"
+#include "match/match.h"
 #include "notify.h"
-#include "parse.h"
+#include "parse/parse.h"
 #include "pipeline.h"
 #include "xmalloc.h"
 

@@ -13,7 +13,7 @@
 
 #include "config.h"
 #include "err.h"
-#include "match.h"
+#include "match/match.h"
 #include "paper.h"
 
 /* One matched paper, as a channel shows it. */

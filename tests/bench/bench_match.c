@@ -12,8 +12,8 @@
 
 #include "digest.h"
 #include "log.h"
-#include "match.h"
-#include "parse.h"
+#include "match/match.h"
+#include "parse/parse.h"
 #include "xmalloc.h"
 
 #define RUNS 3

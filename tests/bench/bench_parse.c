@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "log.h"
-#include "parse.h"
+#include "parse/parse.h"
 
 #define RUNS 7
 

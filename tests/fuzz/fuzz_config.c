@@ -12,7 +12,7 @@
 
 #include "config.h"
 #include "log.h"
-#include "match.h"
+#include "match/match.h"
 #include "notify.h"
 #include "xmalloc.h"
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "parse.h"
+#include "parse/parse.h"
 #include "utf8.h"
 #include "xmalloc.h"
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "match.h"
+#include "match/match.h"
 #include "utf8.h"
 #include "xmalloc.h"
 

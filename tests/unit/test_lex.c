@@ -4,7 +4,7 @@
 #include "unit.h"
 
 #include "arena.h"
-#include "lex.h"
+#include "parse/lex.h"
 
 /* A writable span over a copy of s (lex_text writes into its text). */
 static struct span span_of(char *buf, size_t size, const char *s)

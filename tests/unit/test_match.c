@@ -5,7 +5,7 @@
  */
 #include "unit.h"
 
-#include "match.h"
+#include "match/match.h"
 
 /* A paper with the given strings; authors is a NULL-terminated list or NULL. */
 static struct paper paper(const char *title, const char *abstract, const char **authors,

@@ -14,10 +14,10 @@
 
 #include "digest.h"
 #include "log.h"
-#include "match.h"
-#include "parse.h"
-#include "query.h"
-#include "text.h"
+#include "match/match.h"
+#include "match/query.h"
+#include "match/text.h"
+#include "parse/parse.h"
 #include "xmalloc.h"
 
 #define N_QUERIES 2500

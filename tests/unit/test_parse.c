@@ -5,7 +5,7 @@
 
 #include "digest.h"
 #include "log.h"
-#include "parse.h"
+#include "parse/parse.h"
 #include "xmalloc.h"
 
 /* What the last parse_fixture() or parse_string() reported. */

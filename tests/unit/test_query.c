@@ -4,7 +4,7 @@
  */
 #include "unit.h"
 
-#include "query.h"
+#include "match/query.h"
 
 /* Appends the subtree at n to out as an s-expression; returns the node after it. */
 static const struct query_node *show(const struct query *q, const struct query_node *n, char *out,

@@ -10,7 +10,7 @@
 #include <pcre2.h>
 #include <utf8proc.h>
 
-#include "rx.h"
+#include "match/rx.h"
 
 /* The literal of pattern p, or "" when it has none. */
 static const char *literal(const char *p)

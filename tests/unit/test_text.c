@@ -4,7 +4,7 @@
  */
 #include "unit.h"
 
-#include "text.h"
+#include "match/text.h"
 
 /* The words of s as "folded@start-end" joined by spaces, in a static buffer. */
 static const char *cut(const char *s)

@@ -1,9 +1,9 @@
 /*
- * text.c — folding and cutting text into words. ASCII, nearly all of every digest, is lower-cased
- * sixteen bytes at a time where it lies, and its words found from a bit mask, with no call into
- * utf8proc; other characters are folded a cluster (a character and the marks that follow it) at a
- * time, so that NFKC can compose them. A byte-at-a-time path does the same where vectors are not
- * available, and for the last bytes of each string.
+ * match/text.c — folding and cutting text into words. ASCII, nearly all of every digest, is
+ * lower-cased sixteen bytes at a time where it lies, and its words found from a bit mask, with no
+ * call into utf8proc; other characters are folded a cluster (a character and the marks that follow
+ * it) at a time, so that NFKC can compose them. A byte-at-a-time path does the same where vectors
+ * are not available, and for the last bytes of each string.
  */
 #include <stdint.h>
 #ifdef __SSE2__

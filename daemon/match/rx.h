@@ -1,7 +1,7 @@
 /*
- * rx.h — regular-expression terms of interest rules: PCRE2 with the options the query language
- * promises (caseless, UTF-8, Unicode classes), the literal text every match must contain (a cheap
- * test that spares most runs), and finding matches.
+ * match/rx.h — regular-expression terms of interest rules: PCRE2 with the options the query
+ * language promises (caseless, UTF-8, Unicode classes), the literal text every match must contain
+ * (a cheap test that spares most runs), and finding matches.
  */
 #ifndef PW_RX_H
 #define PW_RX_H

@@ -1,7 +1,8 @@
 /*
- * dict.h — the matcher's dictionary: every word key of every rule (a word, its plurals, a prefix,
- * an arXiv id), each with postings that name the terms it stands for. Built once, then looked up
- * for every word of every paper, so the lookup is inline and reads keys eight bytes at a time.
+ * match/dict.h — the matcher's dictionary: every word key of every rule (a word, its plurals, a
+ * prefix, an arXiv id), each with postings that name the terms it stands for. Built once, then
+ * looked up for every word of every paper, so the lookup is inline and reads keys eight bytes at a
+ * time.
  */
 #ifndef PW_DICT_H
 #define PW_DICT_H

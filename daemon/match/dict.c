@@ -1,5 +1,5 @@
 /*
- * dict.c — building the matcher's dictionary: keys gathered in a string map while rules are
+ * match/dict.c — building the matcher's dictionary: keys gathered in a string map while rules are
  * compiled, then laid out in one open-addressing table of fixed-size slots (the key's first eight
  * bytes inline, so most lookups touch one cache line) and one array of postings, grouped by key.
  */

@@ -1,5 +1,5 @@
 /*
- * lex.h — the pieces every digest format is made of: lines, table cells, links, arXiv ids,
+ * parse/lex.h — the pieces every digest format is made of: lines, table cells, links, arXiv ids,
  * dates, author lists, and field text cleaned in place.
  */
 #ifndef PW_LEX_H

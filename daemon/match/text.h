@@ -1,7 +1,7 @@
 /*
- * text.h — cutting text into folded words for matching: NFKC and Unicode case folding, words cut
- * at every character that is neither a letter nor a digit, and each character of a script written
- * without spaces (Han, Hiragana, Katakana, Hangul) a word of its own. Queries and papers go
+ * match/text.h — cutting text into folded words for matching: NFKC and Unicode case folding, words
+ * cut at every character that is neither a letter nor a digit, and each character of a script
+ * written without spaces (Han, Hiragana, Katakana, Hangul) a word of its own. Queries and papers go
  * through the same code, so a query word and a text word compare as plain bytes.
  */
 #ifndef PW_TEXT_H

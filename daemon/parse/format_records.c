@@ -1,10 +1,10 @@
 /*
- * parse_records.c — digests of "Title:" / "PDF:" / "Summary:" records separated by "---". A
+ * parse/format_records.c — digests of "Title:" / "PDF:" / "Summary:" records separated by "---". A
  * value may go on over several lines; a blank line does not end a record, a new "Title:" does.
  */
 #include <string.h>
 
-#include "parse.h"
+#include "format.h"
 
 enum rec_field { REC_TITLE, REC_LINK, REC_ABSTRACT, REC_AUTHORS, REC_DATE, N_REC_FIELDS };
 
@@ -151,7 +151,7 @@ static size_t rec_feed(struct parser *p, void *state, char *text, size_t len, bo
 	return len;
 }
 
-const struct digest_format format_records = {
+const struct format format_records = {
 	.name = "records",
 	.detect = rec_detect,
 	.start = rec_start,

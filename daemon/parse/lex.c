@@ -1,5 +1,5 @@
 /*
- * lex.c — scanning helpers shared by the digest formats. The text is scanned once; fields are
+ * parse/lex.c — scanning helpers shared by the digest formats. The text is scanned once; fields are
  * cleaned where they lie instead of being copied.
  */
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /*
- * query.h — the interest-rule query language: a rule's query parsed into its terms (folded words,
- * arXiv ids, compiled regular expressions) and a boolean tree over them, or refused with a message
- * and the column it is about. The matcher (match.h) compiles many parsed queries together.
+ * match/query.h — the interest-rule query language: a rule's query parsed into its terms (folded
+ * words, arXiv ids, compiled regular expressions) and a boolean tree over them, or refused with a
+ * message and the column it is about. The matcher (match.h) compiles many parsed queries together.
  */
 #ifndef PW_QUERY_H
 #define PW_QUERY_H

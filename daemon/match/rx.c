@@ -1,8 +1,8 @@
 /*
- * rx.c — PCRE2 behind the regular-expression terms, and the reading of a pattern for the literal
- * text all its matches share. That reading is deliberately timid: whatever it does not fully
- * understand (alternation at the top level, option settings, named escapes) gives no literal, and
- * the regex then simply runs on every paper its rule is evaluated for.
+ * match/rx.c — PCRE2 behind the regular-expression terms, and the reading of a pattern for the
+ * literal text all its matches share. That reading is deliberately timid: whatever it does not
+ * fully understand (alternation at the top level, option settings, named escapes) gives no literal,
+ * and the regex then simply runs on every paper its rule is evaluated for.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 

@@ -1,8 +1,8 @@
 /*
- * litscan.c — the q-gram method with a stride: a literal of length L has L - 2 three-byte groups
- * starting at consecutive offsets, so looking at every (Lmin - 2)th position of the text meets
- * one group of every occurrence of every literal. A group seen there is looked up (behind a bit
- * filter) and each literal holding it is compared where it would have to start.
+ * match/litscan.c — the q-gram method with a stride: a literal of length L has L - 2 three-byte
+ * groups starting at consecutive offsets, so looking at every (Lmin - 2)th position of the text
+ * meets one group of every occurrence of every literal. A group seen there is looked up (behind a
+ * bit filter) and each literal holding it is compared where it would have to start.
  */
 #include <stdbool.h>
 #include <stdlib.h>

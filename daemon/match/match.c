@@ -1,6 +1,6 @@
 /*
- * match.c — all rules compiled together. Terms that several rules share are compiled once; every
- * key (a word, the anchor word of a phrase, a prefix, an id) goes into one dictionary whose
+ * match/match.c — all rules compiled together. Terms that several rules share are compiled once;
+ * every key (a word, the anchor word of a phrase, a prefix, an id) goes into one dictionary whose
  * postings name the terms it stands for (dict.h). A paper is cut into words once and each word
  * looked up: as it is, without a plural ending, and at the prefix lengths prefix keys have, most
  * of these answered by a bit filter. Only rules that had a term hit are then evaluated in full,

@@ -1,5 +1,5 @@
 /*
- * query.c — lexing and parsing interest-rule queries. A recursive-descent parser over a small
+ * match/query.c — lexing and parsing interest-rule queries. A recursive-descent parser over a small
  * lexer; every refusal names the column it is about, since users fix rules by hand in a config
  * file. Term text is folded with text.c, exactly as paper text is.
  */

@@ -1,5 +1,5 @@
 /*
- * parse_markdown.c — digests made of Markdown tables: Hugging Face daily papers, arXiv-daily
+ * parse/format_table.c — digests made of Markdown tables: Hugging Face daily papers, arXiv-daily
  * (category tables followed by "#### Abstracts" blocks) and date tables. A table's header row
  * says which column holds what, so the columns may come in any order.
  *
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parse.h"
+#include "format.h"
 #include "xmalloc.h"
 
 /* Cells looked at in a row; a row with more is still counted, and refused if the header has fewer.
@@ -448,7 +448,7 @@ static void md_free(void *state)
 	arena_free(&m->rows_arena);
 }
 
-const struct digest_format format_markdown = {
+const struct format format_table = {
 	.name = "markdown",
 	.detect = md_detect,
 	.start = md_start,

@@ -1,57 +1,18 @@
 /*
- * parse.h — turning a digest into papers, whatever its format (read from the content, never
- * from the file name). The text streams through a window of about a megabyte: each paper is
- * handed to a callback as soon as it is complete, so memory does not grow with the file.
+ * parse/format.h — what a digest format implements, and the parser's services to it. Each
+ * format is one format_*.c file filling a struct format; parse.c keeps the registry.
  */
-#ifndef PW_PARSE_H
-#define PW_PARSE_H
+#ifndef PW_PARSE_FORMAT_H
+#define PW_PARSE_FORMAT_H
 
 #include <stdbool.h>
-#include <stddef.h>
 
 #include "arena.h"
 #include "err.h"
 #include "hmap.h"
 #include "lex.h"
 #include "paper.h"
-
-/* Files larger than this are refused unless the configuration says otherwise. */
-#define PARSE_MAX_SIZE_DEFAULT ((size_t)64 << 20)
-
-/* Receives each paper; p and its strings are valid only until it returns. */
-typedef void (*paper_fn)(void *ctx, const struct paper *p);
-
-struct parse_opts {
-	size_t max_size; /* refuse larger files; 0 means PARSE_MAX_SIZE_DEFAULT */
-	size_t window;   /* bytes the window starts with; 0 for the default (tests make it tiny) */
-	paper_fn emit;
-	void *ctx;
-	/* Optional: sees every chunk exactly as read, before anything is changed (to hash it). */
-	void (*raw)(void *ctx, const char *data, size_t len);
-};
-
-struct parse_result {
-	const char *format; /* name of the format found; NULL for a file with no text */
-	size_t papers;      /* papers handed to emit */
-	size_t skipped;     /* malformed records left out, each with a warning */
-	size_t bad_utf8;    /* ill-formed UTF-8 sequences replaced with U+FFFD */
-	/* The file as it was opened (parse_file only): which it is and how it was. */
-	unsigned long long dev, ino;
-	long long size, mtime_ns;
-};
-
-/* Parses the digest at path. Returns -1 with the reason (naming the file) when it cannot be read
- * or is not a digest; a digest with malformed records still returns 0, having warned about each
- * record it left out. A file with no text is a digest with no papers. Papers emitted before a
- * read error stay emitted. */
-int parse_file(const char *path, const struct parse_opts *opts, struct parse_result *res,
-	       struct err *err);
-
-/* Same for len bytes in memory, named name in messages. */
-int parse_memory(const char *name, const char *text, size_t len, const struct parse_opts *opts,
-		 struct parse_result *res, struct err *err);
-
-/* ---- For the format parsers (parse_*.c) ---- */
+#include "parse.h"
 
 /* The state of one parse, shared with the format. */
 struct parser {
@@ -67,7 +28,7 @@ struct parser {
 };
 
 /* One family of digest layouts. */
-struct digest_format {
+struct format {
 	const char *name;
 	/* Whether the line is one that only this family's digests have. */
 	bool (*detect)(struct span line);
@@ -86,8 +47,8 @@ struct digest_format {
 	void (*free)(void *state);
 };
 
-extern const struct digest_format format_markdown;
-extern const struct digest_format format_records;
+extern const struct format format_table;
+extern const struct format format_records;
 
 /* Hands a complete paper to the callback, unless a paper with its id was already emitted. */
 void parser_emit(struct parser *p, struct paper *paper);

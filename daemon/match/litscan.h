@@ -1,6 +1,6 @@
 /*
- * litscan.h — finding many short literal texts (the literals of regular expressions, rx.h) in a
- * paper's strings at once, with far fewer steps than bytes: every three-byte group of every
+ * match/litscan.h — finding many short literal texts (the literals of regular expressions, rx.h) in
+ * a paper's strings at once, with far fewer steps than bytes: every three-byte group of every
  * literal is indexed, and the text is sampled at a stride no literal can slip through.
  */
 #ifndef PW_LITSCAN_H

@@ -1,6 +1,6 @@
 /*
- * parse.c — reading a digest through a window, refusing what is not a digest, handing the text
- * to the format family that recognises it, and emitting papers.
+ * parse/parse.c — reading a digest through a window, refusing what is not a digest, handing the
+ * text to the format family that recognises it, and emitting papers.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "format.h"
 #include "log.h"
-#include "parse.h"
 #include "utf8.h"
 #include "xmalloc.h"
 
@@ -29,8 +29,8 @@
 /* Digests spend at least this many bytes on a paper; sizes the set of ids seen. */
 #define BYTES_PER_PAPER 1024
 
-static const struct digest_format *const formats[] = {
-	&format_markdown,
+static const struct format *const formats[] = {
+	&format_table,
 	&format_records,
 };
 
@@ -160,7 +160,7 @@ static int window_check_start(struct parser *p, struct window *w, size_t *whole,
 }
 
 /* Looks for the format in the window's whole lines; *text says whether any was not blank. */
-static const struct digest_format *detect(char *buf, size_t len)
+static const struct format *detect(char *buf, size_t len)
 {
 	struct lines it;
 	struct span line;
@@ -212,7 +212,7 @@ enum start_step {
  * detection counts from the first text) and detects the format. Nothing else is consumed before
  * the format is known, so what a digest holds before its signature line is parsed too. */
 static enum start_step window_start(struct parser *p, struct window *w, size_t whole,
-				    const struct digest_format **fmt, bool *text)
+				    const struct format **fmt, bool *text)
 {
 	unsigned blank_lines;
 	size_t blank = leading_blank(w->buf, whole, &blank_lines);
@@ -239,7 +239,7 @@ static int parse_stream(struct parser *p, struct source *src, struct parse_resul
 			struct err *err)
 {
 	struct window w = {.first_bad = (size_t)-1};
-	const struct digest_format *fmt = NULL;
+	const struct format *fmt = NULL;
 	void *state = NULL;
 	bool text = false;
 	int rc = -1;

@@ -1,8 +1,9 @@
 /*
- * match.h — matching papers against users' interest rules. Every rule is a query (the language
- * is in the README, "Interest rules: the query language"); all rules are compiled together, so a
- * paper's text is folded and cut into words once and each word looked up in one dictionary,
- * whatever the number of rules. Hits come with the exact bytes they cover, for highlighting.
+ * match/match.h — matching papers against users' interest rules. Every rule is a query (the
+ * language is in the README, "Interest rules: the query language"); all rules are compiled
+ * together, so a paper's text is folded and cut into words once and each word looked up in one
+ * dictionary, whatever the number of rules. Hits come with the exact bytes they cover, for
+ * highlighting.
  */
 #ifndef PW_MATCH_H
 #define PW_MATCH_H
