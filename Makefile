@@ -40,6 +40,8 @@ BENCH_DEBS := python3 inotify-tools python3-watchdog curl grep gnuplot-nox
 
 SRCS := \
 	config/config.c \
+	config/config_read.c \
+	config/config_types.c \
 	daemon/arena.c \
 	daemon/cli_read.c \
 	daemon/cli_state.c \

@@ -21,9 +21,6 @@
 /* The system's CA directory, trusted beside a notifier's own ca_file. */
 #define SYSTEM_CA_PATH "/etc/ssl/certs"
 
-#define DEFAULT_CONNECT_TIMEOUT 10.0
-#define DEFAULT_TIMEOUT         30.0
-
 /* Adding a channel is one file and one line here (kept one a line against clang-format). */
 /* clang-format off */
 static const struct notifier_ops *const registry[] = {
@@ -56,10 +53,21 @@ const char *notify_types(void)
 	return list;
 }
 
+/* Read by notify_check before the channel's own table is. */
 const struct conf_key notify_common_keys[] = {
-	{"name", CONF_ANY, true, 0, 0, 0, NULL},
-	{"type", CONF_ANY, true, 0, 0, 0, NULL},
-	{NULL, CONF_ANY, false, 0, 0, 0, NULL},
+	{
+		.name = "name",
+		.type = CONF_ANY,
+		.required = true,
+		.desc = "the notifier's unique name: letters, digits, '-', '_', '.'",
+	},
+	{
+		.name = "type",
+		.type = CONF_ANY,
+		.required = true,
+		.desc = "the channel: slack, discord, webhook, email or file",
+	},
+	{.name = NULL},
 };
 
 /* Names go into logs, file names and message headers: keep them plain. */
@@ -180,22 +188,45 @@ void notify_classify_http(const struct send_response *r, struct send_result *out
 	}
 }
 
+/* A timeout of 0 has always meant the default: files that say so keep working. */
 const struct conf_key notify_http_keys[] = {
-	{"url", CONF_SECRET, true, offsetof(struct http_conf, url), 0, 0, NULL},
-	{"ca_file", CONF_STRING, false, offsetof(struct http_conf, ca_file), 0, 0, NULL},
-	{"connect_timeout", CONF_DURATION, false, offsetof(struct http_conf, connect_timeout), 0,
-	 600, NULL},
-	{"timeout", CONF_DURATION, false, offsetof(struct http_conf, timeout), 0, 3600, NULL},
-	{NULL, CONF_ANY, false, 0, 0, 0, NULL},
+	{
+		.name = "url",
+		.type = CONF_SECRET,
+		.required = true,
+		.offset = offsetof(struct http_conf, url),
+		.desc = "where to send; url_file names a file holding it",
+	},
+	{
+		.name = "ca_file",
+		.type = CONF_STRING,
+		.offset = offsetof(struct http_conf, ca_file),
+		.desc = "a PEM bundle trusted besides the system's",
+	},
+	{
+		.name = "connect_timeout",
+		.type = CONF_DURATION,
+		.offset = offsetof(struct http_conf, connect_timeout),
+		.def_num = 10,
+		.zero_is_default = true,
+		.max = 600,
+		.desc = "longest wait for a connection",
+	},
+	{
+		.name = "timeout",
+		.type = CONF_DURATION,
+		.offset = offsetof(struct http_conf, timeout),
+		.def_num = 30,
+		.zero_is_default = true,
+		.max = 3600,
+		.desc = "longest a whole attempt may take",
+	},
+	{.name = NULL},
 };
 
 bool notify_check_http(struct conf_ctx *c, const config_setting_t *entry, struct http_conf *h,
 		       const char *const *allowed)
 {
-	if (h->connect_timeout <= 0)
-		h->connect_timeout = DEFAULT_CONNECT_TIMEOUT;
-	if (h->timeout <= 0)
-		h->timeout = DEFAULT_TIMEOUT;
 	return h->url != NULL && conf_check_url(c, entry, h->url, allowed);
 }
 

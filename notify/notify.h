@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "config_read.h"
 #include "err.h"
 #include "match/match.h"
 #include "paper.h"
@@ -136,7 +137,7 @@ struct http_conf {
 /* The keys of struct http_conf: a channel's table includes them with one CONF_INCLUDE row. */
 extern const struct conf_key notify_http_keys[];
 
-/* Fills defaults and checks the URL's scheme among allowed. */
+/* Checks the URL's scheme among allowed (the table gave every other key its default). */
 bool notify_check_http(struct conf_ctx *c, const config_setting_t *entry, struct http_conf *h,
 		       const char *const *allowed);
 /* Sets easy up to reach h->url: only the URL's own protocol, no redirects, TLS verified, the CA

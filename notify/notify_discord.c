@@ -31,9 +31,12 @@ struct discord_conf {
 };
 
 static const struct conf_key discord_keys[] = {
-	{"", CONF_INCLUDE, false, 0, 0, 0, notify_common_keys},
-	{"", CONF_INCLUDE, false, offsetof(struct discord_conf, http), 0, 0, notify_http_keys},
-	{NULL, CONF_ANY, false, 0, 0, 0, NULL},
+	{.name = "", .type = CONF_INCLUDE, .sub = notify_common_keys},
+	{.name = "",
+	 .type = CONF_INCLUDE,
+	 .offset = offsetof(struct discord_conf, http),
+	 .sub = notify_http_keys},
+	{.name = NULL},
 };
 
 /* A backslash makes any Markdown character literal; "@" gets a zero-width space after it, so

@@ -51,14 +51,44 @@ struct email_conf {
 };
 
 static const struct conf_key email_keys[] = {
-	{"", CONF_INCLUDE, false, 0, 0, 0, notify_common_keys},
-	{"", CONF_INCLUDE, false, offsetof(struct email_conf, http), 0, 0, notify_http_keys},
-	{"from", CONF_STRING, true, offsetof(struct email_conf, from), 0, 0, NULL},
-	{"to", CONF_STRINGS, true, offsetof(struct email_conf, to), 0, 0, NULL},
-	{"username", CONF_STRING, false, offsetof(struct email_conf, username), 0, 0, NULL},
-	{"password", CONF_SECRET, false, offsetof(struct email_conf, password), 0, 0, NULL},
-	{"tls", CONF_STRING, false, offsetof(struct email_conf, tls), 0, 0, NULL},
-	{NULL, CONF_ANY, false, 0, 0, 0, NULL},
+	{.name = "", .type = CONF_INCLUDE, .sub = notify_common_keys},
+	{.name = "",
+	 .type = CONF_INCLUDE,
+	 .offset = offsetof(struct email_conf, http),
+	 .sub = notify_http_keys},
+	{
+		.name = "from",
+		.type = CONF_STRING,
+		.required = true,
+		.offset = offsetof(struct email_conf, from),
+		.desc = "the sender, a plain address",
+	},
+	{
+		.name = "to",
+		.type = CONF_STRINGS,
+		.required = true,
+		.offset = offsetof(struct email_conf, to),
+		.desc = "one address or a list of them, at least one",
+	},
+	{
+		.name = "username",
+		.type = CONF_STRING,
+		.offset = offsetof(struct email_conf, username),
+		.desc = "SMTP AUTH, with password; none, no AUTH",
+	},
+	{
+		.name = "password",
+		.type = CONF_SECRET,
+		.offset = offsetof(struct email_conf, password),
+		.desc = "SMTP AUTH, with username; password_file names a file holding it",
+	},
+	{
+		.name = "tls",
+		.type = CONF_STRING,
+		.offset = offsetof(struct email_conf, tls),
+		.desc = "only \"none\": no encryption at all; left out, TLS required",
+	},
+	{.name = NULL},
 };
 
 static const char *html_escape(unsigned char c)

@@ -16,9 +16,15 @@ struct file_conf {
 };
 
 static const struct conf_key file_keys[] = {
-	{"", CONF_INCLUDE, false, 0, 0, 0, notify_common_keys},
-	{"path", CONF_STRING, true, offsetof(struct file_conf, path), 0, 0, NULL},
-	{NULL, CONF_ANY, false, 0, 0, 0, NULL},
+	{.name = "", .type = CONF_INCLUDE, .sub = notify_common_keys},
+	{
+		.name = "path",
+		.type = CONF_STRING,
+		.required = true,
+		.offset = offsetof(struct file_conf, path),
+		.desc = "the file the JSON lines are appended to; \"-\" for standard output",
+	},
+	{.name = NULL},
 };
 
 static int file_check(struct conf_ctx *c, const config_setting_t *entry, void **conf)

@@ -31,9 +31,12 @@ struct slack_conf {
 };
 
 static const struct conf_key slack_keys[] = {
-	{"", CONF_INCLUDE, false, 0, 0, 0, notify_common_keys},
-	{"", CONF_INCLUDE, false, offsetof(struct slack_conf, http), 0, 0, notify_http_keys},
-	{NULL, CONF_ANY, false, 0, 0, 0, NULL},
+	{.name = "", .type = CONF_INCLUDE, .sub = notify_common_keys},
+	{.name = "",
+	 .type = CONF_INCLUDE,
+	 .offset = offsetof(struct slack_conf, http),
+	 .sub = notify_http_keys},
+	{.name = NULL},
 };
 
 /* mrkdwn has three characters to escape, & < >, and no way to escape the others. */

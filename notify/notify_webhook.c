@@ -25,10 +25,18 @@ struct webhook_conf {
 };
 
 static const struct conf_key webhook_keys[] = {
-	{"", CONF_INCLUDE, false, 0, 0, 0, notify_common_keys},
-	{"", CONF_INCLUDE, false, offsetof(struct webhook_conf, http), 0, 0, notify_http_keys},
-	{"secret", CONF_SECRET, false, offsetof(struct webhook_conf, secret), 0, 0, NULL},
-	{NULL, CONF_ANY, false, 0, 0, 0, NULL},
+	{.name = "", .type = CONF_INCLUDE, .sub = notify_common_keys},
+	{.name = "",
+	 .type = CONF_INCLUDE,
+	 .offset = offsetof(struct webhook_conf, http),
+	 .sub = notify_http_keys},
+	{
+		.name = "secret",
+		.type = CONF_SECRET,
+		.offset = offsetof(struct webhook_conf, secret),
+		.desc = "whsec_ and base64: signs each message; none, unsigned",
+	},
+	{.name = NULL},
 };
 
 int notify_webhook_key(const char *secret, unsigned char *key, size_t *len)

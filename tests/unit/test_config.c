@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_read.h"
 #include "log.h"
 #include "notify.h"
 
@@ -245,15 +246,25 @@ struct secret_conf {
 };
 
 static const struct conf_key inner_keys[] = {
-	{"label", CONF_STRING, false, 0, 0, 0, NULL},
-	{NULL, CONF_ANY, false, 0, 0, 0, NULL},
+	{.name = "label", .type = CONF_STRING},
+	{.name = NULL},
 };
 
 static const struct conf_key secret_keys[] = {
-	{"token", CONF_SECRET, true, offsetof(struct secret_conf, token), 0, 0, NULL},
-	{"port", CONF_INT, false, offsetof(struct secret_conf, port), 1, 65535, NULL},
-	{"", CONF_INCLUDE, false, offsetof(struct secret_conf, inner), 0, 0, inner_keys},
-	{NULL, CONF_ANY, false, 0, 0, 0, NULL},
+	{.name = "token",
+	 .type = CONF_SECRET,
+	 .required = true,
+	 .offset = offsetof(struct secret_conf, token)},
+	{.name = "port",
+	 .type = CONF_INT,
+	 .offset = offsetof(struct secret_conf, port),
+	 .min = 1,
+	 .max = 65535},
+	{.name = "",
+	 .type = CONF_INCLUDE,
+	 .offset = offsetof(struct secret_conf, inner),
+	 .sub = inner_keys},
+	{.name = NULL},
 };
 
 /* Reads text's root group by secret_keys; returns the number of problems. */
