@@ -1,7 +1,7 @@
 /*
- * notify.c — the registry of channels and what they share: reading a notifier entry, HTTP
- * set-up and answers, redacted URLs, text escaped and highlighted by a channel's rules, the
- * JSON form of an alerted paper, the sample alert.
+ * notify.c — the registry of channels, reading a notifier entry, and the toolkit channel.h
+ * declares: HTTP set-up and answers, redacted URLs, text escaped and highlighted by a channel's
+ * rules, the JSON form of an alerted paper; and the sample alert.
  */
 #include <ctype.h>
 #include <math.h>
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "notify.h"
+#include "channel.h"
 #include "utf8.h"
 #include "xmalloc.h"
 
@@ -21,7 +21,15 @@
 /* The system's CA directory, trusted beside a notifier's own ca_file. */
 #define SYSTEM_CA_PATH "/etc/ssl/certs"
 
-/* Adding a channel is one file and one line here (kept one a line against clang-format). */
+/* The channels, each in its notify_<type>.c. */
+extern const struct notifier_ops notifier_slack;
+extern const struct notifier_ops notifier_discord;
+extern const struct notifier_ops notifier_webhook;
+extern const struct notifier_ops notifier_email;
+extern const struct notifier_ops notifier_file;
+
+/* Adding a channel is one file, its line above and one line here (kept one a line against
+ * clang-format). */
 /* clang-format off */
 static const struct notifier_ops *const registry[] = {
 	&notifier_slack,

@@ -1,21 +1,21 @@
 /*
- * notify.h — the notifier interface. Every channel (Slack, Discord, signed webhook, email, file)
- * is one file in notify/ that fills a struct notifier_ops; notify.c keeps the registry and what
- * the channels share (HTTP answers, escaping, highlighting, the sample alert).
+ * notify.h — the notifiers as the daemon sees them: the registry of channels, reading a notifier
+ * entry, and each channel's operations (format a batch into messages, send one, judge the
+ * answer, free). A channel is one file in notify/ that fills a struct notifier_ops, built with
+ * the toolkit in channel.h; the daemon needs only this header.
  */
 #ifndef PW_NOTIFY_H
 #define PW_NOTIFY_H
 
 #include <curl/curl.h>
-#include <jansson.h>
-#include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
-#include "config_read.h"
 #include "err.h"
-#include "match/match.h"
-#include "paper.h"
+
+struct conf_ctx;         /* config_read.h: where an entry is read, for messages */
+struct config_setting_t; /* libconfig's setting: the entry itself */
+struct match_hit;
+struct paper;
 
 /* One matched paper, as a channel shows it. */
 struct alert {
@@ -48,9 +48,7 @@ struct message_list {
 	size_t n, cap;
 };
 
-/* Appends a message; the list takes ownership of body. Its key is "<batch key>-<n>". */
-void message_list_add(struct message_list *l, const struct alert_batch *b, char *body, size_t len,
-		      size_t n_papers);
+/* Frees every message and empties l; l NULL is a no-op. */
 void message_list_free(struct message_list *l);
 
 /* How one attempt ended. */
@@ -84,7 +82,7 @@ struct notifier_ops {
 	const char *type;
 	/* Reads the channel's options from its config entry into *conf, reporting problems
 	 * through c; the entry's "name" and "type" are read already. */
-	int (*check)(struct conf_ctx *c, const config_setting_t *entry, void **conf);
+	int (*check)(struct conf_ctx *c, const struct config_setting_t *entry, void **conf);
 	/* Formats a batch into messages, splitting wherever the channel's limits require, never
 	 * dropping a paper. */
 	int (*format)(const struct notifier *n, const struct alert_batch *b,
@@ -103,146 +101,18 @@ struct notifier_ops {
 	void (*free)(void *conf);
 };
 
-extern const struct notifier_ops notifier_slack;
-extern const struct notifier_ops notifier_discord;
-extern const struct notifier_ops notifier_webhook;
-extern const struct notifier_ops notifier_email;
-extern const struct notifier_ops notifier_file;
-
-/* The keys every notifier entry has (name, type): a channel's table includes them. */
-extern const struct conf_key notify_common_keys[];
-
 /* The channel for a "type" name, or NULL. */
 const struct notifier_ops *notify_find(const char *type);
 /* The known types, for messages: "slack, discord, webhook, email, file". */
 const char *notify_types(void);
 
-/* Reads one notifiers entry into n; reports problems through c. */
-int notify_check(struct conf_ctx *c, const config_setting_t *entry, struct notifier *n);
+/* Reads one notifiers entry into n: its name and type, then the channel's own options through
+ * its ops->check. Problems are reported through c; 0 or -1. */
+int notify_check(struct conf_ctx *c, const struct config_setting_t *entry, struct notifier *n);
+/* Frees the channel's options and the name; n NULL is a no-op. */
 void notify_free(struct notifier *n);
-
-/* ---- Shared by the channels ---- */
-
-/* Judges an HTTP answer: 2xx delivered; transport errors, 408, 429 and 5xx retried (honouring
- * Retry-After); other 4xx failed for good. */
-void notify_classify_http(const struct send_response *r, struct send_result *out);
-
-/* Network options every HTTP channel shares: url, ca_file, timeouts; read by notify_check_http. */
-struct http_conf {
-	char *url;     /* a secret: may come from url_file */
-	char *ca_file; /* extra CA bundle to trust besides the system's */
-	double connect_timeout, timeout;
-};
-
-/* The keys of struct http_conf: a channel's table includes them with one CONF_INCLUDE row. */
-extern const struct conf_key notify_http_keys[];
-
-/* Checks the URL's scheme among allowed (the table gave every other key its default). */
-bool notify_check_http(struct conf_ctx *c, const config_setting_t *entry, struct http_conf *h,
-		       const char *const *allowed);
-/* Sets easy up to reach h->url: only the URL's own protocol, no redirects, TLS verified, the CA
- * bundle and timeouts applied. What to send is the caller's business. */
-void notify_setup_transfer(CURL *easy, const struct http_conf *h);
-/* Sets easy up for a POST of body to h->url: protocols limited to the URL's own, no redirects,
- * TLS verified, the CA bundle and timeouts applied. */
-void notify_setup_http(CURL *easy, const struct http_conf *h, const char *body, size_t len);
-
-/* A URL for logs with its secret part hidden: "https://hooks.slack.com/services/T0/…". */
-void notify_redact_url(const char *url, char *out, size_t size);
-/* Replaces every occurrence of secret in the string s (and of a URL's path after its first
- * segment, where webhook tokens live) with "…": a last guard for details that quote a transport's
- * words. A NULL or empty secret is ignored. */
-void notify_scrub(char *s, const char *secret);
-
-/* Decodes a Standard Webhooks secret ("whsec_" + base64 of 24 to 64 bytes) into key; -1 when it
- * is not one. */
-int notify_webhook_key(const char *secret, unsigned char *key, size_t *len);
-/* The webhook-signature value for a message: "v1," + base64(HMAC-SHA256(key, id.ts.body)). */
-void notify_webhook_sign(const unsigned char *key, size_t key_len, const char *id, long long ts,
-			 const char *body, size_t len, char *out, size_t size);
 
 /* A sample alert batch for `test-notify`; the caller sets its key and time. */
 struct alert_batch notify_sample_batch(void);
-
-/* ---- Text for people: escaping, highlighting and shortening, by each channel's rules ---- */
-
-/* A growable string, NUL-terminated once anything was added; free s when done. */
-struct notify_text {
-	char *s;
-	size_t len, cap;
-};
-
-void notify_text_add(struct notify_text *t, const char *s, size_t n);
-void notify_text_puts(struct notify_text *t, const char *s);
-void notify_text_printf(struct notify_text *t, const char *fmt, ...) PW_PRINTF(2, 3);
-
-/* How a channel marks text up. Every ASCII control character becomes a space whatever the style,
- * so no field can break a line or a header. */
-struct notify_style {
-	const char *bold_open, *bold_close; /* around highlighted text: "*", "**", "<b>"; "" none */
-	/* The escaped form of an ASCII character, or NULL to keep it (NULL escape: keep all). */
-	const char *(*escape)(unsigned char c);
-};
-
-/* The escape of the characters that start markup, & < and >, as character references; NULL for
- * any other. Slack's mrkdwn needs exactly these; HTML adds quotes on top. */
-const char *notify_escape_markup(unsigned char c);
-
-/* Characters as the chat services count them, in UTF-16 units: a character beyond U+FFFF counts
- * two, so a limit holds whether a service counts code points or UTF-16 units. */
-size_t notify_chars(const char *s, size_t n);
-
-/* A byte range to highlight, start < end. */
-struct notify_span {
-	size_t start, end;
-};
-
-/* The ranges a's hits cover in one field (for MATCH_AUTHORS, in author number `author`), sorted
- * and merged, clipped to len bytes; *out is the caller's to free. */
-size_t notify_spans(const struct alert *a, enum match_field field, unsigned author, size_t len,
-		    struct notify_span **out);
-
-/* Appends s[0..len) escaped by st, its spans in bold, and returns the characters appended. When
- * all of it would be longer than max characters it is cut to at most max with "…" at the end:
- * never inside a character or an escape, and a highlight open at the cut is closed. Bytes that
- * are not UTF-8 become U+FFFD. */
-size_t notify_mark(struct notify_text *out, const char *s, size_t len,
-		   const struct notify_span *spans, size_t n_spans, const struct notify_style *st,
-		   size_t max);
-/* The same for text with nothing to highlight. */
-size_t notify_plain(struct notify_text *out, const char *s, const struct notify_style *st,
-		    size_t max);
-
-/* The paper's title, its hits in bold, at most max characters. */
-size_t notify_title(struct notify_text *out, const struct alert *a, const struct notify_style *st,
-		    size_t max);
-/* The authors within max characters: the first ones, then any further one a rule hit (so a
- * matched name is never hidden), "…" over the gaps, and "and N more" for those left out. A very
- * long name is cut. Nothing when the digest names none. */
-size_t notify_authors(struct notify_text *out, const struct alert *a, const struct notify_style *st,
-		      size_t max);
-/* A piece of the abstract around its first hit, within max characters, "…" where it is cut;
- * nothing when no hit falls in the abstract. */
-size_t notify_excerpt(struct notify_text *out, const struct alert *a, const struct notify_style *st,
-		      size_t max);
-/* The names of the rules the paper matched, ", " between, within max characters. */
-size_t notify_rules(struct notify_text *out, const struct alert *a, const struct notify_style *st,
-		    size_t max);
-/* The line a message opens with: "12 new papers in FILE", the count in bold, and with parts > 1
- * ", part 2 of 7 (papers 50–98)" for the papers from..to-1 of part number `part` (from 0). The
- * file name is cut at 200 characters. Returns the characters appended. */
-size_t notify_heading(struct notify_text *out, const struct alert_batch *b, size_t from, size_t to,
-		      size_t part, size_t parts, const struct notify_style *st);
-/* Splits n items (papers) of the given sizes into runs (messages) of at most max_items items
- * and max_total in sum, in order; an item alone is a run whatever its size. starts[r] is where
- * run r begins and starts[runs] is n, so starts needs room for n + 1. Returns the runs. */
-size_t notify_pack(const size_t *sizes, size_t n, size_t max_items, size_t max_total,
-		   size_t *starts);
-/* Whether url may be a link target: http:// or https:// and nothing that ends a link early. */
-bool notify_url_linkable(const char *url);
-
-/* The JSON form of an alerted paper that webhooks and files carry: id, version, title, authors,
- * abstract, date, url, rules. The caller owns it. */
-json_t *notify_paper_json(const struct alert *a);
 
 #endif

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "notify.h"
+#include "channel.h"
 #include "xmalloc.h"
 
 /* Discord's limits, in characters. */
@@ -31,11 +31,14 @@ struct discord_conf {
 };
 
 static const struct conf_key discord_keys[] = {
-	{.name = "", .type = CONF_INCLUDE, .sub = notify_common_keys},
-	{.name = "",
-	 .type = CONF_INCLUDE,
-	 .offset = offsetof(struct discord_conf, http),
-	 .sub = notify_http_keys},
+	{.name = "", .type = CONF_INCLUDE, .sub = notify_common_keys, .desc = "name and type"},
+	{
+		.name = "",
+		.type = CONF_INCLUDE,
+		.offset = offsetof(struct discord_conf, http),
+		.sub = notify_http_keys,
+		.desc = "url, ca_file and the timeouts",
+	},
 	{.name = NULL},
 };
 

@@ -10,7 +10,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "notify.h"
+#include "channel.h"
 #include "xmalloc.h"
 
 /* Text and HTML of one message before encoding: quoted-printable at most triples it, so a
@@ -51,11 +51,14 @@ struct email_conf {
 };
 
 static const struct conf_key email_keys[] = {
-	{.name = "", .type = CONF_INCLUDE, .sub = notify_common_keys},
-	{.name = "",
-	 .type = CONF_INCLUDE,
-	 .offset = offsetof(struct email_conf, http),
-	 .sub = notify_http_keys},
+	{.name = "", .type = CONF_INCLUDE, .sub = notify_common_keys, .desc = "name and type"},
+	{
+		.name = "",
+		.type = CONF_INCLUDE,
+		.offset = offsetof(struct email_conf, http),
+		.sub = notify_http_keys,
+		.desc = "url, ca_file and the timeouts",
+	},
 	{
 		.name = "from",
 		.type = CONF_STRING,

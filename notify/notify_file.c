@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "notify.h"
+#include "channel.h"
 #include "xmalloc.h"
 
 struct file_conf {
@@ -16,7 +16,7 @@ struct file_conf {
 };
 
 static const struct conf_key file_keys[] = {
-	{.name = "", .type = CONF_INCLUDE, .sub = notify_common_keys},
+	{.name = "", .type = CONF_INCLUDE, .sub = notify_common_keys, .desc = "name and type"},
 	{
 		.name = "path",
 		.type = CONF_STRING,

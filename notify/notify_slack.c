@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "notify.h"
+#include "channel.h"
 #include "xmalloc.h"
 
 /* Slack's limits. */
@@ -31,11 +31,14 @@ struct slack_conf {
 };
 
 static const struct conf_key slack_keys[] = {
-	{.name = "", .type = CONF_INCLUDE, .sub = notify_common_keys},
-	{.name = "",
-	 .type = CONF_INCLUDE,
-	 .offset = offsetof(struct slack_conf, http),
-	 .sub = notify_http_keys},
+	{.name = "", .type = CONF_INCLUDE, .sub = notify_common_keys, .desc = "name and type"},
+	{
+		.name = "",
+		.type = CONF_INCLUDE,
+		.offset = offsetof(struct slack_conf, http),
+		.sub = notify_http_keys,
+		.desc = "url, ca_file and the timeouts",
+	},
 	{.name = NULL},
 };
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "notify.h"
+#include "channel.h"
 #include "xmalloc.h"
 
 /* The spec's bounds for a signing key, in bytes. */
@@ -25,11 +25,14 @@ struct webhook_conf {
 };
 
 static const struct conf_key webhook_keys[] = {
-	{.name = "", .type = CONF_INCLUDE, .sub = notify_common_keys},
-	{.name = "",
-	 .type = CONF_INCLUDE,
-	 .offset = offsetof(struct webhook_conf, http),
-	 .sub = notify_http_keys},
+	{.name = "", .type = CONF_INCLUDE, .sub = notify_common_keys, .desc = "name and type"},
+	{
+		.name = "",
+		.type = CONF_INCLUDE,
+		.offset = offsetof(struct webhook_conf, http),
+		.sub = notify_http_keys,
+		.desc = "url, ca_file and the timeouts",
+	},
 	{
 		.name = "secret",
 		.type = CONF_SECRET,

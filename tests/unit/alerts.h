@@ -11,7 +11,7 @@
 #include "arena.h"
 #include "config.h"
 #include "log.h"
-#include "notify.h"
+#include "channel.h"
 #include "xmalloc.h"
 
 /* Everything a batch points at lives in the arena. */
