@@ -176,6 +176,45 @@ static void defaults_follow_the_state_directory(void **state)
 	unsetenv("STATE_DIRECTORY");
 }
 
+/* The README's configuration reference, setting by setting: what a file that says nothing gets. */
+static void every_setting_left_out_takes_its_documented_default(void **state)
+{
+	struct config_diag d;
+	struct config *c;
+
+	(void)state;
+	unsetenv("STATE_DIRECTORY");
+	c = load("", &d);
+	assert_non_null(c);
+	assert_string_equal(c->watch.dir, "./inbox");
+	assert_int_equal(c->watch.include.n, 2);
+	assert_string_equal(c->watch.include.v[0], "*.md");
+	assert_string_equal(c->watch.include.v[1], "*.txt");
+	assert_int_equal(c->watch.exclude.n, 0);
+	assert_true(c->watch.max_file_size == (size_t)64 << 20);
+	assert_string_equal(c->state, "./paperwatch.db");
+	assert_true(c->delivery.max_age == 72 * 3600);
+	assert_true(c->delivery.retry_base == 10);
+	assert_true(c->delivery.retry_max == 30 * 60);
+	assert_true(c->delivery.shutdown_grace == 5);
+	config_unref(c);
+	config_diag_free(&d);
+}
+
+static void a_retry_max_below_retry_base_is_raised_to_it(void **state)
+{
+	struct config_diag d;
+	struct config *c;
+
+	(void)state;
+	c = load("delivery = { retry_base = \"1h\"; retry_max = \"1m\"; };", &d);
+	assert_non_null(c);
+	assert_true(c->delivery.retry_base == 3600);
+	assert_true(c->delivery.retry_max == 3600);
+	config_unref(c);
+	config_diag_free(&d);
+}
+
 static void rules_without_notify_go_to_every_notifier(void **state)
 {
 	struct config_diag d;
@@ -427,6 +466,8 @@ int main(void)
 		cmocka_unit_test(every_problem_is_reported_with_its_line),
 		cmocka_unit_test(syntax_errors_come_from_libconfig_with_the_line),
 		cmocka_unit_test(defaults_follow_the_state_directory),
+		cmocka_unit_test(every_setting_left_out_takes_its_documented_default),
+		cmocka_unit_test(a_retry_max_below_retry_base_is_raised_to_it),
 		cmocka_unit_test(rules_without_notify_go_to_every_notifier),
 		cmocka_unit_test(the_built_in_configuration_is_valid),
 		cmocka_unit_test(references_keep_a_configuration_alive),
