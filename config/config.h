@@ -6,7 +6,6 @@
 #ifndef PW_CONFIG_H
 #define PW_CONFIG_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
 #include "config_types.h"
