@@ -72,8 +72,8 @@ void parser_claim(struct parser *p, const char *from, const char *to)
 	struct fallback *f = &p->fallback;
 
 	grow(&f->claims, &f->cap_claims, f->n_claims, sizeof(*f->claims));
-	f->claims[f->n_claims++] = (struct fallback_claim){(size_t)(from - p->text),
-							   (size_t)(to - p->text)};
+	f->claims[f->n_claims++] =
+		(struct fallback_claim){(size_t)(from - p->text), (size_t)(to - p->text)};
 }
 
 static int claim_cmp(const void *a, const void *b)
@@ -218,7 +218,8 @@ static char *orphan_title(struct parser *p, const char *line, size_t n, size_t a
 }
 
 /* Keeps the link at text[l->at] as an orphan, unless a paper or an orphan has its id already. */
-static void orphan_add(struct parser *p, const char *text, size_t len, const struct fallback_link *l)
+static void orphan_add(struct parser *p, const char *text, size_t len,
+		       const struct fallback_link *l)
 {
 	struct fallback *f = &p->fallback;
 	const char *start, *end;

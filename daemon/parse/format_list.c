@@ -26,12 +26,12 @@ static const struct {
 	const char *key;
 	enum list_field field;
 } list_keys[] = {
-	{"title", LF_TITLE},       {"authors", LF_AUTHORS},     {"author", LF_AUTHORS},
-	{"by", LF_AUTHORS},        {"summary", LF_ABSTRACT},    {"abstract", LF_ABSTRACT},
-	{"tl;dr", LF_ABSTRACT},    {"tldr", LF_ABSTRACT},       {"description", LF_ABSTRACT},
-	{"date", LF_DATE},         {"published", LF_DATE},      {"publish date", LF_DATE},
-	{"link", LF_LINK},         {"url", LF_LINK},            {"pdf", LF_LINK},
-	{"paper", LF_LINK},        {"arxiv", LF_LINK},          {"abs", LF_LINK},
+	{"title", LF_TITLE},    {"authors", LF_AUTHORS},  {"author", LF_AUTHORS},
+	{"by", LF_AUTHORS},     {"summary", LF_ABSTRACT}, {"abstract", LF_ABSTRACT},
+	{"tl;dr", LF_ABSTRACT}, {"tldr", LF_ABSTRACT},    {"description", LF_ABSTRACT},
+	{"date", LF_DATE},      {"published", LF_DATE},   {"publish date", LF_DATE},
+	{"link", LF_LINK},      {"url", LF_LINK},         {"pdf", LF_LINK},
+	{"paper", LF_LINK},     {"arxiv", LF_LINK},       {"abs", LF_LINK},
 };
 
 struct item {
@@ -39,11 +39,11 @@ struct item {
 	char *start; /* its first line, where it is read again if the text ends in it */
 	char *end;   /* the end of its last line so far */
 	unsigned line, lines;
-	size_t indent;     /* a list item's marker column: deeper items are its body */
-	struct span head;  /* the heading's or list item's text, without its marker */
+	size_t indent;    /* a list item's marker column: deeper items are its body */
+	struct span head; /* the heading's or list item's text, without its marker */
 	struct span field[N_LIST_FIELDS];
-	struct span *cur;  /* the field continuation lines extend */
-	bool gap;          /* a blank line came after the first paragraph began */
+	struct span *cur; /* the field continuation lines extend */
+	bool gap;         /* a blank line came after the first paragraph began */
 };
 
 struct list {
@@ -135,7 +135,8 @@ static struct span item_title(struct span head, struct span url, struct span *re
 /* Authors written after a title: "— A, B", ", A et.al., Paper: ..."; empty when none are. */
 static struct span item_authors(struct span rest)
 {
-	static const char *const stops[] = {"paper:", "pdf:", "code:", "link:", "[", "(", "http", "|"};
+	static const char *const stops[] = {
+		"paper:", "pdf:", "code:", "link:", "[", "(", "http", "|"};
 	size_t end = rest.n;
 
 	rest = span_trim(rest);
@@ -196,8 +197,8 @@ static void item_finish(struct parser *p, struct list *m)
 }
 
 /* Opens an item at line, whose text without its marker is head. */
-static void item_open(struct list *m, struct span line, struct span head, unsigned no,
-		      bool heading, size_t indent)
+static void item_open(struct list *m, struct span line, struct span head, unsigned no, bool heading,
+		      size_t indent)
 {
 	m->it = (struct item){.open = true,
 			      .heading = heading,
@@ -241,7 +242,9 @@ static void item_body(struct item *it, struct span line)
 		it->cur->n = (size_t)(t.s + t.n - it->cur->s);
 		return;
 	}
-	if (it->field[LF_LINK].s == NULL && !paper_url(it->head, &url) && paper_url(t, &url))
+	/* A paper link on a line of the body, but not a badge's ("[![arXiv](...)](...)"). */
+	if (it->field[LF_LINK].s == NULL && !span_starts(t, "[!") && !paper_url(it->head, &url) &&
+	    paper_url(t, &url))
 		it->field[LF_LINK] = url;
 	if (it->field[LF_ABSTRACT].s == NULL && !it->gap && t.s[0] != '[' && t.s[0] != '!')
 		it->field[LF_ABSTRACT] = without_label(t);
@@ -264,8 +267,8 @@ static void list_heading(struct parser *p, struct list *m, struct span line, siz
 	char date[11];
 
 	item_finish(p, m);
-	if (text.n <= 40 && lex_date(span_starts(text, "Papers for ") ? span_skip(text, 11) : text,
-				     date)) {
+	if (text.n <= 40 &&
+	    lex_date(span_starts(text, "Papers for ") ? span_skip(text, 11) : text, date)) {
 		m->date = arena_strndup(&p->keep, date, 10);
 		return;
 	}

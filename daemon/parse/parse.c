@@ -329,10 +329,12 @@ static size_t feed(struct parser *p, const struct format *fmt, void *state, char
 }
 
 /* Says how much of the file its format read, when not all of it. */
-static void report(const struct parser *p)
+static void report(struct parser *p)
 {
 	if (p->n_fallback == 0)
 		return;
+	if (p->n_fallback == p->n_papers)
+		p->format = format_none.name; /* what the file seemed to be read nothing */
 	if (strcmp(p->format, format_none.name) == 0)
 		log_warn("%s: not in a known digest format; %zu paper%s read by the fallback from "
 			 "the links to them, the first at line %u",
