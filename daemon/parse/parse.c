@@ -278,6 +278,7 @@ static enum start_step window_start(struct parser *p, struct window *w, size_t w
 {
 	unsigned blank_lines;
 	size_t blank = leading_blank(w->buf, whole, &blank_lines);
+	const struct format *found;
 	bool weak;
 
 	if (blank > 0 && !(blank == whole && w->eof)) {
@@ -302,15 +303,14 @@ static enum start_step window_start(struct parser *p, struct window *w, size_t w
 			return START_MORE;
 		}
 	}
-	*fmt = detect(w->buf, whole < DETECT_MAX ? whole : DETECT_MAX, &weak);
-	if (*fmt != NULL && !weak)
-		return START_FORMAT;
-	if (!w->eof && whole < DETECT_MAX) {
-		window_grow(w, w->cap * 2);
-		return START_MORE;
+	found = detect(w->buf, whole < DETECT_MAX ? whole : DETECT_MAX, &weak);
+	if (found == NULL || weak) {
+		if (!w->eof && whole < DETECT_MAX) {
+			window_grow(w, w->cap * 2); /* a stronger format's line may come */
+			return START_MORE;
+		}
 	}
-	if (*fmt == NULL)
-		*fmt = &format_none;
+	*fmt = found != NULL ? found : &format_none;
 	return START_FORMAT;
 }
 
