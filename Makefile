@@ -58,6 +58,8 @@ SRCS := \
 	daemon/match/rx.c \
 	daemon/match/text.c \
 	daemon/paper.c \
+	daemon/parse/fallback.c \
+	daemon/parse/format_list.c \
 	daemon/parse/format_records.c \
 	daemon/parse/format_table.c \
 	daemon/parse/lex.c \

@@ -75,13 +75,17 @@ int cmd_parse(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{"max-size", required_argument, NULL, 'm'},
+		{"strict", no_argument, NULL, 's'},
 		{NULL, 0, NULL, 0},
 	};
 	struct parse_opts opts = {.max_size = PARSE_MAX_SIZE_DEFAULT, .emit = print_paper};
 	int status = EXIT_OK, c;
+	bool strict = false;
 
-	while ((c = getopt_long(argc, argv, "m:", options, NULL)) != -1) {
-		if (c != 'm' || cli_parse_size(optarg, &opts.max_size) != 0)
+	while ((c = getopt_long(argc, argv, "m:s", options, NULL)) != -1) {
+		if (c == 's')
+			strict = true;
+		else if (c != 'm' || cli_parse_size(optarg, &opts.max_size) != 0)
 			goto usage;
 	}
 	if (optind == argc)
@@ -93,11 +97,15 @@ int cmd_parse(int argc, char **argv)
 		if (parse_file(argv[i], &opts, &res, &err) != 0) {
 			log_error("%s", err.msg);
 			status = EXIT_FAIL;
+		} else if (strict && parse_partial(&res)) {
+			/* The parser has said what it could not read; --strict makes it a failure.
+			 */
+			status = EXIT_FAIL;
 		}
 	}
 	return finish_output(status);
 usage:
-	fprintf(stderr, "usage: paperwatch parse [--max-size BYTES] FILE...\n");
+	fprintf(stderr, "usage: paperwatch parse [--strict] [--max-size BYTES] FILE...\n");
 	return EXIT_USAGE;
 }
 

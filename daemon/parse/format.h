@@ -9,6 +9,7 @@
 
 #include "arena.h"
 #include "err.h"
+#include "fallback.h"
 #include "hmap.h"
 #include "lex.h"
 #include "paper.h"
@@ -24,7 +25,10 @@ struct parser {
 	struct arena scratch; /* emptied after each window: strings of the papers emitted in it */
 	struct hmap emitted;  /* ids already handed out, so a paper listed twice is emitted once */
 	unsigned line;        /* number of the first line of the text being fed */
-	size_t n_papers, n_skipped;
+	char *text;           /* the text being fed, which claims point into */
+	struct fallback fallback;
+	size_t n_papers, n_skipped, n_fallback;
+	unsigned first_bad; /* the first line the format could not read; 0 when none */
 };
 
 /* One family of digest layouts. */
@@ -32,6 +36,9 @@ struct format {
 	const char *name;
 	/* Whether the line is one that only this family's digests have. */
 	bool (*detect)(struct span line);
+	/* A weak format is taken only when no other format's line comes in the first bytes: its
+	 * lines (a list item with a link) are also found in digests of the other formats. */
+	bool weak;
 	/* The family's state for one file, in p->keep. */
 	void *(*start)(struct parser *p);
 	/* Parses the whole lines of text[0..len) and returns how many bytes it used: all of them,
@@ -47,13 +54,18 @@ struct format {
 	void (*free)(void *state);
 };
 
+/* The registry's formats, in parse.c's order of detection. */
 extern const struct format format_table;
 extern const struct format format_records;
+extern const struct format format_list;
 
 /* Hands a complete paper to the callback, unless a paper with its id was already emitted. */
 void parser_emit(struct parser *p, struct paper *paper);
 /* Whether a paper with this id was already emitted. */
 bool parser_emitted(const struct parser *p, const char *id);
+/* Says that text[from..to) of the text being fed was read as a record: the paper links inside it
+ * are the record's, and the fallback leaves them alone. */
+void parser_claim(struct parser *p, const char *from, const char *to);
 /* Warns that the record at line was left out and why. The first few warnings of a file are
  * logged; the rest are counted and summed up at the end, so a broken file cannot flood. */
 void parser_skip(struct parser *p, unsigned line, const char *fmt, ...) PW_PRINTF(3, 4);

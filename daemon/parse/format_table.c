@@ -16,30 +16,46 @@
  */
 #define MD_MAX_CELLS 64
 
-enum md_col { COL_TITLE, COL_AUTHORS, COL_ABSTRACT, COL_DATE, COL_LINK, N_COLS };
+/* A row written over more lines than this is not a wrapped row but a broken table. */
+#define MD_ROW_LINES_MAX 16
+
+/* COL_CODE is known so that its links (a repository) are never taken for the paper's. */
+enum md_col { COL_TITLE, COL_AUTHORS, COL_ABSTRACT, COL_DATE, COL_LINK, COL_CODE, N_COLS };
 
 /* Header cell names, compared case-insensitively without bold markers. */
 static const struct {
 	const char *name;
 	enum md_col col;
 } md_col_names[] = {
-	{"title", COL_TITLE},    {"paper", COL_TITLE},       {"authors", COL_AUTHORS},
-	{"author", COL_AUTHORS}, {"summary", COL_ABSTRACT},  {"abstract", COL_ABSTRACT},
-	{"date", COL_DATE},      {"publish date", COL_DATE}, {"published", COL_DATE},
-	{"homepage", COL_LINK},  {"link", COL_LINK},         {"url", COL_LINK},
-	{"pdf", COL_LINK},       {"arxiv", COL_LINK},
+	{"title", COL_TITLE},       {"paper", COL_TITLE},       {"name", COL_TITLE},
+	{"paper title", COL_TITLE}, {"authors", COL_AUTHORS},   {"author", COL_AUTHORS},
+	{"summary", COL_ABSTRACT},  {"abstract", COL_ABSTRACT}, {"tl;dr", COL_ABSTRACT},
+	{"tldr", COL_ABSTRACT},     {"date", COL_DATE},         {"publish date", COL_DATE},
+	{"published", COL_DATE},    {"homepage", COL_LINK},     {"link", COL_LINK},
+	{"url", COL_LINK},          {"pdf", COL_LINK},          {"arxiv", COL_LINK},
+	{"code", COL_CODE},
 };
 
 struct md_table {
 	int col[N_COLS]; /* cell index of each column, -1 when the table has none */
 	size_t n_cells;  /* cells in the header row */
+	bool closed;     /* the header ends with a bar, so a whole row does too */
 	bool active;     /* a header was read; rows follow until a line that is not one */
+};
+
+/* A row read so far: a row whose title wrapped onto the next line waits for the rest. */
+struct md_row {
+	struct span text; /* from its first bar to the end of its last line; s NULL when none */
+	unsigned line, lines;
+	struct span cells[MD_MAX_CELLS];
+	size_t n; /* cells in text, which may be more than are stored */
 };
 
 /* One arXiv-daily abstract block: "##### **Title**", "ID by AUTHORS", paragraphs, "摘要：...". */
 struct md_block {
 	bool open;
 	char *start; /* the heading line, where the block is read again if the text ends in it */
+	char *end;   /* the end of its last line so far */
 	unsigned line;
 	struct span title, byline;
 	struct span
@@ -50,6 +66,7 @@ struct md_block {
 struct md {
 	const char *date; /* from "## Papers for DATE", for rows without a date of their own */
 	struct md_table table;
+	struct md_row row;
 	bool in_abstracts;
 	bool named; /* the first table header named the format */
 	struct md_block block;
@@ -79,6 +96,19 @@ static bool md_header(struct md_table *t, const struct span *cells, size_t n)
 	return t->col[COL_TITLE] >= 0;
 }
 
+/* Whether the cells are a paper table's header: a title column and one more that digests have
+ * ("| Name | Description |" in a README is not one). */
+static bool md_header_strict(struct md_table *t, const struct span *cells, size_t n)
+{
+	int known = 0;
+
+	if (!md_header(t, cells, n))
+		return false;
+	for (int c = 0; c < N_COLS; c++)
+		known += t->col[c] >= 0;
+	return known >= 2;
+}
+
 /* The format name a table's columns imply. */
 static const char *md_format(const struct md_table *t)
 {
@@ -103,7 +133,7 @@ static bool md_detect(struct span line)
 	if (line.n == 0 || line.s[0] != '|')
 		return false;
 	n = lex_cells(line, cells, MD_MAX_CELLS);
-	return md_header(&t, cells, n < MD_MAX_CELLS ? n : MD_MAX_CELLS);
+	return md_header_strict(&t, cells, n < MD_MAX_CELLS ? n : MD_MAX_CELLS);
 }
 
 /* Cuts an unclosed "(" and what follows it, as in "Title (Read more on". */
@@ -120,8 +150,36 @@ static struct span cut_open_paren(struct span s)
 	return s;
 }
 
-/* Title and link of a row: "[Title](url)", "Title (Read more on [arXiv](url) ...)", or a title
- * cell beside a link cell ("[2410.07177v1](url)"). */
+/* The link of cell that names an arXiv paper, else its first http(s) link, into *link (kept
+ * when the cell has neither); true for an arXiv paper's. */
+static bool cell_link(struct span cell, struct span *link)
+{
+	struct span before, text, url, rest = cell;
+	char id[ARXIV_ID_MAX], version[ARXIV_VER_MAX];
+	bool found = false;
+
+	while (lex_link(rest, &before, &text, &url)) {
+		if (lex_arxiv_id(url, id, version)) {
+			*link = url;
+			return true;
+		}
+		if (!found && span_starts(url, "http")) {
+			*link = url;
+			found = true;
+		}
+		rest = span_skip(rest, (size_t)(url.s + url.n - rest.s));
+	}
+	cell = span_trim(cell);
+	if (!found && span_starts(cell, "http")) {
+		*link = cell;
+		return lex_arxiv_id(cell, id, version);
+	}
+	return false;
+}
+
+/* Title and link of a row: "[Title](url)", "Title (Read more on [arXiv](url) ...)", "Title - read
+ * more on [arXiv](url)", or a title cell beside a link cell ("[2410.07177v1](url)"). A link to an
+ * arXiv paper wins over any other. */
 static bool md_title_link(const struct md_table *t, const struct span *cells, struct span *title,
 			  struct span *link)
 {
@@ -130,17 +188,17 @@ static bool md_title_link(const struct md_table *t, const struct span *cells, st
 	*title = cells[t->col[COL_TITLE]];
 	link->n = 0;
 	if (lex_link(*title, &before, &text, &url)) {
-		*link = url;
 		before = span_trim(before);
-		*title = before.n > 0 ? cut_open_paren(before) : text;
+		*title = before.n > 0 ? lex_title_trim(cut_open_paren(before)) : text;
 	}
+	if (cell_link(cells[t->col[COL_TITLE]], link))
+		return true;
 	if (t->col[COL_LINK] >= 0) {
-		struct span cell = cells[t->col[COL_LINK]];
+		struct span other = {NULL, 0};
 
-		if (lex_link(cell, &before, &text, &url))
-			*link = url;
-		else if (span_starts(span_trim(cell), "http"))
-			*link = span_trim(cell);
+		/* The link column's own link, unless only the title cell names an arXiv paper. */
+		if (cell_link(cells[t->col[COL_LINK]], &other) || other.n > 0)
+			*link = other;
 	}
 	return link->n > 0;
 }
@@ -173,18 +231,50 @@ static void md_flush(struct parser *p, struct md *m)
 	arena_reset(&m->rows_arena);
 }
 
-static void md_row(struct parser *p, struct md *m, const struct span *cells, size_t n, unsigned no)
+/* Fits a row's cells to its header, as GitHub-flavoured Markdown reads them and better: missing
+ * cells are empty, and cells beyond the header's are the text an unescaped bar cut ("Conf(V|X)"),
+ * joined back into the widest text column (the abstract, else the title). */
+static void md_fit_cells(const struct md_table *t, struct span *cells, size_t n, struct span row)
 {
-	const struct md_table *t = &m->table;
+	int wide = t->col[COL_ABSTRACT] >= 0 ? t->col[COL_ABSTRACT] : t->col[COL_TITLE];
+
+	if (n > t->n_cells) {
+		size_t extra = n - t->n_cells, w = (size_t)wide;
+		const struct span *last = &cells[w + extra];
+
+		cells[w].n = (size_t)(last->s + last->n - cells[w].s);
+		memmove(&cells[w + 1], &cells[w + 1 + extra], (n - w - 1 - extra) * sizeof(*cells));
+	}
+	for (size_t i = n; i < t->n_cells; i++)
+		cells[i] = (struct span){row.s + row.n, 0};
+}
+
+/* Reads one row (all its lines) into a paper. A row without a link that reads as a paper table's
+ * header starts a new table. */
+static void md_row(struct parser *p, struct md *m, struct span row, struct span *cells, size_t n,
+		   unsigned no)
+{
+	struct md_table *t = &m->table;
 	struct paper paper = {.line = no};
 	struct span title, link;
 	char date[11];
 
-	if (n != t->n_cells) {
-		parser_skip(p, no, "%zu cells where the header has %zu", n, t->n_cells);
+	if (lex_separator_row(cells, n < MD_MAX_CELLS ? n : MD_MAX_CELLS))
+		return;
+	if (n > MD_MAX_CELLS) {
+		parser_skip(p, no, "%zu cells, more than the %d a row may have", n, MD_MAX_CELLS);
 		return;
 	}
+	md_fit_cells(t, cells, n, row);
 	if (!md_title_link(t, cells, &title, &link)) {
+		struct md_table next;
+
+		if (md_header_strict(&next, cells, n)) {
+			next.closed = t->closed;
+			next.active = true;
+			*t = next;
+			return;
+		}
 		parser_skip(p, no, "no link to the paper");
 		return;
 	}
@@ -192,14 +282,14 @@ static void md_row(struct parser *p, struct md *m, const struct span *cells, siz
 		parser_skip(p, no, "the link is neither an arXiv id nor an http(s) URL");
 		return;
 	}
+	paper.date = m->date;
+	if (t->col[COL_DATE] >= 0 && lex_date(cells[t->col[COL_DATE]], date))
+		paper.date = arena_strndup(&p->scratch, date, 10);
 	paper.title = lex_text(title);
 	if (paper.title[0] == '\0') {
 		parser_skip(p, no, "empty title");
 		return;
 	}
-	paper.date = m->date;
-	if (t->col[COL_DATE] >= 0 && lex_date(cells[t->col[COL_DATE]], date))
-		paper.date = arena_strndup(&p->scratch, date, 10);
 	if (t->col[COL_AUTHORS] >= 0)
 		paper.authors = lex_authors(&p->scratch, cells[t->col[COL_AUTHORS]],
 					    &paper.n_authors, &paper.authors_truncated);
@@ -208,29 +298,68 @@ static void md_row(struct parser *p, struct md *m, const struct span *cells, siz
 		if (paper.abstract[0] == '\0')
 			paper.abstract = NULL;
 	}
+	parser_claim(p, row.s, row.s + row.n);
 	if (paper.abstract == NULL && paper.id != NULL)
 		md_hold(m, &paper);
 	else
 		parser_emit(p, &paper);
 }
 
+/* Whether the row read so far is whole: as many cells as the header, and its closing bar when
+ * the header has one. */
+static bool md_row_whole(const struct md *m)
+{
+	struct span t = span_trim(m->row.text);
+
+	return m->row.n >= m->table.n_cells && (!m->table.closed || t.s[t.n - 1] == '|');
+}
+
+/* Reads the row waiting for its continuation, if any. */
+static void md_row_finish(struct parser *p, struct md *m)
+{
+	if (m->row.text.s == NULL)
+		return;
+	md_row(p, m, m->row.text, m->row.cells, m->row.n, m->row.line);
+	m->row.text.s = NULL;
+}
+
+/* Splits the row read so far into its cells. */
+static void md_row_cells(struct md *m)
+{
+	m->row.n = lex_cells(m->row.text, m->row.cells, MD_MAX_CELLS);
+}
+
 static void md_table_line(struct parser *p, struct md *m, struct span line, unsigned no)
 {
 	struct span cells[MD_MAX_CELLS];
-	size_t n = lex_cells(line, cells, MD_MAX_CELLS);
-	size_t stored = n < MD_MAX_CELLS ? n : MD_MAX_CELLS;
 
 	if (!m->table.active) {
-		m->table.active = md_header(&m->table, cells, stored);
+		size_t n = lex_cells(line, cells, MD_MAX_CELLS);
+
+		m->table.active = md_header(&m->table, cells, n < MD_MAX_CELLS ? n : MD_MAX_CELLS);
+		m->table.closed = line.s[line.n - 1] == '|';
 		if (m->table.active && !m->named) {
 			p->format = md_format(&m->table);
 			m->named = true;
 		}
 		return;
 	}
-	if (lex_separator_row(cells, stored))
-		return;
-	md_row(p, m, cells, n, no);
+	m->row.text = line;
+	m->row.line = no;
+	m->row.lines = 1;
+	md_row_cells(m);
+	if (md_row_whole(m))
+		md_row_finish(p, m);
+}
+
+/* Whether line goes on with the row read so far (a title the generator wrapped): a line of text
+ * in the table, not a row, a heading or a blank. */
+static bool md_row_continues(struct md *m, struct span line)
+{
+	struct span t = span_trim(line);
+
+	return m->row.text.s != NULL && t.n > 0 && t.s[0] != '|' && lex_heading(line) == 0 &&
+	       m->row.lines < MD_ROW_LINES_MAX;
 }
 
 /* Whether line is an arXiv-daily by-line: "2410.07177v1 by A, B". */
@@ -280,6 +409,7 @@ static void md_block_finish(struct parser *p, struct md *m)
 		parser_skip(p, b->line, "abstract block without an 'ID by AUTHORS' line");
 		return;
 	}
+	parser_claim(p, b->start, b->end);
 	parse_link(p, &paper, id);
 	if (parser_emitted(p, paper.id))
 		return;
@@ -317,6 +447,7 @@ static void md_block_line(struct md *m, struct span line)
 	struct span id, authors, *part;
 	size_t label;
 
+	b->end = line.s + line.n;
 	if (b->cur < 0) {
 		struct span t = span_trim(line);
 
@@ -348,6 +479,8 @@ static void md_block_skip(struct md *m, struct lines *it)
 	struct span body = lines_skip_to(it, '#', TRANSLATION_LABEL[0]);
 	struct span *part = &b->part[b->cur];
 
+	if (body.n > 0)
+		b->end = body.s + body.n;
 	if (part->s != NULL)
 		part->n = (size_t)(body.s + body.n - part->s);
 	else if (span_trim(body).n > 0)
@@ -374,19 +507,13 @@ static void md_heading(struct parser *p, struct md *m, struct span line, unsigne
 	} else if (level == 4 && span_is(rest, "Abstracts")) {
 		m->in_abstracts = true;
 	} else if (level == 5 && m->in_abstracts) {
-		m->block = (struct md_block){
-			.open = true, .start = line.s, .line = no, .title = rest, .cur = -1};
+		m->block = (struct md_block){.open = true,
+					     .start = line.s,
+					     .end = line.s + line.n,
+					     .line = no,
+					     .title = rest,
+					     .cur = -1};
 	}
-}
-
-/* Whether line is an ATX heading: up to six '#' and then a blank or nothing. */
-static bool is_heading(struct span line)
-{
-	size_t level = 0;
-
-	while (level < line.n && line.s[level] == '#')
-		level++;
-	return level >= 1 && level <= 6 && (level == line.n || line.s[level] == ' ');
 }
 
 static void *md_start(struct parser *p)
@@ -409,7 +536,16 @@ static size_t md_feed(struct parser *p, void *state, char *text, size_t len, boo
 	while (lines_next(&it, &line)) {
 		struct span t;
 
-		if (is_heading(line)) {
+		if (md_row_continues(m, line)) {
+			m->row.text.n = (size_t)(line.s + line.n - m->row.text.s);
+			m->row.lines++;
+			md_row_cells(m);
+			if (md_row_whole(m))
+				md_row_finish(p, m);
+			continue;
+		}
+		md_row_finish(p, m);
+		if (lex_heading(line) > 0) {
 			md_heading(p, m, line, it.no);
 		} else if (m->block.open) {
 			md_block_line(m, line);
@@ -419,10 +555,19 @@ static size_t md_feed(struct parser *p, void *state, char *text, size_t len, boo
 			t = span_trim(line);
 			if (t.n > 0 && t.s[0] == '|')
 				md_table_line(p, m, t, it.no);
-			else
+			else if (t.n > 0) /* a blank line does not end a table; text does */
 				m->table.active = false;
 		}
 	}
+	if (m->row.text.s != NULL && !last) {
+		/* The row may go on in the text to come: give it back, untouched. */
+		size_t used = (size_t)(m->row.text.s - text);
+
+		p->line = m->row.line;
+		m->row.text.s = NULL;
+		return used;
+	}
+	md_row_finish(p, m);
 	if (m->block.open && !last) {
 		/* The block may go on in the text to come: give it back, untouched. */
 		m->block.open = false;

@@ -30,6 +30,13 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* Whether c is part of a word: an ASCII letter or digit, or a byte of a non-ASCII character. */
+static bool is_word_byte(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
+	       (unsigned char)c >= 0x80;
+}
+
 static char lower(char c)
 {
 	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
@@ -70,6 +77,25 @@ static unsigned popcount16(unsigned x)
 	return (x + (x >> 8)) & 0x1fu;
 }
 #endif
+
+unsigned lex_count_lines(const char *s, size_t n)
+{
+	unsigned count = 0;
+	size_t i = 0;
+
+#ifdef __SSE2__
+	const __m128i nl = _mm_set1_epi8('\n');
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+
+		count += popcount16((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, nl)));
+	}
+#endif
+	for (; i < n; i++)
+		count += s[i] == '\n';
+	return count;
+}
 
 struct span lines_skip_to(struct lines *it, char a, char b)
 {
@@ -389,11 +415,39 @@ static bool host_is(struct span host, const char *name)
 	return host.n == n || host.s[host.n - n - 1] == '.';
 }
 
-bool lex_arxiv_id(struct span s, char id[ARXIV_ID_MAX], char version[ARXIV_VER_MAX])
+/* The id in the path of a paper URL on host; false when the URL is not one. */
+static bool url_path_id(struct span host, struct span path, char id[ARXIV_ID_MAX],
+			char version[ARXIV_VER_MAX])
 {
 	static const char *const arxiv_paths[] = {"/abs/", "/pdf/", "/html/"};
+
+	if (host_is(host, "huggingface.co"))
+		return span_starts(path, "/papers/") && id_at(span_skip(path, 8), id, version);
+	if (!host_is(host, "arxiv.org"))
+		return false;
+	for (size_t i = 0; i < sizeof(arxiv_paths) / sizeof(arxiv_paths[0]); i++) {
+		if (span_starts(path, arxiv_paths[i]))
+			return id_at(span_skip(path, strlen(arxiv_paths[i])), id, version);
+	}
+	return false;
+}
+
+/* Splits what follows "scheme://" (or a bare "host/path") at the first slash. */
+static bool split_host(struct span s, struct span *host, struct span *path)
+{
+	const char *slash = memchr(s.s, '/', s.n);
+
+	if (slash == NULL)
+		return false;
+	*host = (struct span){s.s, (size_t)(slash - s.s)};
+	*path = span_skip(s, host->n);
+	return true;
+}
+
+bool lex_arxiv_id(struct span s, char id[ARXIV_ID_MAX], char version[ARXIV_VER_MAX])
+{
 	struct span host, path;
-	const char *scheme, *slash;
+	const char *scheme;
 
 	s = span_trim(s);
 	scheme = memchr(s.s, ':', s.n);
@@ -404,21 +458,233 @@ bool lex_arxiv_id(struct span s, char id[ARXIV_ID_MAX], char version[ARXIV_VER_M
 			s = span_skip(s, 6);
 		return id_at(s, id, version);
 	}
-	host = span_skip(s, (size_t)(scheme - s.s) + 3);
-	slash = memchr(host.s, '/', host.n);
-	if (slash == NULL)
+	if (!split_host(span_skip(s, (size_t)(scheme - s.s) + 3), &host, &path))
 		return false;
-	path = span_skip(host, (size_t)(slash - host.s));
-	host.n = (size_t)(slash - host.s);
-	if (host_is(host, "huggingface.co"))
-		return span_starts(path, "/papers/") && id_at(span_skip(path, 8), id, version);
-	if (!host_is(host, "arxiv.org"))
-		return false;
-	for (size_t i = 0; i < sizeof(arxiv_paths) / sizeof(arxiv_paths[0]); i++) {
-		if (span_starts(path, arxiv_paths[i]))
-			return id_at(span_skip(path, strlen(arxiv_paths[i])), id, version);
+	return url_path_id(host, path, id, version);
+}
+
+/* Whether c may be part of a host name. */
+static bool is_host_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '.' ||
+	       c == '-';
+}
+
+/* Whether c ends a URL written in Markdown or plain text. */
+static bool ends_url(char c)
+{
+	return is_space(c) || c == ')' || c == ']' || c == '>' || c == '<' || c == '|' ||
+	       c == '"' || c == '\'' || c == '`' || c == '*' || c == '\0';
+}
+
+/* What the link scan looks for: the rarest part of each host name ("arxiv", "arXiv"). */
+#define ARXIV_NEEDLE "xiv.org/"
+#define HF_NEEDLE    "huggingface.co/papers/"
+
+/* Offset of the next needle at or after from, or the text's length. */
+static size_t scan_find(const struct span *t, size_t from, const char *needle, size_t n)
+{
+	const char *hit = from < t->n ? memmem(t->s + from, t->n - from, needle, n) : NULL;
+
+	return hit ? (size_t)(hit - t->s) : t->n;
+}
+
+void link_scan_init(struct link_scan *ls, char *text, size_t len)
+{
+	ls->text = (struct span){text, len};
+	ls->pos = 0;
+	ls->next_arxiv = scan_find(&ls->text, 0, ARXIV_NEEDLE, sizeof(ARXIV_NEEDLE) - 1);
+	ls->next_hf = scan_find(&ls->text, 0, HF_NEEDLE, sizeof(HF_NEEDLE) - 1);
+}
+
+/* The next host name hit at or after ls->pos, from the two cached searches. The needles are the
+ * rarest part of each host, so memmem runs over the text about once whatever the number of links;
+ * the URL around a hit is checked afterwards. */
+static bool scan_next_host(struct link_scan *ls, size_t *at)
+{
+	const struct span *t = &ls->text;
+
+	if (ls->next_arxiv < ls->pos)
+		ls->next_arxiv = scan_find(t, ls->pos, ARXIV_NEEDLE, sizeof(ARXIV_NEEDLE) - 1);
+	if (ls->next_hf < ls->pos)
+		ls->next_hf = scan_find(t, ls->pos, HF_NEEDLE, sizeof(HF_NEEDLE) - 1);
+	*at = ls->next_arxiv < ls->next_hf ? ls->next_arxiv : ls->next_hf;
+	return *at < t->n;
+}
+
+bool link_scan_next(struct link_scan *ls, struct span *url, char id[ARXIV_ID_MAX],
+		    char version[ARXIV_VER_MAX])
+{
+	const struct span *t = &ls->text;
+	size_t at, start, end;
+	struct span host, path;
+
+	while (scan_next_host(ls, &at)) {
+		ls->pos = at + 1;
+		for (start = at; start > 0 && is_host_char(t->s[start - 1]); start--)
+			;
+		for (end = at; end < t->n && !ends_url(t->s[end]); end++)
+			;
+		if (!split_host((struct span){t->s + start, end - start}, &host, &path) ||
+		    !url_path_id(host, path, id, version))
+			continue;
+		/* The scheme, when there is one, is part of the URL as written. */
+		if (start >= 3 && memcmp(t->s + start - 3, "://", 3) == 0) {
+			start -= 3;
+			while (start > 0 && ((t->s[start - 1] >= 'a' && t->s[start - 1] <= 'z') ||
+					     (t->s[start - 1] >= 'A' && t->s[start - 1] <= 'Z')))
+				start--;
+		}
+		*url = (struct span){t->s + start, end - start};
+		ls->pos = end;
+		return true;
 	}
 	return false;
+}
+
+/* Link texts that say where a link goes rather than what the paper is called. */
+static const char *const generic_texts[] = {
+	"arxiv",      "arxiv abs",    "abs",     "pdf",      "html",      "paper",
+	"full paper", "link",         "here",    "read",     "read more", "huggingface",
+	"hf",         "hugging face", "code",    "github",   "project",   "project page",
+	"page",       "website",      "summary", "abstract", "url",       "view",
+	"download",   "details",      "more",
+};
+
+/* Lower-cased letters and digits of s, one space between words: how a link text is compared. */
+static size_t squeeze(const char *s, size_t n, char *out, size_t max)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && o + 1 < max; i++) {
+		char c = lower(s[i]);
+
+		if ((c >= 'a' && c <= 'z') || is_digit(c))
+			out[o++] = c;
+		else if (o > 0 && out[o - 1] != ' ')
+			out[o++] = ' ';
+	}
+	while (o > 0 && out[o - 1] == ' ')
+		o--;
+	out[o] = '\0';
+	return o;
+}
+
+bool lex_names_nothing(struct span text)
+{
+	char id[ARXIV_ID_MAX], version[ARXIV_VER_MAX], word[32];
+
+	text = span_trim(text);
+	if (text.n == 0 || span_starts(text, "http") || lex_arxiv_id(text, id, version))
+		return true;
+	if (text.n >= sizeof(word))
+		return false;
+	if (squeeze(text.s, text.n, word, sizeof(word)) == 0)
+		return true;
+	for (size_t i = 0; i < sizeof(generic_texts) / sizeof(generic_texts[0]); i++) {
+		if (strcmp(word, generic_texts[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+size_t lex_heading(struct span line)
+{
+	size_t level = 0;
+
+	while (level < line.n && line.s[level] == '#')
+		level++;
+	return level >= 1 && level <= 6 && (level == line.n || line.s[level] == ' ') ? level : 0;
+}
+
+bool lex_list_item(struct span line, struct span *content, size_t *indent)
+{
+	size_t i = 0, d;
+
+	while (i < line.n && (line.s[i] == ' ' || line.s[i] == '\t'))
+		i++;
+	*indent = i;
+	if (i + 1 < line.n && (line.s[i] == '-' || line.s[i] == '*' || line.s[i] == '+') &&
+	    line.s[i + 1] == ' ') {
+		*content = span_trim(span_skip(line, i + 2));
+		return true;
+	}
+	for (d = i; d < line.n && d - i < 9 && is_digit(line.s[d]); d++)
+		;
+	if (d > i && d + 1 < line.n && (line.s[d] == '.' || line.s[d] == ')') &&
+	    line.s[d + 1] == ' ') {
+		*content = span_trim(span_skip(line, d + 2));
+		return true;
+	}
+	return false;
+}
+
+/* Words a generator puts between a title and its link ("Title - read more on [arXiv](url)"). */
+static const char *const title_tails[] = {"read more on", "read more at", "read more",
+					  "more on",      "available on", "available at"};
+
+/* Whether s ends with the word w, compared case-insensitively. */
+static bool ends_with_word(struct span s, const char *w)
+{
+	size_t n = strlen(w);
+
+	return s.n >= n && strncasecmp(s.s + s.n - n, w, n) == 0 &&
+	       (s.n == n || !is_word_byte(s.s[s.n - n - 1]));
+}
+
+/* Whether c separates a title from what a generator wrote after it. */
+static bool is_title_sep(char c)
+{
+	return is_space(c) || c == '-' || c == ':' || c == '|' || c == ',' || c == '(' || c == ';';
+}
+
+/* Whether c may mark a line before a title: a list bullet, a heading, a quote. */
+static bool is_title_mark(char c)
+{
+	return is_title_sep(c) || c == '#' || c == '>' || c == '*' || c == '+';
+}
+
+/* The length of a list number ("1.", "12)", "[3]") at the start of s, or 0. */
+static size_t list_number(struct span s)
+{
+	size_t i = s.n > 0 && s.s[0] == '[' ? 1 : 0, d = i;
+
+	while (d < s.n && is_digit(s.s[d]))
+		d++;
+	if (d == i || d - i > 3 || d >= s.n)
+		return 0;
+	if ((i == 0 && (s.s[d] == '.' || s.s[d] == ')')) || (i == 1 && s.s[d] == ']'))
+		return d + 1;
+	return 0;
+}
+
+struct span lex_title_trim(struct span s)
+{
+	bool changed = true;
+	size_t k;
+
+	while (changed) {
+		changed = false;
+		s = span_trim(s);
+		while (s.n > 0 && is_title_mark(s.s[0]) && s.s[0] != '(')
+			s = span_skip(s, 1), changed = true;
+		if ((k = list_number(s)) > 0)
+			s = span_skip(s, k), changed = true;
+		/* An en or em dash (U+2013, U+2014) ends or starts a title like a hyphen. */
+		while (s.n >= 3 && (unsigned char)s.s[s.n - 3] == 0xe2 &&
+		       (unsigned char)s.s[s.n - 2] == 0x80 &&
+		       ((unsigned char)s.s[s.n - 1] == 0x93 || (unsigned char)s.s[s.n - 1] == 0x94))
+			s.n -= 3, changed = true;
+		while (s.n > 0 && is_title_sep(s.s[s.n - 1]))
+			s.n--, changed = true;
+		for (size_t i = 0; i < sizeof(title_tails) / sizeof(title_tails[0]); i++) {
+			if (ends_with_word(s, title_tails[i])) {
+				s.n -= strlen(title_tails[i]);
+				changed = true;
+			}
+		}
+	}
+	return s;
 }
 
 /* Month number for an English month name or its abbreviation ("Oct", "Oct."), or 0. */

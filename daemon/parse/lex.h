@@ -26,6 +26,9 @@ void lines_init(struct lines *it, char *text, size_t len, unsigned first_no);
 /* The next line without its "\n" or "\r\n"; false after the last. */
 bool lines_next(struct lines *it, struct span *line);
 
+/* The number of line breaks in s[0..n). */
+unsigned lex_count_lines(const char *s, size_t n);
+
 /* Skips to the next line that starts with byte a or b (or to the end), counting the lines it
  * passes; returns the text skipped over, which ends with its last line break. */
 struct span lines_skip_to(struct lines *it, char a, char b);
@@ -54,6 +57,32 @@ bool lex_link(struct span s, struct span *before, struct span *text, struct span
 /* Finds the arXiv id in an arXiv or Hugging Face papers URL, or in bare text ("2410.07177v1",
  * "arXiv:2410.07177"). Writes it and its version ("" when absent). */
 bool lex_arxiv_id(struct span s, char id[ARXIV_ID_MAX], char version[ARXIV_VER_MAX]);
+
+/* Finds the links to arXiv papers in a text, in order: an arXiv URL (any subdomain, abs, pdf or
+ * html, versioned or not) or a Hugging Face papers URL, with or without its scheme. */
+struct link_scan {
+	struct span text;
+	size_t pos;                 /* where the next search starts */
+	size_t next_arxiv, next_hf; /* the next hit of each host, or text.n */
+};
+
+void link_scan_init(struct link_scan *ls, char *text, size_t len);
+/* The next paper link: its URL as written, and the id and version ("" when none) it names. */
+bool link_scan_next(struct link_scan *ls, struct span *url, char id[ARXIV_ID_MAX],
+		    char version[ARXIV_VER_MAX]);
+
+/* Whether a link's text names nothing: empty, an address or an id, or a word such as "PDF". */
+bool lex_names_nothing(struct span text);
+
+/* The level of an ATX heading ("## Title": 2), or 0 when line is not one. */
+size_t lex_heading(struct span line);
+/* Whether line is a list item ("- ", "* ", "+ ", "1. ", "1) "): its text without the marker, and
+ * the blanks before the marker. */
+bool lex_list_item(struct span line, struct span *content, size_t *indent);
+
+/* A title without what generators write around it: list numbers and markers before it, and
+ * separators and phrases such as " - read more on" after it. */
+struct span lex_title_trim(struct span s);
 
 /* Reads a date written as 2024-10-09, "31st October 2024", "October 31, 2024" or "31 Oct 2024"
  * (bold markers allowed) into YYYY-MM-DD. */

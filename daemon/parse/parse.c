@@ -24,6 +24,8 @@
 #define BINARY_PROBE 8192
 /* A digest says what it is (a heading, a table header, a "Title:") within this many bytes. */
 #define DETECT_MAX ((size_t)64 << 10)
+/* Front matter ends within this many bytes, or it is not front matter. */
+#define FRONT_MATTER_MAX ((size_t)4 << 10)
 /* Warnings logged per file before the rest are only counted. */
 #define SKIP_WARN_MAX 10
 /* Digests spend at least this many bytes on a paper; sizes the set of ids seen. */
@@ -32,6 +34,31 @@
 static const struct format *const formats[] = {
 	&format_table,
 	&format_records,
+	&format_list,
+};
+
+static size_t none_feed(struct parser *p, void *state, char *text, size_t len, bool last)
+{
+	(void)state;
+	(void)last;
+	for (const char *nl = text; (nl = memchr(nl, '\n', len - (size_t)(nl - text))) != NULL;
+	     nl++)
+		p->line++;
+	return len;
+}
+
+static void *none_start(struct parser *p)
+{
+	(void)p;
+	return NULL;
+}
+
+/* For text in no known format: it reads nothing itself, so every paper link is the fallback's. */
+static const struct format format_none = {
+	.name = "fallback",
+	.detect = NULL,
+	.start = none_start,
+	.feed = none_feed,
 };
 
 /* Where the bytes come from: a file, or memory (tests, the fuzzer). */
@@ -159,20 +186,55 @@ static int window_check_start(struct parser *p, struct window *w, size_t *whole,
 	return 0;
 }
 
-/* Looks for the format in the window's whole lines; *text says whether any was not blank. */
-static const struct format *detect(char *buf, size_t len)
+/* Looks for the format in the window's whole lines: the first line some format recognises, where
+ * a weak format counts only when no other format's line comes. */
+static const struct format *detect(char *buf, size_t len, bool *weak)
 {
+	const struct format *found_weak = NULL;
 	struct lines it;
 	struct span line;
 
+	*weak = false;
 	lines_init(&it, buf, len, 1);
 	while (lines_next(&it, &line)) {
 		for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
-			if (formats[i]->detect(line))
+			if (formats[i]->weak && found_weak != NULL)
+				continue;
+			if (!formats[i]->detect(line))
+				continue;
+			if (!formats[i]->weak)
 				return formats[i];
+			found_weak = formats[i];
 		}
 	}
-	return NULL;
+	*weak = found_weak != NULL;
+	return found_weak;
+}
+
+/* The length of a YAML front matter block ("---", "key: value" lines, "---") opening buf, as
+ * GitHub Pages copies of digests have; 0 when there is none. A block with a paper link in it is
+ * a record, not front matter; *lines counts the lines it holds. */
+static size_t front_matter(const char *buf, size_t len, unsigned *lines)
+{
+	struct span rest = {(char *)(uintptr_t)buf, len}, line; /* read, never written */
+	struct lines it;
+
+	*lines = 0;
+	if (!span_starts(rest, "---\n") && !span_starts(rest, "---\r\n"))
+		return 0;
+	lines_init(&it, rest.s, len < FRONT_MATTER_MAX ? len : FRONT_MATTER_MAX, 1);
+	lines_next(&it, &line);
+	while (lines_next(&it, &line)) {
+		struct span t = span_trim(line);
+
+		if (memmem(line.s, line.n, "arxiv.org/", 10) != NULL)
+			return 0;
+		if (it.no > 1 && (span_is(t, "---") || span_is(t, "..."))) {
+			*lines = it.no;
+			return (size_t)(it.p - buf);
+		}
+	}
+	return 0;
 }
 
 /* The length of the blank lines that open buf[0..len), all of them whole; *lines counts them. */
@@ -204,7 +266,7 @@ static void window_drop(struct window *w, size_t n)
 /* What the start of the text says, before any record is fed. */
 enum start_step {
 	START_MORE,   /* refill the window (blank lines were dropped, or detection needs more) */
-	START_NONE,   /* no text at all, or none in a known format */
+	START_NONE,   /* no text at all */
 	START_FORMAT, /* *fmt is the format */
 };
 
@@ -212,10 +274,12 @@ enum start_step {
  * detection counts from the first text) and detects the format. Nothing else is consumed before
  * the format is known, so what a digest holds before its signature line is parsed too. */
 static enum start_step window_start(struct parser *p, struct window *w, size_t whole,
-				    const struct format **fmt, bool *text)
+				    const struct format **fmt)
 {
 	unsigned blank_lines;
 	size_t blank = leading_blank(w->buf, whole, &blank_lines);
+	const struct format *found;
+	bool weak;
 
 	if (blank > 0 && !(blank == whole && w->eof)) {
 		p->line += blank_lines;
@@ -224,14 +288,63 @@ static enum start_step window_start(struct parser *p, struct window *w, size_t w
 	}
 	if (blank == whole)
 		return START_NONE;
-	*text = true;
-	*fmt = detect(w->buf, whole < DETECT_MAX ? whole : DETECT_MAX);
-	if (*fmt != NULL)
-		return START_FORMAT;
-	if (w->eof || whole >= DETECT_MAX)
-		return START_NONE;
-	window_grow(w, w->cap * 2);
-	return START_MORE;
+	if (p->line == 1) {
+		unsigned fm_lines;
+		size_t fm = front_matter(w->buf, whole, &fm_lines);
+
+		if (fm > 0) {
+			p->line += fm_lines;
+			window_drop(w, fm);
+			return START_MORE;
+		}
+		if (fm == 0 && whole < FRONT_MATTER_MAX && !w->eof &&
+		    span_starts((struct span){w->buf, whole}, "---")) {
+			window_grow(w, w->cap * 2); /* the front matter may close further on */
+			return START_MORE;
+		}
+	}
+	found = detect(w->buf, whole < DETECT_MAX ? whole : DETECT_MAX, &weak);
+	if (found == NULL || weak) {
+		if (!w->eof && whole < DETECT_MAX) {
+			window_grow(w, w->cap * 2); /* a stronger format's line may come */
+			return START_MORE;
+		}
+	}
+	*fmt = found != NULL ? found : &format_none;
+	return START_FORMAT;
+}
+
+/* Feeds text[0..len) to the format, the fallback looking on: it finds the paper links before the
+ * format cleans the text, and keeps those no record claimed. Returns the bytes used. */
+static size_t feed(struct parser *p, const struct format *fmt, void *state, char *text, size_t len,
+		   bool last)
+{
+	size_t used;
+
+	fallback_scan(&p->fallback, text, len, p->line);
+	p->text = text;
+	used = fmt->feed(p, state, text, len, last);
+	fallback_collect(p, text, used);
+	return used;
+}
+
+/* Says how much of the file its format read, when not all of it. */
+static void report(struct parser *p)
+{
+	if (p->n_fallback == 0)
+		return;
+	if (p->n_fallback == p->n_papers)
+		p->format = format_none.name; /* what the file seemed to be read nothing */
+	if (strcmp(p->format, format_none.name) == 0)
+		log_warn("%s: not in a known digest format; %zu paper%s read by the fallback from "
+			 "the links to them, the first at line %u",
+			 p->path, p->n_fallback, p->n_fallback == 1 ? "" : "s", p->first_bad);
+	else
+		log_warn("%s: only partly read as %s: %zu paper%s read by the format, %zu only by "
+			 "the fallback from links no record held; the format stopped making sense "
+			 "at line %u",
+			 p->path, p->format, p->n_papers - p->n_fallback,
+			 p->n_papers - p->n_fallback == 1 ? "" : "s", p->n_fallback, p->first_bad);
 }
 
 /* Reads the source window by window, feeding the format; the heart of the parser. */
@@ -241,7 +354,6 @@ static int parse_stream(struct parser *p, struct source *src, struct parse_resul
 	struct window w = {.first_bad = (size_t)-1};
 	const struct format *fmt = NULL;
 	void *state = NULL;
-	bool text = false;
 	int rc = -1;
 
 	window_grow(&w, p->opts->window >= WINDOW_MIN ? p->opts->window : WINDOW_DEFAULT);
@@ -259,7 +371,7 @@ static int parse_stream(struct parser *p, struct source *src, struct parse_resul
 		}
 		res->bad_utf8 += window_repair(&w, &whole);
 		if (fmt == NULL) {
-			enum start_step step = window_start(p, &w, whole, &fmt, &text);
+			enum start_step step = window_start(p, &w, whole, &fmt);
 
 			if (step == START_NONE)
 				break;
@@ -268,7 +380,7 @@ static int parse_stream(struct parser *p, struct source *src, struct parse_resul
 			p->format = fmt->name; /* until the format names itself more exactly */
 			state = fmt->start(p);
 		}
-		used = fmt->feed(p, state, w.buf, whole, w.eof);
+		used = feed(p, fmt, state, w.buf, whole, w.eof);
 		if (w.eof)
 			break;
 		if (used == 0) {
@@ -280,13 +392,16 @@ static int parse_stream(struct parser *p, struct source *src, struct parse_resul
 	}
 	if (fmt != NULL && fmt->end != NULL)
 		fmt->end(p, state);
-	if (fmt == NULL && (text || !w.eof)) {
+	fallback_emit(p);
+	if (fmt == &format_none && p->n_papers == 0) {
 		err_set(err,
 			"%s: not in a known digest format (no '## Papers for' heading, paper table "
-			"header or 'Title:' record in the first %zu KiB)",
+			"header, 'Title:' record or list of paper links in the first %zu KiB) and "
+			"no link to an arXiv paper",
 			p->path, DETECT_MAX >> 10);
 		goto out;
 	}
+	report(p);
 	if (res->bad_utf8 > 0)
 		log_warn("%s: %zu ill-formed UTF-8 sequence%s replaced with U+FFFD, the first at "
 			 "byte %zu",
@@ -300,7 +415,9 @@ out:
 		fmt->free(state);
 	res->format = p->format;
 	res->papers = p->n_papers;
+	res->fallback = p->n_fallback;
 	res->skipped = p->n_skipped;
+	res->first_bad = p->first_bad;
 	free(w.buf);
 	return rc;
 }
@@ -319,6 +436,7 @@ static void parser_init(struct parser *p, const char *path, const struct parse_o
 	arena_init(&p->keep);
 	arena_init(&p->scratch);
 	hmap_init(&p->emitted);
+	fallback_init(&p->fallback);
 }
 
 static void parser_free(struct parser *p)
@@ -327,6 +445,7 @@ static void parser_free(struct parser *p)
 	arena_free(&p->keep);
 	arena_free(&p->scratch);
 	hmap_free(&p->emitted);
+	fallback_free(&p->fallback);
 }
 
 int parse_file(const char *path, const struct parse_opts *opts, struct parse_result *res,
@@ -392,6 +511,11 @@ int parse_memory(const char *name, const char *text, size_t len, const struct pa
 	return rc;
 }
 
+bool parse_partial(const struct parse_result *res)
+{
+	return res->fallback > 0 || res->skipped > 0;
+}
+
 bool parser_emitted(const struct parser *p, const char *id)
 {
 	return hmap_get(&p->emitted, id, strlen(id)) != NULL;
@@ -409,7 +533,8 @@ void parser_emit(struct parser *p, struct paper *paper)
 		slot->key = arena_strndup(&p->keep, paper->id, n); /* outlives the window */
 	}
 	paper->source = p->source;
-	paper->format = p->format;
+	if (paper->format == NULL) /* the fallback names itself */
+		paper->format = p->format;
 	p->n_papers++;
 	p->opts->emit(p->opts->ctx, paper);
 }
@@ -419,6 +544,8 @@ void parser_skip(struct parser *p, unsigned line, const char *fmt, ...)
 	char why[256];
 	va_list ap;
 
+	if (p->first_bad == 0 || line < p->first_bad)
+		p->first_bad = line;
 	if (++p->n_skipped > SKIP_WARN_MAX)
 		return;
 	va_start(ap, fmt);

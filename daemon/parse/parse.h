@@ -30,13 +30,19 @@ struct parse_opts {
 
 struct parse_result {
 	const char *format; /* name of the format found; NULL for a file with no text */
-	size_t papers;      /* papers handed to emit */
+	size_t papers;      /* papers handed to emit, fallback ones included */
+	size_t fallback;    /* papers read only by the fallback, from links no record read */
 	size_t skipped;     /* malformed records left out, each with a warning */
+	unsigned first_bad; /* the first line the format could not read; 0 when none */
 	size_t bad_utf8;    /* ill-formed UTF-8 sequences replaced with U+FFFD */
 	/* The file as it was opened (parse_file only): which it is and how it was. */
 	unsigned long long dev, ino;
 	long long size, mtime_ns;
 };
+
+/* Whether the file was only partly understood: some papers were read by the fallback, or some
+ * records were left out. */
+bool parse_partial(const struct parse_result *res);
 
 /* Parses the digest at path. Returns -1 with the reason (naming the file) when it cannot be read
  * or is not a digest; a digest with malformed records still returns 0, having warned about each

@@ -347,17 +347,23 @@ static void file_over_the_size_limit_is_refused(void **state)
 	digest_free(&d);
 }
 
-static void malformed_rows_are_skipped_and_the_rest_parses(void **state)
+static void short_rows_are_padded_and_rows_without_a_link_skipped(void **state)
 {
 	struct digest d;
 	struct err err;
 
 	(void)state;
 	parse_fixture(&d, "parse/malformed_rows.md", 0, &err);
-	assert_int_equal(d.n_papers, 2);
-	assert_int_equal(res.skipped, 2);
+	assert_int_equal(d.n_papers, 3);
+	assert_int_equal(res.skipped, 1);
+	assert_int_equal(res.fallback, 0);
+	assert_int_equal(res.first_bad, 7);
 	assert_string_equal(d.papers[0].title, "Good One");
 	assert_string_equal(d.papers[1].title, "Good Two");
+	/* Without an abstract it waits for an abstract block, until the section ends. */
+	assert_string_equal(d.papers[2].title, "Missing Cells");
+	assert_string_equal(d.papers[2].authors[0], "only two");
+	assert_null(d.papers[2].abstract);
 	digest_free(&d);
 }
 
@@ -377,7 +383,7 @@ static void invalid_utf8_is_repaired_with_replacement_characters(void **state)
 	digest_free(&d);
 }
 
-static void records_without_title_or_link_are_skipped(void **state)
+static void records_without_title_or_link_are_skipped_and_their_links_kept(void **state)
 {
 	struct digest d;
 	struct err err;
@@ -390,12 +396,18 @@ static void records_without_title_or_link_are_skipped(void **state)
 				      "---\nTitle: Elsewhere\nPDF: https://example.org/paper.pdf\n",
 				      &err),
 			 0);
-	assert_int_equal(d.n_papers, 2);
+	assert_int_equal(d.n_papers, 3);
 	assert_int_equal(res.skipped, 2);
 	assert_string_equal(d.papers[0].title, "Kept");
 	/* A link that is not arXiv is kept as the url; the paper has no id. */
 	assert_null(d.papers[1].id);
 	assert_string_equal(d.papers[1].url, "https://example.org/paper.pdf");
+	/* The record without a title still links a paper: the fallback reads it. */
+	assert_int_equal(res.fallback, 1);
+	assert_string_equal(d.papers[2].id, "2406.00002");
+	assert_string_equal(d.papers[2].title, "arXiv 2406.00002");
+	assert_string_equal(d.papers[2].format, "fallback");
+	assert_int_equal(d.papers[2].line, 7);
 	digest_free(&d);
 }
 
@@ -477,6 +489,10 @@ static void tiny_window_gives_the_same_papers_as_a_large_one(void **state)
 		"parse/hf_crlf.md",
 		"parse/invalid_utf8.md",
 		"parse/malformed_rows.md",
+		"parse/hf_wrapped.md",
+		"parse/front_matter.md",
+		"parse/list_items.md",
+		"parse/unknown_links.txt",
 	};
 
 	(void)state;
@@ -513,9 +529,9 @@ int main(void)
 		cmocka_unit_test(unknown_binary_and_utf16_files_are_refused_by_name),
 		cmocka_unit_test(missing_file_and_directory_are_refused_by_name),
 		cmocka_unit_test(file_over_the_size_limit_is_refused),
-		cmocka_unit_test(malformed_rows_are_skipped_and_the_rest_parses),
+		cmocka_unit_test(short_rows_are_padded_and_rows_without_a_link_skipped),
 		cmocka_unit_test(invalid_utf8_is_repaired_with_replacement_characters),
-		cmocka_unit_test(records_without_title_or_link_are_skipped),
+		cmocka_unit_test(records_without_title_or_link_are_skipped_and_their_links_kept),
 		cmocka_unit_test(nul_bytes_after_the_start_become_spaces),
 		cmocka_unit_test(nul_byte_near_the_start_means_binary),
 		cmocka_unit_test(tiny_window_gives_the_same_papers_as_a_large_one),

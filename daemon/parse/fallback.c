@@ -1,0 +1,292 @@
+/*
+ * parse/fallback.c — finding every paper link of a digest, telling the ones the format read from
+ * the ones it did not, and turning the second kind into papers at the end of the file.
+ *
+ * Links are found before the format sees the text (it cleans fields in place); the format claims
+ * the text of each record it reads; what no claim covers is an orphan. An orphan waits for the end
+ * of the file, since a later record may read the same paper properly (arXiv-daily lists a paper in
+ * a table and again in an abstract block).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fallback.h"
+#include "format.h"
+#include "utf8.h"
+#include "xmalloc.h"
+
+/* A fallback title is cut at this many bytes: a line's text, not its whole paragraph. */
+#define TITLE_MAX 300
+
+/* Makes room for one more element of size bytes in *v, which holds n of *cap. */
+static void grow(void *v, size_t *cap, size_t n, size_t size)
+{
+	void **p = v;
+
+	if (n < *cap)
+		return;
+	*cap = *cap ? *cap * 2 : 64;
+	*p = xreallocarray(*p, *cap, size);
+}
+
+void fallback_init(struct fallback *f)
+{
+	memset(f, 0, sizeof(*f));
+	hmap_init(&f->orphan_ids);
+}
+
+void fallback_free(struct fallback *f)
+{
+	free(f->links);
+	free(f->claims);
+	free(f->orphans);
+	hmap_free(&f->orphan_ids);
+}
+
+void fallback_scan(struct fallback *f, char *text, size_t len, unsigned first_line)
+{
+	struct link_scan ls;
+	struct fallback_link *l;
+	struct span url;
+	char id[ARXIV_ID_MAX], version[ARXIV_VER_MAX];
+	const char *counted = text;
+	unsigned line = first_line;
+
+	link_scan_init(&ls, text, len);
+	while (link_scan_next(&ls, &url, id, version)) {
+		/* Counted now: the format may overwrite line breaks as it cleans fields. */
+		line += lex_count_lines(counted, (size_t)(url.s - counted));
+		counted = url.s;
+		grow(&f->links, &f->cap_links, f->n_links, sizeof(*f->links));
+		l = &f->links[f->n_links++];
+		l->line = line;
+		l->at = (size_t)(url.s - text);
+		l->len = url.n;
+		memcpy(l->id, id, sizeof(id));
+		memcpy(l->version, version, sizeof(version));
+	}
+}
+
+void parser_claim(struct parser *p, const char *from, const char *to)
+{
+	struct fallback *f = &p->fallback;
+
+	grow(&f->claims, &f->cap_claims, f->n_claims, sizeof(*f->claims));
+	f->claims[f->n_claims++] =
+		(struct fallback_claim){(size_t)(from - p->text), (size_t)(to - p->text)};
+}
+
+static int claim_cmp(const void *a, const void *b)
+{
+	const struct fallback_claim *x = a, *y = b;
+
+	return x->from < y->from ? -1 : x->from > y->from;
+}
+
+/* The index just past the bracket that closes the one at s[i], or n when none does. */
+static size_t closing(const char *s, size_t n, size_t i, char open, char close)
+{
+	int depth = 0;
+
+	for (; i < n; i++) {
+		if (s[i] == open)
+			depth++;
+		else if (s[i] == close && --depth == 0)
+			return i + 1;
+	}
+	return n;
+}
+
+static bool starts_url(const char *s, size_t n)
+{
+	struct span t = {(char *)(uintptr_t)s, n};
+
+	return span_starts(t, "http://") || span_starts(t, "https://");
+}
+
+/* Appends s[0..n) to out[*o..max) as a reader sees it: a link becomes its text (nothing for an
+ * image, or for a text like "PDF"), bare addresses, emphasis and table bars go, escapes are
+ * undone, blanks are squeezed. A NUL (a byte a format cut) counts as a blank. */
+static void plain(const char *s, size_t n, char *out, size_t *o, size_t max)
+{
+	for (size_t i = 0; i < n && *o < max; i++) {
+		char c = s[i];
+
+		if (c == '[' || (c == '!' && i + 1 < n && s[i + 1] == '[')) {
+			size_t lb = c == '!' ? i + 1 : i, rb = closing(s, n, lb, '[', ']');
+
+			if (rb < n && s[rb] == '(') {
+				struct span text = {(char *)(uintptr_t)(s + lb + 1), rb - lb - 2};
+
+				if (c != '!' && !lex_names_nothing(text))
+					plain(text.s, text.n, out, o, max);
+				i = closing(s, n, rb, '(', ')') - 1;
+				continue;
+			}
+		}
+		if (c == 'h' && starts_url(s + i, n - i)) {
+			while (i + 1 < n && s[i + 1] != ' ' && s[i + 1] != '|' && s[i + 1] != '\t')
+				i++;
+			continue;
+		}
+		if (c == '\\' && i + 1 < n && s[i + 1] != ' ') {
+			out[(*o)++] = s[++i];
+			continue;
+		}
+		if (c == '*' || c == '`')
+			continue;
+		if (c == '|' || c == '\0' || c == '\t' || c == '\r' || c == '\n')
+			c = ' ';
+		if (c == ' ' && (*o == 0 || out[*o - 1] == ' '))
+			continue;
+		out[(*o)++] = c;
+	}
+}
+
+/* Whether s holds a letter or digit of some script, not only marks, emoji and punctuation. */
+static bool has_word(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    (c >= 0xc3 && c <= 0xed && c != 0xe2))
+			return true;
+	}
+	return false;
+}
+
+enum link_kind { LINK_BARE, LINK_TEXT, LINK_IMAGE };
+
+/* What the URL at line[at] is the target of: a Markdown link (its text in *text), an image or a
+ * link around one (a badge), or nothing (a bare address). */
+static enum link_kind link_text(const char *line, size_t at, struct span *text)
+{
+	size_t depth = 1, i;
+
+	if (at < 3 || line[at - 1] != '(' || line[at - 2] != ']')
+		return LINK_BARE;
+	for (i = at - 2; i > 0 && depth > 0;) {
+		i--;
+		if (line[i] == ']')
+			depth++;
+		else if (line[i] == '[')
+			depth--;
+	}
+	if (depth > 0)
+		return LINK_BARE;
+	if ((i > 0 && line[i - 1] == '!') || line[i + 1] == '!')
+		return LINK_IMAGE;
+	*text = (struct span){(char *)(uintptr_t)(line + i + 1), at - 2 - (i + 1)};
+	return LINK_TEXT;
+}
+
+/* The title of an orphan, in the keep arena: its link's text when that names the paper, else its
+ * line as plain text, else "arXiv ID". NULL for a badge, which is not a paper of the digest. */
+static char *orphan_title(struct parser *p, const char *line, size_t n, size_t at,
+			  const struct fallback_link *l)
+{
+	char buf[TITLE_MAX + 1];
+	size_t o = 0;
+	struct span text, t;
+
+	switch (link_text(line, at, &text)) {
+	case LINK_IMAGE:
+		return NULL;
+	case LINK_TEXT:
+		if (!lex_names_nothing(text))
+			plain(text.s, text.n, buf, &o, TITLE_MAX);
+		break;
+	case LINK_BARE:
+		break;
+	}
+	if (!has_word(buf, o)) {
+		o = 0;
+		plain(line, n, buf, &o, TITLE_MAX);
+	}
+	o = utf8_valid_prefix(buf, o); /* plain() may stop inside a character */
+	t = lex_title_trim((struct span){buf, o});
+	if (!has_word(t.s, t.n) || lex_names_nothing(t)) {
+		size_t id_len = strlen(l->id);
+		char *s = arena_alloc(&p->keep, 6 + id_len + 1);
+
+		memcpy(s, "arXiv ", 6);
+		memcpy(s + 6, l->id, id_len + 1);
+		return s;
+	}
+	return arena_strndup(&p->keep, t.s, t.n);
+}
+
+/* Keeps the link at text[l->at] as an orphan, unless a paper or an orphan has its id already. */
+static void orphan_add(struct parser *p, const char *text, size_t len,
+		       const struct fallback_link *l)
+{
+	struct fallback *f = &p->fallback;
+	const char *start, *end;
+	struct fallback_orphan *o;
+	struct hmap_slot *slot;
+	size_t id_len = strlen(l->id);
+	bool existed;
+	char *title;
+
+	if (parser_emitted(p, l->id) || hmap_get(&f->orphan_ids, l->id, id_len) != NULL)
+		return;
+	start = memrchr(text, '\n', l->at);
+	start = start ? start + 1 : text;
+	end = memchr(text + l->at, '\n', len - l->at);
+	end = end ? end : text + len;
+	title = orphan_title(p, start, (size_t)(end - start), (size_t)(text + l->at - start), l);
+	if (title == NULL)
+		return;
+	grow(&f->orphans, &f->cap_orphans, f->n_orphans, sizeof(*f->orphans));
+	o = &f->orphans[f->n_orphans];
+	o->id = arena_strndup(&p->keep, l->id, id_len);
+	o->version = l->version[0] ? arena_strndup(&p->keep, l->version, strlen(l->version)) : NULL;
+	o->title = title;
+	o->line = l->line;
+	slot = hmap_put(&f->orphan_ids, o->id, id_len, &existed);
+	slot->value = (uint32_t)f->n_orphans++;
+	if (p->first_bad == 0 || l->line < p->first_bad)
+		p->first_bad = l->line;
+}
+
+void fallback_collect(struct parser *p, char *text, size_t used)
+{
+	struct fallback *f = &p->fallback;
+	size_t c = 0;
+
+	for (size_t i = 1; i < f->n_claims; i++) {
+		if (f->claims[i].from < f->claims[i - 1].from) {
+			/* Formats claim in order; this is for one that does not. */
+			qsort(f->claims, f->n_claims, sizeof(*f->claims), claim_cmp);
+			break;
+		}
+	}
+	for (size_t i = 0; i < f->n_links && f->links[i].at < used; i++) {
+		const struct fallback_link *l = &f->links[i];
+
+		while (c < f->n_claims && f->claims[c].to <= l->at)
+			c++;
+		if (c < f->n_claims && f->claims[c].from <= l->at)
+			continue;
+		orphan_add(p, text, used, l);
+	}
+	f->n_links = f->n_claims = 0;
+}
+
+void fallback_emit(struct parser *p)
+{
+	struct fallback *f = &p->fallback;
+
+	for (size_t i = 0; i < f->n_orphans; i++) {
+		const struct fallback_orphan *o = &f->orphans[i];
+		struct paper paper = {.line = o->line, .title = o->title, .format = "fallback"};
+
+		if (parser_emitted(p, o->id))
+			continue;
+		parse_link(p, &paper, (struct span){o->id, strlen(o->id)});
+		paper.version = o->version;
+		p->n_fallback++;
+		parser_emit(p, &paper);
+	}
+}

@@ -1,0 +1,327 @@
+/*
+ * parse/format_list.c — digests that list papers as headings or list items with a link to the
+ * paper: "## 0.[Title](https://arxiv.org/pdf/ID)" then "summary: ..." lines, "- [Title](URL) —
+ * Authors", "- 2022-11-30, **Title**, Authors et.al., Paper: [URL](URL)", or "### Title" with its
+ * paper link further down its section.
+ *
+ * An item is a heading or a list item; its body runs to the next item. "Key: value" lines in the
+ * body (authors, summary, date, link) are its fields; otherwise its first paragraph is its
+ * abstract. A heading that is a date dates the items after it. An item without a paper link is
+ * not a paper (a section heading, a list of tools).
+ */
+#include <string.h>
+
+#include "format.h"
+
+/* An item's body is read for this many lines at most: a section heading with a long text and no
+ * paper link must not hold the window. */
+#define ITEM_LINES_MAX 64
+/* Authors written after a title are at most this long; more is a sentence. */
+#define AUTHORS_MAX 1000
+
+enum list_field { LF_TITLE, LF_AUTHORS, LF_ABSTRACT, LF_DATE, LF_LINK, N_LIST_FIELDS };
+
+/* Field keys, compared case-insensitively without emphasis; the value follows a colon. */
+static const struct {
+	const char *key;
+	enum list_field field;
+} list_keys[] = {
+	{"title", LF_TITLE},    {"authors", LF_AUTHORS},  {"author", LF_AUTHORS},
+	{"by", LF_AUTHORS},     {"summary", LF_ABSTRACT}, {"abstract", LF_ABSTRACT},
+	{"tl;dr", LF_ABSTRACT}, {"tldr", LF_ABSTRACT},    {"description", LF_ABSTRACT},
+	{"date", LF_DATE},      {"published", LF_DATE},   {"publish date", LF_DATE},
+	{"link", LF_LINK},      {"url", LF_LINK},         {"pdf", LF_LINK},
+	{"paper", LF_LINK},     {"arxiv", LF_LINK},       {"abs", LF_LINK},
+};
+
+struct item {
+	bool open, heading;
+	char *start; /* its first line, where it is read again if the text ends in it */
+	char *end;   /* the end of its last line so far */
+	unsigned line, lines;
+	size_t indent;    /* a list item's marker column: deeper items are its body */
+	struct span head; /* the heading's or list item's text, without its marker */
+	struct span field[N_LIST_FIELDS];
+	struct span *cur; /* the field continuation lines extend */
+	bool gap;         /* a blank line came after the first paragraph began */
+};
+
+struct list {
+	const char *date; /* from a heading that is a date */
+	struct item it;
+};
+
+/* The field a "Key: value" line sets (bullets and emphasis around the key allowed), the value in
+ * *value; -1 when the line is not one. */
+static int list_key(struct span line, struct span *value)
+{
+	const char *colon = memchr(line.s, ':', line.n < 24 ? line.n : 24);
+	struct span key, content;
+	size_t indent;
+
+	if (colon == NULL)
+		return -1;
+	if (lex_list_item(line, &content, &indent))
+		line = content;
+	colon = memchr(line.s, ':', line.n);
+	if (colon == NULL)
+		return -1;
+	key = (struct span){line.s, (size_t)(colon - line.s)};
+	*value = span_skip(line, key.n + 1);
+	while (key.n > 0 && (key.s[0] == '*' || key.s[0] == '_'))
+		key = span_skip(key, 1);
+	while (key.n > 0 && (key.s[key.n - 1] == '*' || key.s[key.n - 1] == '_'))
+		key.n--;
+	/* "**Authors:** X": the closing marker comes after the colon. */
+	while (value->n > 0 && (value->s[0] == '*' || value->s[0] == '_'))
+		*value = span_skip(*value, 1);
+	key = span_trim(key);
+	for (size_t i = 0; i < sizeof(list_keys) / sizeof(list_keys[0]); i++) {
+		if (key.n == strlen(list_keys[i].key) && span_starts(key, list_keys[i].key))
+			return (int)list_keys[i].field;
+	}
+	return -1;
+}
+
+/* The first paper link in s: a Markdown link's URL, or an address written out. */
+static bool paper_url(struct span s, struct span *url)
+{
+	struct link_scan ls;
+	char id[ARXIV_ID_MAX], version[ARXIV_VER_MAX];
+
+	link_scan_init(&ls, s.s, s.n);
+	return link_scan_next(&ls, url, id, version);
+}
+
+static bool list_detect(struct span line)
+{
+	struct span url;
+
+	line = span_trim(line);
+	return line.n > 0 && line.s[0] != '|' && paper_url(line, &url);
+}
+
+/* Where the title of head is, and the text after it in *rest: the text of a link to the paper
+ * when it names the paper, else the first bold text, else the text before the first link. */
+static struct span item_title(struct span head, struct span url, struct span *rest)
+{
+	struct span s = head, before, text, link;
+	const char *bold, *close, *first = head.s + head.n;
+
+	*rest = (struct span){head.s + head.n, 0};
+	while (lex_link(s, &before, &text, &link)) {
+		const char *after = link.s + link.n; /* at the link's ')' */
+
+		if (link.s == url.s && !lex_names_nothing(text)) {
+			*rest = span_skip(head, (size_t)(after - head.s) + 1);
+			return text;
+		}
+		s = span_skip(s, (size_t)(after - s.s));
+	}
+	bold = memmem(head.s, head.n, "**", 2);
+	close = bold ? memmem(bold + 2, (size_t)(head.s + head.n - bold - 2), "**", 2) : NULL;
+	if (close != NULL && close > bold + 2) {
+		*rest = span_skip(head, (size_t)(close + 2 - head.s));
+		return (struct span){head.s + (bold + 2 - head.s), (size_t)(close - bold - 2)};
+	}
+	if (lex_link(head, &before, &text, &link))
+		first = before.s + before.n;
+	if (url.s >= head.s && url.s < first)
+		first = url.s;
+	before = (struct span){head.s, (size_t)(first - head.s)};
+	return span_trim(before).n > 0 ? before : head;
+}
+
+/* Authors written after a title: "— A, B", ", A et.al., Paper: ..."; empty when none are. */
+static struct span item_authors(struct span rest)
+{
+	static const char *const stops[] = {
+		"paper:", "pdf:", "code:", "link:", "[", "(", "http", "|"};
+	size_t end = rest.n;
+
+	rest = span_trim(rest);
+	while (rest.n > 0 && (rest.s[0] == ',' || rest.s[0] == '-' || rest.s[0] == ':' ||
+			      rest.s[0] == ' ' || (unsigned char)rest.s[0] >= 0x80))
+		rest = span_skip(rest, 1);
+	if (span_starts(rest, "by "))
+		rest = span_skip(rest, 3);
+	end = rest.n;
+	for (size_t i = 0; i < rest.n; i++) {
+		for (size_t k = 0; k < sizeof(stops) / sizeof(stops[0]); k++) {
+			if (span_starts(span_skip(rest, i), stops[k]) && i < end)
+				end = i;
+		}
+	}
+	rest.n = end;
+	rest = span_trim(rest);
+	while (rest.n > 0 && (rest.s[rest.n - 1] == ',' || rest.s[rest.n - 1] == ';'))
+		rest.n--;
+	if (rest.n > AUTHORS_MAX)
+		rest.n = 0;
+	return rest;
+}
+
+/* Emits the item as a paper when it links one, and claims its text. */
+static void item_finish(struct parser *p, struct list *m)
+{
+	struct item *it = &m->it;
+	struct paper paper = {.line = it->line, .date = m->date};
+	struct span url, title, rest = {NULL, 0}, authors;
+	char date[11];
+
+	if (!it->open)
+		return;
+	it->open = false;
+	if (!(it->field[LF_LINK].s != NULL && paper_url(it->field[LF_LINK], &url)) &&
+	    !paper_url(it->head, &url))
+		return; /* a section heading, a tool: not a paper */
+	title = it->field[LF_TITLE].s ? it->field[LF_TITLE] : item_title(it->head, url, &rest);
+	authors = it->field[LF_AUTHORS].s ? it->field[LF_AUTHORS] : item_authors(rest);
+	if (it->field[LF_DATE].s != NULL && lex_date(it->field[LF_DATE], date))
+		paper.date = arena_strndup(&p->scratch, date, 10);
+	else if (title.s > it->head.s &&
+		 lex_date((struct span){it->head.s, (size_t)(title.s - it->head.s)}, date))
+		paper.date = arena_strndup(&p->scratch, date, 10);
+	parse_link(p, &paper, url);
+	if (authors.n > 0)
+		paper.authors = lex_authors(&p->scratch, authors, &paper.n_authors,
+					    &paper.authors_truncated);
+	if (it->field[LF_ABSTRACT].s != NULL && span_trim(it->field[LF_ABSTRACT]).n > 0)
+		paper.abstract = lex_text(it->field[LF_ABSTRACT]);
+	title = lex_title_trim(title);
+	paper.title = lex_text(title);
+	if (paper.title[0] == '\0')
+		paper.title = paper.id;
+	parser_claim(p, it->start, it->end);
+	parser_emit(p, &paper);
+}
+
+/* Opens an item at line, whose text without its marker is head. */
+static void item_open(struct list *m, struct span line, struct span head, unsigned no, bool heading,
+		      size_t indent)
+{
+	m->it = (struct item){.open = true,
+			      .heading = heading,
+			      .start = line.s,
+			      .end = line.s + line.n,
+			      .line = no,
+			      .indent = indent,
+			      .head = head};
+}
+
+/* A paragraph without the bold label generators open it with ("**Relevance:** ..."). */
+static struct span without_label(struct span t)
+{
+	const char *end = span_starts(t, "**") ? memmem(t.s, t.n < 40 ? t.n : 40, ":**", 3) : NULL;
+
+	return end ? span_trim(span_skip(t, (size_t)(end + 3 - t.s))) : t;
+}
+
+/* A line of an open item's body: a field, the continuation of one, the first paragraph (its
+ * abstract, less a label such as "**Relevance:**"), or the paper link written on a line of its
+ * own. */
+static void item_body(struct item *it, struct span line)
+{
+	struct span t = span_trim(line), value, url;
+	int field;
+
+	it->end = line.s + line.n;
+	if (t.n == 0) {
+		it->gap = it->gap || it->field[LF_ABSTRACT].s != NULL;
+		it->cur = NULL;
+		return;
+	}
+	field = list_key(t, &value);
+	if (field >= 0) {
+		if (it->field[field].s == NULL)
+			it->field[field] = span_trim(value);
+		it->cur = &it->field[field];
+		return;
+	}
+	if (it->cur != NULL) {
+		it->cur->n = (size_t)(t.s + t.n - it->cur->s);
+		return;
+	}
+	/* A paper link on a line of the body, but not a badge's ("[![arXiv](...)](...)"). */
+	if (it->field[LF_LINK].s == NULL && !span_starts(t, "[!") && !paper_url(it->head, &url) &&
+	    paper_url(t, &url))
+		it->field[LF_LINK] = url;
+	if (it->field[LF_ABSTRACT].s == NULL && !it->gap && t.s[0] != '[' && t.s[0] != '!')
+		it->field[LF_ABSTRACT] = without_label(t);
+}
+
+static void *list_start(struct parser *p)
+{
+	struct list *m = arena_alloc(&p->keep, sizeof(*m));
+
+	memset(m, 0, sizeof(*m));
+	p->format = "list";
+	return m;
+}
+
+/* A heading: it ends the open item, and dates the items after it or opens one itself. */
+static void list_heading(struct parser *p, struct list *m, struct span line, size_t level,
+			 unsigned no)
+{
+	struct span text = span_trim(span_skip(line, level));
+	char date[11];
+
+	item_finish(p, m);
+	if (text.n <= 40 &&
+	    lex_date(span_starts(text, "Papers for ") ? span_skip(text, 11) : text, date)) {
+		m->date = arena_strndup(&p->keep, date, 10);
+		return;
+	}
+	item_open(m, line, text, no, true, 0);
+}
+
+static size_t list_feed(struct parser *p, void *state, char *text, size_t len, bool last)
+{
+	struct list *m = state;
+	struct item *it = &m->it;
+	struct lines lines;
+	struct span line, content;
+	size_t level, indent;
+
+	lines_init(&lines, text, len, p->line);
+	while (lines_next(&lines, &line)) {
+		struct span value;
+
+		if ((level = lex_heading(line)) > 0) {
+			list_heading(p, m, line, level, lines.no);
+		} else if (lex_list_item(line, &content, &indent) &&
+			   !(it->open && (list_key(content, &value) >= 0 ||
+					  (!it->heading && indent > it->indent)))) {
+			item_finish(p, m);
+			item_open(m, line, content, lines.no, false, indent);
+		} else if (span_trim(line).n > 0 && span_trim(line).s[0] == '|') {
+			item_finish(p, m);
+		} else if (it->open) {
+			if (!it->heading && it->gap && span_trim(line).n > 0 && line.s[0] != ' ')
+				item_finish(p, m);
+			else
+				item_body(it, line);
+		}
+		if (it->open && ++it->lines > ITEM_LINES_MAX)
+			item_finish(p, m);
+	}
+	if (it->open && !last) {
+		/* The item may go on in the text to come: give it back, untouched. */
+		it->open = false;
+		p->line = it->line;
+		return (size_t)(it->start - text);
+	}
+	item_finish(p, m);
+	p->line = lines.no + 1;
+	return len;
+}
+
+const struct format format_list = {
+	.name = "list",
+	.detect = list_detect,
+	.weak = true,
+	.start = list_start,
+	.feed = list_feed,
+	.end = NULL,
+	.free = NULL,
+};

@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""test_real_digests.py — `paperwatch parse` on digests copied from the generators in the wild
+(../shared/digests/real) and on one fixture per construct they use: every paper a file links is
+read, by its format, with the right fields. The expectations are computed here, from the text,
+without the C code."""
+import glob
+import json
+import os
+import re
+
+from harness import test, run, pw, text, fixture, tmpdir
+
+REAL = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'shared',
+                    'digests', 'real')
+
+# A paper link: an arXiv abs/pdf/html URL on any subdomain, or a Hugging Face papers URL.
+LINK = re.compile(r'(?i)(?:[a-z0-9.-]*\barxiv\.org/(?:abs|pdf|html)/|huggingface\.co/papers/)'
+                  r'(\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})')
+# A badge: an image inside a link, "[![...](image)](target)".
+BADGE = re.compile(r'\[!\[[^\]]*\]\([^)]*\)\]\([^)]*\)')
+
+
+def linked_ids(path):
+    body = BADGE.sub('', open(path, encoding='utf-8', errors='replace').read())
+    return {m.group(1) for m in LINK.finditer(body)}
+
+
+def parse(*paths, strict=False):
+    r = pw('parse', *(['--strict'] if strict else []), *paths)
+    return r, [json.loads(line) for line in text(r.stdout).splitlines()]
+
+
+def real_files():
+    files = sorted(f for f in glob.glob(os.path.join(REAL, '*', '*')) if os.path.isfile(f))
+    assert len(files) >= 48, len(files)
+    return files
+
+
+@test
+def every_real_digest_yields_every_paper_it_links_by_its_format():
+    for path in real_files():
+        want = linked_ids(path)
+        r, recs = parse(path, strict=True)
+        name = os.path.relpath(path, REAL)
+        if not want:
+            # A day with no papers: empty tables read as a digest, a bare page refused.
+            assert recs == [], name
+            continue
+        assert r.returncode == 0, (name, text(r.stderr))
+        got = {rec['id'] for rec in recs if rec['id']}  # others link no arXiv paper
+        assert got == want, (name, sorted(want - got)[:5], sorted(got - want)[:5])
+        assert all(rec['format'] != 'fallback' for rec in recs), name
+        assert all(rec['title'] and 'read more' not in rec['title'].lower() for rec in recs), name
+
+
+# Papers checked by hand against the files: (file, id, title, authors, truncated, date,
+# how the abstract starts). None: the digest does not say.
+HAND = [
+    ('gabrielchua__daily-ai-papers/archive__2025__03__11.md', '2503.03601',
+     'Feature-Level Insights into Artificial Text Detection with Sparse Autoencoders',
+     ['Kristian Kuznetsov', 'natriistorm', 'razzant', 'plina2polina', 'Kushnareva'], False,
+     '2025-03-11', 'This paper explores enhancing interpretability'),
+    ('gabrielchua__daily-ai-papers/archive__2024__09__09.md', '2409.03810',
+     'How Do Your Code LLMs Perform? Empowering Code Instruction Tuning with High-Quality Data',
+     ['mdizhang', 'bitwjg', 'dongguanting', 'fudayuan', 'banksy235'], False, '2024-09-09',
+     'The authors propose XCoder'),
+    ('gabrielchua__daily-ai-papers/README_2024-11-26.md', '2410.05248',
+     'SFTMix: Elevating Language Model Instruction Tuning with Mixup Recipe',
+     ['Sanqiang Zhao', 'Marzyeh Ghassemi', 'wzhouad', 'szhang42', 'YuxinXiao'], False,
+     '2024-10-11', 'This paper investigates improving large language model'),
+    ('aishwaryanr__awesome-generative-ai-guide/research_updates__2024_papers__may_list.md',
+     '2405.20139', 'GNN-RAG: Graph Neural Retrieval for Large Language Model Reasoning', None,
+     None, '2024-05-30', 'Knowledge Graphs (KGs) represent human-crafted'),
+    ('aishwaryanr__awesome-generative-ai-guide/research_updates__2024_papers__february_list.md',
+     '2402.17177', 'Sora: A Review on Background, Technology, Limitations, and Opportunities of '
+     'Large Vision Models', None, None, '2024-02-28', 'The paper provides a thorough analysis'),
+    ('jawatech__arxiv-daily-in-place/README_2024-12-31.md', '2412.18925',
+     'HuatuoGPT-o1, Towards Medical Complex Reasoning with LLMs',
+     ['Junying Chen', 'Zhenyang Cai', 'Ke Ji', 'Xidong Wang', 'Wanlong Liu', 'Rongsheng Wang',
+      'Jianye Hou', 'Benyou Wang'], False, '2024-12-25', 'The breakthrough of OpenAI o1'),
+    ('Vincentqyw__cv-arxiv-daily/README_2021-12-31.md', '2112.14428',
+     'Efficient Belief Space Planning in High-Dimensional State Spaces using PIVOT: Predictive '
+     'Incremental Variable Ordering Tactic', ['Khen Elimelech'], True, '2021-12-29', None),
+    ('Vincentqyw__cv-arxiv-daily/docs__wechat.md', '2211.16882',
+     'MVRackLay: Monocular Multi-View Layout Estimation for Warehouse Racks and Shelves',
+     ['Pranjali Pathre'], True, '2022-11-30', None),
+    ('InMatrix__ai-papers-reader/docs__2024-06-21__index.md', '2406.11912',
+     'AgileCoder: Dynamic Collaborative Agents for Software Development based on Agile '
+     'Methodology', None, None, '2024-06-21', 'This paper directly applies AI'),
+    ('InMatrix__ai-papers-reader/paper_metadata_2024-06-18.txt', '2406.11402',
+     'Evaluating Open Language Models Across Task Types, Application Domains, and Reasoning '
+     'Types: An In-Depth Experimental Analysis', None, None, None,
+     'The rapid rise of Language Models (LMs)'),
+]
+
+
+@test
+def hand_checked_papers_have_exact_title_authors_date_and_abstract():
+    for name, pid, title, authors, truncated, date, abstract in HAND:
+        _, recs = parse(os.path.join(REAL, name))
+        rec = next((rec for rec in recs if rec['id'] == pid), None)
+        assert rec is not None, (name, pid)
+        got = (rec['title'], rec['authors'], rec['authors_truncated'], rec['date'])
+        assert got == (title, authors, truncated, date), (name, got)
+        if abstract is None:
+            assert rec['abstract'] is None, (name, rec['abstract'])
+        else:
+            assert rec['abstract'].startswith(abstract), (name, rec['abstract'][:80])
+
+
+def by_id(recs):
+    return {rec['id']: rec for rec in recs}
+
+
+@test
+def wrapped_short_long_and_blank_separated_rows_are_read():
+    r, recs = parse(fixture('parse', 'hf_wrapped.md'), strict=True)
+    assert r.returncode == 0 and r.stderr == b'', r.stderr
+    got = by_id(recs)
+    assert set(got) == {'2503.03601', '2503.07605', '2503.07365', '2503.07002', '2503.07314'}
+    assert got['2503.03601']['title'] == ('Feature-Level Insights into Artificial Text '
+                                          'Detection with Sparse Autoencoders')
+    assert got['2503.07605']['title'] == 'Wrapped Twice Over Three Lines'
+    assert got['2503.07365']['abstract'] == 'It estimates Conf(V|X) per step.'
+    assert got['2503.07002']['authors'] == ['B. Author'] and got['2503.07002']['abstract'] is None
+    assert got['2503.07314']['title'] == 'After A Blank'
+    assert {rec['date'] for rec in recs} == {'2025-03-11'}
+
+
+@test
+def front_matter_is_skipped_and_name_and_code_columns_are_known():
+    r, recs = parse(fixture('parse', 'front_matter.md'), strict=True)
+    assert r.returncode == 0, r.stderr
+    assert [(rec['id'], rec['title'], rec['date'], rec['format']) for rec in recs] == [
+        ('2402.17177', 'Sora: A Review', '2024-02-28', 'date-table'),
+        ('2402.17764', 'The Era of 1-bit LLMs', '2024-02-27', 'date-table')]
+
+
+@test
+def papers_listed_as_headings_and_list_items_are_read_but_badges_are_not():
+    r, recs = parse(fixture('parse', 'list_items.md'), strict=True)
+    assert r.returncode == 0, r.stderr
+    got = by_id(recs)
+    assert '2401.00001' not in got  # the project's badge
+    assert (got['2509.25454']['title'], got['2509.25454']['authors'],
+            got['2509.25454']['abstract']) == ('DeepSearch: Overcome the Bottleneck',
+                                               ['Ann Lee', 'Bo Chen'], 'Search beats scale.')
+    assert (got['2509.00002']['title'], got['2509.00002']['authors']) == (
+        'Listed Paper', ['Carl Diaz', 'Dee Eve'])
+    assert (got['2211.16882']['title'], got['2211.16882']['date'],
+            got['2211.16882']['authors_truncated']) == ('Bold Title Here', '2022-11-30', True)
+    assert (got['2406.11912']['title'], got['2406.11912']['abstract']) == (
+        'Heading Title Without Link', 'It matters.')
+    assert {rec['format'] for rec in recs} == {'list'}
+
+
+@test
+def unknown_layout_with_paper_links_is_read_by_the_fallback_and_said_so():
+    path = fixture('parse', 'unknown_links.txt')
+    r, recs = parse(path)
+    assert r.returncode == 0
+    got = by_id(recs)
+    assert set(got) == {'2410.07177', '2410.00001'}
+    assert got['2410.00001']['title'] == 'A Named Link'
+    assert got['2410.07177']['version'] == 'v2'
+    assert {rec['format'] for rec in recs} == {'fallback'}
+    err = text(r.stderr)
+    assert path in err and '2 papers read by the fallback' in err and 'line 3' in err, err
+    assert parse(path, strict=True)[0].returncode == 1
+
+
+@test
+def a_row_the_table_cannot_read_still_gives_its_paper():
+    d = tmpdir()
+    path = os.path.join(d, 'broken.md')
+    with open(path, 'w') as f:
+        f.write('| Title | Authors | Summary |\n|---|---|---|\n'
+                '| [Good](https://arxiv.org/abs/2501.00001) | A | S |\n'
+                '| | B | see [Orphaned Paper](https://arxiv.org/abs/2501.00002) |\n')
+    r, recs = parse(path)
+    got = by_id(recs)
+    assert got['2501.00001']['format'] == 'hf-daily'
+    assert (got['2501.00002']['title'], got['2501.00002']['format']) == (
+        'Orphaned Paper', 'fallback')
+    err = text(r.stderr)
+    assert 'broken.md' in err and '1 only by the fallback' in err and 'line 4' in err, err
+
+
+if __name__ == '__main__':
+    run()
