@@ -49,17 +49,21 @@ void fallback_scan(struct fallback *f, char *text, size_t len, unsigned first_li
 	struct fallback_link *l;
 	struct span url;
 	char id[ARXIV_ID_MAX], version[ARXIV_VER_MAX];
-	const char *counted = text;
+	const char *counted = text, *line_start = text, *nl;
 	unsigned line = first_line;
 
 	link_scan_init(&ls, text, len);
 	while (link_scan_next(&ls, &url, id, version)) {
-		/* Counted now: the format may overwrite line breaks as it cleans fields. */
+		/* Found now: the format may overwrite line breaks as it cleans fields. */
 		line += lex_count_lines(counted, (size_t)(url.s - counted));
+		nl = memrchr(counted, '\n', (size_t)(url.s - counted));
+		if (nl != NULL)
+			line_start = nl + 1;
 		counted = url.s;
 		grow(&f->links, &f->cap_links, f->n_links, sizeof(*f->links));
 		l = &f->links[f->n_links++];
 		l->line = line;
+		l->line_start = (size_t)(line_start - text);
 		l->at = (size_t)(url.s - text);
 		l->len = url.n;
 		memcpy(l->id, id, sizeof(id));
@@ -231,10 +235,10 @@ static void orphan_add(struct parser *p, const char *text, size_t len,
 
 	if (parser_emitted(p, l->id) || hmap_get(&f->orphan_ids, l->id, id_len) != NULL)
 		return;
-	start = memrchr(text, '\n', l->at);
-	start = start ? start + 1 : text;
-	end = memchr(text + l->at, '\n', len - l->at);
-	end = end ? end : text + len;
+	/* The line ends at its break, or where the format cut a field (a NUL) before one. */
+	start = text + l->line_start;
+	for (end = text + l->at; end < text + len && *end != '\n' && *end != '\0'; end++)
+		;
 	title = orphan_title(p, start, (size_t)(end - start), (size_t)(text + l->at - start), l);
 	if (title == NULL)
 		return;

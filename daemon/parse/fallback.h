@@ -16,7 +16,8 @@ struct parser;
 
 /* A paper link found in the text being fed. */
 struct fallback_link {
-	size_t at, len; /* its URL, as offsets in the text */
+	size_t at, len;    /* its URL, as offsets in the text */
+	size_t line_start; /* where its line starts */
 	unsigned line;
 	char id[ARXIV_ID_MAX];
 	char version[ARXIV_VER_MAX];
@@ -30,6 +31,7 @@ struct fallback_claim {
 /* A link no record claimed, kept until the end of the file in case a record reads it later. */
 struct fallback_orphan {
 	char *id, *version, *title; /* in the parser's keep arena */
+	size_t line_start;          /* where its line starts */
 	unsigned line;
 };
 

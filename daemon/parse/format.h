@@ -63,8 +63,9 @@ extern const struct format format_list;
 void parser_emit(struct parser *p, struct paper *paper);
 /* Whether a paper with this id was already emitted. */
 bool parser_emitted(const struct parser *p, const char *id);
-/* Says that text[from..to) of the text being fed was read as a record: the paper links inside it
- * are the record's, and the fallback leaves them alone. */
+/* Says that text[from..to) of the text being fed was read as a record that names its arXiv paper:
+ * the paper links inside it are the record's (its own, or citations), and the fallback leaves
+ * them alone. A record without an arXiv id claims nothing, so the papers it links are not lost. */
 void parser_claim(struct parser *p, const char *from, const char *to);
 /* Warns that the record at line was left out and why. The first few warnings of a file are
  * logged; the rest are counted and summed up at the end, so a broken file cannot flood. */

@@ -22,6 +22,7 @@ static const struct {
 /* The record being read; its spans point into the text until it is finished. */
 struct rec {
 	char *start; /* its first line, where it is read again if the text ends in it */
+	char *end;   /* the end of its last line so far */
 	unsigned line;
 	struct span field[N_REC_FIELDS];
 	int last; /* the field continuation lines extend, -1 for none */
@@ -94,6 +95,8 @@ static void rec_finish(struct parser *p, struct rec *r)
 					    &paper.authors_truncated);
 	if (f[REC_DATE].s != NULL && lex_date(f[REC_DATE], date))
 		paper.date = arena_strndup(&p->scratch, date, 10);
+	if (paper.id != NULL)
+		parser_claim(p, r->start, r->end);
 	parser_emit(p, &paper);
 out:
 	rec_clear(r);
@@ -131,11 +134,13 @@ static size_t rec_feed(struct parser *p, void *state, char *text, size_t len, bo
 			}
 			r->field[field] = value;
 			r->last = field;
+			r->end = line.s + line.n;
 		} else if (r->last >= 0 && span_trim(line).n > 0) {
 			/* A continuation line: the value runs on to the end of this line. */
 			struct span *f = &r->field[r->last];
 
 			f->n = (size_t)(line.s + line.n - f->s);
+			r->end = line.s + line.n;
 		}
 	}
 	if (r->start != NULL && !last) {

@@ -298,7 +298,8 @@ static void md_row(struct parser *p, struct md *m, struct span row, struct span 
 		if (paper.abstract[0] == '\0')
 			paper.abstract = NULL;
 	}
-	parser_claim(p, row.s, row.s + row.n);
+	if (paper.id != NULL)
+		parser_claim(p, row.s, row.s + row.n);
 	if (paper.abstract == NULL && paper.id != NULL)
 		md_hold(m, &paper);
 	else
