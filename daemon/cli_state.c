@@ -68,13 +68,16 @@ struct delivery {
 	struct outbox *outbox;
 };
 
+/* Opens the state at state_path, or one in memory only when it is NULL, and delivery on it. */
 static int delivery_open(struct delivery *d, struct config *cfg, const char *state_path)
 {
 	struct err err;
+	int rc;
 
 	memset(d, 0, sizeof(*d));
 	d->cfg = cfg;
-	if (state_open(state_path, &d->st, &err) != 0 || loop_new(&d->loop, &err) != 0 ||
+	rc = state_path ? state_open(state_path, &d->st, &err) : state_open_ephemeral(&d->st, &err);
+	if (rc != 0 || loop_new(&d->loop, &err) != 0 ||
 	    outbox_new(d->loop, d->st, cfg, &d->outbox, &err) != 0) {
 		log_error("%s", err.msg);
 		return -1;
@@ -327,7 +330,7 @@ int cmd_test_notify(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/* The real path (format, queue, send, judge), without touching the real state. */
-	if (delivery_open(&d, cfg, ":memory:") == 0 && queue_sample(&d, &cfg->notifiers[i]) == 0 &&
+	if (delivery_open(&d, cfg, NULL) == 0 && queue_sample(&d, &cfg->notifiers[i]) == 0 &&
 	    deliver_until(d.loop, d.outbox, TEST_NOTIFY_WAIT) == 0 &&
 	    outbox_stats(d.outbox)->delivered > 0 && pending_total(d.st, cfg) == 0) {
 		printf("%s: the sample alert was delivered\n", argv[optind]);
