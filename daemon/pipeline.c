@@ -43,15 +43,9 @@ static void on_rule(void *ctx, unsigned rule, const struct match_hit *hits, size
 {
 	struct run *r = ctx;
 
-	if (r->n_rules == r->cap_rules) {
-		r->cap_rules = r->cap_rules ? r->cap_rules * 2 : 8;
-		r->rules = xreallocarray(r->rules, r->cap_rules, sizeof(*r->rules));
-	}
+	r->rules = xgrow(r->rules, &r->cap_rules, r->n_rules + 1, sizeof(*r->rules));
 	r->rules[r->n_rules++] = rule;
-	if (r->n_hits + n_hits > r->cap_hits) {
-		r->cap_hits = (r->n_hits + n_hits) * 2;
-		r->hits = xreallocarray(r->hits, r->cap_hits, sizeof(*r->hits));
-	}
+	r->hits = xgrow(r->hits, &r->cap_hits, r->n_hits + n_hits, sizeof(*r->hits));
 	memcpy(r->hits + r->n_hits, hits, n_hits * sizeof(*hits));
 	r->n_hits += n_hits;
 }
@@ -66,10 +60,7 @@ static void on_paper(void *ctx, const struct paper *p)
 	r->n_rules = r->n_hits = 0;
 	if (matcher_match(r->cfg->matcher, p, true, on_rule, r) == 0)
 		return;
-	if (r->n_kept == r->cap_kept) {
-		r->cap_kept = r->cap_kept ? r->cap_kept * 2 : 16;
-		r->kept = xreallocarray(r->kept, r->cap_kept, sizeof(*r->kept));
-	}
+	r->kept = xgrow(r->kept, &r->cap_kept, r->n_kept + 1, sizeof(*r->kept));
 	k = &r->kept[r->n_kept++];
 	paper_copy(&r->arena, &k->paper, p);
 	k->n_rules = r->n_rules;
