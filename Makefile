@@ -46,6 +46,7 @@ SRCS := \
 	daemon/daemon.c \
 	daemon/digest.c \
 	daemon/err.c \
+	daemon/hex.c \
 	daemon/hmap.c \
 	daemon/log.c \
 	daemon/loop.c \

@@ -24,6 +24,8 @@
 #define SCAN_WAIT_DEFAULT 60.0
 /* How long `test-notify` waits for its one message. */
 #define TEST_NOTIFY_WAIT 60.0
+/* A local time as `status` shows it, "YYYY-MM-DD HH:MM:SS", with room for a longer year. */
+#define TIME_TEXT_SIZE 32
 
 /* Delivers what is queued until nothing is pending, or the deadline, or until everything still
  * pending waits past the deadline. */
@@ -202,7 +204,7 @@ static void format_time(long long ms, char *out, size_t size)
 static void status_row(struct state *st, const char *name, bool configured)
 {
 	struct state_counts c;
-	char next[32];
+	char next[TIME_TEXT_SIZE];
 	struct err err;
 
 	if (state_counts(st, name, &c, &err) != 0) {

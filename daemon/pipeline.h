@@ -14,6 +14,9 @@
 #include "paper.h"
 #include "state.h"
 
+/* A batch key, the stem of its messages' keys: "msg_" and 32 hex digits, and a NUL. */
+#define PIPELINE_KEY_SIZE 37
+
 struct pipeline_result {
 	bool unchanged;    /* processed before exactly as it is now: not read again */
 	bool state_failed; /* the failure was the state's (a full disk), not the file's */
