@@ -88,7 +88,9 @@ static void on_raw(void *ctx, const char *data, size_t len)
 	EVP_DigestUpdate(r->sha, data, len);
 }
 
-char *pipeline_paper_key(const struct paper *p)
+/* The identity alerts are remembered by: the arXiv id, or "title:" and the title folded to
+ * lower-case words for a paper with none. The caller frees it. */
+static char *paper_key(const struct paper *p)
 {
 	char *key, *o;
 	bool gap = false;
@@ -140,7 +142,7 @@ static int record_paper(struct run *r, struct state *st, const struct kept *k, s
 			const char **names, struct err *err)
 {
 	struct config *cfg = r->cfg;
-	char *key = pipeline_paper_key(&k->paper);
+	char *key = paper_key(&k->paper);
 	int rc = 0;
 
 	for (size_t t = 0; t < cfg->n_notifiers && rc == 0; t++) {

@@ -1,5 +1,5 @@
 /*
- * digest.c — a growing list of copied papers.
+ * digest.c — a growing list of copied papers, for the tests.
  */
 #include <stdlib.h>
 #include <string.h>
