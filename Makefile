@@ -46,8 +46,8 @@ SRCS := \
 	daemon/cli_read.c \
 	daemon/cli_state.c \
 	daemon/daemon.c \
-	daemon/digest.c \
 	daemon/err.c \
+	daemon/hex.c \
 	daemon/hmap.c \
 	daemon/log.c \
 	daemon/loop.c \
@@ -98,6 +98,10 @@ UNIT_TESTS := \
 	tests/unit/test_utf8.c \
 	tests/unit/test_watch.c
 
+# Code only the tests use, linked into the unit tests and benchmarks, not into paperwatch.
+TEST_SRCS := \
+	tests/unit/digest.c
+
 FUZZERS := \
 	tests/fuzz/fuzz_config.c \
 	tests/fuzz/fuzz_parse.c \
@@ -109,7 +113,7 @@ BENCHES := \
 
 # Static analysis covers every C file but the generated one; clang-tidy leaves out the unit tests,
 # whose cmocka assertions its analyzer cannot see through, and which would double its time.
-TIDY_SRCS := $(filter-out build/%,$(SRCS)) $(MAIN) $(FUZZERS) $(BENCHES)
+TIDY_SRCS := $(filter-out build/%,$(SRCS)) $(MAIN) $(TEST_SRCS) $(FUZZERS) $(BENCHES)
 LINT_SRCS := $(TIDY_SRCS) $(UNIT_TESTS)
 
 REL_OBJS := $(SRCS:%.c=build/rel/%.o)
@@ -213,7 +217,8 @@ build/asan/%.o: %.c | build/.deps-test
 build/asan/libpaperwatch.a: $(ASAN_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-build/asan/tests/unit/%: build/asan/tests/unit/%.o build/asan/libpaperwatch.a
+build/asan/tests/unit/%: build/asan/tests/unit/%.o $(TEST_SRCS:%.c=build/asan/%.o) \
+		build/asan/libpaperwatch.a
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(SANITIZE) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
@@ -225,7 +230,8 @@ build/valgrind/%.o: %.c | build/.deps-test
 build/valgrind/libpaperwatch.a: $(VG_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-build/valgrind/tests/unit/%: build/valgrind/tests/unit/%.o build/valgrind/libpaperwatch.a
+build/valgrind/tests/unit/%: build/valgrind/tests/unit/%.o $(TEST_SRCS:%.c=build/valgrind/%.o) \
+		build/valgrind/libpaperwatch.a
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(VALGRIND_CFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
@@ -243,7 +249,7 @@ build/fuzz/tests/fuzz/%: build/fuzz/tests/fuzz/%.o $(FUZZ_OBJS)
 	$(call say,LINK,$@)
 	$(Q)$(CLANG) -g -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
 
-build/rel/tests/bench/%: build/rel/tests/bench/%.o $(REL_OBJS)
+build/rel/tests/bench/%: build/rel/tests/bench/%.o $(TEST_SRCS:%.c=build/rel/%.o) $(REL_OBJS)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 

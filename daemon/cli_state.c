@@ -24,6 +24,8 @@
 #define SCAN_WAIT_DEFAULT 60.0
 /* How long `test-notify` waits for its one message. */
 #define TEST_NOTIFY_WAIT 60.0
+/* A local time as `status` shows it, "YYYY-MM-DD HH:MM:SS", with room for a longer year. */
+#define TIME_TEXT_SIZE 32
 
 /* Delivers what is queued until nothing is pending, or the deadline, or until everything still
  * pending waits past the deadline. */
@@ -68,13 +70,16 @@ struct delivery {
 	struct outbox *outbox;
 };
 
+/* Opens the state at state_path, or one in memory only when it is NULL, and delivery on it. */
 static int delivery_open(struct delivery *d, struct config *cfg, const char *state_path)
 {
 	struct err err;
+	int rc;
 
 	memset(d, 0, sizeof(*d));
 	d->cfg = cfg;
-	if (state_open(state_path, &d->st, &err) != 0 || loop_new(&d->loop, &err) != 0 ||
+	rc = state_path ? state_open(state_path, &d->st, &err) : state_open_ephemeral(&d->st, &err);
+	if (rc != 0 || loop_new(&d->loop, &err) != 0 ||
 	    outbox_new(d->loop, d->st, cfg, &d->outbox, &err) != 0) {
 		log_error("%s", err.msg);
 		return -1;
@@ -199,7 +204,7 @@ static void format_time(long long ms, char *out, size_t size)
 static void status_row(struct state *st, const char *name, bool configured)
 {
 	struct state_counts c;
-	char next[32];
+	char next[TIME_TEXT_SIZE];
 	struct err err;
 
 	if (state_counts(st, name, &c, &err) != 0) {
@@ -327,7 +332,7 @@ int cmd_test_notify(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/* The real path (format, queue, send, judge), without touching the real state. */
-	if (delivery_open(&d, cfg, ":memory:") == 0 && queue_sample(&d, &cfg->notifiers[i]) == 0 &&
+	if (delivery_open(&d, cfg, NULL) == 0 && queue_sample(&d, &cfg->notifiers[i]) == 0 &&
 	    deliver_until(d.loop, d.outbox, TEST_NOTIFY_WAIT) == 0 &&
 	    outbox_stats(d.outbox)->delivered > 0 && pending_total(d.st, cfg) == 0) {
 		printf("%s: the sample alert was delivered\n", argv[optind]);

@@ -27,9 +27,7 @@
 /* Exit statuses that tell systemd a restart would not help (see systemd/paperwatch.service). */
 enum { EXIT_STATE = 3 };
 
-/* Seconds without a commit before the write-ahead log is copied back into the database. */
-#define CHECKPOINT_QUIET 1.0
-#define STATUS_EVERY     1.0
+#define STATUS_EVERY 1.0
 
 struct daemon {
 	const char *config_path; /* NULL: the built-in configuration */
@@ -44,8 +42,8 @@ struct daemon {
 	 * starts, waiting longer after each failure. */
 	struct loop_timer *again;
 	double again_delay;
-	/* The write-ahead log is checkpointed once the daemon has been quiet a moment. */
-	struct loop_timer *checkpoint;
+	/* Wakes the loop when the state's maintenance falls due. */
+	struct loop_timer *maintain;
 	/* STATUS= goes out at most once a STATUS_EVERY: a burst of files or deliveries is one
 	 * update, not one per event. */
 	struct loop_timer *status;
@@ -116,22 +114,17 @@ static void daemon_status_soon(void *ctx)
 		loop_timer_set(d->status, wait);
 }
 
-/* The state's write-ahead log has grown: checkpoint it when nothing has been committed for a
- * moment, off the path of any digest's alerts. */
-static void on_wal_long(void *ctx)
+/* Does the state's maintenance when it is due, off the path of any digest's alerts, and sets
+ * the timer for when it next is. Called after every turn of the loop. */
+static void daemon_maintain(void *ctx)
 {
 	struct daemon *d = ctx;
-
-	loop_timer_set(d->checkpoint, CHECKPOINT_QUIET);
-}
-
-static void on_checkpoint(void *ctx)
-{
-	struct daemon *d = ctx;
+	double next;
 	struct err err;
 
-	if (state_checkpoint(d->state, &err) != 0)
+	if (state_maintain(d->state, &next, &err) != 0)
 		log_warn("%s (the next quiet moment tries again)", err.msg);
+	loop_timer_set(d->maintain, next);
 }
 
 /* A file to read, from the watcher. */
@@ -306,7 +299,7 @@ static void daemon_free(struct daemon *d)
 	outbox_free(d->outbox);
 	loop_timer_free(d->watchdog);
 	loop_timer_free(d->again);
-	loop_timer_free(d->checkpoint);
+	loop_timer_free(d->maintain);
 	loop_timer_free(d->status);
 	if (d->sfd >= 0)
 		close(d->sfd);
@@ -331,9 +324,9 @@ static int daemon_start(struct daemon *d)
 	}
 	daemon_watchdog(d);
 	d->again = loop_timer_new(d->loop, on_again, d);
-	d->checkpoint = loop_timer_new(d->loop, on_checkpoint, d);
+	d->maintain = loop_timer_new(d->loop, daemon_maintain, d);
 	d->status = loop_timer_new(d->loop, on_status, d);
-	state_set_wal_hook(d->state, on_wal_long, d);
+	state_maintain_when_quiet(d->state);
 	outbox_on_change(d->outbox, daemon_status_soon, d);
 	daemon_count(d);
 	log_info("watching %s (%zu notifiers, %zu rules), state in %s", d->cfg->watch.dir,
@@ -370,6 +363,7 @@ int cmd_run(int argc, char **argv)
 			log_error("%s", err.msg);
 			status = EXIT_FAIL;
 		}
+		daemon_maintain(&d);
 	}
 	if (d.outbox != NULL)
 		daemon_stop(&d);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hex.h"
 #include "log.h"
 #include "utf8.h"
 
@@ -98,11 +99,19 @@ static size_t log_head(char *buf, size_t size, enum log_prio prio)
 	return n > 0 ? (size_t)n : 0;
 }
 
+/* Writes \xNN for the byte c, and a NUL after it; returns the 4 bytes written before the NUL. */
+static size_t escape_byte(char *out, unsigned char c)
+{
+	out[0] = '\\';
+	out[1] = 'x';
+	hex_encode(&c, 1, out + 2);
+	return 4;
+}
+
 /* Copies msg into out, escaping control bytes as \n, \t or \xNN and each byte of ill-formed
  * UTF-8 as \xNN, so a line is always valid UTF-8; returns the length written. */
 static size_t log_escape(char *out, size_t size, const char *msg)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t o = 0, len = strlen(msg), valid = utf8_valid_prefix(msg, len);
 
 	for (const unsigned char *p = (const unsigned char *)msg; *p && o + 5 < size; p++) {
@@ -110,10 +119,7 @@ static size_t log_escape(char *out, size_t size, const char *msg)
 
 		if (at == valid && *p >= 0x80) {
 			/* One ill-formed byte: escape it, and look on from the next. */
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[*p >> 4];
-			out[o++] = hex[*p & 15];
+			o += escape_byte(out + o, *p);
 			valid = at + 1 + utf8_valid_prefix(msg + at + 1, len - at - 1);
 		} else if (*p >= 0x20 && *p != 0x7f) {
 			out[o++] = (char)*p;
@@ -124,10 +130,7 @@ static size_t log_escape(char *out, size_t size, const char *msg)
 			out[o++] = '\\';
 			out[o++] = 't';
 		} else {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[*p >> 4];
-			out[o++] = hex[*p & 15];
+			o += escape_byte(out + o, *p);
 		}
 	}
 	return o;
@@ -158,14 +161,4 @@ void log_msg(enum log_prio prio, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vmsg(prio, fmt, ap);
 	va_end(ap);
-}
-
-void fatal(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vmsg(LOG_PRIO_ERR, fmt, ap);
-	va_end(ap);
-	exit(1);
 }

@@ -38,7 +38,4 @@ void log_msg(enum log_prio prio, const char *fmt, ...) PW_PRINTF(2, 3);
 #define log_info(...)  log_msg(LOG_PRIO_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_PRIO_DEBUG, __VA_ARGS__)
 
-/* Logs and exits with status 1; only for start-up, before anything is queued. */
-_Noreturn void fatal(const char *fmt, ...) PW_PRINTF(1, 2);
-
 #endif

@@ -3,18 +3,28 @@
  * that match are kept (with their hits), then one transaction records the new alerts and the
  * messages that carry them.
  */
+#include <errno.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 
-#include "log.h"
+#include "hex.h"
 #include "match/match.h"
 #include "notify.h"
 #include "parse/parse.h"
 #include "pipeline.h"
 #include "xmalloc.h"
+
+/* A batch key is the stem and the hex of random bytes. */
+#define BATCH_KEY_STEM  "msg_"
+#define BATCH_KEY_BYTES 16
+_Static_assert(PIPELINE_KEY_SIZE == sizeof(BATCH_KEY_STEM) + HEX_LEN(BATCH_KEY_BYTES),
+	       "a batch key fills its buffer");
+_Static_assert(STATE_HASH_SIZE == HEX_LEN(SHA256_DIGEST_LENGTH) + 1,
+	       "the state keeps a SHA-256 in hex");
 
 /* A paper that matched, kept past the parser's callback. */
 struct kept {
@@ -43,15 +53,9 @@ static void on_rule(void *ctx, unsigned rule, const struct match_hit *hits, size
 {
 	struct run *r = ctx;
 
-	if (r->n_rules == r->cap_rules) {
-		r->cap_rules = r->cap_rules ? r->cap_rules * 2 : 8;
-		r->rules = xreallocarray(r->rules, r->cap_rules, sizeof(*r->rules));
-	}
+	r->rules = xgrow(r->rules, &r->cap_rules, r->n_rules + 1, sizeof(*r->rules));
 	r->rules[r->n_rules++] = rule;
-	if (r->n_hits + n_hits > r->cap_hits) {
-		r->cap_hits = (r->n_hits + n_hits) * 2;
-		r->hits = xreallocarray(r->hits, r->cap_hits, sizeof(*r->hits));
-	}
+	r->hits = xgrow(r->hits, &r->cap_hits, r->n_hits + n_hits, sizeof(*r->hits));
 	memcpy(r->hits + r->n_hits, hits, n_hits * sizeof(*hits));
 	r->n_hits += n_hits;
 }
@@ -66,10 +70,7 @@ static void on_paper(void *ctx, const struct paper *p)
 	r->n_rules = r->n_hits = 0;
 	if (matcher_match(r->cfg->matcher, p, true, on_rule, r) == 0)
 		return;
-	if (r->n_kept == r->cap_kept) {
-		r->cap_kept = r->cap_kept ? r->cap_kept * 2 : 16;
-		r->kept = xreallocarray(r->kept, r->cap_kept, sizeof(*r->kept));
-	}
+	r->kept = xgrow(r->kept, &r->cap_kept, r->n_kept + 1, sizeof(*r->kept));
 	k = &r->kept[r->n_kept++];
 	paper_copy(&r->arena, &k->paper, p);
 	k->n_rules = r->n_rules;
@@ -87,7 +88,9 @@ static void on_raw(void *ctx, const char *data, size_t len)
 	EVP_DigestUpdate(r->sha, data, len);
 }
 
-char *pipeline_paper_key(const struct paper *p)
+/* The identity alerts are remembered by: the arXiv id, or "title:" and the title folded to
+ * lower-case words for a paper with none. The caller frees it. */
+static char *paper_key(const struct paper *p)
 {
 	char *key, *o;
 	bool gap = false;
@@ -114,27 +117,24 @@ char *pipeline_paper_key(const struct paper *p)
 	return key;
 }
 
-/* A fresh batch key: "msg_" and 128 random bits, the idempotency key's stem. */
-static void batch_key(char out[37])
+/* A fresh batch key: "msg_" and BATCH_KEY_BYTES random bytes, the idempotency key's stem. */
+static int batch_key(char out[PIPELINE_KEY_SIZE], struct err *err)
 {
-	unsigned char r[16];
-	static const char digits[] = "0123456789abcdef";
+	unsigned char r[BATCH_KEY_BYTES];
 
 	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
-		fatal("cannot read random bytes for message ids");
-	memcpy(out, "msg_", 4);
-	for (int i = 0; i < 16; i++) {
-		out[4 + 2 * i] = digits[r[i] >> 4];
-		out[5 + 2 * i] = digits[r[i] & 15];
-	}
-	out[36] = '\0';
+		return err_set(err, "cannot read random bytes for message ids: %s",
+			       strerror(errno));
+	memcpy(out, BATCH_KEY_STEM, sizeof(BATCH_KEY_STEM) - 1);
+	hex_encode(r, sizeof(r), out + sizeof(BATCH_KEY_STEM) - 1);
+	return 0;
 }
 
 /* One notifier's share of a digest: the papers with new alerts for it, and their rules. */
 struct share {
 	struct alert *alerts;
 	size_t n_alerts;
-	char key[37];
+	char key[PIPELINE_KEY_SIZE];
 };
 
 /* Records the alerts of one kept paper; adds it to every notifier it is new for. */
@@ -142,7 +142,7 @@ static int record_paper(struct run *r, struct state *st, const struct kept *k, s
 			const char **names, struct err *err)
 {
 	struct config *cfg = r->cfg;
-	char *key = pipeline_paper_key(&k->paper);
+	char *key = paper_key(&k->paper);
 	int rc = 0;
 
 	for (size_t t = 0; t < cfg->n_notifiers && rc == 0; t++) {
@@ -219,9 +219,9 @@ static int record(struct run *r, struct state *st, const char *name, const char 
 	const char **names = xcalloc(cfg->n_rules + 1, sizeof(*names));
 	int rc = state_begin(st, err);
 
-	for (size_t t = 0; t < cfg->n_notifiers; t++) {
+	for (size_t t = 0; t < cfg->n_notifiers && rc == 0; t++) {
 		sh[t].alerts = xcalloc(r->n_kept + 1, sizeof(*sh[t].alerts));
-		batch_key(sh[t].key);
+		rc = batch_key(sh[t].key, err);
 	}
 	for (size_t i = 0; i < r->n_kept && rc == 0; i++)
 		rc = record_paper(r, st, &r->kept[i], sh, names, err);
@@ -240,17 +240,6 @@ static int record(struct run *r, struct state *st, const char *name, const char 
 	return rc;
 }
 
-static void hex(const unsigned char *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 int pipeline_file(struct config *cfg, struct state *st, const char *path, const char *name,
 		  struct pipeline_result *res, struct err *err)
 {
@@ -261,7 +250,7 @@ int pipeline_file(struct config *cfg, struct state *st, const char *path, const 
 	struct parse_result pres;
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned int dlen = 0;
-	char known[65];
+	char known[STATE_HASH_SIZE];
 	struct stat sb;
 	bool seen = false;
 	int rc = -1;
@@ -291,7 +280,7 @@ int pipeline_file(struct config *cfg, struct state *st, const char *path, const 
 	/* Record the file as it was while we read it, not as stat() saw it before. */
 	stamp = (struct file_stamp){
 		.dev = pres.dev, .ino = pres.ino, .size = pres.size, .mtime_ns = pres.mtime_ns};
-	hex(digest, dlen, stamp.hash);
+	hex_encode(digest, dlen, stamp.hash);
 	res->state_failed = true; /* from here on, only the state can fail */
 	if (state_file_hash(st, name, known, err) != 0)
 		goto out;

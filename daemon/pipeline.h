@@ -11,8 +11,10 @@
 
 #include "config.h"
 #include "err.h"
-#include "paper.h"
 #include "state.h"
+
+/* A batch key, the stem of its messages' keys: "msg_" and 32 hex digits, and a NUL. */
+#define PIPELINE_KEY_SIZE 37
 
 struct pipeline_result {
 	bool unchanged;    /* processed before exactly as it is now: not read again */
@@ -28,9 +30,5 @@ struct pipeline_result {
  * when the state cannot be written (nothing is recorded either). */
 int pipeline_file(struct config *cfg, struct state *st, const char *path, const char *name,
 		  struct pipeline_result *res, struct err *err);
-
-/* The identity alerts are remembered by: the arXiv id, or "title:" and the title folded to
- * lower-case words for a paper with none. The caller frees it. */
-char *pipeline_paper_key(const struct paper *p);
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * state.c — the SQLite state: schema, the enqueue transaction, and the outbox queries. Every
- * statement is prepared once and kept.
+ * state.c — the SQLite state: schema, the enqueue transaction, the outbox queries and the
+ * write-ahead log's checkpoints. Every statement is prepared once and kept. A claim lives in
+ * the claimant's memory only: one process at a time delivers from a state file.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -15,11 +16,15 @@
 #define SCHEMA_VERSION 2
 /* How long a writer waits for another (a `paperwatch status` reading while the daemon writes). */
 #define BUSY_TIMEOUT_MS 10000
-/* The write-ahead log is copied back into the database when the daemon is quiet (see
- * state_set_wal_hook); at WAL_CHECKPOINT_PAGES it asks for that, and at WAL_FORCE_PAGES (32 MiB
- * of 4 KiB pages) it is done at once however busy things are, so the log stays bounded. */
+/* The write-ahead log is copied back into the database (a checkpoint) once it holds
+ * WAL_CHECKPOINT_PAGES. With maintenance left to quiet moments, that waits until no commit has
+ * come for CHECKPOINT_QUIET seconds, unless the log reaches WAL_FORCE_PAGES (32 MiB of 4 KiB
+ * pages): then it is done at once however busy things are, so the log stays bounded. */
 #define WAL_CHECKPOINT_PAGES 1000
 #define WAL_FORCE_PAGES      8192
+#define CHECKPOINT_QUIET     1.0
+/* What SQLite calls a database that lives in memory. */
+#define EPHEMERAL_PATH ":memory:"
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS files ("
@@ -113,9 +118,18 @@ struct state {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *stmt[N_STMTS];
-	state_wal_fn on_wal; /* asked to checkpoint soon; NULL: checkpoint after each big commit */
-	void *wal_ctx;
+	bool when_quiet;      /* checkpoints wait for a quiet moment (state_maintain_when_quiet) */
+	double checkpoint_at; /* monotonic seconds when one is due; 0 when none is */
 };
+
+/* Monotonic seconds, for the quiet moment. */
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 long long state_now_ms(void)
 {
@@ -165,7 +179,7 @@ static int exec_sql(struct state *s, const char *sql, struct err *err)
 	return rc == SQLITE_OK ? 0 : db_error(s, rc, err);
 }
 
-int state_checkpoint(struct state *s, struct err *err)
+static int checkpoint(struct state *s, struct err *err)
 {
 	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 
@@ -174,7 +188,7 @@ int state_checkpoint(struct state *s, struct err *err)
 
 /* After each commit, with the pages now in the write-ahead log. SQLite's own automatic
  * checkpoint would copy them back and sync the database inside the commit that crosses its
- * threshold, holding up that digest's alerts; the daemon does it when nothing is waiting. */
+ * threshold, holding up that digest's alerts; a daemon does it when nothing is waiting. */
 static int on_commit(void *ctx, sqlite3 *db, const char *name, int pages)
 {
 	struct state *s = ctx;
@@ -183,8 +197,8 @@ static int on_commit(void *ctx, sqlite3 *db, const char *name, int pages)
 	(void)name;
 	if (pages < WAL_CHECKPOINT_PAGES)
 		return SQLITE_OK;
-	if (s->on_wal != NULL && pages < WAL_FORCE_PAGES) {
-		s->on_wal(s->wal_ctx);
+	if (s->when_quiet && pages < WAL_FORCE_PAGES) {
+		s->checkpoint_at = mono_now() + CHECKPOINT_QUIET;
 		return SQLITE_OK;
 	}
 	/* A checkpoint that fails leaves the log as it was; the next commit tries again. */
@@ -192,10 +206,25 @@ static int on_commit(void *ctx, sqlite3 *db, const char *name, int pages)
 	return SQLITE_OK;
 }
 
-void state_set_wal_hook(struct state *s, state_wal_fn fn, void *ctx)
+void state_maintain_when_quiet(struct state *s)
 {
-	s->on_wal = fn;
-	s->wal_ctx = ctx;
+	s->when_quiet = true;
+}
+
+int state_maintain(struct state *s, double *next, struct err *err)
+{
+	double now;
+
+	*next = -1;
+	if (s->checkpoint_at <= 0)
+		return 0;
+	now = mono_now();
+	if (now < s->checkpoint_at) {
+		*next = s->checkpoint_at - now;
+		return 0;
+	}
+	s->checkpoint_at = 0;
+	return checkpoint(s, err);
 }
 
 /* Sets the pragmas and the schema; checks the file really is ours. */
@@ -255,6 +284,11 @@ int state_open(const char *path, struct state **out, struct err *err)
 	return 0;
 }
 
+int state_open_ephemeral(struct state **out, struct err *err)
+{
+	return state_open(EPHEMERAL_PATH, out, err);
+}
+
 void state_close(struct state *s)
 {
 	if (s == NULL)
@@ -291,7 +325,7 @@ int state_file_seen(struct state *s, const char *name, const struct file_stamp *
 	return 0;
 }
 
-int state_file_hash(struct state *s, const char *name, char hash[65], struct err *err)
+int state_file_hash(struct state *s, const char *name, char hash[STATE_HASH_SIZE], struct err *err)
 {
 	sqlite3_stmt *st = s->stmt[ST_FILE_HASH];
 	int rc;
@@ -300,7 +334,7 @@ int state_file_hash(struct state *s, const char *name, char hash[65], struct err
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
-		snprintf(hash, 65, "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(hash, STATE_HASH_SIZE, "%s", (const char *)sqlite3_column_text(st, 0));
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -373,37 +407,33 @@ int state_file_done(struct state *s, const char *name, const struct file_stamp *
 	return step_done(s, ST_FILE_DONE, err);
 }
 
-void outbox_item_free(struct outbox_item *it)
-{
-	if (it == NULL)
-		return;
-	free(it->key);
-	free(it->body);
-	memset(it, 0, sizeof(*it));
-}
-
-int state_outbox_head(struct state *s, const char *notifier, struct outbox_item *it, bool *found,
-		      struct err *err)
+/* The oldest pending message of notifier: *next_ms is when it is due (-1: there is none), and
+ * when c is not NULL and it is due at now_ms, c is a claim on it. */
+static int queue_head(struct state *s, const char *notifier, long long now_ms,
+		      struct state_claim *c, bool *claimed, long long *next_ms, struct err *err)
 {
 	sqlite3_stmt *st = s->stmt[ST_OUTBOX_HEAD];
 	int rc;
 
+	*claimed = false;
+	*next_ms = -1;
 	sqlite3_bind_text(st, 1, notifier, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	*found = rc == SQLITE_ROW;
-	if (*found) {
+	if (rc == SQLITE_ROW)
+		*next_ms = sqlite3_column_int64(st, 5);
+	if (rc == SQLITE_ROW && c != NULL && *next_ms <= now_ms) {
 		size_t len = (size_t)sqlite3_column_bytes(st, 2);
 
-		it->id = sqlite3_column_int64(st, 0);
-		it->key = xstrdup((const char *)sqlite3_column_text(st, 1));
-		it->body = xmalloc(len + 1);
-		memcpy(it->body, sqlite3_column_blob(st, 2), len);
-		it->body[len] = '\0';
-		it->len = len;
-		it->attempts = sqlite3_column_int(st, 3);
-		it->created_ms = sqlite3_column_int64(st, 4);
-		it->next_ms = sqlite3_column_int64(st, 5);
-		it->n_papers = (size_t)sqlite3_column_int64(st, 6);
+		*c = (struct state_claim){.id = sqlite3_column_int64(st, 0),
+					  .key = xstrdup((const char *)sqlite3_column_text(st, 1)),
+					  .body = xmalloc(len + 1),
+					  .len = len,
+					  .attempts = sqlite3_column_int(st, 3),
+					  .created_ms = sqlite3_column_int64(st, 4),
+					  .n_papers = (size_t)sqlite3_column_int64(st, 6)};
+		memcpy(c->body, sqlite3_column_blob(st, 2), len);
+		c->body[len] = '\0';
+		*claimed = true;
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -412,34 +442,61 @@ int state_outbox_head(struct state *s, const char *notifier, struct outbox_item 
 	return 0;
 }
 
-/* Runs one of the outbox updates that take (id, time, detail). */
-static int outbox_update(struct state *s, enum stmt i, int64_t id, long long ms, const char *detail,
-			 struct err *err)
+int state_claim_next(struct state *s, const char *notifier, long long now_ms, struct state_claim *c,
+		     bool *claimed, long long *next_ms, struct err *err)
+{
+	return queue_head(s, notifier, now_ms, c, claimed, next_ms, err);
+}
+
+int state_queue_next_due(struct state *s, const char *notifier, long long *next_ms, struct err *err)
+{
+	bool claimed;
+
+	return queue_head(s, notifier, 0, NULL, &claimed, next_ms, err);
+}
+
+/* Runs one of the outbox updates that take (id, time, detail), settling the claim. */
+static int claim_settle(struct state *s, enum stmt i, struct state_claim *c, long long ms,
+			const char *detail, struct err *err)
 {
 	sqlite3_stmt *st = s->stmt[i];
 
-	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 1, c->id);
 	sqlite3_bind_int64(st, 2, ms);
 	if (detail != NULL)
 		sqlite3_bind_text(st, 3, detail, -1, SQLITE_STATIC);
-	return step_done(s, i, err);
+	if (step_done(s, i, err) != 0)
+		return -1;
+	c->settled = true;
+	return 0;
 }
 
-int state_outbox_delivered(struct state *s, int64_t id, long long now_ms, struct err *err)
+int state_claim_delivered(struct state *s, struct state_claim *c, long long now_ms, struct err *err)
 {
-	return outbox_update(s, ST_OUTBOX_DELIVERED, id, now_ms, NULL, err);
+	return claim_settle(s, ST_OUTBOX_DELIVERED, c, now_ms, NULL, err);
 }
 
-int state_outbox_retry(struct state *s, int64_t id, long long next_ms, const char *detail,
+int state_claim_retry(struct state *s, struct state_claim *c, long long next_ms, const char *detail,
+		      struct err *err)
+{
+	return claim_settle(s, ST_OUTBOX_RETRY, c, next_ms, detail, err);
+}
+
+int state_claim_failed(struct state *s, struct state_claim *c, long long now_ms, const char *detail,
 		       struct err *err)
 {
-	return outbox_update(s, ST_OUTBOX_RETRY, id, next_ms, detail, err);
+	return claim_settle(s, ST_OUTBOX_FAILED, c, now_ms, detail, err);
 }
 
-int state_outbox_failed(struct state *s, int64_t id, long long now_ms, const char *detail,
-			struct err *err)
+void state_claim_end(struct state *s, struct state_claim *c)
 {
-	return outbox_update(s, ST_OUTBOX_FAILED, id, now_ms, detail, err);
+	/* Nothing to release: an unsettled message never left the queue. */
+	(void)s;
+	if (c == NULL)
+		return;
+	free(c->key);
+	free(c->body);
+	memset(c, 0, sizeof(*c));
 }
 
 int state_outbox_requeue(struct state *s, const char *notifier, long long now_ms, size_t *n,

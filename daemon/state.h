@@ -1,8 +1,9 @@
 /*
- * state.h — what paperwatch remembers, in one SQLite file: the digest files it processed, every
- * alert ever enqueued (one per paper, rule and notifier), and the outbox of messages to deliver.
- * Recording a digest's alerts and queueing their messages happen in one transaction, so a crash
- * loses nothing and repeats nothing.
+ * state.h — what paperwatch remembers: the digest files it processed, every alert ever enqueued
+ * (one per paper, rule and notifier), and the outbox of messages to deliver, one queue per
+ * notifier. Recording a digest's alerts and queueing their messages happen in one transaction,
+ * so a crash loses nothing and repeats nothing. The one backend keeps it all in an SQLite file
+ * (state.c); nothing of that shows here.
  */
 #ifndef PW_STATE_H
 #define PW_STATE_H
@@ -13,20 +14,31 @@
 
 #include "err.h"
 
+/* A file's content hash: SHA-256 in hex, and its NUL. */
+#define STATE_HASH_SIZE 65
+
 struct state;
 
-/* Opens (creating if need be) the state database; WAL, synchronous=FULL, a busy timeout. The
- * message of a failure says how to recover (a corrupt file is moved aside). */
+/* Opens (creating if need be) the state at path, where every commit is on disk before it
+ * returns. The message of a failure says how to recover (a damaged file is moved aside). */
 int state_open(const char *path, struct state **out, struct err *err);
+/* Opens a state that lives in memory and is gone when closed: for trying a notifier without
+ * touching the real state. */
+int state_open_ephemeral(struct state **out, struct err *err);
+/* Closes the state, finishing any upkeep still due. NULL is a no-op. */
 void state_close(struct state *s);
 
-/* Commits go to a write-ahead log that a checkpoint copies back into the database, syncing it.
- * With a hook set, a commit that leaves the log long calls fn, and the caller checkpoints when
- * nothing is waiting (a log grown very long is checkpointed at once all the same); without one,
- * that commit checkpoints itself. Closing checkpoints what is left. */
-typedef void (*state_wal_fn)(void *ctx);
-void state_set_wal_hook(struct state *s, state_wal_fn fn, void *ctx);
-int state_checkpoint(struct state *s, struct err *err);
+/* ---- Maintenance ---- */
+
+/* The state needs maintenance now and then (the SQLite backend copies its log back into the
+ * database, which syncs the disk). By default the commit that makes it due does it, holding up
+ * that commit. After state_maintain_when_quiet, the owner calls state_maintain instead, and the
+ * state waits for a quiet moment (no commit for a while) unless the work has grown too large to
+ * wait for one. */
+void state_maintain_when_quiet(struct state *s);
+/* Does the maintenance that is due now. *next is how many seconds from now to call again, or -1
+ * when nothing waits. A failure leaves nothing due until a commit asks again. */
+int state_maintain(struct state *s, double *next, struct err *err);
 
 /* ---- Digest files ---- */
 
@@ -34,7 +46,7 @@ int state_checkpoint(struct state *s, struct err *err);
 struct file_stamp {
 	uint64_t dev, ino;
 	int64_t size, mtime_ns;
-	char hash[65]; /* SHA-256 of the content, hex; "" when not known */
+	char hash[STATE_HASH_SIZE]; /* "" when not known */
 };
 
 /* Whether the file called name was processed exactly as f describes it. */
@@ -42,7 +54,7 @@ int state_file_seen(struct state *s, const char *name, const struct file_stamp *
 		    struct err *err);
 
 /* The content hash recorded for the file called name; "" when none is. */
-int state_file_hash(struct state *s, const char *name, char hash[65], struct err *err);
+int state_file_hash(struct state *s, const char *name, char hash[STATE_HASH_SIZE], struct err *err);
 
 /* ---- The transaction that records a digest and queues its alerts ---- */
 
@@ -63,26 +75,40 @@ void state_rollback(struct state *s);
 
 /* ---- The outbox ---- */
 
-struct outbox_item {
-	int64_t id;
+/* A message claimed for delivery. While the claim stands the message is its claimant's alone:
+ * no other claim gets it. Every claim ends with state_claim_end; the claim owns key and body. */
+struct state_claim {
+	int64_t id; /* which message; the state's to read */
 	char *key;
-	char *body;
+	char *body; /* len bytes and a NUL */
 	size_t len;
 	size_t n_papers;
-	int attempts;
-	long long created_ms, next_ms;
+	int attempts; /* made before this claim */
+	long long created_ms;
+	bool settled; /* an attempt's outcome is recorded; the state's to write */
 };
 
-void outbox_item_free(struct outbox_item *it);
-
-/* The oldest pending message of notifier, due or not; *found is false when none is pending. */
-int state_outbox_head(struct state *s, const char *notifier, struct outbox_item *it, bool *found,
+/* Claims notifier's next message if it is due at now_ms. Each queue goes in order: a message
+ * waiting to be tried again holds up those behind it. When nothing is claimed, *next_ms says
+ * when the next message is due, or is -1 when none is pending. */
+int state_claim_next(struct state *s, const char *notifier, long long now_ms, struct state_claim *c,
+		     bool *claimed, long long *next_ms, struct err *err);
+/* When notifier's next message is due, claiming nothing; -1 when none is pending. */
+int state_queue_next_due(struct state *s, const char *notifier, long long *next_ms,
+			 struct err *err);
+/* Record how an attempt on a claimed message ended, settling the claim: delivered, to be tried
+ * again at next_ms, or failed for good. After a failure to record, the claim still stands and
+ * the outcome can be recorded again. */
+int state_claim_delivered(struct state *s, struct state_claim *c, long long now_ms,
+			  struct err *err);
+int state_claim_retry(struct state *s, struct state_claim *c, long long next_ms, const char *detail,
 		      struct err *err);
-int state_outbox_delivered(struct state *s, int64_t id, long long now_ms, struct err *err);
-int state_outbox_retry(struct state *s, int64_t id, long long next_ms, const char *detail,
+int state_claim_failed(struct state *s, struct state_claim *c, long long now_ms, const char *detail,
 		       struct err *err);
-int state_outbox_failed(struct state *s, int64_t id, long long now_ms, const char *detail,
-			struct err *err);
+/* Ends a claim: a message whose outcome was not recorded goes back to its queue as it was.
+ * Frees the claim's copies; a zeroed claim is a no-op. */
+void state_claim_end(struct state *s, struct state_claim *c);
+
 /* Puts failed messages (of notifier, or of all when NULL) back in the queue; *n says how many. */
 int state_outbox_requeue(struct state *s, const char *notifier, long long now_ms, size_t *n,
 			 struct err *err);

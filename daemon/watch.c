@@ -141,10 +141,7 @@ void watcher_rescan(struct watcher *w)
 	/* A folder may hold many thousand files: one array doubling, the names in one arena. */
 	arena_init(&text);
 	while ((e = readdir(d)) != NULL) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			names = xreallocarray(names, cap, sizeof(*names));
-		}
+		names = xgrow(names, &cap, n + 1, sizeof(*names));
 		names[n++] = arena_strndup(&text, e->d_name, strlen(e->d_name));
 	}
 	closedir(d);

@@ -52,6 +52,18 @@ void *xreallocarray(void *p, size_t n, size_t size)
 	return q;
 }
 
+void *xgrow(void *p, size_t *cap, size_t need, size_t size)
+{
+	size_t n = *cap ? *cap : XGROW_MIN;
+
+	if (need <= *cap)
+		return p;
+	while (n < need)
+		n = n > SIZE_MAX / 2 ? need : n * 2;
+	*cap = n;
+	return xreallocarray(p, n, size);
+}
+
 char *xstrdup(const char *s)
 {
 	return xstrndup(s, strlen(s));

@@ -135,10 +135,7 @@ void notify_free(struct notifier *n)
 void message_list_add(struct message_list *l, const struct alert_batch *b, char *body, size_t len,
 		      size_t n_papers)
 {
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 4;
-		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
-	}
+	l->v = xgrow(l->v, &l->cap, l->n + 1, sizeof(*l->v));
 	l->v[l->n].key = xasprintf("%s-%zu", b->key, l->n);
 	l->v[l->n].body = body;
 	l->v[l->n].len = len;
@@ -341,10 +338,7 @@ static const char ellipsis[] = "…";
 
 void notify_text_add(struct notify_text *t, const char *s, size_t n)
 {
-	if (t->len + n + 1 > t->cap) {
-		t->cap = (t->len + n + 1) * 2;
-		t->s = xreallocarray(t->s, t->cap, 1);
-	}
+	t->s = xgrow(t->s, &t->cap, t->len + n + 1, 1);
 	memcpy(t->s + t->len, s, n);
 	t->len += n;
 	t->s[t->len] = '\0';
@@ -365,10 +359,7 @@ void notify_text_printf(struct notify_text *t, const char *fmt, ...)
 	va_end(ap);
 	if (n <= 0)
 		return;
-	if (t->len + (size_t)n + 1 > t->cap) {
-		t->cap = (t->len + (size_t)n + 1) * 2;
-		t->s = xreallocarray(t->s, t->cap, 1);
-	}
+	t->s = xgrow(t->s, &t->cap, t->len + (size_t)n + 1, 1);
 	va_start(ap, fmt);
 	vsnprintf(t->s + t->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);

@@ -28,18 +28,18 @@ struct dest {
 	double next_wake;  /* when the queue's head is due, -1 when the queue is empty */
 	struct loop_timer *timer;
 	bool unknown_noted; /* a queue whose notifier is gone was logged once */
-	/* A message delivered whose delivery the state could not record (a full disk): its record
-	 * is retried before anything else, so it is not sent again. 0 when none. */
-	int64_t unrecorded;
-	size_t unrecorded_papers;
+	/* The claim on a message delivered whose delivery the state could not record (a full
+	 * disk): its record is retried before anything else, so it is not sent again. id 0 when
+	 * none. */
+	struct state_claim unrecorded;
 };
 
 struct transfer {
 	struct dest *d;
 	struct config *cfg; /* a reference: the configuration the send started with */
 	const struct notifier *n;
-	struct outbox_item item;
-	struct message msg; /* a view of item for the channel; libcurl sends from item's body */
+	struct state_claim claim;
+	struct message msg; /* a view of claim for the channel; libcurl sends from claim's body */
 	CURL *easy;
 	struct curl_slist *headers;
 	char error[CURL_ERROR_SIZE];
@@ -173,15 +173,16 @@ static double backoff(const struct config *cfg, int attempts)
 	return d / 2 + d / 2 * ((double)r / (double)UINT32_MAX);
 }
 
-/* The queued item as the message a channel sends: the same bytes and key. */
-static struct message item_message(const struct outbox_item *it)
+/* The claimed message as the message a channel sends: the same bytes and key. */
+static struct message claim_message(const struct state_claim *c)
 {
 	return (struct message){
-		.key = it->key, .body = it->body, .len = it->len, .n_papers = it->n_papers};
+		.key = c->key, .body = c->body, .len = c->len, .n_papers = c->n_papers};
 }
 
-/* Records how an attempt ended and sets when the queue may go on. */
-static void dest_record(struct dest *d, const struct config *cfg, const struct outbox_item *it,
+/* Records how an attempt on the claimed message it ended and sets when the queue may go on. A
+ * delivery the state could not record takes the claim into the queue's keeping. */
+static void dest_record(struct dest *d, const struct config *cfg, struct state_claim *it,
 			const struct notifier *n, const struct send_result *r)
 {
 	struct outbox *o = d->o;
@@ -202,7 +203,7 @@ static void dest_record(struct dest *d, const struct config *cfg, const struct o
 	}
 	switch (r->status) {
 	case SEND_DELIVERED:
-		rc = state_outbox_delivered(o->state, it->id, wall, &err);
+		rc = state_claim_delivered(o->state, it, wall, &err);
 		if (rc == 0) {
 			o->stats.delivered++;
 			o->stats.papers += it->n_papers;
@@ -214,8 +215,8 @@ static void dest_record(struct dest *d, const struct config *cfg, const struct o
 		wait = backoff(cfg, it->attempts);
 		if (r->retry_after > wait)
 			wait = r->retry_after;
-		rc = state_outbox_retry(o->state, it->id, wall + (long long)(wait * 1000),
-					r->detail, &err);
+		rc = state_claim_retry(o->state, it, wall + (long long)(wait * 1000), r->detail,
+				       &err);
 		o->stats.retried++;
 		log_warn("%s: message %s not delivered (%s); next attempt in %.1f s", d->name,
 			 it->key, r->detail, wait);
@@ -224,7 +225,7 @@ static void dest_record(struct dest *d, const struct config *cfg, const struct o
 		d->not_before = now + wait;
 		break;
 	case SEND_FAILED:
-		rc = state_outbox_failed(o->state, it->id, wall, r->detail, &err);
+		rc = state_claim_failed(o->state, it, wall, r->detail, &err);
 		o->stats.failed++;
 		log_error(
 			"%s: message %s failed for good (%s); `paperwatch retry %s` sends it again",
@@ -238,8 +239,8 @@ static void dest_record(struct dest *d, const struct config *cfg, const struct o
 		/* Delivered but not recorded: remember it, and record it before sending anything.
 		 * (Should the process die first, the message goes again with the same key.) */
 		if (r->status == SEND_DELIVERED) {
-			d->unrecorded = it->id;
-			d->unrecorded_papers = it->n_papers;
+			d->unrecorded = *it;
+			memset(it, 0, sizeof(*it));
 		}
 	}
 	if (o->on_change != NULL)
@@ -252,15 +253,15 @@ static bool dest_record_late(struct dest *d)
 	struct outbox *o = d->o;
 	struct err err;
 
-	if (d->unrecorded == 0)
+	if (d->unrecorded.id == 0)
 		return true;
-	if (state_outbox_delivered(o->state, d->unrecorded, wall_now(), &err) != 0) {
+	if (state_claim_delivered(o->state, &d->unrecorded, wall_now(), &err) != 0) {
 		log_error("%s", err.msg);
 		return false;
 	}
 	o->stats.delivered++;
-	o->stats.papers += d->unrecorded_papers;
-	d->unrecorded = 0;
+	o->stats.papers += d->unrecorded.n_papers;
+	state_claim_end(o->state, &d->unrecorded);
 	if (o->on_change != NULL)
 		o->on_change(o->change_ctx);
 	return true;
@@ -273,7 +274,7 @@ static void transfer_free(struct transfer *t)
 		curl_easy_cleanup(t->easy);
 	}
 	curl_slist_free_all(t->headers);
-	outbox_item_free(&t->item);
+	state_claim_end(t->d->o->state, &t->claim);
 	config_unref(t->cfg);
 	free(t);
 }
@@ -304,7 +305,7 @@ static void outbox_check_done(struct outbox *o)
 		resp.error = t->error;
 		t->n->ops->classify(t->n, &resp, &r);
 		d = t->d;
-		dest_record(d, t->cfg, &t->item, t->n, &r);
+		dest_record(d, t->cfg, &t->claim, t->n, &r);
 		d->in_flight = NULL;
 		transfer_free(t);
 		dest_pump(d);
@@ -325,8 +326,8 @@ static const struct notifier *dest_notifier(const struct dest *d)
 	return i >= 0 ? &d->o->cfg->notifiers[i] : NULL;
 }
 
-/* Starts a network send of the queue's head. */
-static void dest_start(struct dest *d, const struct notifier *n, const struct outbox_item *it)
+/* Starts a network send of the claimed message; the transfer takes the claim. */
+static void dest_start(struct dest *d, const struct notifier *n, struct state_claim *c)
 {
 	struct outbox *o = d->o;
 	struct transfer *t = xcalloc(1, sizeof(*t));
@@ -336,13 +337,14 @@ static void dest_start(struct dest *d, const struct notifier *n, const struct ou
 	t->d = d;
 	t->cfg = config_ref(o->cfg);
 	t->n = n;
-	t->item = *it;
-	t->msg = item_message(&t->item);
+	t->claim = *c;
+	memset(c, 0, sizeof(*c));
+	t->msg = claim_message(&t->claim);
 	t->easy = curl_easy_init();
 	if (t->easy == NULL || n->ops->prepare(n, &t->msg, t->easy, &t->headers, &err) != 0) {
 		snprintf(r.detail, sizeof(r.detail), "%.255s",
 			 t->easy ? err.msg : "cannot start a transfer");
-		dest_record(d, t->cfg, &t->item, n, &r);
+		dest_record(d, t->cfg, &t->claim, n, &r);
 		transfer_free(t);
 		return;
 	}
@@ -358,11 +360,11 @@ static void dest_start(struct dest *d, const struct notifier *n, const struct ou
 	curl_multi_add_handle(o->multi, t->easy);
 }
 
-/* Delivers the head of a local queue (a file) at once. */
-static void dest_deliver_local(struct dest *d, const struct notifier *n, struct outbox_item *it)
+/* Delivers a claimed message of a local queue (a file) at once. */
+static void dest_deliver_local(struct dest *d, const struct notifier *n, struct state_claim *c)
 {
 	struct send_result r = {.status = SEND_DELIVERED};
-	struct message m = item_message(it);
+	struct message m = claim_message(c);
 	struct err err;
 
 	if (n->ops->deliver(n, &m, &err) != 0) {
@@ -371,25 +373,52 @@ static void dest_deliver_local(struct dest *d, const struct notifier *n, struct 
 	} else {
 		snprintf(r.detail, sizeof(r.detail), "written");
 	}
-	dest_record(d, d->o->cfg, it, n, &r);
+	dest_record(d, d->o->cfg, c, n, &r);
 }
 
-/* Sends the queue's head if it is due and nothing stops it; else sets the timer for when it is. */
+/* A claim on the queue's next message when it is due and may go at once; else when it is due
+ * (-1: the queue is empty). Nothing is claimed that could not be sent now. */
+static int dest_next(struct dest *d, const struct notifier *n, double now, long long wall,
+		     struct state_claim *c, bool *claimed, long long *next_ms, struct err *err)
+{
+	if (n == NULL || d->not_before > now) {
+		*claimed = false;
+		return state_queue_next_due(d->o->state, d->name, next_ms, err);
+	}
+	return state_claim_next(d->o->state, d->name, wall, c, claimed, next_ms, err);
+}
+
+/* Sets the queue's timer for when its next message, due at next_ms, may go. */
+static void dest_wait(struct dest *d, double now, long long wall, long long next_ms)
+{
+	double due = now + (double)(next_ms - wall) / 1000;
+
+	if (d->not_before > due)
+		due = d->not_before;
+	if (due < now) /* due but not claimed (held elsewhere): look again on the next turn */
+		due = now;
+	d->next_wake = due;
+	loop_timer_set(d->timer, due - now);
+}
+
+/* Sends the queue's next message if it is due and nothing stops it; else sets the timer for when
+ * it is. */
 static void dest_pump(struct dest *d)
 {
 	struct outbox *o = d->o;
 
 	for (;;) {
 		const struct notifier *n = dest_notifier(d);
-		struct outbox_item it = {0};
-		double now = loop_now(), due;
-		bool found;
+		struct state_claim c = {0};
+		double now = loop_now();
+		long long wall = wall_now(), next_ms;
+		bool claimed;
 		struct err err;
 
 		d->next_wake = -1;
 		if (d->in_flight != NULL || o->draining)
 			return;
-		if (d->unrecorded != 0 && now < d->not_before) {
+		if (d->unrecorded.id != 0 && now < d->not_before) {
 			d->next_wake = d->not_before;
 			loop_timer_set(d->timer, d->not_before - now);
 			return;
@@ -398,13 +427,13 @@ static void dest_pump(struct dest *d)
 			d->not_before = now + o->cfg->delivery.retry_base;
 			continue;
 		}
-		if (state_outbox_head(o->state, d->name, &it, &found, &err) != 0) {
+		if (dest_next(d, n, now, wall, &c, &claimed, &next_ms, &err) != 0) {
 			log_error("%s", err.msg);
 			d->next_wake = now + o->cfg->delivery.retry_base;
 			loop_timer_set(d->timer, o->cfg->delivery.retry_base);
 			return;
 		}
-		if (!found)
+		if (next_ms < 0)
 			return;
 		if (n == NULL) {
 			if (!d->unknown_noted)
@@ -412,24 +441,18 @@ static void dest_pump(struct dest *d)
 					 "configuration no longer has",
 					 d->name);
 			d->unknown_noted = true;
-			outbox_item_free(&it);
 			return;
 		}
-		due = now + (double)(it.next_ms - wall_now()) / 1000;
-		if (d->not_before > due)
-			due = d->not_before;
-		if (due > now) {
-			d->next_wake = due;
-			loop_timer_set(d->timer, due - now);
-			outbox_item_free(&it);
+		if (!claimed) {
+			dest_wait(d, now, wall, next_ms);
 			return;
 		}
 		if (n->ops->deliver != NULL) {
-			dest_deliver_local(d, n, &it);
-			outbox_item_free(&it);
+			dest_deliver_local(d, n, &c);
+			state_claim_end(o->state, &c);
 			continue;
 		}
-		dest_start(d, n, &it); /* takes it */
+		dest_start(d, n, &c); /* takes the claim */
 		if (d->in_flight != NULL)
 			return;
 		/* It could not even start: the loop sets the timer for the retry. */
@@ -510,6 +533,7 @@ void outbox_free(struct outbox *o)
 	for (size_t i = 0; i < o->n_dests; i++) {
 		if (o->dests[i]->in_flight != NULL)
 			transfer_free(o->dests[i]->in_flight);
+		state_claim_end(o->state, &o->dests[i]->unrecorded);
 		loop_timer_free(o->dests[i]->timer);
 		free(o->dests[i]->name);
 		free(o->dests[i]);

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "digest.h"
+#include "../unit/digest.h"
 #include "log.h"
 #include "match/match.h"
 #include "parse/parse.h"

@@ -1,12 +1,13 @@
 /*
- * test_state.c — the SQLite state: alerts recorded once, the outbox's life cycle, file records,
- * and clear messages for a damaged database.
+ * test_state.c — the SQLite state: alerts recorded once, the outbox's life cycle through claims,
+ * file records, checkpoints at quiet moments, and clear messages for a damaged database.
  */
 #include "unit.h"
 
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "state.h"
@@ -76,16 +77,18 @@ static void a_rolled_back_transaction_records_nothing(void **state)
 	char path[64];
 	struct state *s = fresh_state(path);
 	struct err err;
-	bool fresh, found;
-	struct outbox_item it = {0};
+	bool fresh, claimed;
+	struct state_claim c = {0};
+	long long next_ms;
 
 	(void)state;
 	assert_int_equal(state_begin(s, &err), 0);
 	assert_int_equal(state_alert_add(s, "p", "r", "n", "b", &fresh, &err), 0);
 	assert_int_equal(state_outbox_add(s, "n", "b-0", "d.md", "body", 4, 1, 1000, &err), 0);
 	state_rollback(s);
-	assert_int_equal(state_outbox_head(s, "n", &it, &found, &err), 0);
-	assert_false(found);
+	assert_int_equal(state_claim_next(s, "n", 2000, &c, &claimed, &next_ms, &err), 0);
+	assert_false(claimed);
+	assert_int_equal(next_ms, -1);
 	assert_int_equal(state_begin(s, &err), 0);
 	assert_int_equal(state_alert_add(s, "p", "r", "n", "b", &fresh, &err), 0);
 	assert_true(fresh);
@@ -94,48 +97,84 @@ static void a_rolled_back_transaction_records_nothing(void **state)
 	remove_db(path);
 }
 
+/* Claims notifier "n"'s next message at now_ms, which must be there and due. */
+static void claim(struct state *s, long long now_ms, struct state_claim *c)
+{
+	struct err err;
+	bool claimed;
+	long long next_ms;
+
+	assert_int_equal(state_claim_next(s, "n", now_ms, c, &claimed, &next_ms, &err), 0);
+	assert_true(claimed);
+}
+
 static void the_outbox_goes_oldest_first_through_retry_failure_and_requeue(void **state)
 {
 	char path[64];
 	struct state *s = fresh_state(path);
-	struct outbox_item it = {0};
-	struct state_counts c;
+	struct state_claim c = {0};
+	struct state_counts c_n;
 	struct err err;
-	bool found;
+	bool claimed;
+	long long next_ms;
 	size_t n;
 
 	(void)state;
 	queue(s, "k-0", "first", 5, 2);
 	queue(s, "k-1", "second", 6, 1);
-	assert_int_equal(state_outbox_head(s, "n", &it, &found, &err), 0);
-	assert_true(found);
-	assert_string_equal(it.key, "k-0");
-	assert_string_equal(it.body, "first");
-	assert_int_equal(it.n_papers, 2);
-	/* A retry keeps it at the head, with a later time and one more attempt. */
-	assert_int_equal(state_outbox_retry(s, it.id, 5000, "HTTP 500", &err), 0);
-	outbox_item_free(&it);
-	assert_int_equal(state_outbox_head(s, "n", &it, &found, &err), 0);
-	assert_string_equal(it.key, "k-0");
-	assert_int_equal(it.attempts, 1);
-	assert_int_equal(it.next_ms, 5000);
-	assert_int_equal(state_outbox_failed(s, it.id, 6000, "HTTP 404: no such hook", &err), 0);
-	outbox_item_free(&it);
-	assert_int_equal(state_outbox_head(s, "n", &it, &found, &err), 0);
-	assert_string_equal(it.key, "k-1");
-	assert_int_equal(state_outbox_delivered(s, it.id, 7000, &err), 0);
-	outbox_item_free(&it);
-	assert_int_equal(state_counts(s, "n", &c, &err), 0);
-	assert_int_equal(c.delivered, 1);
-	assert_int_equal(c.failed, 1);
-	assert_int_equal(c.pending, 0);
-	assert_int_equal(c.papers_delivered, 1);
-	assert_string_equal(c.last_error, "HTTP 404: no such hook");
+	claim(s, 1000, &c);
+	assert_string_equal(c.key, "k-0");
+	assert_string_equal(c.body, "first");
+	assert_int_equal(c.n_papers, 2);
+	/* A retry keeps it first in line, with a later time and one more attempt: the message
+	 * behind it waits too. */
+	assert_int_equal(state_claim_retry(s, &c, 5000, "HTTP 500", &err), 0);
+	state_claim_end(s, &c);
+	assert_int_equal(state_claim_next(s, "n", 4999, &c, &claimed, &next_ms, &err), 0);
+	assert_false(claimed);
+	assert_int_equal(next_ms, 5000);
+	assert_int_equal(state_queue_next_due(s, "n", &next_ms, &err), 0);
+	assert_int_equal(next_ms, 5000);
+	claim(s, 5000, &c);
+	assert_string_equal(c.key, "k-0");
+	assert_int_equal(c.attempts, 1);
+	assert_int_equal(state_claim_failed(s, &c, 6000, "HTTP 404: no such hook", &err), 0);
+	state_claim_end(s, &c);
+	claim(s, 6000, &c);
+	assert_string_equal(c.key, "k-1");
+	assert_int_equal(state_claim_delivered(s, &c, 7000, &err), 0);
+	state_claim_end(s, &c);
+	assert_int_equal(state_queue_next_due(s, "n", &next_ms, &err), 0);
+	assert_int_equal(next_ms, -1);
+	assert_int_equal(state_counts(s, "n", &c_n, &err), 0);
+	assert_int_equal(c_n.delivered, 1);
+	assert_int_equal(c_n.failed, 1);
+	assert_int_equal(c_n.pending, 0);
+	assert_int_equal(c_n.papers_delivered, 1);
+	assert_string_equal(c_n.last_error, "HTTP 404: no such hook");
 	assert_int_equal(state_outbox_requeue(s, "n", 8000, &n, &err), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(state_counts(s, "n", &c, &err), 0);
-	assert_int_equal(c.pending, 1);
-	assert_int_equal(c.next_ms, 8000);
+	assert_int_equal(state_counts(s, "n", &c_n, &err), 0);
+	assert_int_equal(c_n.pending, 1);
+	assert_int_equal(c_n.next_ms, 8000);
+	state_close(s);
+	remove_db(path);
+}
+
+static void a_claim_ended_without_an_outcome_leaves_the_message_queued(void **state)
+{
+	char path[64];
+	struct state *s = fresh_state(path);
+	struct state_claim c = {0};
+
+	(void)state;
+	queue(s, "k-0", "first", 5, 1);
+	claim(s, 1000, &c);
+	state_claim_end(s, &c);
+	claim(s, 1000, &c);
+	assert_string_equal(c.key, "k-0");
+	assert_int_equal(c.attempts, 0);
+	state_claim_end(s, &c);
 	state_close(s);
 	remove_db(path);
 }
@@ -169,17 +208,16 @@ static void a_delivered_message_keeps_its_count_but_not_its_body(void **state)
 {
 	char path[64];
 	struct state *s = fresh_state(path);
-	struct outbox_item it = {0};
+	struct state_claim it = {0};
 	struct state_counts c;
 	struct err err;
-	bool found;
 
 	(void)state;
 	queue(s, "k-0", "sent", 4, 3);
 	queue(s, "k-1", "waiting", 7, 1);
-	assert_int_equal(state_outbox_head(s, "n", &it, &found, &err), 0);
-	assert_int_equal(state_outbox_delivered(s, it.id, 2000, &err), 0);
-	outbox_item_free(&it);
+	claim(s, 2000, &it);
+	assert_int_equal(state_claim_delivered(s, &it, 2000, &err), 0);
+	state_claim_end(s, &it);
 	assert_int_equal(sql_number(path, "SELECT length(body) FROM outbox WHERE key = 'k-0'"), 0);
 	assert_int_equal(sql_number(path, "SELECT length(body) FROM outbox WHERE key = 'k-1'"), 7);
 	assert_int_equal(state_counts(s, "n", &c, &err), 0);
@@ -193,9 +231,8 @@ static void an_older_state_lets_go_of_the_bodies_it_delivered(void **state)
 {
 	char path[64];
 	struct state *s = fresh_state(path);
-	struct outbox_item it = {0};
+	struct state_claim it = {0};
 	struct err err;
-	bool found;
 
 	(void)state;
 	queue(s, "k-0", "pending", 7, 1);
@@ -208,10 +245,9 @@ static void an_older_state_lets_go_of_the_bodies_it_delivered(void **state)
 	assert_int_equal(sql_number(path, "PRAGMA user_version"), 2);
 	assert_int_equal(sql_number(path, "SELECT length(body) FROM outbox WHERE key = 'k-old'"),
 			 0);
-	assert_int_equal(state_outbox_head(s, "n", &it, &found, &err), 0);
-	assert_true(found);
+	claim(s, 2000, &it);
 	assert_string_equal(it.body, "pending");
-	outbox_item_free(&it);
+	state_claim_end(s, &it);
 	state_close(s);
 	remove_db(path);
 }
@@ -222,11 +258,6 @@ static off_t file_size(const char *path)
 
 	assert_int_equal(stat(path, &st), 0);
 	return st.st_size;
-}
-
-static void count_call(void *ctx)
-{
-	(*(int *)ctx)++;
 }
 
 /* Queues one message big enough to fill the write-ahead log past its checkpoint mark. */
@@ -241,40 +272,73 @@ static void commit_big_message(struct state *s, const char *key)
 	free(body);
 }
 
-static void a_long_log_is_checkpointed_when_the_owner_says_not_inside_the_commit(void **state)
+/* Sleeps for seconds, fractions included. */
+static void sleep_for(double seconds)
+{
+	struct timespec ts = {.tv_sec = (time_t)seconds,
+			      .tv_nsec = (long)((seconds - (double)(time_t)seconds) * 1e9)};
+
+	nanosleep(&ts, NULL);
+}
+
+static void a_long_log_is_checkpointed_at_a_quiet_moment_not_inside_the_commit(void **state)
 {
 	char path[64];
 	struct state *s = fresh_state(path);
 	struct err err;
-	int calls = 0;
+	double next;
 
 	(void)state;
-	state_set_wal_hook(s, count_call, &calls);
+	state_maintain_when_quiet(s);
 	commit_big_message(s, "k-0");
-	/* The commit asked for a checkpoint and left the pages in the log. */
-	assert_int_equal(calls, 1);
+	/* The commit left the pages in the log, and the state asks to be maintained in a second. */
 	assert_true(file_size(path) < (1 << 20));
-	assert_int_equal(state_checkpoint(s, &err), 0);
+	assert_int_equal(state_maintain(s, &next, &err), 0);
+	assert_true(next > 0 && next <= 1.0);
+	assert_true(file_size(path) < (1 << 20));
+	sleep_for(next + 0.01);
+	assert_int_equal(state_maintain(s, &next, &err), 0);
+	assert_true(next < 0);
 	assert_true(file_size(path) > (6 << 20));
 	state_close(s);
 	remove_db(path);
 }
 
-static void without_an_owner_the_commit_checkpoints_a_long_log_itself(void **state)
+static void without_quiet_maintenance_the_commit_checkpoints_a_long_log_itself(void **state)
 {
 	char path[64];
 	struct state *s = fresh_state(path);
+	struct err err;
+	double next;
 
 	(void)state;
 	commit_big_message(s, "k-0");
 	assert_true(file_size(path) > (6 << 20));
+	assert_int_equal(state_maintain(s, &next, &err), 0);
+	assert_true(next < 0);
 	state_close(s);
 	remove_db(path);
+}
+
+static void an_ephemeral_state_keeps_a_queue_in_memory(void **state)
+{
+	struct state *s;
+	struct state_claim c = {0};
+	struct err err;
+
+	(void)state;
+	assert_int_equal(state_open_ephemeral(&s, &err), 0);
+	queue(s, "k-0", "first", 5, 1);
+	claim(s, 1000, &c);
+	assert_string_equal(c.body, "first");
+	assert_int_equal(state_claim_delivered(s, &c, 1000, &err), 0);
+	state_claim_end(s, &c);
+	state_close(s);
 }
 
 static void a_file_is_seen_only_as_it_was_recorded(void **state)
 {
-	char path[64], hash[65];
+	char path[64], hash[STATE_HASH_SIZE];
 	struct state *s = fresh_state(path);
 	struct file_stamp f = {.dev = 1, .ino = 2, .size = 3, .mtime_ns = 4, .hash = "abc"};
 	struct err err;
@@ -324,9 +388,12 @@ int main(void)
 		cmocka_unit_test(the_outbox_goes_oldest_first_through_retry_failure_and_requeue),
 		cmocka_unit_test(a_delivered_message_keeps_its_count_but_not_its_body),
 		cmocka_unit_test(an_older_state_lets_go_of_the_bodies_it_delivered),
+		cmocka_unit_test(a_claim_ended_without_an_outcome_leaves_the_message_queued),
 		cmocka_unit_test(
-			a_long_log_is_checkpointed_when_the_owner_says_not_inside_the_commit),
-		cmocka_unit_test(without_an_owner_the_commit_checkpoints_a_long_log_itself),
+			a_long_log_is_checkpointed_at_a_quiet_moment_not_inside_the_commit),
+		cmocka_unit_test(
+			without_quiet_maintenance_the_commit_checkpoints_a_long_log_itself),
+		cmocka_unit_test(an_ephemeral_state_keeps_a_queue_in_memory),
 		cmocka_unit_test(a_file_is_seen_only_as_it_was_recorded),
 		cmocka_unit_test(a_damaged_database_is_named_with_the_way_out),
 	};

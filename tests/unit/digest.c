@@ -1,5 +1,5 @@
 /*
- * digest.c — a growing list of copied papers.
+ * digest.c — a growing list of copied papers, for the tests.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +26,6 @@ void digest_collect(void *ctx, const struct paper *p)
 {
 	struct digest *d = ctx;
 
-	if (d->n_papers == d->cap_papers) {
-		d->cap_papers = d->cap_papers ? d->cap_papers * 2 : 16;
-		d->papers = xreallocarray(d->papers, d->cap_papers, sizeof(*d->papers));
-	}
+	d->papers = xgrow(d->papers, &d->cap_papers, d->n_papers + 1, sizeof(*d->papers));
 	paper_copy(&d->arena, &d->papers[d->n_papers++], p);
 }

@@ -1,6 +1,7 @@
 /*
- * digest.h — the papers of a digest gathered in memory, for callers that want them all at once
- * (tests, the pipeline's matched papers). The parser itself hands papers out one at a time.
+ * digest.h — the papers of a digest gathered in memory, for the tests and benchmarks that want
+ * them all at once. The parser itself hands papers out one at a time, and the daemon keeps only
+ * those that match.
  */
 #ifndef PW_DIGEST_H
 #define PW_DIGEST_H
