@@ -53,10 +53,7 @@ void dict_add(struct dict *d, const char *key, size_t len, bool prefix, struct d
 		slot->key = copy;
 		slot->value = (uint32_t)d->n_keys++;
 	}
-	if (d->n_pending == d->cap_pending) {
-		d->cap_pending = d->cap_pending ? d->cap_pending * 2 : 64;
-		d->pending = xreallocarray(d->pending, d->cap_pending, sizeof(*d->pending));
-	}
+	d->pending = xgrow(d->pending, &d->cap_pending, d->n_pending + 1, sizeof(*d->pending));
 	d->pending[d->n_pending++] = (struct dict_pending){slot->value, prefix, p};
 }
 

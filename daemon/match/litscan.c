@@ -68,10 +68,7 @@ void litscan_free(struct litscan *ls)
 
 uint32_t litscan_add(struct litscan *ls, const char *s, size_t n)
 {
-	if (ls->n_lits == ls->cap_lits) {
-		ls->cap_lits = ls->cap_lits ? ls->cap_lits * 2 : 16;
-		ls->lits = xreallocarray(ls->lits, ls->cap_lits, sizeof(*ls->lits));
-	}
+	ls->lits = xgrow(ls->lits, &ls->cap_lits, ls->n_lits + 1, sizeof(*ls->lits));
 	ls->lits[ls->n_lits] = (struct literal){s, (uint32_t)n};
 	return (uint32_t)ls->n_lits++;
 }
@@ -89,11 +86,8 @@ void litscan_build(struct litscan *ls)
 			bool existed;
 			struct hmap_slot *slot = hmap_put(&ls->index, lit->s + o, 3, &existed);
 
-			if (ls->n_groups == ls->cap_groups) {
-				ls->cap_groups = ls->cap_groups ? ls->cap_groups * 2 : 64;
-				ls->groups = xreallocarray(ls->groups, ls->cap_groups,
-							   sizeof(*ls->groups));
-			}
+			ls->groups = xgrow(ls->groups, &ls->cap_groups, ls->n_groups + 1,
+					   sizeof(*ls->groups));
 			ls->groups[ls->n_groups] =
 				(struct group){l, o, existed ? slot->value : NONE};
 			slot->value = (uint32_t)ls->n_groups++;

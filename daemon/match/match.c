@@ -127,16 +127,6 @@ struct matcher {
 	struct scratch s;
 };
 
-/* Makes room for need elements in *p, which has *cap. */
-static void *grow(void *p, size_t *cap, size_t need, size_t size)
-{
-	if (need <= *cap)
-		return p;
-	while (*cap < need)
-		*cap = *cap ? *cap * 2 : 16;
-	return xreallocarray(p, *cap, size);
-}
-
 static bool bit_test(const uint64_t *bits, uint32_t i)
 {
 	return (bits[i >> 6] >> (i & 63)) & 1;
@@ -298,7 +288,7 @@ static uint32_t intern_term(struct matcher *m, struct query_term *t)
 	slot->key = arena_strndup(&m->arena, key, len);
 	slot->value = (uint32_t)m->n_terms;
 	free(key);
-	m->terms = grow(m->terms, &m->cap_terms, m->n_terms + 1, sizeof(*m->terms));
+	m->terms = xgrow(m->terms, &m->cap_terms, m->n_terms + 1, sizeof(*m->terms));
 	c = &m->terms[m->n_terms++];
 	*c = (struct cterm){.kind = t->kind,
 			    .fields = t->fields,
@@ -332,18 +322,18 @@ int matcher_add(struct matcher *m, const char *query, struct query_error *qe)
 	}
 	if (query_parse(&q, query, qe) != 0)
 		return -1;
-	m->rules = grow(m->rules, &m->cap_rules, m->n_rules + 1, sizeof(*m->rules));
+	m->rules = xgrow(m->rules, &m->cap_rules, m->n_rules + 1, sizeof(*m->rules));
 	r = &m->rules[m->n_rules];
 	*r = (struct rule){(uint32_t)m->n_nodes, (uint32_t)q.n_nodes, (uint32_t)m->n_rule_terms,
 			   (uint32_t)q.n_terms};
-	m->nodes = grow(m->nodes, &m->cap_nodes, m->n_nodes + q.n_nodes, sizeof(*m->nodes));
+	m->nodes = xgrow(m->nodes, &m->cap_nodes, m->n_nodes + q.n_nodes, sizeof(*m->nodes));
 	memcpy(m->nodes + m->n_nodes, q.nodes, q.n_nodes * sizeof(*q.nodes));
 	m->n_nodes += q.n_nodes;
-	m->rule_terms = grow(m->rule_terms, &m->cap_rule_terms, m->n_rule_terms + q.n_terms,
-			     sizeof(*m->rule_terms));
+	m->rule_terms = xgrow(m->rule_terms, &m->cap_rule_terms, m->n_rule_terms + q.n_terms,
+			      sizeof(*m->rule_terms));
 	m->term_texts = xreallocarray(m->term_texts, m->cap_rule_terms, sizeof(*m->term_texts));
 	m->term_neg = xreallocarray(m->term_neg, m->cap_rule_terms, sizeof(*m->term_neg));
-	m->pairs = grow(m->pairs, &m->cap_pairs, m->n_pairs + 2 * q.n_terms, sizeof(*m->pairs));
+	m->pairs = xgrow(m->pairs, &m->cap_pairs, m->n_pairs + 2 * q.n_terms, sizeof(*m->pairs));
 	for (size_t i = 0; i < q.n_terms; i++) {
 		uint32_t u = intern_term(m, &q.terms[i]);
 
@@ -388,7 +378,7 @@ static uint32_t phrase_anchor(const struct cterm *t)
 /* The fingerprint of a phrase's word, read through a copy with the padding dict_hash wants. */
 static uint16_t word_fingerprint(struct build *b, const struct query_word *w)
 {
-	b->buf = grow(b->buf, &b->cap_buf, w->len + 8, 1);
+	b->buf = xgrow(b->buf, &b->cap_buf, w->len + 8, 1);
 	memcpy(b->buf, w->s, w->len);
 	memset(b->buf + w->len, 0, 8);
 	return dict_fingerprint(dict_hash(b->buf, w->len));
@@ -598,7 +588,7 @@ static void add_seg(struct matcher *m, enum match_field f, unsigned author, cons
 	uint32_t seg = (uint32_t)s->n_segs;
 	size_t n = strlen(str);
 
-	s->segs = grow(s->segs, &s->cap_segs, s->n_segs + 1, sizeof(*s->segs));
+	s->segs = xgrow(s->segs, &s->cap_segs, s->n_segs + 1, sizeof(*s->segs));
 	s->segs[s->n_segs++] = (struct seg){f, author, str, n, 0, false};
 	if ((m->dict.n_keys == 0 && m->n_lits == 0) || n == 0)
 		return;
@@ -651,7 +641,7 @@ static inline void term_hit(struct matcher *m, uint32_t u, uint32_t first, uint3
 	}
 	if (!s->explain)
 		return;
-	s->occs = grow(s->occs, &s->cap_occs, s->n_occs + 1, sizeof(*s->occs));
+	s->occs = xgrow(s->occs, &s->cap_occs, s->n_occs + 1, sizeof(*s->occs));
 	s->occs[s->n_occs] = (struct occ){first, last, NONE};
 	if (s->occ_first[u] == NONE)
 		s->occ_first[u] = (uint32_t)s->n_occs;
@@ -742,7 +732,7 @@ static void hash_words(struct matcher *m)
 	const struct text_words *tw = &s->tw;
 	const struct dict *d = &m->dict;
 
-	s->hashes = grow(s->hashes, &s->cap_hashes, tw->n, sizeof(*s->hashes));
+	s->hashes = xgrow(s->hashes, &s->cap_hashes, tw->n, sizeof(*s->hashes));
 	for (uint32_t i = 0; i < tw->n; i++) {
 		const char *b = text_word_bytes(tw, i);
 		uint32_t len = tw->w[i].len, h = dict_hash(b, len);
@@ -934,7 +924,7 @@ static bool eval(struct matcher *m, const struct query_node *n)
 static void push_hit(struct scratch *s, unsigned term, const struct seg *g, size_t start,
 		     size_t end)
 {
-	s->hits = grow(s->hits, &s->cap_hits, s->n_hits + 1, sizeof(*s->hits));
+	s->hits = xgrow(s->hits, &s->cap_hits, s->n_hits + 1, sizeof(*s->hits));
 	s->hits[s->n_hits++] = (struct match_hit){term, g->field, g->author, start, end};
 }
 

@@ -217,10 +217,7 @@ static int lex(struct parser *p)
 
 static int new_node(struct parser *p, enum query_op op)
 {
-	if (p->n_nodes == p->cap_nodes) {
-		p->cap_nodes = p->cap_nodes ? p->cap_nodes * 2 : 16;
-		p->nodes = xreallocarray(p->nodes, p->cap_nodes, sizeof(*p->nodes));
-	}
+	p->nodes = xgrow(p->nodes, &p->cap_nodes, p->n_nodes + 1, sizeof(*p->nodes));
 	p->nodes[p->n_nodes] = (struct pnode){op, 0, -1, -1, -1, false};
 	return (int)p->n_nodes++;
 }
@@ -381,10 +378,7 @@ static int parse_term(struct parser *p, unsigned fields, bool neg, int *node)
 		rc = build_words(p, &t, s + quoted, n - 2 * (size_t)quoted, at + quoted, quoted);
 	if (rc != 0)
 		return rc;
-	if (p->q->n_terms == p->cap_terms) {
-		p->cap_terms = p->cap_terms ? p->cap_terms * 2 : 8;
-		p->q->terms = xreallocarray(p->q->terms, p->cap_terms, sizeof(*p->q->terms));
-	}
+	p->q->terms = xgrow(p->q->terms, &p->cap_terms, p->q->n_terms + 1, sizeof(*p->q->terms));
 	*node = new_node(p, QUERY_TERM);
 	p->nodes[*node].term = (unsigned)p->q->n_terms;
 	p->nodes[*node].has_regex = t.kind == QUERY_REGEX;

@@ -75,20 +75,16 @@ void text_words_clear(struct text_words *tw)
 /* Makes room for more folded bytes, and TEXT_PAD after them. */
 static void fold_reserve(struct text_words *tw, size_t more)
 {
-	if (tw->fold_len + more + TEXT_PAD <= tw->fold_cap)
-		return;
-	while (tw->fold_len + more + TEXT_PAD > tw->fold_cap)
-		tw->fold_cap = tw->fold_cap ? tw->fold_cap * 2 : 4096;
-	tw->fold = xreallocarray(tw->fold, tw->fold_cap, 1);
+	if (tw->fold_len + more + TEXT_PAD > tw->fold_cap)
+		tw->fold = xgrow(tw->fold, &tw->fold_cap, tw->fold_len + more + TEXT_PAD, 1);
 }
 
 static inline void push_word(struct text_words *tw, uint32_t off, uint32_t len, uint32_t start,
 			     uint32_t end, uint32_t seg, uint32_t flags)
 {
-	if (tw->n == tw->cap) {
-		tw->cap = tw->cap ? tw->cap * 2 : 256;
-		tw->w = xreallocarray(tw->w, tw->cap, sizeof(*tw->w));
-	}
+	/* Checked here, inline: this runs for every word of every paper. */
+	if (tw->n == tw->cap)
+		tw->w = xgrow(tw->w, &tw->cap, tw->n + 1, sizeof(*tw->w));
 	tw->w[tw->n++] = (struct text_word){off, len, start, end, seg, flags};
 }
 

@@ -18,17 +18,6 @@
 /* A fallback title is cut at this many bytes: a line's text, not its whole paragraph. */
 #define TITLE_MAX 300
 
-/* Makes room for one more element of size bytes in *v, which holds n of *cap. */
-static void grow(void *v, size_t *cap, size_t n, size_t size)
-{
-	void **p = v;
-
-	if (n < *cap)
-		return;
-	*cap = *cap ? *cap * 2 : 64;
-	*p = xreallocarray(*p, *cap, size);
-}
-
 void fallback_init(struct fallback *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -60,7 +49,7 @@ void fallback_scan(struct fallback *f, char *text, size_t len, unsigned first_li
 		if (nl != NULL)
 			line_start = nl + 1;
 		counted = url.s;
-		grow(&f->links, &f->cap_links, f->n_links, sizeof(*f->links));
+		f->links = xgrow(f->links, &f->cap_links, f->n_links + 1, sizeof(*f->links));
 		l = &f->links[f->n_links++];
 		l->line = line;
 		l->line_start = (size_t)(line_start - text);
@@ -75,7 +64,7 @@ void parser_claim(struct parser *p, const char *from, const char *to)
 {
 	struct fallback *f = &p->fallback;
 
-	grow(&f->claims, &f->cap_claims, f->n_claims, sizeof(*f->claims));
+	f->claims = xgrow(f->claims, &f->cap_claims, f->n_claims + 1, sizeof(*f->claims));
 	f->claims[f->n_claims++] =
 		(struct fallback_claim){(size_t)(from - p->text), (size_t)(to - p->text)};
 }
@@ -242,7 +231,7 @@ static void orphan_add(struct parser *p, const char *text, size_t len,
 	title = orphan_title(p, start, (size_t)(end - start), (size_t)(text + l->at - start), l);
 	if (title == NULL)
 		return;
-	grow(&f->orphans, &f->cap_orphans, f->n_orphans, sizeof(*f->orphans));
+	f->orphans = xgrow(f->orphans, &f->cap_orphans, f->n_orphans + 1, sizeof(*f->orphans));
 	o = &f->orphans[f->n_orphans];
 	o->id = arena_strndup(&p->keep, l->id, id_len);
 	o->version = l->version[0] ? arena_strndup(&p->keep, l->version, strlen(l->version)) : NULL;

@@ -211,10 +211,7 @@ static void md_hold(struct md *m, const struct paper *row)
 
 	if (hmap_get(&m->pending, row->id, strlen(row->id)) != NULL)
 		return;
-	if (m->n_rows == m->cap_rows) {
-		m->cap_rows = m->cap_rows ? m->cap_rows * 2 : 128;
-		m->rows = xreallocarray(m->rows, m->cap_rows, sizeof(*m->rows));
-	}
+	m->rows = xgrow(m->rows, &m->cap_rows, m->n_rows + 1, sizeof(*m->rows));
 	copy = &m->rows[m->n_rows];
 	paper_copy(&m->rows_arena, copy, row);
 	/* Keyed by the copy's id, which outlives the text the row was read from. */
