@@ -7,8 +7,10 @@
  * of the file, since a later record may read the same paper properly (arXiv-daily lists a paper in
  * a table and again in an abstract block).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "fallback.h"
 #include "format.h"
@@ -41,7 +43,7 @@ void fallback_scan(struct fallback *f, char *text, size_t len, unsigned first_li
 	const char *counted = text, *line_start = text, *nl;
 	unsigned line = first_line;
 
-	link_scan_init(&ls, text, len);
+	link_scan_init(&ls, (struct span){text, len});
 	while (link_scan_next(&ls, &url, id, version)) {
 		/* Found now: the format may overwrite line breaks as it cleans fields. */
 		line += lex_count_lines(counted, (size_t)(url.s - counted));
@@ -92,15 +94,14 @@ static size_t closing(const char *s, size_t n, size_t i, char open, char close)
 
 static bool starts_url(const char *s, size_t n)
 {
-	struct span t = {(char *)(uintptr_t)s, n};
-
-	return span_starts(t, "http://") || span_starts(t, "https://");
+	return (n >= 7 && strncasecmp(s, "http://", 7) == 0) ||
+	       (n >= 8 && strncasecmp(s, "https://", 8) == 0);
 }
 
 /* Appends s[0..n) to out[*o..max) as a reader sees it: a link becomes its text (nothing for an
  * image, or for a text like "PDF"), bare addresses, emphasis and table bars go, escapes are
  * undone, blanks are squeezed. A NUL (a byte a format cut) counts as a blank. */
-static void plain(const char *s, size_t n, char *out, size_t *o, size_t max)
+static void plain(char *s, size_t n, char *out, size_t *o, size_t max)
 {
 	for (size_t i = 0; i < n && *o < max; i++) {
 		char c = s[i];
@@ -109,7 +110,7 @@ static void plain(const char *s, size_t n, char *out, size_t *o, size_t max)
 			size_t lb = c == '!' ? i + 1 : i, rb = closing(s, n, lb, '[', ']');
 
 			if (rb < n && s[rb] == '(') {
-				struct span text = {(char *)(uintptr_t)(s + lb + 1), rb - lb - 2};
+				struct span text = {s + lb + 1, rb - lb - 2};
 
 				if (c != '!' && !lex_names_nothing(text))
 					plain(text.s, text.n, out, o, max);
@@ -151,9 +152,9 @@ static bool has_word(const char *s, size_t n)
 
 enum link_kind { LINK_BARE, LINK_TEXT, LINK_IMAGE };
 
-/* What the URL at line[at] is the target of: a Markdown link (its text in *text), an image or a
- * link around one (a badge), or nothing (a bare address). */
-static enum link_kind link_text(const char *line, size_t at, struct span *text)
+/* What the URL at line[at] is the target of: a Markdown link (its text at line[*from], *len bytes),
+ * an image or a link around one (a badge), or nothing (a bare address). */
+static enum link_kind link_text(const char *line, size_t at, size_t *from, size_t *len)
 {
 	size_t depth = 1, i;
 
@@ -170,23 +171,25 @@ static enum link_kind link_text(const char *line, size_t at, struct span *text)
 		return LINK_BARE;
 	if ((i > 0 && line[i - 1] == '!') || line[i + 1] == '!')
 		return LINK_IMAGE;
-	*text = (struct span){(char *)(uintptr_t)(line + i + 1), at - 2 - (i + 1)};
+	*from = i + 1;
+	*len = at - 2 - (i + 1);
 	return LINK_TEXT;
 }
 
 /* The title of an orphan, in the keep arena: its link's text when that names the paper, else its
  * line as plain text, else "arXiv ID". NULL for a badge, which is not a paper of the digest. */
-static char *orphan_title(struct parser *p, const char *line, size_t n, size_t at,
+static char *orphan_title(struct parser *p, char *line, size_t n, size_t at,
 			  const struct fallback_link *l)
 {
 	char buf[TITLE_MAX + 1];
-	size_t o = 0;
+	size_t o = 0, from = 0, len = 0;
 	struct span text, t;
 
-	switch (link_text(line, at, &text)) {
+	switch (link_text(line, at, &from, &len)) {
 	case LINK_IMAGE:
 		return NULL;
 	case LINK_TEXT:
+		text = (struct span){line + from, len};
 		if (!lex_names_nothing(text))
 			plain(text.s, text.n, buf, &o, TITLE_MAX);
 		break;
@@ -200,22 +203,20 @@ static char *orphan_title(struct parser *p, const char *line, size_t n, size_t a
 	o = utf8_valid_prefix(buf, o); /* plain() may stop inside a character */
 	t = lex_title_trim((struct span){buf, o});
 	if (!has_word(t.s, t.n) || lex_names_nothing(t)) {
-		size_t id_len = strlen(l->id);
-		char *s = arena_alloc(&p->keep, 6 + id_len + 1);
+		size_t size = sizeof("arXiv ") + strlen(l->id);
+		char *s = arena_alloc(&p->keep, size);
 
-		memcpy(s, "arXiv ", 6);
-		memcpy(s + 6, l->id, id_len + 1);
+		snprintf(s, size, "arXiv %s", l->id);
 		return s;
 	}
 	return arena_strndup(&p->keep, t.s, t.n);
 }
 
 /* Keeps the link at text[l->at] as an orphan, unless a paper or an orphan has its id already. */
-static void orphan_add(struct parser *p, const char *text, size_t len,
-		       const struct fallback_link *l)
+static void orphan_add(struct parser *p, char *text, size_t len, const struct fallback_link *l)
 {
 	struct fallback *f = &p->fallback;
-	const char *start, *end;
+	char *start, *end;
 	struct fallback_orphan *o;
 	struct hmap_slot *slot;
 	size_t id_len = strlen(l->id);

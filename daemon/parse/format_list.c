@@ -89,7 +89,7 @@ static bool paper_url(struct span s, struct span *url)
 	struct link_scan ls;
 	char id[ARXIV_ID_MAX], version[ARXIV_VER_MAX];
 
-	link_scan_init(&ls, s.s, s.n);
+	link_scan_init(&ls, s);
 	return link_scan_next(&ls, url, id, version);
 }
 
@@ -137,7 +137,7 @@ static struct span item_authors(struct span rest)
 {
 	static const char *const stops[] = {
 		"paper:", "pdf:", "code:", "link:", "[", "(", "http", "|"};
-	size_t end = rest.n;
+	size_t end;
 
 	rest = span_trim(rest);
 	while (rest.n > 0 && (rest.s[0] == ',' || rest.s[0] == '-' || rest.s[0] == ':' ||
@@ -177,12 +177,13 @@ static void item_finish(struct parser *p, struct list *m)
 		return; /* a section heading, a tool: not a paper */
 	title = it->field[LF_TITLE].s ? it->field[LF_TITLE] : item_title(it->head, url, &rest);
 	authors = it->field[LF_AUTHORS].s ? it->field[LF_AUTHORS] : item_authors(rest);
-	if (it->field[LF_DATE].s != NULL && lex_date(it->field[LF_DATE], date))
+	/* A date field, else a date written before the title ("- 2022-11-30, **Title**"). */
+	if ((it->field[LF_DATE].s != NULL && lex_date(it->field[LF_DATE], date)) ||
+	    (title.s > it->head.s &&
+	     lex_date((struct span){it->head.s, (size_t)(title.s - it->head.s)}, date)))
 		paper.date = arena_strndup(&p->scratch, date, 10);
-	else if (title.s > it->head.s &&
-		 lex_date((struct span){it->head.s, (size_t)(title.s - it->head.s)}, date))
-		paper.date = arena_strndup(&p->scratch, date, 10);
-	parse_link(p, &paper, url);
+	if (!parse_link(p, &paper, url))
+		return; /* cannot be: paper_url found an arXiv link; the fallback would read it */
 	if (authors.n > 0)
 		paper.authors = lex_authors(&p->scratch, authors, &paper.n_authors,
 					    &paper.authors_truncated);

@@ -454,6 +454,9 @@ bool lex_arxiv_id(struct span s, char id[ARXIV_ID_MAX], char version[ARXIV_VER_M
 	if (scheme != NULL && (scheme + 3 > s.s + s.n || scheme[1] != '/' || scheme[2] != '/'))
 		scheme = NULL;
 	if (scheme == NULL) {
+		/* "arxiv.org/abs/ID" written without its scheme is still a link. */
+		if (split_host(s, &host, &path) && url_path_id(host, path, id, version))
+			return true;
 		if (span_starts(s, "arxiv:"))
 			s = span_skip(s, 6);
 		return id_at(s, id, version);
@@ -489,9 +492,9 @@ static size_t scan_find(const struct span *t, size_t from, const char *needle, s
 	return hit ? (size_t)(hit - t->s) : t->n;
 }
 
-void link_scan_init(struct link_scan *ls, char *text, size_t len)
+void link_scan_init(struct link_scan *ls, struct span text)
 {
-	ls->text = (struct span){text, len};
+	ls->text = text;
 	ls->pos = 0;
 	ls->next_arxiv = scan_find(&ls->text, 0, ARXIV_NEEDLE, sizeof(ARXIV_NEEDLE) - 1);
 	ls->next_hf = scan_find(&ls->text, 0, HF_NEEDLE, sizeof(HF_NEEDLE) - 1);

@@ -66,7 +66,7 @@ struct link_scan {
 	size_t next_arxiv, next_hf; /* the next hit of each host, or text.n */
 };
 
-void link_scan_init(struct link_scan *ls, char *text, size_t len);
+void link_scan_init(struct link_scan *ls, struct span text);
 /* The next paper link: its URL as written, and the id and version ("" when none) it names. */
 bool link_scan_next(struct link_scan *ls, struct span *url, char id[ARXIV_ID_MAX],
 		    char version[ARXIV_VER_MAX]);

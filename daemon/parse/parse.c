@@ -211,12 +211,23 @@ static const struct format *detect(char *buf, size_t len, bool *weak)
 	return found_weak;
 }
 
+/* Whether a line links an arXiv paper (a record, then, not front matter). */
+static bool front_links_paper(struct span line)
+{
+	char id[ARXIV_ID_MAX], version[ARXIV_VER_MAX];
+	struct link_scan ls;
+	struct span url;
+
+	link_scan_init(&ls, line);
+	return link_scan_next(&ls, &url, id, version);
+}
+
 /* The length of a YAML front matter block ("---", "key: value" lines, "---") opening buf, as
  * GitHub Pages copies of digests have; 0 when there is none. A block with a paper link in it is
  * a record, not front matter; *lines counts the lines it holds. */
-static size_t front_matter(const char *buf, size_t len, unsigned *lines)
+static size_t front_matter(char *buf, size_t len, unsigned *lines)
 {
-	struct span rest = {(char *)(uintptr_t)buf, len}, line; /* read, never written */
+	struct span rest = {buf, len}, line;
 	struct lines it;
 
 	*lines = 0;
@@ -227,7 +238,7 @@ static size_t front_matter(const char *buf, size_t len, unsigned *lines)
 	while (lines_next(&it, &line)) {
 		struct span t = span_trim(line);
 
-		if (memmem(line.s, line.n, "arxiv.org/", 10) != NULL)
+		if (front_links_paper(line))
 			return 0;
 		if (it.no > 1 && (span_is(t, "---") || span_is(t, "..."))) {
 			*lines = it.no;
@@ -297,7 +308,7 @@ static enum start_step window_start(struct parser *p, struct window *w, size_t w
 			window_drop(w, fm);
 			return START_MORE;
 		}
-		if (fm == 0 && whole < FRONT_MATTER_MAX && !w->eof &&
+		if (whole < FRONT_MATTER_MAX && !w->eof &&
 		    span_starts((struct span){w->buf, whole}, "---")) {
 			window_grow(w, w->cap * 2); /* the front matter may close further on */
 			return START_MORE;

@@ -2,13 +2,18 @@
  * fuzz_parse.c — libFuzzer target for the digest parser. Any bytes must parse or be refused
  * without a crash; every string of every paper must be valid UTF-8 that JSON accepts; a parse
  * through a tiny window (records carried from window to window) must give exactly the papers of
- * a parse through the default one; and the vector UTF-8 check must agree with the scalar one.
+ * a parse through the default one; the vector UTF-8 check must agree with the scalar one; and a
+ * paper the file links is never lost (checked where that holds whatever the layout: every link
+ * names the same paper, no image makes one a badge, and no record with an id of its own was read,
+ * whose text might cite it).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "parse/lex.h"
 #include "parse/parse.h"
 #include "utf8.h"
 #include "xmalloc.h"
@@ -58,8 +63,46 @@ static void check_paper(void *ctx, const struct paper *p)
 	json_decref(o);
 }
 
+/* The one paper all the links of text name, into id; false when there are none, or several, or
+ * an image whose link would be a badge. */
+static bool one_linked_paper(const char *text, size_t size, char id[ARXIV_ID_MAX])
+{
+	char *copy = xmalloc(size + 1), other[ARXIV_ID_MAX], version[ARXIV_VER_MAX];
+	struct link_scan ls;
+	struct span url;
+	bool one = true;
+
+	memcpy(copy, text, size);
+	copy[size] = '\0';
+	id[0] = '\0';
+	link_scan_init(&ls, (struct span){copy, size});
+	while (one && link_scan_next(&ls, &url, other, version)) {
+		if (id[0] == '\0')
+			memcpy(id, other, sizeof(other));
+		else
+			one = strcmp(id, other) == 0;
+	}
+	if (memmem(text, size, "![", 2) != NULL)
+		one = false;
+	free(copy);
+	return one && id[0] != '\0';
+}
+
+/* Whether the papers in dump include the one with this id, or with any id when id is NULL. */
+static bool dumped(const struct dump *d, const char *id)
+{
+	char key[ARXIV_ID_MAX + 16];
+
+	if (id != NULL)
+		snprintf(key, sizeof(key), "{\"id\":\"%s\"", id);
+	else
+		snprintf(key, sizeof(key), "{\"id\":\"");
+	return d->len > 0 && memmem(d->text, d->len, key, strlen(key)) != NULL;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	char linked[ARXIV_ID_MAX];
 	const char *text = (const char *)data;
 	struct dump big = {0}, small = {0};
 	struct parse_opts opts = {.emit = check_paper};
@@ -81,6 +124,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (rc_big == 0 && (big.len != small.len || res_big.skipped != res_small.skipped ||
 			    (big.len > 0 && memcmp(big.text, small.text, big.len) != 0)))
+		abort();
+	if (rc_big == 0 && one_linked_paper(text, size, linked) && !dumped(&big, linked) &&
+	    !dumped(&big, NULL))
 		abort();
 	free(big.text);
 	free(small.text);
