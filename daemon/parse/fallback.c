@@ -46,7 +46,7 @@ void fallback_scan(struct fallback *f, char *text, size_t len, unsigned first_li
 	link_scan_init(&ls, (struct span){text, len});
 	while (link_scan_next(&ls, &url, id, version)) {
 		/* Found now: the format may overwrite line breaks as it cleans fields. */
-		line += lex_count_lines(counted, (size_t)(url.s - counted));
+		line = first_line + ls.lines;
 		nl = memrchr(counted, '\n', (size_t)(url.s - counted));
 		if (nl != NULL)
 			line_start = nl + 1;

@@ -151,14 +151,21 @@ static struct span cut_open_paren(struct span s)
 }
 
 /* The link of cell that names an arXiv paper, else its first http(s) link, into *link (kept
- * when the cell has neither); true for an arXiv paper's. */
-static bool cell_link(struct span cell, struct span *link)
+ * when the cell has neither); true for an arXiv paper's. When first is given, it receives what
+ * precedes the cell's first link and that link's text ({NULL, 0} when there is none). */
+static bool cell_link(struct span cell, struct span *link, struct span first[2])
 {
 	struct span before, text, url, rest = cell;
 	char id[ARXIV_ID_MAX], version[ARXIV_VER_MAX];
 	bool found = false;
 
+	if (first != NULL)
+		first[0] = first[1] = (struct span){NULL, 0};
 	while (lex_link(rest, &before, &text, &url)) {
+		if (first != NULL && first[1].s == NULL) {
+			first[0] = (struct span){cell.s, (size_t)(before.s + before.n - cell.s)};
+			first[1] = text;
+		}
 		if (lex_arxiv_id(url, id, version)) {
 			*link = url;
 			return true;
@@ -183,23 +190,32 @@ static bool cell_link(struct span cell, struct span *link)
 static bool md_title_link(const struct md_table *t, const struct span *cells, struct span *title,
 			  struct span *link)
 {
-	struct span before, text, url;
+	struct span first[2], other = {NULL, 0};
+	bool arxiv;
 
 	*title = cells[t->col[COL_TITLE]];
 	link->n = 0;
-	if (lex_link(*title, &before, &text, &url)) {
-		before = span_trim(before);
-		*title = before.n > 0 ? lex_title_trim(cut_open_paren(before)) : text;
-	}
-	if (cell_link(cells[t->col[COL_TITLE]], link))
-		return true;
-	if (t->col[COL_LINK] >= 0) {
-		struct span other = {NULL, 0};
+	arxiv = cell_link(*title, link, first);
+	if (first[1].s != NULL) {
+		struct span before = span_trim(first[0]);
 
-		/* The link column's own link, unless only the title cell names an arXiv paper. */
-		if (cell_link(cells[t->col[COL_LINK]], &other) || other.n > 0)
-			*link = other;
+		*title = before.n > 0 ? lex_title_trim(cut_open_paren(before)) : first[1];
 	}
+	if (arxiv || t->col[COL_LINK] < 0)
+		return link->n > 0;
+	if (link->n == 0) {
+		/* The usual case, every row of arXiv-daily: only the link column links. */
+		struct span before, text, url, cell = cells[t->col[COL_LINK]];
+
+		if (lex_link(cell, &before, &text, &url))
+			*link = url;
+		else if (span_starts(span_trim(cell), "http"))
+			*link = span_trim(cell);
+		return link->n > 0;
+	}
+	/* The link column's own link, unless only the title cell names an arXiv paper. */
+	if (cell_link(cells[t->col[COL_LINK]], &other, NULL) || other.n > 0)
+		*link = other;
 	return link->n > 0;
 }
 
@@ -352,11 +368,14 @@ static void md_table_line(struct parser *p, struct md *m, struct span line, unsi
 
 /* Whether line goes on with the row read so far (a title the generator wrapped): a line of text
  * in the table, not a row, a heading or a blank. */
-static bool md_row_continues(struct md *m, struct span line)
+static bool md_row_continues(const struct md *m, struct span line)
 {
-	struct span t = span_trim(line);
+	struct span t;
 
-	return m->row.text.s != NULL && t.n > 0 && t.s[0] != '|' && lex_heading(line) == 0 &&
+	if (m->row.text.s == NULL)
+		return false;
+	t = span_trim(line);
+	return t.n > 0 && t.s[0] != '|' && lex_heading(line) == 0 &&
 	       m->row.lines < MD_ROW_LINES_MAX;
 }
 

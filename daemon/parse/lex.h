@@ -62,8 +62,8 @@ bool lex_arxiv_id(struct span s, char id[ARXIV_ID_MAX], char version[ARXIV_VER_M
  * html, versioned or not) or a Hugging Face papers URL, with or without its scheme. */
 struct link_scan {
 	struct span text;
-	size_t pos;                 /* where the next search starts */
-	size_t next_arxiv, next_hf; /* the next hit of each host, or text.n */
+	size_t pos;     /* where the next search starts */
+	unsigned lines; /* line breaks before pos: after a link is found, before the link */
 };
 
 void link_scan_init(struct link_scan *ls, struct span text);
