@@ -216,6 +216,32 @@ static void status_row(struct state *st, const char *name, bool configured)
 	       c.failed ? c.last_error : "-", configured ? "" : "  (not configured)");
 }
 
+/* The line under the table: digests whose format did not read them whole. */
+static void status_partial(struct state *st)
+{
+	struct state_partial pt;
+	char when[TIME_TEXT_SIZE];
+	struct err err;
+
+	if (state_files_partial(st, &pt, &err) != 0) {
+		log_error("%s", err.msg);
+		return;
+	}
+	printf("\ndigests read only partly: %zu", pt.files);
+	if (pt.files > 0) {
+		/* A file name is whatever its writer chose: no control byte reaches the terminal. */
+		for (char *c = pt.last; *c != '\0'; c++) {
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
+		}
+		format_time(pt.last_ms, when, sizeof(when));
+		printf(" (the latest %s, at %s; paperwatch parse --strict FILE says what was not "
+		       "understood)",
+		       pt.last, when);
+	}
+	printf("\n");
+}
+
 int cmd_status(int argc, char **argv)
 {
 	const char *path = NULL;
@@ -246,6 +272,7 @@ int cmd_status(int argc, char **argv)
 		}
 		free(names);
 	}
+	status_partial(st);
 	state_close(st);
 	config_unref(cfg);
 	return EXIT_OK;

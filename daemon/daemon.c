@@ -52,6 +52,8 @@ struct daemon {
 	bool stopping;
 	/* Counted since start, for the status line. */
 	size_t files, papers, alerts, queued;
+	size_t partial; /* files read only partly: some papers only by the fallback, or records
+			 * left out (the parser's warning says which) */
 	/* Pending and failed messages when counted at start or reload: the status line adds what
 	 * this process did since, instead of counting the whole outbox after every file. */
 	size_t pending0, failed0;
@@ -85,13 +87,16 @@ static void daemon_status(struct daemon *d, const char *extra)
 	size_t pending = d->pending0 + d->queued > done ? d->pending0 + d->queued - done : 0;
 
 	size_t failed = d->failed0 + os->failed - d->failures0;
+	char partial[64] = "";
 
+	if (d->partial > 0)
+		snprintf(partial, sizeof(partial), " (%zu read only partly)", d->partial);
 	sd_notifyf(0,
-		   "%sSTATUS=%zu file%s, %zu paper%s, %zu alert%s; %zu message%s delivered (%zu "
+		   "%sSTATUS=%zu file%s%s, %zu paper%s, %zu alert%s; %zu message%s delivered (%zu "
 		   "paper%s), %zu pending, %zu failed",
-		   extra ? extra : "", d->files, plural(d->files), d->papers, plural(d->papers),
-		   d->alerts, plural(d->alerts), os->delivered, plural(os->delivered), os->papers,
-		   plural(os->papers), pending, failed);
+		   extra ? extra : "", d->files, plural(d->files), partial, d->papers,
+		   plural(d->papers), d->alerts, plural(d->alerts), os->delivered,
+		   plural(os->delivered), os->papers, plural(os->papers), pending, failed);
 	d->status_at = loop_now();
 }
 
@@ -155,6 +160,7 @@ static void on_file(void *ctx, const char *path, const char *name)
 	}
 	d->files++;
 	d->papers += r.papers;
+	d->partial += r.fallback > 0 || r.skipped > 0;
 	d->alerts += r.alerts;
 	d->queued += r.messages;
 	log_info("%s: %zu paper%s, %zu matched, %zu new alert%s in %zu message%s", name, r.papers,

@@ -47,6 +47,7 @@ struct run {
 	size_t n_hits, cap_hits;
 	EVP_MD_CTX *sha;
 	size_t papers;
+	struct file_read read; /* what the parser said of the file, for the state */
 };
 
 static void on_rule(void *ctx, unsigned rule, const struct match_hit *hits, size_t n_hits)
@@ -228,7 +229,7 @@ static int record(struct run *r, struct state *st, const char *name, const char 
 	if (rc == 0)
 		rc = queue_shares(r, st, source, sh, res, err);
 	if (rc == 0)
-		rc = state_file_done(st, name, stamp, r->papers, state_now_ms(), err);
+		rc = state_file_done(st, name, stamp, &r->read, state_now_ms(), err);
 	if (rc == 0)
 		rc = state_commit(st, err);
 	else
@@ -277,6 +278,8 @@ int pipeline_file(struct config *cfg, struct state *st, const char *path, const 
 	if (parse_file(path, &opts, &pres, err) != 0)
 		goto out;
 	EVP_DigestFinal_ex(r.sha, digest, &dlen);
+	r.read = (struct file_read){
+		.papers = r.papers, .fallback = pres.fallback, .skipped = pres.skipped};
 	/* Record the file as it was while we read it, not as stat() saw it before. */
 	stamp = (struct file_stamp){
 		.dev = pres.dev, .ino = pres.ino, .size = pres.size, .mtime_ns = pres.mtime_ns};
@@ -288,10 +291,12 @@ int pipeline_file(struct config *cfg, struct state *st, const char *path, const 
 		/* Touched, or copied over itself: the same bytes. Only the record is brought up to
 		 * date. */
 		res->unchanged = true;
-		rc = state_file_done(st, name, &stamp, r.papers, state_now_ms(), err);
+		rc = state_file_done(st, name, &stamp, &r.read, state_now_ms(), err);
 		goto out;
 	}
 	res->papers = r.papers;
+	res->fallback = pres.fallback;
+	res->skipped = pres.skipped;
 	res->matched = r.n_kept;
 	/* Papers carry the file name as valid UTF-8; with none kept, no message needs it. */
 	rc = record(&r, st, name, r.n_kept ? r.kept[0].paper.source : "", &stamp, res, err);

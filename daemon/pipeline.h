@@ -20,6 +20,8 @@ struct pipeline_result {
 	bool unchanged;    /* processed before exactly as it is now: not read again */
 	bool state_failed; /* the failure was the state's (a full disk), not the file's */
 	size_t papers;     /* papers in the digest */
+	size_t fallback;   /* of them, papers only the parser's fallback read */
+	size_t skipped;    /* records the format left out */
 	size_t matched;    /* papers that matched at least one rule */
 	size_t alerts;     /* new (paper, rule, notifier) alerts */
 	size_t messages;   /* messages queued */

@@ -13,7 +13,7 @@
 #include "xmalloc.h"
 
 /* 2: a delivered message keeps its row, for the counts, but not its body. */
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 /* How long a writer waits for another (a `paperwatch status` reading while the daemon writes). */
 #define BUSY_TIMEOUT_MS 10000
 /* The write-ahead log is copied back into the database (a checkpoint) once it holds
@@ -31,7 +31,10 @@ static const char schema[] =
 	"  name TEXT PRIMARY KEY,"
 	"  dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL,"
 	"  mtime_ns INTEGER NOT NULL, hash TEXT NOT NULL,"
-	"  papers INTEGER NOT NULL, processed_ms INTEGER NOT NULL);"
+	"  papers INTEGER NOT NULL, processed_ms INTEGER NOT NULL,"
+	/* How much of it the format did not read: papers only the fallback did, records left out.
+	 */
+	"  fallback INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0);"
 	/* Every alert ever queued: the same paper, rule and notifier never go out twice. */
 	"CREATE TABLE IF NOT EXISTS alerts ("
 	"  paper TEXT NOT NULL, rule TEXT NOT NULL, notifier TEXT NOT NULL,"
@@ -59,6 +62,7 @@ enum stmt {
 	ST_FILE_SEEN,
 	ST_FILE_DONE,
 	ST_FILE_HASH,
+	ST_FILES_PARTIAL,
 	ST_ALERT_ADD,
 	ST_OUTBOX_ADD,
 	ST_OUTBOX_HEAD,
@@ -80,10 +84,15 @@ static const char *const stmt_sql[N_STMTS] = {
 	[ST_FILE_SEEN] = "SELECT 1 FROM files WHERE name = ?1 AND dev = ?2 AND ino = ?3 AND "
 			 "size = ?4 AND mtime_ns = ?5",
 	[ST_FILE_DONE] = "INSERT INTO files (name, dev, ino, size, mtime_ns, hash, papers, "
-			 "processed_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+			 "processed_ms, fallback, skipped) "
+			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
 			 "ON CONFLICT (name) DO UPDATE SET dev = ?2, ino = ?3, size = ?4, "
-			 "mtime_ns = ?5, hash = ?6, papers = ?7, processed_ms = ?8",
+			 "mtime_ns = ?5, hash = ?6, papers = ?7, processed_ms = ?8, fallback = ?9, "
+			 "skipped = ?10",
 	[ST_FILE_HASH] = "SELECT hash FROM files WHERE name = ?1",
+	[ST_FILES_PARTIAL] = "SELECT count(*), (SELECT name FROM files WHERE fallback > 0 OR "
+			     "skipped > 0 ORDER BY processed_ms DESC, name LIMIT 1), "
+			     "max(processed_ms) FROM files WHERE fallback > 0 OR skipped > 0",
 	[ST_ALERT_ADD] = "INSERT OR IGNORE INTO alerts (paper, rule, notifier, batch) "
 			 "VALUES (?1, ?2, ?3, ?4)",
 	[ST_OUTBOX_ADD] = "INSERT INTO outbox (notifier, key, source, body, papers, state, "
@@ -227,6 +236,24 @@ int state_maintain(struct state *s, double *next, struct err *err)
 	return checkpoint(s, err);
 }
 
+/* Schema 3: the files table says how much of each file its format read. A table made by this
+ * version has the columns already; one made before gets them. */
+static int migrate_partial(struct state *s, struct err *err)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT fallback FROM files LIMIT 0", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		if (exec_sql(s,
+			     "ALTER TABLE files ADD COLUMN fallback INTEGER NOT NULL DEFAULT 0;"
+			     "ALTER TABLE files ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0;",
+			     err) != 0)
+			return -1;
+	}
+	sqlite3_finalize(st);
+	return exec_sql(s, "PRAGMA user_version = 3", err);
+}
+
 /* Sets the pragmas and the schema; checks the file really is ours. */
 static int state_setup(struct state *s, struct err *err)
 {
@@ -255,6 +282,8 @@ static int state_setup(struct state *s, struct err *err)
 	if (version < 2 &&
 	    (exec_sql(s, "UPDATE outbox SET body = x'' WHERE state = 'delivered'", err) != 0 ||
 	     exec_sql(s, "PRAGMA user_version = 2", err) != 0))
+		return -1;
+	if (version < 3 && migrate_partial(s, err) != 0)
 		return -1;
 	for (int i = 0; i < N_STMTS; i++) {
 		rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -394,17 +423,42 @@ int state_outbox_add(struct state *s, const char *notifier, const char *key, con
 	return step_done(s, ST_OUTBOX_ADD, err);
 }
 
-int state_file_done(struct state *s, const char *name, const struct file_stamp *f, size_t papers,
-		    long long now_ms, struct err *err)
+int state_file_done(struct state *s, const char *name, const struct file_stamp *f,
+		    const struct file_read *read, long long now_ms, struct err *err)
 {
 	sqlite3_stmt *st = s->stmt[ST_FILE_DONE];
 
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	bind_stamp(st, f);
 	sqlite3_bind_text(st, 6, f->hash, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)papers);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)read->papers);
 	sqlite3_bind_int64(st, 8, now_ms);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)read->fallback);
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)read->skipped);
 	return step_done(s, ST_FILE_DONE, err);
+}
+
+int state_files_partial(struct state *s, struct state_partial *p, struct err *err)
+{
+	sqlite3_stmt *st = s->stmt[ST_FILES_PARTIAL];
+	const unsigned char *name;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		p->files = (size_t)sqlite3_column_int64(st, 0);
+		name = sqlite3_column_text(st, 1);
+		snprintf(p->last, sizeof(p->last), "%s", name ? (const char *)name : "");
+		p->last_ms = sqlite3_column_int64(st, 2);
+	}
+	if (rc != SQLITE_ROW) {
+		db_error(s, rc, err);
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
 }
 
 /* The oldest pending message of notifier: *next_ms is when it is due (-1: there is none), and

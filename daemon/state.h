@@ -49,6 +49,22 @@ struct file_stamp {
 	char hash[STATE_HASH_SIZE]; /* "" when not known */
 };
 
+/* What reading a digest file gave: its papers, and how much of it its format did not read. */
+struct file_read {
+	size_t papers;
+	size_t fallback; /* papers only the fallback read, from links no record held */
+	size_t skipped;  /* records left out */
+};
+
+/* The files read only partly (fallback or skipped above 0), for `paperwatch status`. */
+struct state_partial {
+	size_t files;
+	char last[256]; /* the name of the latest of them, "" when there is none */
+	long long last_ms;
+};
+
+int state_files_partial(struct state *s, struct state_partial *p, struct err *err);
+
 /* Whether the file called name was processed exactly as f describes it. */
 int state_file_seen(struct state *s, const char *name, const struct file_stamp *f, bool *seen,
 		    struct err *err);
@@ -68,8 +84,8 @@ int state_outbox_add(struct state *s, const char *notifier, const char *key, con
 		     const char *body, size_t len, size_t n_papers, long long now_ms,
 		     struct err *err);
 /* Records the file as processed. */
-int state_file_done(struct state *s, const char *name, const struct file_stamp *f, size_t papers,
-		    long long now_ms, struct err *err);
+int state_file_done(struct state *s, const char *name, const struct file_stamp *f,
+		    const struct file_read *read, long long now_ms, struct err *err);
 int state_commit(struct state *s, struct err *err);
 void state_rollback(struct state *s);
 

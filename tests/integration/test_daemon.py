@@ -10,7 +10,7 @@ import tempfile
 import time
 
 from harness import (test, run, write_config, read_jsonl, wait_until, Daemon, tmpdir,
-                     digests, TIME_SCALE)
+                     digests, pw, text, TIME_SCALE)
 from receiver import Receiver, Reply
 
 ALL = {'name': 'all', 'query': 'id:2*'}
@@ -425,6 +425,28 @@ def a_bad_configuration_exits_2_and_a_damaged_state_exits_3():
     assert s.daemon.proc.wait(10) == 3
     s.daemon._close()
     assert 'move it aside' in s.daemon.log_text()
+
+
+@test
+def a_digest_read_only_partly_is_alerted_whole_and_counted_in_status():
+    s = Setup()
+    with s.daemon.start():
+        s.daemon.wait_note('READY=1')
+        # The second row has no title cell the table can read; its paper is the fallback's.
+        s.drop('partly.md', '| Title | Authors | Summary |\n|---|---|---|\n'
+               '| [Read](https://arxiv.org/abs/2501.00001) | A | S |\n'
+               '| | B | see [Orphaned Paper](https://arxiv.org/abs/2501.00002) |\n')
+        assert sorted(s.wait_alerted(2)) == ['2501.00001', '2501.00002']
+        s.daemon.wait_note('STATUS=1 file (1 read only partly), 2 papers')
+        s.drop('whole.md', digest_text(3, 1))
+        s.wait_alerted(3)
+        s.daemon.wait_note('STATUS=2 files (1 read only partly), 3 papers')
+        log = s.daemon.log_text()
+        assert 'partly.md' in log and '1 only by the fallback' in log and 'line 4' in log, log
+    st = pw('status', '-c', s.conf)
+    line = [l for l in text(st.stdout).splitlines() if l.startswith('digests read only partly')]
+    assert line and line[0].startswith('digests read only partly: 1 (the latest partly.md, at '), \
+        text(st.stdout)
 
 
 if __name__ == '__main__':

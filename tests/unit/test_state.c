@@ -242,7 +242,7 @@ static void an_older_state_lets_go_of_the_bodies_it_delivered(void **state)
 		      "next_ms) VALUES ('n', 'k-old', 'd.md', 'delivered long ago', 1, "
 		      "'delivered', 1, 1); PRAGMA user_version = 1;");
 	assert_int_equal(state_open(path, &s, &err), 0);
-	assert_int_equal(sql_number(path, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_number(path, "PRAGMA user_version"), 3);
 	assert_int_equal(sql_number(path, "SELECT length(body) FROM outbox WHERE key = 'k-old'"),
 			 0);
 	claim(s, 2000, &it);
@@ -347,7 +347,8 @@ static void a_file_is_seen_only_as_it_was_recorded(void **state)
 	(void)state;
 	assert_int_equal(state_file_seen(s, "d.md", &f, &seen, &err), 0);
 	assert_false(seen);
-	assert_int_equal(state_file_done(s, "d.md", &f, 10, 1000, &err), 0);
+	assert_int_equal(
+		state_file_done(s, "d.md", &f, &(struct file_read){.papers = 10}, 1000, &err), 0);
 	assert_int_equal(state_file_seen(s, "d.md", &f, &seen, &err), 0);
 	assert_true(seen);
 	f.size = 4; /* appended to */
@@ -357,6 +358,67 @@ static void a_file_is_seen_only_as_it_was_recorded(void **state)
 	assert_string_equal(hash, "abc");
 	assert_int_equal(state_file_hash(s, "other.md", hash, &err), 0);
 	assert_string_equal(hash, "");
+	state_close(s);
+	remove_db(path);
+}
+
+static void files_read_only_partly_are_counted_and_the_latest_named(void **state)
+{
+	char path[64];
+	struct state *s = fresh_state(path);
+	struct file_stamp f = {.dev = 1, .ino = 2, .size = 3, .mtime_ns = 4, .hash = "abc"};
+	struct state_partial pt;
+	struct err err;
+
+	(void)state;
+	assert_int_equal(state_files_partial(s, &pt, &err), 0);
+	assert_int_equal(pt.files, 0);
+	assert_string_equal(pt.last, "");
+	assert_int_equal(
+		state_file_done(s, "whole.md", &f, &(struct file_read){.papers = 9}, 1000, &err),
+		0);
+	assert_int_equal(state_file_done(s, "a.md", &f,
+					 &(struct file_read){.papers = 9, .fallback = 2}, 2000,
+					 &err),
+			 0);
+	assert_int_equal(state_file_done(s, "b.md", &f,
+					 &(struct file_read){.papers = 9, .skipped = 1}, 3000,
+					 &err),
+			 0);
+	assert_int_equal(state_files_partial(s, &pt, &err), 0);
+	assert_int_equal(pt.files, 2);
+	assert_string_equal(pt.last, "b.md");
+	assert_int_equal(pt.last_ms, 3000);
+	/* Read whole when it changed: no longer partial. */
+	assert_int_equal(
+		state_file_done(s, "b.md", &f, &(struct file_read){.papers = 9}, 4000, &err), 0);
+	assert_int_equal(state_files_partial(s, &pt, &err), 0);
+	assert_int_equal(pt.files, 1);
+	assert_string_equal(pt.last, "a.md");
+	state_close(s);
+	remove_db(path);
+}
+
+static void a_schema_2_state_learns_how_files_were_read(void **state)
+{
+	char path[64];
+	struct state *s = fresh_state(path);
+	struct state_partial pt;
+	struct err err;
+
+	(void)state;
+	state_close(s);
+	/* The files table as schema 2 made it, with a file in it. */
+	sql_run(path, "DROP TABLE files; CREATE TABLE files (name TEXT PRIMARY KEY, dev INTEGER "
+		      "NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT "
+		      "NULL, hash TEXT NOT NULL, papers INTEGER NOT NULL, processed_ms INTEGER NOT "
+		      "NULL); INSERT INTO files VALUES ('old.md', 1, 2, 3, 4, 'h', 5, 6); "
+		      "PRAGMA user_version = 2;");
+	assert_int_equal(state_open(path, &s, &err), 0);
+	assert_int_equal(sql_number(path, "PRAGMA user_version"), 3);
+	assert_int_equal(sql_number(path, "SELECT fallback + skipped FROM files"), 0);
+	assert_int_equal(state_files_partial(s, &pt, &err), 0);
+	assert_int_equal(pt.files, 0);
 	state_close(s);
 	remove_db(path);
 }
@@ -395,6 +457,8 @@ int main(void)
 			without_quiet_maintenance_the_commit_checkpoints_a_long_log_itself),
 		cmocka_unit_test(an_ephemeral_state_keeps_a_queue_in_memory),
 		cmocka_unit_test(a_file_is_seen_only_as_it_was_recorded),
+		cmocka_unit_test(files_read_only_partly_are_counted_and_the_latest_named),
+		cmocka_unit_test(a_schema_2_state_learns_how_files_were_read),
 		cmocka_unit_test(a_damaged_database_is_named_with_the_way_out),
 	};
 
