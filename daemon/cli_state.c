@@ -229,7 +229,8 @@ static void status_partial(struct state *st)
 	}
 	printf("\ndigests read only partly: %zu", pt.files);
 	if (pt.files > 0) {
-		/* A file name is whatever its writer chose: no control byte reaches the terminal. */
+		/* A file name is whatever its writer chose: no control byte reaches the terminal.
+		 */
 		for (char *c = pt.last; *c != '\0'; c++) {
 			if ((unsigned char)*c < 0x20 || *c == 0x7f)
 				*c = '?';

@@ -28,47 +28,19 @@ void fallback_init(struct fallback *f)
 
 void fallback_free(struct fallback *f)
 {
-	free(f->links);
 	free(f->claims);
 	free(f->orphans);
 	hmap_free(&f->orphan_ids);
 }
 
-void fallback_scan(struct fallback *f, char *text, size_t len, unsigned first_line)
-{
-	struct link_scan ls;
-	struct fallback_link *l;
-	struct span url;
-	char id[ARXIV_ID_MAX], version[ARXIV_VER_MAX];
-	const char *counted = text, *line_start = text, *nl;
-	unsigned line = first_line;
-
-	link_scan_init(&ls, (struct span){text, len});
-	while (link_scan_next(&ls, &url, id, version)) {
-		/* Found now: the format may overwrite line breaks as it cleans fields. */
-		line = first_line + ls.lines;
-		nl = memrchr(counted, '\n', (size_t)(url.s - counted));
-		if (nl != NULL)
-			line_start = nl + 1;
-		counted = url.s;
-		f->links = xgrow(f->links, &f->cap_links, f->n_links + 1, sizeof(*f->links));
-		l = &f->links[f->n_links++];
-		l->line = line;
-		l->line_start = (size_t)(line_start - text);
-		l->at = (size_t)(url.s - text);
-		l->len = url.n;
-		memcpy(l->id, id, sizeof(id));
-		memcpy(l->version, version, sizeof(version));
-	}
-}
-
-void parser_claim(struct parser *p, const char *from, const char *to)
+void parser_claim(struct parser *p, const char *from, const char *to, unsigned line,
+		  bool names_paper)
 {
 	struct fallback *f = &p->fallback;
 
 	f->claims = xgrow(f->claims, &f->cap_claims, f->n_claims + 1, sizeof(*f->claims));
-	f->claims[f->n_claims++] =
-		(struct fallback_claim){(size_t)(from - p->text), (size_t)(to - p->text)};
+	f->claims[f->n_claims++] = (struct fallback_claim){
+		(size_t)(from - p->text), (size_t)(to - p->text), line, names_paper};
 }
 
 static int claim_cmp(const void *a, const void *b)
@@ -169,7 +141,8 @@ static enum link_kind link_text(const char *line, size_t at, size_t *from, size_
 	}
 	if (depth > 0)
 		return LINK_BARE;
-	if ((i > 0 && line[i - 1] == '!') || line[i + 1] == '!')
+	/* "![alt](url)", or "[![alt](image)](url)": an image, or a link around one. */
+	if ((i > 0 && line[i - 1] == '!') || (line[i + 1] == '!' && line[i + 2] == '['))
 		return LINK_IMAGE;
 	*from = i + 1;
 	*len = at - 2 - (i + 1);
@@ -244,10 +217,44 @@ static void orphan_add(struct parser *p, char *text, size_t len, const struct fa
 		p->first_bad = l->line;
 }
 
-void fallback_collect(struct parser *p, char *text, size_t used)
+/* Looks for paper links in text[from..to), which no record that names its paper holds. line is
+ * the number of the line text[to] is on when at_end, text[from]'s otherwise: between records it
+ * is counted back from the next one, since only the text between them is as the file has it. */
+static void collect_gap(struct parser *p, char *text, size_t used, size_t from, size_t to,
+			unsigned line, bool at_end)
+{
+	struct fallback_link l;
+	struct link_scan ls;
+	struct span url;
+	size_t counted = from;
+
+	link_scan_init(&ls, (struct span){text + from, to - from});
+	if (!link_scan_next(&ls, &url, l.id, l.version))
+		return;
+	/* The first line, counted back from where the text ends; then forward link by link. */
+	if (at_end)
+		line -= lex_count_lines(text + from, to - from);
+	do {
+		const char *nl;
+
+		l.at = (size_t)(url.s - text);
+		l.len = url.n;
+		line += lex_count_lines(text + counted, l.at - counted);
+		counted = l.at;
+		l.line = line;
+		/* Back to the line break, or to a NUL a format left where it cut a field of a
+		 * record it gave up on: the same place whatever the window. */
+		for (nl = text + l.at; nl > text + from && nl[-1] != '\n' && nl[-1] != '\0'; nl--)
+			;
+		l.line_start = (size_t)(nl - text);
+		orphan_add(p, text, used, &l);
+	} while (link_scan_next(&ls, &url, l.id, l.version));
+}
+
+void fallback_collect(struct parser *p, char *text, size_t used, unsigned used_line)
 {
 	struct fallback *f = &p->fallback;
-	size_t c = 0;
+	size_t from = 0;
 
 	for (size_t i = 1; i < f->n_claims; i++) {
 		if (f->claims[i].from < f->claims[i - 1].from) {
@@ -256,16 +263,22 @@ void fallback_collect(struct parser *p, char *text, size_t used)
 			break;
 		}
 	}
-	for (size_t i = 0; i < f->n_links && f->links[i].at < used; i++) {
-		const struct fallback_link *l = &f->links[i];
+	/* Only the text between claims is looked at: most of a digest is its records, and the
+	 * formats have cleaned those in place. */
+	for (size_t i = 0; i < f->n_claims && from < used; i++) {
+		const struct fallback_claim *c = &f->claims[i];
 
-		while (c < f->n_claims && f->claims[c].to <= l->at)
-			c++;
-		if (c < f->n_claims && f->claims[c].from <= l->at)
-			continue;
-		orphan_add(p, text, used, l);
+		if (c->from > from && c->from <= used)
+			collect_gap(p, text, used, from, c->from, c->line, true);
+		/* A record that names no arXiv paper of its own hides none it links. */
+		if (!c->names_paper && c->from >= from && c->to <= used)
+			collect_gap(p, text, used, c->from, c->to, c->line, false);
+		if (c->to > from)
+			from = c->to;
 	}
-	f->n_links = f->n_claims = 0;
+	if (from < used)
+		collect_gap(p, text, used, from, used, used_line, true);
+	f->n_claims = 0;
 }
 
 void fallback_emit(struct parser *p)

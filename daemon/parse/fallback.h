@@ -8,13 +8,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "hmap.h"
 #include "lex.h"
 
 struct parser;
 
-/* A paper link found in the text being fed. */
+/* A paper link the fallback found in the text being fed. */
 struct fallback_link {
 	size_t at, len;    /* its URL, as offsets in the text */
 	size_t line_start; /* where its line starts */
@@ -23,21 +24,22 @@ struct fallback_link {
 	char version[ARXIV_VER_MAX];
 };
 
-/* Text a format read as a record: links inside it are the record's (its own, or citations). */
+/* Text a format read as a record. It may have cleaned it in place, so lines are not counted in it.
+ */
 struct fallback_claim {
 	size_t from, to;
+	unsigned line;    /* the line text[from] is on */
+	bool names_paper; /* the record has an arXiv id: the links in it are its own, or citations
+			   */
 };
 
 /* A link no record claimed, kept until the end of the file in case a record reads it later. */
 struct fallback_orphan {
 	char *id, *version, *title; /* in the parser's keep arena */
-	size_t line_start;          /* where its line starts */
 	unsigned line;
 };
 
 struct fallback {
-	struct fallback_link *links;
-	size_t n_links, cap_links;
 	struct fallback_claim *claims;
 	size_t n_claims, cap_claims;
 	struct fallback_orphan *orphans;
@@ -48,13 +50,10 @@ struct fallback {
 void fallback_init(struct fallback *f);
 void fallback_free(struct fallback *f);
 
-/* Before a feed: finds every paper link in text[0..len), which the format has not touched yet;
- * the text's first line is numbered first_line. */
-void fallback_scan(struct fallback *f, char *text, size_t len, unsigned first_line);
-
-/* After it: keeps each link of text[0..used) that no claim covers and no paper has, as an orphan,
- * then forgets the feed's links and claims. */
-void fallback_collect(struct parser *p, char *text, size_t used);
+/* After a feed: keeps each paper link of text[0..used) that no claim covers and no paper has, as
+ * an orphan, then forgets the feed's claims. text[used] is on line used_line. The text between
+ * claims is as the file has it; the claims' own text the format may have cleaned in place. */
+void fallback_collect(struct parser *p, char *text, size_t used, unsigned used_line);
 
 /* At the end of the file: emits, as read by the fallback, every orphan no record read. */
 void fallback_emit(struct parser *p);

@@ -63,10 +63,12 @@ extern const struct format format_list;
 void parser_emit(struct parser *p, struct paper *paper);
 /* Whether a paper with this id was already emitted. */
 bool parser_emitted(const struct parser *p, const char *id);
-/* Says that text[from..to) of the text being fed was read as a record that names its arXiv paper:
- * the paper links inside it are the record's (its own, or citations), and the fallback leaves
- * them alone. A record without an arXiv id claims nothing, so the papers it links are not lost. */
-void parser_claim(struct parser *p, const char *from, const char *to);
+/* Says that text[from..to) of the text being fed, from line number line on, was read as a record
+ * (call it for every record emitted, whose text the format may clean). When the record names its
+ * arXiv paper, the paper links inside it are its own or citations, and the fallback leaves them
+ * alone; a record without an id hides none of the papers it links. */
+void parser_claim(struct parser *p, const char *from, const char *to, unsigned line,
+		  bool names_paper);
 /* Warns that the record at line was left out and why. The first few warnings of a file are
  * logged; the rest are counted and summed up at the end, so a broken file cannot flood. */
 void parser_skip(struct parser *p, unsigned line, const char *fmt, ...) PW_PRINTF(3, 4);
@@ -74,5 +76,7 @@ void parser_skip(struct parser *p, unsigned line, const char *fmt, ...) PW_PRINT
 /* Fills a paper's id, version and url from a link or a bare id. False when it names no arXiv
  * paper; then an http(s) link itself becomes the url, and anything else leaves url NULL. */
 bool parse_link(struct parser *p, struct paper *paper, struct span link);
+/* Fills a paper's id, version and url from an id already read off a link. */
+void parse_id(struct parser *p, struct paper *paper, const char *id, const char *version);
 
 #endif

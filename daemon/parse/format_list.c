@@ -193,7 +193,7 @@ static void item_finish(struct parser *p, struct list *m)
 	paper.title = lex_text(title);
 	if (paper.title[0] == '\0')
 		paper.title = paper.id;
-	parser_claim(p, it->start, it->end);
+	parser_claim(p, it->start, it->end, it->line, true);
 	parser_emit(p, &paper);
 }
 

@@ -95,8 +95,7 @@ static void rec_finish(struct parser *p, struct rec *r)
 					    &paper.authors_truncated);
 	if (f[REC_DATE].s != NULL && lex_date(f[REC_DATE], date))
 		paper.date = arena_strndup(&p->scratch, date, 10);
-	if (paper.id != NULL)
-		parser_claim(p, r->start, r->end);
+	parser_claim(p, r->start, r->end, r->line, paper.id != NULL);
 	parser_emit(p, &paper);
 out:
 	rec_clear(r);

@@ -150,13 +150,20 @@ static struct span cut_open_paren(struct span s)
 	return s;
 }
 
+/* The link a row names its paper by; id and version are read already when arxiv is set. */
+struct md_link {
+	struct span url;
+	bool arxiv;
+	char id[ARXIV_ID_MAX];
+	char version[ARXIV_VER_MAX];
+};
+
 /* The link of cell that names an arXiv paper, else its first http(s) link, into *link (kept
  * when the cell has neither); true for an arXiv paper's. When first is given, it receives what
  * precedes the cell's first link and that link's text ({NULL, 0} when there is none). */
-static bool cell_link(struct span cell, struct span *link, struct span first[2])
+static bool cell_link(struct span cell, struct md_link *link, struct span first[2])
 {
 	struct span before, text, url, rest = cell;
-	char id[ARXIV_ID_MAX], version[ARXIV_VER_MAX];
 	bool found = false;
 
 	if (first != NULL)
@@ -166,57 +173,64 @@ static bool cell_link(struct span cell, struct span *link, struct span first[2])
 			first[0] = (struct span){cell.s, (size_t)(before.s + before.n - cell.s)};
 			first[1] = text;
 		}
-		if (lex_arxiv_id(url, id, version)) {
-			*link = url;
+		if (lex_arxiv_id(url, link->id, link->version)) {
+			link->url = url;
+			link->arxiv = true;
 			return true;
 		}
 		if (!found && span_starts(url, "http")) {
-			*link = url;
+			link->url = url;
 			found = true;
 		}
 		rest = span_skip(rest, (size_t)(url.s + url.n - rest.s));
 	}
 	cell = span_trim(cell);
 	if (!found && span_starts(cell, "http")) {
-		*link = cell;
-		return lex_arxiv_id(cell, id, version);
+		link->url = cell;
+		link->arxiv = lex_arxiv_id(cell, link->id, link->version);
+		return link->arxiv;
 	}
 	return false;
+}
+
+/* The link column's link, unless only the title cell (whose link *link holds) names an arXiv
+ * paper. */
+static void md_link_column(struct span cell, struct md_link *link)
+{
+	struct md_link other = {.url = {NULL, 0}};
+
+	if (link->url.n == 0) {
+		/* The usual case, every row of arXiv-daily: only the link column links. */
+		struct span before, text, url;
+
+		if (lex_link(cell, &before, &text, &url))
+			link->url = url;
+		else if (span_starts(span_trim(cell), "http"))
+			link->url = span_trim(cell);
+	} else if (cell_link(cell, &other, NULL) || other.url.n > 0) {
+		*link = other;
+	}
 }
 
 /* Title and link of a row: "[Title](url)", "Title (Read more on [arXiv](url) ...)", "Title - read
  * more on [arXiv](url)", or a title cell beside a link cell ("[2410.07177v1](url)"). A link to an
  * arXiv paper wins over any other. */
 static bool md_title_link(const struct md_table *t, const struct span *cells, struct span *title,
-			  struct span *link)
+			  struct md_link *link)
 {
-	struct span first[2], other = {NULL, 0};
-	bool arxiv;
+	struct span first[2];
 
 	*title = cells[t->col[COL_TITLE]];
-	link->n = 0;
-	arxiv = cell_link(*title, link, first);
+	link->url.n = 0;
+	link->arxiv = false;
+	if (!cell_link(*title, link, first) && t->col[COL_LINK] >= 0)
+		md_link_column(cells[t->col[COL_LINK]], link);
 	if (first[1].s != NULL) {
 		struct span before = span_trim(first[0]);
 
 		*title = before.n > 0 ? lex_title_trim(cut_open_paren(before)) : first[1];
 	}
-	if (arxiv || t->col[COL_LINK] < 0)
-		return link->n > 0;
-	if (link->n == 0) {
-		/* The usual case, every row of arXiv-daily: only the link column links. */
-		struct span before, text, url, cell = cells[t->col[COL_LINK]];
-
-		if (lex_link(cell, &before, &text, &url))
-			*link = url;
-		else if (span_starts(span_trim(cell), "http"))
-			*link = span_trim(cell);
-		return link->n > 0;
-	}
-	/* The link column's own link, unless only the title cell names an arXiv paper. */
-	if (cell_link(cells[t->col[COL_LINK]], &other, NULL) || other.n > 0)
-		*link = other;
-	return link->n > 0;
+	return link->url.n > 0;
 }
 
 /* Keeps a copy of a row that waits for its abstract block. */
@@ -269,7 +283,8 @@ static void md_row(struct parser *p, struct md *m, struct span row, struct span 
 {
 	struct md_table *t = &m->table;
 	struct paper paper = {.line = no};
-	struct span title, link;
+	struct span title;
+	struct md_link link;
 	char date[11];
 
 	if (lex_separator_row(cells, n < MD_MAX_CELLS ? n : MD_MAX_CELLS))
@@ -291,14 +306,17 @@ static void md_row(struct parser *p, struct md *m, struct span row, struct span 
 		parser_skip(p, no, "no link to the paper");
 		return;
 	}
-	if (!parse_link(p, &paper, link) && paper.url == NULL) {
+	if (link.arxiv)
+		parse_id(p, &paper, link.id, link.version);
+	else if (!parse_link(p, &paper, link.url) && paper.url == NULL) {
 		parser_skip(p, no, "the link is neither an arXiv id nor an http(s) URL");
 		return;
 	}
 	paper.date = m->date;
 	if (t->col[COL_DATE] >= 0 && lex_date(cells[t->col[COL_DATE]], date))
 		paper.date = arena_strndup(&p->scratch, date, 10);
-	paper.title = lex_text(title);
+	/* A blank title is refused before it is cleaned: a row given up on stays as it was. */
+	paper.title = span_trim(title).n > 0 ? lex_text(title) : "";
 	if (paper.title[0] == '\0') {
 		parser_skip(p, no, "empty title");
 		return;
@@ -311,8 +329,7 @@ static void md_row(struct parser *p, struct md *m, struct span row, struct span 
 		if (paper.abstract[0] == '\0')
 			paper.abstract = NULL;
 	}
-	if (paper.id != NULL)
-		parser_claim(p, row.s, row.s + row.n);
+	parser_claim(p, row.s, row.s + row.n, no, paper.id != NULL);
 	if (paper.abstract == NULL && paper.id != NULL)
 		md_hold(m, &paper);
 	else
@@ -426,7 +443,7 @@ static void md_block_finish(struct parser *p, struct md *m)
 		parser_skip(p, b->line, "abstract block without an 'ID by AUTHORS' line");
 		return;
 	}
-	parser_claim(p, b->start, b->end);
+	parser_claim(p, b->start, b->end, b->line, true);
 	parse_link(p, &paper, id);
 	if (parser_emitted(p, paper.id))
 		return;

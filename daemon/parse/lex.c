@@ -81,19 +81,9 @@ static unsigned popcount16(unsigned x)
 unsigned lex_count_lines(const char *s, size_t n)
 {
 	unsigned count = 0;
-	size_t i = 0;
 
-#ifdef __SSE2__
-	const __m128i nl = _mm_set1_epi8('\n');
-
-	for (; i + 16 <= n; i += 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-
-		count += popcount16((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, nl)));
-	}
-#endif
-	for (; i < n; i++)
-		count += s[i] == '\n';
+	for (const char *end = s + n; (s = memchr(s, '\n', (size_t)(end - s))) != NULL; s++)
+		count++;
 	return count;
 }
 
@@ -406,12 +396,15 @@ static bool id_at(struct span s, char id[ARXIV_ID_MAX], char version[ARXIV_VER_M
 }
 
 /* Whether host is name itself or a subdomain of it ("export.arxiv.org"). */
-static bool host_is(struct span host, const char *name)
+static bool host_is(struct span host, const char *name, size_t n)
 {
-	size_t n = strlen(name);
-
-	if (host.n < n || strncasecmp(host.s + host.n - n, name, n) != 0)
+	if (host.n < n)
 		return false;
+	/* Compared inline: every link of every row comes through here. */
+	for (size_t i = 0; i < n; i++) {
+		if (lower(host.s[host.n - n + i]) != name[i])
+			return false;
+	}
 	return host.n == n || host.s[host.n - n - 1] == '.';
 }
 
@@ -419,17 +412,27 @@ static bool host_is(struct span host, const char *name)
 static bool url_path_id(struct span host, struct span path, char id[ARXIV_ID_MAX],
 			char version[ARXIV_VER_MAX])
 {
-	static const char *const arxiv_paths[] = {"/abs/", "/pdf/", "/html/"};
+	size_t skip;
 
-	if (host_is(host, "huggingface.co"))
+	if (host_is(host, "huggingface.co", 14))
 		return span_starts(path, "/papers/") && id_at(span_skip(path, 8), id, version);
-	if (!host_is(host, "arxiv.org"))
+	if (!host_is(host, "arxiv.org", 9) || path.n < 5)
 		return false;
-	for (size_t i = 0; i < sizeof(arxiv_paths) / sizeof(arxiv_paths[0]); i++) {
-		if (span_starts(path, arxiv_paths[i]))
-			return id_at(span_skip(path, strlen(arxiv_paths[i])), id, version);
+	/* "/abs/", "/pdf/" or "/html/", told apart by their first letter. */
+	switch (lower(path.s[1])) {
+	case 'a':
+		skip = span_starts(path, "/abs/") ? 5 : 0;
+		break;
+	case 'p':
+		skip = span_starts(path, "/pdf/") ? 5 : 0;
+		break;
+	case 'h':
+		skip = span_starts(path, "/html/") ? 6 : 0;
+		break;
+	default:
+		skip = 0;
 	}
-	return false;
+	return skip > 0 && id_at(span_skip(path, skip), id, version);
 }
 
 /* Splits what follows "scheme://" (or a bare "host/path") at the first slash. */
@@ -481,7 +484,7 @@ static bool ends_url(char c)
 }
 
 /* What the link scan looks for: the rarest part of each host name, compared case-insensitively
- * ("arxiv", "arXiv"); a candidate starts with the first two bytes of one. */
+ * ("arxiv", "arXiv"); a candidate starts with the first three bytes of one. */
 #define ARXIV_NEEDLE "xiv.org/"
 #define HF_NEEDLE    "ggingface.co/papers/"
 
@@ -489,45 +492,43 @@ void link_scan_init(struct link_scan *ls, struct span text)
 {
 	ls->text = text;
 	ls->pos = 0;
-	ls->lines = 0;
 }
 
 static bool is_candidate(const char *s, size_t n)
 {
-	return (n >= 2 && lower(s[0]) == 'x' && lower(s[1]) == 'i') ||
-	       (n >= 2 && s[0] == 'g' && s[1] == 'g');
+	return n >= 3 && ((lower(s[0]) == 'x' && lower(s[1]) == 'i' && lower(s[2]) == 'v') ||
+			  (s[0] == 'g' && s[1] == 'g' && lower(s[2]) == 'i'));
 }
 
-/* The next place at or after ls->pos where a needle may start ("xi", "Xi", "XI", "gg"), counting
- * the line breaks passed on the way: one pass over the bytes, sixteen at a time, finds both hosts
- * and the line numbers their links are on. */
+/* The next place at or after ls->pos where a needle may start ("xiv" in any case, "ggi"),
+ * sixteen bytes at a time: both hosts in one pass. */
 static bool scan_next_candidate(struct link_scan *ls, size_t *at)
 {
 	const char *s = ls->text.s;
 	size_t n = ls->text.n, i = ls->pos;
 
 #ifdef __SSE2__
-	const __m128i nl = _mm_set1_epi8('\n'), x = _mm_set1_epi8('x'), i_ = _mm_set1_epi8('i');
-	const __m128i g = _mm_set1_epi8('g'), up = _mm_set1_epi8(0x20);
+	const __m128i x = _mm_set1_epi8('x'), i_ = _mm_set1_epi8('i'), g = _mm_set1_epi8('g');
+	const __m128i v = _mm_set1_epi8('v'), up = _mm_set1_epi8(0x20);
 
-	for (; i + 17 <= n; i += 16) {
+	for (; i + 18 <= n; i += 16) {
 		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
 		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 1));
+		__m128i c = _mm_or_si128(
+			_mm_loadu_si128((const __m128i *)(const void *)(s + i + 2)), up);
 		__m128i xi = _mm_and_si128(_mm_cmpeq_epi8(_mm_or_si128(a, up), x),
 					   _mm_cmpeq_epi8(_mm_or_si128(b, up), i_));
 		__m128i gg = _mm_and_si128(_mm_cmpeq_epi8(a, g), _mm_cmpeq_epi8(b, g));
-		unsigned cand = (unsigned)_mm_movemask_epi8(_mm_or_si128(xi, gg));
-		unsigned lines = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(a, nl));
+		unsigned cand;
 
+		xi = _mm_and_si128(xi, _mm_cmpeq_epi8(c, v));
+		gg = _mm_and_si128(gg, _mm_cmpeq_epi8(c, i_));
+		cand = (unsigned)_mm_movemask_epi8(_mm_or_si128(xi, gg));
 		if (cand != 0) {
-			unsigned j = (unsigned)__builtin_ctz(cand);
-
-			ls->lines += popcount16(lines & ((1u << j) - 1));
-			*at = i + j;
+			*at = i + (unsigned)__builtin_ctz(cand);
 			ls->pos = *at + 1;
 			return true;
 		}
-		ls->lines += popcount16(lines);
 	}
 #endif
 	for (; i < n; i++) {
@@ -536,7 +537,6 @@ static bool scan_next_candidate(struct link_scan *ls, size_t *at)
 			ls->pos = i + 1;
 			return true;
 		}
-		ls->lines += s[i] == '\n';
 	}
 	ls->pos = n;
 	return false;
@@ -703,15 +703,21 @@ bool lex_list_item(struct span line, struct span *content, size_t *indent)
 }
 
 /* Words a generator puts between a title and its link ("Title - read more on [arXiv](url)"). */
-static const char *const title_tails[] = {"read more on", "read more at", "read more",
-					  "more on",      "available on", "available at"};
+static const struct {
+	const char *w;
+	size_t n;
+} title_tails[] = {
+	{"read more on", 12}, {"read more at", 12}, {"read more", 9},
+	{"more on", 7},       {"available on", 12}, {"available at", 12},
+};
 
-/* Whether s ends with the word w, compared case-insensitively. */
-static bool ends_with_word(struct span s, const char *w)
+/* Whether s ends with the word w (n bytes), compared case-insensitively. */
+static bool ends_with_word(struct span s, const char *w, size_t n)
 {
-	size_t n = strlen(w);
-
-	return s.n >= n && strncasecmp(s.s + s.n - n, w, n) == 0 &&
+	/* Most titles end in none of the phrases' last letters: one byte tells. */
+	if (s.n < n || lower(s.s[s.n - 1]) != w[n - 1])
+		return false;
+	return strncasecmp(s.s + s.n - n, w, n) == 0 &&
 	       (s.n == n || !is_word_byte(s.s[s.n - n - 1]));
 }
 
@@ -761,8 +767,8 @@ struct span lex_title_trim(struct span s)
 		while (s.n > 0 && is_title_sep(s.s[s.n - 1]))
 			s.n--, changed = true;
 		for (size_t i = 0; i < sizeof(title_tails) / sizeof(title_tails[0]); i++) {
-			if (ends_with_word(s, title_tails[i])) {
-				s.n -= strlen(title_tails[i]);
+			if (ends_with_word(s, title_tails[i].w, title_tails[i].n)) {
+				s.n -= title_tails[i].n;
 				changed = true;
 			}
 		}

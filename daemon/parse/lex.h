@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "arena.h"
 
@@ -62,8 +63,7 @@ bool lex_arxiv_id(struct span s, char id[ARXIV_ID_MAX], char version[ARXIV_VER_M
  * html, versioned or not) or a Hugging Face papers URL, with or without its scheme. */
 struct link_scan {
 	struct span text;
-	size_t pos;     /* where the next search starts */
-	unsigned lines; /* line breaks before pos: after a link is found, before the link */
+	size_t pos; /* where the next search starts */
 };
 
 void link_scan_init(struct link_scan *ls, struct span text);

@@ -325,17 +325,23 @@ static enum start_step window_start(struct parser *p, struct window *w, size_t w
 	return START_FORMAT;
 }
 
-/* Feeds text[0..len) to the format, the fallback looking on: it finds the paper links before the
- * format cleans the text, and keeps those no record claimed. Returns the bytes used. */
+/* Feeds text[0..len) to the format, then lets the fallback look at what no record claimed.
+ * Returns the bytes used. */
 static size_t feed(struct parser *p, const struct format *fmt, void *state, char *text, size_t len,
 		   bool last)
 {
 	size_t used;
+	unsigned used_line;
 
-	fallback_scan(&p->fallback, text, len, p->line);
 	p->text = text;
 	used = fmt->feed(p, state, text, len, last);
-	fallback_collect(p, text, used);
+	/* The format says where it stopped: the first line it did not use, or, when it used the
+	 * whole text, the line after the last (the last itself when the file ends without a line
+	 * break). */
+	used_line = p->line;
+	if (used == len && len > 0 && text[len - 1] != '\n')
+		used_line--;
+	fallback_collect(p, text, used, used_line);
 	return used;
 }
 
@@ -565,12 +571,22 @@ void parser_skip(struct parser *p, unsigned line, const char *fmt, ...)
 	log_warn("%s:%u: record skipped: %s", p->path, line, why);
 }
 
-bool parse_link(struct parser *p, struct paper *paper, struct span link)
+void parse_id(struct parser *p, struct paper *paper, const char *id, const char *version)
 {
 	static const char abs[] = "https://arxiv.org/abs/";
+	size_t n = strlen(id);
+	char *url = arena_alloc(&p->scratch, sizeof(abs) + n);
+
+	memcpy(url, abs, sizeof(abs) - 1);
+	memcpy(url + sizeof(abs) - 1, id, n + 1);
+	paper->url = url;
+	paper->id = url + sizeof(abs) - 1; /* the id is the tail of its URL */
+	paper->version = version[0] ? arena_strndup(&p->scratch, version, strlen(version)) : NULL;
+}
+
+bool parse_link(struct parser *p, struct paper *paper, struct span link)
+{
 	char id[ARXIV_ID_MAX], version[ARXIV_VER_MAX];
-	size_t n;
-	char *url;
 
 	if (!lex_arxiv_id(link, id, version)) {
 		link = span_trim(link);
@@ -578,12 +594,6 @@ bool parse_link(struct parser *p, struct paper *paper, struct span link)
 			paper->url = lex_text(link);
 		return false;
 	}
-	n = strlen(id);
-	url = arena_alloc(&p->scratch, sizeof(abs) + n);
-	memcpy(url, abs, sizeof(abs) - 1);
-	memcpy(url + sizeof(abs) - 1, id, n + 1);
-	paper->url = url;
-	paper->id = url + sizeof(abs) - 1; /* the id is the tail of its URL */
-	paper->version = version[0] ? arena_strndup(&p->scratch, version, strlen(version)) : NULL;
+	parse_id(p, paper, id, version);
 	return true;
 }

@@ -244,7 +244,7 @@ static void skip_to_stops_at_lines_starting_with_either_byte(void **state)
 	assert_false(lines_next(&it, &line));
 }
 
-static void link_scan_finds_paper_links_in_order_with_their_lines(void **state)
+static void link_scan_finds_paper_links_in_order_in_any_case(void **state)
 {
 	char text[] = "see arXiv.org/abs/2410.07177v2 and\n"
 		      "notarxiv.org/abs/2410.00001 or https://example.org/x\n"
@@ -261,22 +261,19 @@ static void link_scan_finds_paper_links_in_order_with_their_lines(void **state)
 	assert_string_equal(id, "2410.07177");
 	assert_string_equal(version, "v2");
 	assert_int_equal(url.n, strlen("arXiv.org/abs/2410.07177v2"));
-	assert_int_equal(ls.lines, 0);
 	assert_true(link_scan_next(&ls, &url, id, version));
 	assert_string_equal(id, "2503.03601");
 	assert_int_equal(url.n, strlen("https://huggingface.co/papers/2503.03601"));
-	assert_int_equal(ls.lines, 3);
 	assert_true(link_scan_next(&ls, &url, id, version));
 	assert_string_equal(id, "hep-th/9901001");
 	assert_int_equal(url.n, strlen("http://export.arxiv.org/pdf/hep-th/9901001.pdf"));
-	assert_int_equal(ls.lines, 4);
 	assert_false(link_scan_next(&ls, &url, id, version));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(link_scan_finds_paper_links_in_order_with_their_lines),
+		cmocka_unit_test(link_scan_finds_paper_links_in_order_in_any_case),
 		cmocka_unit_test(cells_split_at_unescaped_bars_only),
 		cmocka_unit_test(cells_without_outer_bars_are_counted),
 		cmocka_unit_test(separator_rows_are_recognised),
