@@ -64,6 +64,7 @@ SRCS := \
 	daemon/parse/format_table.c \
 	daemon/parse/lex.c \
 	daemon/parse/parse.c \
+	daemon/parse/parser.c \
 	daemon/pipeline.c \
 	daemon/state.c \
 	daemon/utf8.c \

@@ -24,7 +24,7 @@ static int cmd_help(int argc, char **argv);
 static const struct command commands[] = {
 	{"run", cmd_run, "[-c CONFIG] [-v]",
 	 "watch the folder and deliver alerts, in the foreground (the service)"},
-	{"parse", cmd_parse, "[--max-size BYTES] FILE...",
+	{"parse", cmd_parse, "[--strict] [--max-size BYTES] FILE...",
 	 "print every paper of the digest files as JSON lines"},
 	{"match", cmd_match, "[-c CONFIG] [--rule NAME] FILE... | --query QUERY FILE...",
 	 "show which papers the rules match, and why; sends and records nothing"},

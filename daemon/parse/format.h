@@ -15,6 +15,9 @@
 #include "paper.h"
 #include "parse.h"
 
+/* Warnings about records left out logged per file before the rest are only counted. */
+#define PARSER_SKIP_WARN_MAX 10
+
 /* The state of one parse, shared with the format. */
 struct parser {
 	const char *path;   /* for messages */

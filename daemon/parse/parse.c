@@ -1,10 +1,10 @@
 /*
  * parse/parse.c — reading a digest through a window, refusing what is not a digest, handing the
- * text to the format family that recognises it, and emitting papers.
+ * text to the format family that recognises it, and the rest, which no record of it claimed, to
+ * the fallback.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +26,6 @@
 #define DETECT_MAX ((size_t)64 << 10)
 /* Front matter ends within this many bytes, or it is not front matter. */
 #define FRONT_MATTER_MAX ((size_t)4 << 10)
-/* Warnings logged per file before the rest are only counted. */
-#define SKIP_WARN_MAX 10
 /* Digests spend at least this many bytes on a paper; sizes the set of ids seen. */
 #define BYTES_PER_PAPER 1024
 
@@ -423,9 +421,9 @@ static int parse_stream(struct parser *p, struct source *src, struct parse_resul
 		log_warn("%s: %zu ill-formed UTF-8 sequence%s replaced with U+FFFD, the first at "
 			 "byte %zu",
 			 p->path, res->bad_utf8, res->bad_utf8 == 1 ? "" : "s", w.first_bad);
-	if (p->n_skipped > SKIP_WARN_MAX)
+	if (p->n_skipped > PARSER_SKIP_WARN_MAX)
 		log_warn("%s: %zu records skipped in all (%zu not shown)", p->path, p->n_skipped,
-			 p->n_skipped - SKIP_WARN_MAX);
+			 p->n_skipped - PARSER_SKIP_WARN_MAX);
 	rc = 0;
 out:
 	if (state != NULL && fmt->free != NULL)
@@ -531,69 +529,4 @@ int parse_memory(const char *name, const char *text, size_t len, const struct pa
 bool parse_partial(const struct parse_result *res)
 {
 	return res->fallback > 0 || res->skipped > 0;
-}
-
-bool parser_emitted(const struct parser *p, const char *id)
-{
-	return hmap_get(&p->emitted, id, strlen(id)) != NULL;
-}
-
-void parser_emit(struct parser *p, struct paper *paper)
-{
-	if (paper->id != NULL) {
-		size_t n = strlen(paper->id);
-		bool existed;
-		struct hmap_slot *slot = hmap_put(&p->emitted, paper->id, n, &existed);
-
-		if (existed)
-			return;
-		slot->key = arena_strndup(&p->keep, paper->id, n); /* outlives the window */
-	}
-	paper->source = p->source;
-	if (paper->format == NULL) /* the fallback names itself */
-		paper->format = p->format;
-	p->n_papers++;
-	p->opts->emit(p->opts->ctx, paper);
-}
-
-void parser_skip(struct parser *p, unsigned line, const char *fmt, ...)
-{
-	char why[256];
-	va_list ap;
-
-	if (p->first_bad == 0 || line < p->first_bad)
-		p->first_bad = line;
-	if (++p->n_skipped > SKIP_WARN_MAX)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	log_warn("%s:%u: record skipped: %s", p->path, line, why);
-}
-
-void parse_id(struct parser *p, struct paper *paper, const char *id, const char *version)
-{
-	static const char abs[] = "https://arxiv.org/abs/";
-	size_t n = strlen(id);
-	char *url = arena_alloc(&p->scratch, sizeof(abs) + n);
-
-	memcpy(url, abs, sizeof(abs) - 1);
-	memcpy(url + sizeof(abs) - 1, id, n + 1);
-	paper->url = url;
-	paper->id = url + sizeof(abs) - 1; /* the id is the tail of its URL */
-	paper->version = version[0] ? arena_strndup(&p->scratch, version, strlen(version)) : NULL;
-}
-
-bool parse_link(struct parser *p, struct paper *paper, struct span link)
-{
-	char id[ARXIV_ID_MAX], version[ARXIV_VER_MAX];
-
-	if (!lex_arxiv_id(link, id, version)) {
-		link = span_trim(link);
-		if (span_starts(link, "https://") || span_starts(link, "http://"))
-			paper->url = lex_text(link);
-		return false;
-	}
-	parse_id(p, paper, id, version);
-	return true;
 }
