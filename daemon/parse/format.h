@@ -57,11 +57,6 @@ struct format {
 	void (*free)(void *state);
 };
 
-/* The registry's formats, in parse.c's order of detection. */
-extern const struct format format_table;
-extern const struct format format_records;
-extern const struct format format_list;
-
 /* Hands a complete paper to the callback, unless a paper with its id was already emitted. */
 void parser_emit(struct parser *p, struct paper *paper);
 /* Whether a paper with this id was already emitted. */

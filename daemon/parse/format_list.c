@@ -140,9 +140,16 @@ static struct span item_authors(struct span rest)
 	size_t end;
 
 	rest = span_trim(rest);
-	while (rest.n > 0 && (rest.s[0] == ',' || rest.s[0] == '-' || rest.s[0] == ':' ||
-			      rest.s[0] == ' ' || (unsigned char)rest.s[0] >= 0x80))
-		rest = span_skip(rest, 1);
+	/* Separators, dashes (also U+2013, U+2014) and the end of a bold title. */
+	for (;;) {
+		if (rest.n > 0 && (rest.s[0] == ',' || rest.s[0] == '-' || rest.s[0] == ':' ||
+				   rest.s[0] == ' ' || rest.s[0] == '*' || rest.s[0] == '_'))
+			rest = span_skip(rest, 1);
+		else if (span_starts(rest, "\xe2\x80\x93") || span_starts(rest, "\xe2\x80\x94"))
+			rest = span_skip(rest, 3);
+		else
+			break;
+	}
 	if (span_starts(rest, "by "))
 		rest = span_skip(rest, 3);
 	end = rest.n;

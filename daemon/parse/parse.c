@@ -29,6 +29,11 @@
 /* Digests spend at least this many bytes on a paper; sizes the set of ids seen. */
 #define BYTES_PER_PAPER 1024
 
+/* The formats, in their order of detection: each is one format_*.c file. */
+extern const struct format format_table;
+extern const struct format format_records;
+extern const struct format format_list;
+
 static const struct format *const formats[] = {
 	&format_table,
 	&format_records,

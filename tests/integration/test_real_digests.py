@@ -186,5 +186,49 @@ def a_row_the_table_cannot_read_still_gives_its_paper():
     assert 'broken.md' in err and '1 only by the fallback' in err and 'line 4' in err, err
 
 
+# Shapes no generator of shared/digests/real writes, made up as others might: (file, then per
+# paper: id, title, authors, date, how the abstract starts or None).
+UNSEEN = [
+    ('paper_tldr_link_table.md', [
+        ('2501.00011', 'Agents That Plan', None, None, 'They plan.'),
+        ('2501.00012', 'Tools | Use', None, None, 'Escaped bar.')]),
+    ('numbered_bold_links.md', [
+        ('2501.00021', 'Reasoning at Scale', ['Ann Lee', 'Bob Ray'], '2025-01-02', None),
+        ('2501.00022', 'Second One', None, '2025-01-02', 'A short summary')]),
+    ('bullets_with_by.md', [
+        ('2501.00031', 'Third Paper', ['Carl Diaz', 'Dee Eve'], None, None),
+        ('2501.00032', 'Fourth Paper', None, None, None)]),
+    ('plain_title_pdf_column.md', [
+        ('2501.00041', 'Title Without Link', ['Eve Fox'], '2025-01-04', None)]),
+    ('records_url_abstract.txt', [
+        ('2501.00051', 'Record Style', ['Ann Lee'], None, 'Something.'),
+        ('2501.00052', 'Second Record', None, None, None)]),
+    ('linked_headings_with_fields.md', [
+        ('2501.00061', 'Heading Linked Paper', ['Gus Hall', 'Ivy Jones'], None, 'Short.'),
+        ('2501.00062', 'Another', ['Kim Lo'], None, 'Another summary.')]),
+    ('dash_authors_accents.md', [
+        ('2501.00071', '\u00c9mile Paper', ['\u00c9mile Zola', '\u00dcnal \u00d6z'], None, None)]),
+]
+
+
+@test
+def digests_of_shapes_not_seen_in_the_wild_are_read_by_a_format():
+    for name, papers in UNSEEN:
+        path = fixture('parse', 'unseen', name)
+        r, recs = parse(path, strict=True)
+        assert r.returncode == 0, (name, text(r.stderr))
+        got = by_id(recs)
+        assert set(got) == {p[0] for p in papers}, (name, sorted(got))
+        for pid, title, authors, date, abstract in papers:
+            rec = got[pid]
+            assert (rec['title'], rec['authors'], rec['date']) == (title, authors, date), \
+                (name, rec)
+            assert rec['format'] != 'fallback', (name, rec)
+            if abstract is None:
+                assert rec['abstract'] is None, (name, rec)
+            else:
+                assert (rec['abstract'] or '').startswith(abstract), (name, rec)
+
+
 if __name__ == '__main__':
     run()
