@@ -2,10 +2,11 @@
  * parse/fallback.c — finding every paper link of a digest, telling the ones the format read from
  * the ones it did not, and turning the second kind into papers at the end of the file.
  *
- * Links are found before the format sees the text (it cleans fields in place); the format claims
- * the text of each record it reads; what no claim covers is an orphan. An orphan waits for the end
- * of the file, since a later record may read the same paper properly (arXiv-daily lists a paper in
- * a table and again in an abstract block).
+ * The format claims the text of each record it reads (and may clean it in place); the fallback
+ * looks for links only in the text between claims, and in records that name no paper of their own.
+ * A link found there is an orphan, which waits for the end of the file, since a later record may
+ * read the same paper properly (arXiv-daily lists a paper in a table and again in an abstract
+ * block).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,16 +266,17 @@ void fallback_collect(struct parser *p, char *text, size_t used, unsigned used_l
 	}
 	/* Only the text between claims is looked at: most of a digest is its records, and the
 	 * formats have cleaned those in place. */
-	for (size_t i = 0; i < f->n_claims && from < used; i++) {
+	for (size_t i = 0; i < f->n_claims && f->claims[i].from < used; i++) {
 		const struct fallback_claim *c = &f->claims[i];
+		size_t to = c->to < used ? c->to : used;
 
-		if (c->from > from && c->from <= used)
+		if (c->from > from)
 			collect_gap(p, text, used, from, c->from, c->line, true);
 		/* A record that names no arXiv paper of its own hides none it links. */
-		if (!c->names_paper && c->from >= from && c->to <= used)
-			collect_gap(p, text, used, c->from, c->to, c->line, false);
-		if (c->to > from)
-			from = c->to;
+		if (!c->names_paper && c->from >= from)
+			collect_gap(p, text, used, c->from, to, c->line, false);
+		if (to > from)
+			from = to;
 	}
 	if (from < used)
 		collect_gap(p, text, used, from, used, used_line, true);

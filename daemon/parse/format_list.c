@@ -174,7 +174,7 @@ static void item_finish(struct parser *p, struct list *m)
 	struct item *it = &m->it;
 	struct paper paper = {.line = it->line, .date = m->date};
 	struct span url, title, rest = {NULL, 0}, authors;
-	char date[11];
+	char date[LEX_DATE_SIZE];
 
 	if (!it->open)
 		return;
@@ -188,7 +188,7 @@ static void item_finish(struct parser *p, struct list *m)
 	if ((it->field[LF_DATE].s != NULL && lex_date(it->field[LF_DATE], date)) ||
 	    (title.s > it->head.s &&
 	     lex_date((struct span){it->head.s, (size_t)(title.s - it->head.s)}, date)))
-		paper.date = arena_strndup(&p->scratch, date, 10);
+		paper.date = arena_strndup(&p->scratch, date, LEX_DATE_SIZE - 1);
 	if (!parse_link(p, &paper, url))
 		return; /* cannot be: paper_url found an arXiv link; the fallback would read it */
 	if (authors.n > 0)
@@ -263,7 +263,6 @@ static void *list_start(struct parser *p)
 	struct list *m = arena_alloc(&p->keep, sizeof(*m));
 
 	memset(m, 0, sizeof(*m));
-	p->format = "list";
 	return m;
 }
 
@@ -272,12 +271,12 @@ static void list_heading(struct parser *p, struct list *m, struct span line, siz
 			 unsigned no)
 {
 	struct span text = span_trim(span_skip(line, level));
-	char date[11];
+	char date[LEX_DATE_SIZE];
 
 	item_finish(p, m);
 	if (text.n <= 40 &&
 	    lex_date(span_starts(text, "Papers for ") ? span_skip(text, 11) : text, date)) {
-		m->date = arena_strndup(&p->keep, date, 10);
+		m->date = arena_strndup(&p->keep, date, LEX_DATE_SIZE - 1);
 		return;
 	}
 	item_open(m, line, text, no, true, 0);
@@ -295,7 +294,8 @@ static size_t list_feed(struct parser *p, void *state, char *text, size_t len, b
 	while (lines_next(&lines, &line)) {
 		struct span value;
 
-		if ((level = lex_heading(line)) > 0) {
+		level = lex_heading(line);
+		if (level > 0) {
 			list_heading(p, m, line, level, lines.no);
 		} else if (lex_list_item(line, &content, &indent) &&
 			   !(it->open && (list_key(content, &value) >= 0 ||

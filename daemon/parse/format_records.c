@@ -75,7 +75,7 @@ static void rec_finish(struct parser *p, struct rec *r)
 {
 	struct paper paper = {.line = r->line};
 	struct span *f = r->field;
-	char date[11];
+	char date[LEX_DATE_SIZE];
 
 	if (r->start == NULL)
 		return;
@@ -94,7 +94,7 @@ static void rec_finish(struct parser *p, struct rec *r)
 		paper.authors = lex_authors(&p->scratch, f[REC_AUTHORS], &paper.n_authors,
 					    &paper.authors_truncated);
 	if (f[REC_DATE].s != NULL && lex_date(f[REC_DATE], date))
-		paper.date = arena_strndup(&p->scratch, date, 10);
+		paper.date = arena_strndup(&p->scratch, date, LEX_DATE_SIZE - 1);
 	parser_claim(p, r->start, r->end, r->line, paper.id != NULL);
 	parser_emit(p, &paper);
 out:

@@ -285,7 +285,7 @@ static void md_row(struct parser *p, struct md *m, struct span row, struct span 
 	struct paper paper = {.line = no};
 	struct span title;
 	struct md_link link;
-	char date[11];
+	char date[LEX_DATE_SIZE];
 
 	if (lex_separator_row(cells, n < MD_MAX_CELLS ? n : MD_MAX_CELLS))
 		return;
@@ -314,7 +314,7 @@ static void md_row(struct parser *p, struct md *m, struct span row, struct span 
 	}
 	paper.date = m->date;
 	if (t->col[COL_DATE] >= 0 && lex_date(cells[t->col[COL_DATE]], date))
-		paper.date = arena_strndup(&p->scratch, date, 10);
+		paper.date = arena_strndup(&p->scratch, date, LEX_DATE_SIZE - 1);
 	/* A blank title is refused before it is cleaned: a row given up on stays as it was. */
 	paper.title = span_trim(title).n > 0 ? lex_text(title) : "";
 	if (paper.title[0] == '\0') {
@@ -525,7 +525,7 @@ static void md_heading(struct parser *p, struct md *m, struct span line, unsigne
 {
 	size_t level = 0;
 	struct span rest;
-	char date[11];
+	char date[LEX_DATE_SIZE];
 
 	md_block_finish(p, m);
 	m->table.active = false;
@@ -534,7 +534,7 @@ static void md_heading(struct parser *p, struct md *m, struct span line, unsigne
 	rest = span_trim(span_skip(line, level));
 	if (level == 2 && span_starts(rest, "Papers for ")) {
 		if (lex_date(span_skip(rest, strlen("Papers for ")), date))
-			m->date = arena_strndup(&p->keep, date, 10);
+			m->date = arena_strndup(&p->keep, date, LEX_DATE_SIZE - 1);
 	} else if (level == 3) {
 		md_flush(p, m); /* a new category: its table comes next */
 		m->in_abstracts = false;

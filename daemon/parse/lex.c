@@ -858,7 +858,7 @@ static int date_number(struct span w, size_t *digits)
 	return -1;
 }
 
-bool lex_date(struct span s, char out[11])
+bool lex_date(struct span s, char out[LEX_DATE_SIZE])
 {
 	struct span w[3];
 	int num[3], year = 0, month = 0, day = 0;

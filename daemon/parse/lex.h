@@ -84,9 +84,12 @@ bool lex_list_item(struct span line, struct span *content, size_t *indent);
  * separators and phrases such as " - read more on" after it. */
 struct span lex_title_trim(struct span s);
 
+/* A date as lex_date writes it, "YYYY-MM-DD", and its NUL. */
+#define LEX_DATE_SIZE 11
+
 /* Reads a date written as 2024-10-09, "31st October 2024", "October 31, 2024" or "31 Oct 2024"
  * (bold markers allowed) into YYYY-MM-DD. */
-bool lex_date(struct span s, char out[11]);
+bool lex_date(struct span s, char out[LEX_DATE_SIZE]);
 
 /* Cleans the field s in place and NUL-terminates it: surrounding whitespace trimmed, each line
  * break or control byte (with the whitespace around it) made one space, Markdown escapes ("\|")
