@@ -18,6 +18,8 @@
 #include "utf8.h"
 #include "xmalloc.h"
 
+/* The shortest paper link there is, "arxiv.org/abs/" and a new-style id without its scheme. */
+#define LINK_MIN (sizeof("arxiv.org/abs/0704.0001") - 1)
 /* A fallback title is cut at this many bytes: a line's text, not its whole paragraph. */
 #define TITLE_MAX 300
 
@@ -229,6 +231,9 @@ static void collect_gap(struct parser *p, char *text, size_t used, size_t from, 
 	struct span url;
 	size_t counted = from;
 
+	/* Between two rows there is a line break and no more: nothing a link could fit in. */
+	if (to - from < LINK_MIN)
+		return;
 	link_scan_init(&ls, (struct span){text + from, to - from});
 	if (!link_scan_next(&ls, &url, l.id, l.version))
 		return;
