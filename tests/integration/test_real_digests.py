@@ -160,8 +160,9 @@ def first_table_paper(body, file_date=None):
 
 def first_record_paper(body):
     """The first paper of a Title:/PDF: digest, read here: (id, title)."""
-    m = re.search(r'^Title: *(.+)\n(?:.*\n)*?PDF: *(\S+)', body, re.M)
-    return (LINK.search(m.group(2)).group(1), m.group(1).strip()) if m else None
+    m = re.search(r'^Title: *((?:.+\n)+?)PDF: *(\S+)', body, re.M)
+    # A title may go on over several lines, as a record's value may.
+    return (LINK.search(m.group(2)).group(1), ' '.join(m.group(1).split())) if m else None
 
 
 MONTHS = {m: i + 1 for i, m in enumerate(['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug',
