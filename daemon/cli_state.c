@@ -117,6 +117,40 @@ static int scan_file(struct delivery *d, const char *path)
 	return 0;
 }
 
+/* Whether a running daemon owns the state's queues (*owner its pid), or this scan does now: only
+ * one process may deliver from a state, or the same messages would go out twice. */
+static int scan_owner(struct delivery *d, long *owner)
+{
+	struct err err, again;
+
+	if (state_owner(d->st, owner, &err) != 0) {
+		log_error("%s", err.msg);
+		return -1;
+	}
+	if (*owner > 0 || state_own(d->st, &err) == 0)
+		return 0;
+	/* A daemon may have started since the first look: then it owns the queues. */
+	if (state_owner(d->st, owner, &again) == 0 && *owner > 0)
+		return 0;
+	log_error("%s", err.msg);
+	return -1;
+}
+
+/* Leaves what the scan queued to the daemon that owns the queues, and says so. */
+static int scan_hand_over(struct delivery *d, const struct config *cfg, long owner, int status)
+{
+	size_t pending = pending_total(d->st, cfg);
+	struct err err;
+
+	if (state_knock(d->st, &err) != 0) {
+		log_error("%s", err.msg);
+		return EXIT_FAIL;
+	}
+	log_info("%zu message%s queued for the running paperwatch (pid %ld), which sends them",
+		 pending, plural(pending), owner);
+	return status;
+}
+
 int cmd_scan(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -129,6 +163,7 @@ int cmd_scan(int argc, char **argv)
 	struct config *cfg;
 	int c, status = EXIT_OK;
 	size_t pending;
+	long owner;
 
 	while ((c = getopt_long(argc, argv, "c:w:", options, NULL)) != -1) {
 		if (c == 'c')
@@ -145,9 +180,17 @@ int cmd_scan(int argc, char **argv)
 		config_unref(cfg);
 		return EXIT_FAIL;
 	}
+	if (scan_owner(&d, &owner) != 0) {
+		status = EXIT_FAIL;
+		goto out;
+	}
 	for (int i = optind; i < argc; i++) {
 		if (scan_file(&d, argv[i]) != 0)
 			status = EXIT_FAIL;
+	}
+	if (owner > 0) {
+		status = scan_hand_over(&d, cfg, owner, status);
+		goto out;
 	}
 	if (deliver_until(d.loop, d.outbox, wait) != 0)
 		status = EXIT_FAIL;
@@ -158,6 +201,7 @@ int cmd_scan(int argc, char **argv)
 		 outbox_stats(d.outbox)->failed, pending);
 	if (pending > 0 || outbox_stats(d.outbox)->failed > 0)
 		status = EXIT_FAIL;
+out:
 	delivery_close(&d);
 	config_unref(cfg);
 	return status;
@@ -282,6 +326,23 @@ usage:
 	return EXIT_USAGE;
 }
 
+/* Wakes the daemon that owns the queues, or says who will send what retry put back. */
+static void retry_tell_owner(struct state *st)
+{
+	struct err err;
+	long owner;
+
+	if (state_owner(st, &owner, &err) != 0 || (owner > 0 && state_knock(st, &err) != 0)) {
+		log_error("%s", err.msg);
+		return;
+	}
+	if (owner > 0)
+		printf("the running paperwatch (pid %ld) sends them now\n", owner);
+	else
+		printf("paperwatch sends them when it next runs; `paperwatch scan` sends them "
+		       "too\n");
+}
+
 int cmd_retry(int argc, char **argv)
 {
 	const char *path = NULL, *only = NULL;
@@ -307,8 +368,7 @@ int cmd_retry(int argc, char **argv)
 		printf("%zu failed message%s queued again%s%s\n", n, plural(n), only ? " for " : "",
 		       only ? only : "");
 		if (n > 0)
-			printf("a running daemon sends them after a reload (systemctl reload "
-			       "paperwatch); `paperwatch scan` sends them too\n");
+			retry_tell_owner(st);
 	}
 	state_close(st);
 	config_unref(cfg);

@@ -171,6 +171,20 @@ static void on_file(void *ctx, const char *path, const char *name)
 	daemon_status_soon(d);
 }
 
+/* Another process (scan, retry) queued messages or put failed ones back: send them now. */
+static void on_knock(void *ctx, int fd, uint32_t events)
+{
+	struct daemon *d = ctx;
+
+	(void)fd;
+	(void)events;
+	state_knocked(d->state);
+	log_debug("work queued by another process");
+	daemon_count(d); /* the outbox grew behind the status line's back */
+	outbox_kick(d->outbox);
+	daemon_status_soon(d);
+}
+
 /* Reads the folder again after the state failed to record a file. */
 static void on_again(void *ctx)
 {
@@ -323,8 +337,14 @@ static int daemon_start(struct daemon *d)
 		log_error("%s", err.msg);
 		return EXIT_STATE;
 	}
+	/* One process delivers from a state: a second daemon on it would send everything twice. */
+	if (state_own(d->state, &err) != 0) {
+		log_error("%s", err.msg);
+		return EXIT_FAIL;
+	}
 	if (loop_new(&d->loop, &err) != 0 || daemon_signals(d, &err) != 0 ||
-	    outbox_new(d->loop, d->state, d->cfg, &d->outbox, &err) != 0) {
+	    outbox_new(d->loop, d->state, d->cfg, &d->outbox, &err) != 0 ||
+	    loop_watch(d->loop, state_knock_fd(d->state), EPOLLIN, on_knock, d, &err) != 0) {
 		log_error("%s", err.msg);
 		return EXIT_FAIL;
 	}

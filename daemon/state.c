@@ -3,11 +3,15 @@
  * write-ahead log's checkpoints. Every statement is prepared once and kept. A claim lives in
  * the claimant's memory only: one process at a time delivers from a state file.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "state.h"
 #include "xmalloc.h"
@@ -126,6 +130,8 @@ static const char *const stmt_sql[N_STMTS] = {
 struct state {
 	sqlite3 *db;
 	char *path;
+	int lock_fd;  /* the owner's lock, held while the state is open; -1 when not the owner */
+	int knock_fd; /* the owner's: readable when another process knocked; -1 otherwise */
 	sqlite3_stmt *stmt[N_STMTS];
 	bool when_quiet;      /* checkpoints wait for a quiet moment (state_maintain_when_quiet) */
 	double checkpoint_at; /* monotonic seconds when one is due; 0 when none is */
@@ -299,6 +305,7 @@ int state_open(const char *path, struct state **out, struct err *err)
 	struct state *s = xcalloc(1, sizeof(*s));
 	int rc;
 
+	s->lock_fd = s->knock_fd = -1;
 	s->path = xstrdup(path);
 	rc = sqlite3_open_v2(path, &s->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
@@ -325,8 +332,128 @@ void state_close(struct state *s)
 	for (int i = 0; i < N_STMTS; i++)
 		sqlite3_finalize(s->stmt[i]);
 	sqlite3_close(s->db);
+	if (s->knock_fd >= 0)
+		close(s->knock_fd);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
 	free(s->path);
 	free(s);
+}
+
+/* ---- One owner of the queues ----
+ *
+ * A file beside the database, PATH.lock, carries a POSIX write lock for as long as the owner has
+ * the state open; the kernel drops it when the owner dies, however it dies, and says which pid
+ * holds it. Another process knocks by opening the file for writing and closing it again, which
+ * the owner's inotify watch on it sees. The owner never opens the file a second time: closing
+ * any descriptor of it would drop its lock. */
+
+static char *lock_path(const struct state *s)
+{
+	return xasprintf("%s.lock", s->path);
+}
+
+static bool ephemeral(const struct state *s)
+{
+	return strcmp(s->path, EPHEMERAL_PATH) == 0;
+}
+
+int state_own(struct state *s, struct err *err)
+{
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	char *path;
+	int fd = -1, knock = -1;
+
+	if (ephemeral(s) || s->lock_fd >= 0)
+		return 0;
+	path = lock_path(s);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (fd < 0) {
+		err_set(err, "%s: cannot open: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (fcntl(fd, F_SETLK, &fl) != 0) {
+		if ((errno == EACCES || errno == EAGAIN) && fcntl(fd, F_GETLK, &fl) == 0 &&
+		    fl.l_type != F_UNLCK)
+			err_set(err,
+				"%s: in use by another paperwatch (pid %ld): one process at a time "
+				"delivers from a state",
+				s->path, (long)fl.l_pid);
+		else
+			err_set(err, "%s: cannot lock: %s", path, strerror(errno));
+		goto fail;
+	}
+	knock = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (knock < 0 || inotify_add_watch(knock, path, IN_CLOSE_WRITE) < 0) {
+		err_set(err, "%s: cannot watch: %s", path, strerror(errno));
+		goto fail;
+	}
+	s->lock_fd = fd;
+	s->knock_fd = knock;
+	free(path);
+	return 0;
+fail:
+	if (knock >= 0)
+		close(knock);
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return -1;
+}
+
+int state_owner(struct state *s, long *pid, struct err *err)
+{
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	char *path;
+	int fd, rc = 0;
+
+	*pid = 0;
+	if (ephemeral(s) || s->lock_fd >= 0)
+		return 0;
+	path = lock_path(s);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			rc = err_set(err, "%s: cannot open: %s", path, strerror(errno));
+	} else {
+		if (fcntl(fd, F_GETLK, &fl) != 0)
+			rc = err_set(err, "%s: cannot read its lock: %s", path, strerror(errno));
+		else if (fl.l_type != F_UNLCK)
+			*pid = (long)fl.l_pid;
+		close(fd);
+	}
+	free(path);
+	return rc;
+}
+
+int state_knock(struct state *s, struct err *err)
+{
+	char *path;
+	int fd, rc = 0;
+
+	if (ephemeral(s) || s->lock_fd >= 0)
+		return 0; /* the owner knocks at nobody's door */
+	path = lock_path(s);
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	if (fd >= 0)
+		close(fd);
+	else if (errno != ENOENT)
+		rc = err_set(err, "%s: cannot knock: %s", path, strerror(errno));
+	free(path);
+	return rc;
+}
+
+int state_knock_fd(const struct state *s)
+{
+	return s->knock_fd;
+}
+
+void state_knocked(struct state *s)
+{
+	char buf[4096];
+
+	while (s->knock_fd >= 0 && read(s->knock_fd, buf, sizeof(buf)) > 0)
+		;
 }
 
 static void bind_stamp(sqlite3_stmt *st, const struct file_stamp *f)

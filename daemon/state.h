@@ -40,6 +40,21 @@ void state_maintain_when_quiet(struct state *s);
  * when nothing waits. A failure leaves nothing due until a commit asks again. */
 int state_maintain(struct state *s, double *next, struct err *err);
 
+/* ---- One owner of the queues ---- */
+
+/* Makes this process the one that delivers from the state's queues, for as long as it keeps the
+ * state open. Fails, naming the owner's pid, when another process is it. A state in memory needs
+ * no owner. */
+int state_own(struct state *s, struct err *err);
+/* The pid of the process that owns the queues, 0 when none does (or this one does). */
+int state_owner(struct state *s, long *pid, struct err *err);
+/* Tells the owner, if there is one, that messages were queued or put back: it sends them now. */
+int state_knock(struct state *s, struct err *err);
+/* The owner's side: a descriptor that becomes readable when another process knocked, -1 when
+ * this process does not own the queues; state_knocked() reads it empty. */
+int state_knock_fd(const struct state *s);
+void state_knocked(struct state *s);
+
 /* ---- Digest files ---- */
 
 /* How a digest file was when it was read: a file still like this need not be read again. */
