@@ -108,19 +108,53 @@ static size_t escape_byte(char *out, unsigned char c)
 	return 4;
 }
 
-/* Copies msg into out, escaping control bytes as \n, \t or \xNN and each byte of ill-formed
- * UTF-8 as \xNN, so a line is always valid UTF-8; returns the length written. */
+/* The code point of the well-formed character at p when it is one a terminal acts on rather than
+ * shows: a C1 control (U+0080 to U+009F), a bidirectional mark, embedding, override or isolate
+ * (which make "evil\u202egpj.md" read "evildm.jpg"), a line or paragraph separator; else 0. Its
+ * bytes are in *len. */
+static unsigned invisible(const unsigned char *p, size_t *len)
+{
+	if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+		*len = 2;
+		return p[1];
+	}
+	if (p[0] == 0xd8 && p[1] == 0x9c) {
+		*len = 2;
+		return 0x061c; /* ARABIC LETTER MARK */
+	}
+	if (p[0] == 0xe2 &&
+	    ((p[1] == 0x80 && ((p[2] >= 0x8e && p[2] <= 0x8f) || (p[2] >= 0xa8 && p[2] <= 0xae))) ||
+	     (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9))) {
+		*len = 3;
+		return ((unsigned)(p[0] & 0x0f) << 12) | ((unsigned)(p[1] & 0x3f) << 6) |
+		       (p[2] & 0x3f);
+	}
+	return 0;
+}
+
+/* Copies msg into out, escaping control bytes as \n, \t or \xNN, each byte of ill-formed UTF-8
+ * as \xNN and the characters a terminal would act on as \uNNNN, so a line is always valid UTF-8
+ * and shows what it says; returns the length written. */
 static size_t log_escape(char *out, size_t size, const char *msg)
 {
 	size_t o = 0, len = strlen(msg), valid = utf8_valid_prefix(msg, len);
 
-	for (const unsigned char *p = (const unsigned char *)msg; *p && o + 5 < size; p++) {
+	for (const unsigned char *p = (const unsigned char *)msg; *p && o + 7 < size; p++) {
 		size_t at = (size_t)(p - (const unsigned char *)msg);
+
+		size_t n = 1;
+		/* Only inside the well-formed prefix, where a character's bytes are all there. */
+		unsigned cp = at < valid && *p >= 0x80 ? invisible(p, &n) : 0;
 
 		if (at == valid && *p >= 0x80) {
 			/* One ill-formed byte: escape it, and look on from the next. */
 			o += escape_byte(out + o, *p);
 			valid = at + 1 + utf8_valid_prefix(msg + at + 1, len - at - 1);
+		} else if (cp != 0) {
+			if (o + 7 >= size)
+				break;
+			o += (size_t)snprintf(out + o, size - o, "\\u%04x", cp);
+			p += n - 1;
 		} else if (*p >= 0x20 && *p != 0x7f) {
 			out[o++] = (char)*p;
 		} else if (*p == '\n') {

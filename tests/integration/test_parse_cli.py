@@ -128,6 +128,20 @@ def hostile_file_name_cannot_forge_a_log_line():
 
 
 @test
+def bidirectional_overrides_and_c1_controls_in_a_name_are_escaped_in_the_log():
+    d = tmpdir()
+    # Shown raw, U+202E would make "evil\u202egpj.md" read as "evildm.jpg"; U+009B is a C1 CSI.
+    name = os.path.join(d, 'evil\u202egpj\u2066\u009b31m.md')
+    with open(name, 'w') as f:
+        f.write('nothing to see\n')
+    r = pw('parse', name)
+    assert r.returncode == 1
+    for raw in ('\u202e', '\u2066', '\u009b'):
+        assert raw.encode() not in r.stderr, r.stderr
+    assert b'evil\\u202egpj\\u2066\\u009b31m.md' in r.stderr, r.stderr
+
+
+@test
 def usage_errors_exit_2():
     assert pw('parse').returncode == 2
     assert pw('no-such-command').returncode == 2
