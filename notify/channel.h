@@ -29,10 +29,6 @@ extern const struct conf_key notify_common_keys[];
 
 /* ---- HTTP ---- */
 
-/* Judges an HTTP answer: 2xx delivered; transport errors, 408, 429 and 5xx retried (honouring
- * Retry-After); other 4xx failed for good. */
-void notify_classify_http(const struct send_response *r, struct send_result *out);
-
 /* Network options every HTTP channel shares: url, ca_file, timeouts; read by notify_check_http. */
 struct http_conf {
 	char *url;     /* a secret: may come from url_file */
@@ -42,6 +38,12 @@ struct http_conf {
 
 /* The keys of struct http_conf: a channel's table includes them with one CONF_INCLUDE row. */
 extern const struct conf_key notify_http_keys[];
+
+/* Judges an HTTP answer: 2xx delivered; transport errors, 408, 429 and 5xx retried (honouring
+ * Retry-After); other 4xx failed for good. What the answer says is scrubbed of h's URL and its
+ * tokens, which an error page may quote. */
+void notify_classify_http(const struct http_conf *h, const struct send_response *r,
+			  struct send_result *out);
 
 /* Checks the URL's scheme among allowed (the table gave every other key its default). */
 bool notify_check_http(struct conf_ctx *c, const config_setting_t *entry, struct http_conf *h,

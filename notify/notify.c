@@ -167,7 +167,18 @@ static double retry_after_seconds(const char *v)
 	return end != v && isfinite(s) && s > 0 ? s : 0;
 }
 
-void notify_classify_http(const struct send_response *r, struct send_result *out)
+static void classify_http(const struct send_response *r, struct send_result *out);
+
+void notify_classify_http(const struct http_conf *h, const struct send_response *r,
+			  struct send_result *out)
+{
+	classify_http(r, out);
+	/* An error page may quote the request: its URL's tokens never reach status or the log. */
+	notify_scrub(out->detail, h->url);
+}
+
+/* What an HTTP answer means for the message, and the words that say why. */
+static void classify_http(const struct send_response *r, struct send_result *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (r->code != CURLE_OK) {
@@ -322,6 +333,13 @@ void notify_scrub(char *s, const char *secret)
 	last = memrchr(path, '/', strcspn(path, "?#"));
 	if (last != NULL)
 		scrub_one(s, last + 1, strcspn(last + 1, "?#"));
+	/* And each value of its query ("?key=..."), which some services take tokens in. */
+	for (const char *q = strchr(path, '?'); q != NULL; q = strchr(q + 1, '&')) {
+		const char *value = q + 1 + strcspn(q + 1, "=&#");
+
+		if (*value == '=')
+			scrub_one(s, value + 1, strcspn(value + 1, "&#"));
+	}
 }
 
 /* ---- Text for people ---- */

@@ -273,14 +273,13 @@ static void discord_classify(const struct notifier *n, const struct send_respons
 {
 	const struct discord_conf *d = n->conf;
 
-	notify_classify_http(r, out);
+	notify_classify_http(&d->http, r, out);
 	if (r->code == CURLE_OK && r->status == 429) {
 		double s = discord_retry_after(r);
 
 		if (s > out->retry_after)
 			out->retry_after = s;
 	}
-	notify_scrub(out->detail, d->http.url);
 }
 
 static void discord_free(void *conf)

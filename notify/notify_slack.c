@@ -216,8 +216,7 @@ static void slack_classify(const struct notifier *n, const struct send_response 
 {
 	const struct slack_conf *s = n->conf;
 
-	notify_classify_http(r, out);
-	notify_scrub(out->detail, s->http.url);
+	notify_classify_http(&s->http, r, out);
 }
 
 static void slack_free(void *conf)

@@ -166,8 +166,9 @@ static int webhook_prepare(const struct notifier *n, const struct message *m, CU
 static void webhook_classify(const struct notifier *n, const struct send_response *r,
 			     struct send_result *out)
 {
-	(void)n;
-	notify_classify_http(r, out);
+	const struct webhook_conf *w = n->conf;
+
+	notify_classify_http(&w->http, r, out);
 }
 
 static void webhook_free(void *conf)

@@ -233,5 +233,19 @@ def an_unreadable_digest_is_named_and_the_others_still_alert():
         assert len(papers_of(r.requests)) == 12
 
 
+@test
+def a_webhook_token_quoted_back_by_the_endpoint_stays_out_of_status_and_the_log():
+    token, key = 'T0kenInThePath9x', 'QuerySecret7788z'
+    with Receiver(default=lambda q: Reply(404, f'no hook at {q.path}?{q.query}')) as r:
+        d, conf = setup([hook(f'{r.url}/hooks/{token}?key={key}&v=1')])
+        p = pw('scan', '-c', conf, digests()[0])
+        assert p.returncode == 1 and len(r.requests) == 1
+        assert token in r.requests[0].path  # the endpoint did quote it back
+        s = pw('status', '-c', conf)
+        for out in (p.stdout, p.stderr, s.stdout, s.stderr):
+            assert token.encode() not in out and key.encode() not in out, out
+        assert 'HTTP 404: no hook at /hooks…?key=…' in text(s.stdout), text(s.stdout)
+
+
 if __name__ == '__main__':
     run()
