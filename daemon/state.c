@@ -260,6 +260,22 @@ static int migrate_partial(struct state *s, struct err *err)
 	return exec_sql(s, "PRAGMA user_version = 3", err);
 }
 
+/* A next attempt so far off it cannot be meant (older versions could store a server's
+ * Retry-After of 1e17 as a negative time): the message is due now instead of never. */
+#define NEXT_ATTEMPT_MAX_MS (10LL * 365 * 86400 * 1000)
+
+static int repair_next_attempts(struct state *s, struct err *err)
+{
+	long long now = state_now_ms();
+	char sql[160];
+
+	snprintf(sql, sizeof(sql),
+		 "UPDATE outbox SET next_ms = %lld WHERE state = 'pending' AND "
+		 "(next_ms < 0 OR next_ms > %lld)",
+		 now, now + NEXT_ATTEMPT_MAX_MS);
+	return exec_sql(s, sql, err);
+}
+
 /* Sets the pragmas and the schema; checks the file really is ours. */
 static int state_setup(struct state *s, struct err *err)
 {
@@ -290,6 +306,8 @@ static int state_setup(struct state *s, struct err *err)
 	     exec_sql(s, "PRAGMA user_version = 2", err) != 0))
 		return -1;
 	if (version < 3 && migrate_partial(s, err) != 0)
+		return -1;
+	if (repair_next_attempts(s, err) != 0)
 		return -1;
 	for (int i = 0; i < N_STMTS; i++) {
 		rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "channel.h"
 #include "utf8.h"
@@ -155,16 +156,33 @@ void message_list_free(struct message_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-/* Seconds from a Retry-After header: delta-seconds (dates are rare and read as "unknown"). */
+/* A Retry-After is taken up to this (a year); the outbox caps it further at retry_max. */
+#define RETRY_AFTER_MAX (365.0 * 86400)
+
+/* Seconds from a Retry-After header: delta-seconds, or an HTTP-date (RFC 9110: IMF-fixdate,
+ * "Sun, 06 Nov 1994 08:49:37 GMT"); 0 when it says neither, or a time already past. */
 static double retry_after_seconds(const char *v)
 {
+	struct tm tm = {0};
+	const char *rest;
 	char *end;
 	double s;
 
 	if (v == NULL)
 		return 0;
+	while (*v == ' ' || *v == '\t')
+		v++;
 	s = strtod(v, &end);
-	return end != v && isfinite(s) && s > 0 ? s : 0;
+	if (end != v && isfinite(s)) {
+		s = s > 0 ? s : 0;
+	} else {
+		rest = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		if (rest == NULL)
+			return 0;
+		s = difftime(timegm(&tm), time(NULL));
+		s = s > 0 ? s : 0;
+	}
+	return s < RETRY_AFTER_MAX ? s : RETRY_AFTER_MAX;
 }
 
 static void classify_http(const struct send_response *r, struct send_result *out);

@@ -173,6 +173,22 @@ static double backoff(const struct config *cfg, int attempts)
 	return d / 2 + d / 2 * ((double)r / (double)UINT32_MAX);
 }
 
+/* The wait before the next attempt at a message: what the server asked for (Retry-After), up to
+ * retry_max; the backoff where it asked for nothing; and never past the message's max_age, so
+ * that a long wait ends in the attempt that gives up, not in a queue parked for an hour. */
+static double retry_wait(const struct config *cfg, const struct state_claim *it,
+			 const struct send_result *r, long long wall)
+{
+	double wait = r->retry_after > 0 ? r->retry_after : backoff(cfg, it->attempts);
+	double left = (double)(it->created_ms - wall) / 1000 + cfg->delivery.max_age;
+
+	if (wait > cfg->delivery.retry_max)
+		wait = cfg->delivery.retry_max;
+	if (wait > left)
+		wait = left > 0 ? left : 0;
+	return wait;
+}
+
 /* The claimed message as the message a channel sends: the same bytes and key. */
 static struct message claim_message(const struct state_claim *c)
 {
@@ -212,9 +228,7 @@ static void dest_record(struct dest *d, const struct config *cfg, struct state_c
 		d->not_before = now + (n ? n->ops->min_interval : 0);
 		break;
 	case SEND_RETRY:
-		wait = backoff(cfg, it->attempts);
-		if (r->retry_after > wait)
-			wait = r->retry_after;
+		wait = retry_wait(cfg, it, r, wall);
 		rc = state_claim_retry(o->state, it, wall + (long long)(wait * 1000), r->detail,
 				       &err);
 		o->stats.retried++;

@@ -128,7 +128,8 @@ def a_server_error_is_retried_with_the_same_webhook_id():
 def retry_after_is_honoured():
     with Receiver() as r:
         r.push(Reply(429, 'slow down', headers={'Retry-After': '2'}))
-        d, conf = setup([hook(r.url)])
+        # Above the backoff's 200 ms, below retry_max (which caps what a server may ask).
+        d, conf = setup([hook(r.url)], delivery={'retry_base': '200ms', 'retry_max': '5s'})
         assert pw('scan', '-c', conf, digests()[0]).returncode == 0
         first, second = r.requests
         assert second.started - first.completed >= 1.9, second.started - first.completed
@@ -245,6 +246,60 @@ def a_webhook_token_quoted_back_by_the_endpoint_stays_out_of_status_and_the_log(
         for out in (p.stdout, p.stderr, s.stdout, s.stderr):
             assert token.encode() not in out and key.encode() not in out, out
         assert 'HTTP 404: no hook at /hooks…?key=…' in text(s.stdout), text(s.stdout)
+
+
+def gap_between_first_two(r):
+    return r.requests[1].started - r.requests[0].started
+
+
+def http_date(seconds_ahead):
+    import email.utils
+    return email.utils.formatdate(time.time() + seconds_ahead, usegmt=True)
+
+
+@test
+def retry_after_in_seconds_is_the_wait_even_below_the_backoff():
+    # The production backoff: a first retry 5 to 10 s later. The server asks for 1 s.
+    with Receiver() as r:
+        r.push(Reply(429, 'slow down', headers={'Retry-After': '1'}))
+        d, conf = setup([hook(r.url)], delivery={'retry_base': '10s', 'retry_max': '30m'})
+        p = pw('scan', '-c', conf, '--wait', '30s', digests()[0])
+        assert p.returncode == 0 and len(r.requests) == 2, p.stderr
+        assert 0.8 < gap_between_first_two(r) < 3.5, gap_between_first_two(r)
+
+
+@test
+def retry_after_as_an_http_date_is_the_wait():
+    with Receiver() as r:
+        r.push(lambda q: Reply(503, 'later', headers={'Retry-After': http_date(2)}))
+        d, conf = setup([hook(r.url)], delivery={'retry_base': '10s', 'retry_max': '30m'})
+        p = pw('scan', '-c', conf, '--wait', '30s', digests()[0])
+        assert p.returncode == 0 and len(r.requests) == 2, p.stderr
+        assert 0.8 < gap_between_first_two(r) < 4.5, gap_between_first_two(r)
+
+
+@test
+def a_huge_retry_after_waits_retry_max_and_leaves_the_state_sane():
+    with Receiver() as r:
+        r.push(Reply(429, 'slow down', headers={'Retry-After': '1e17'}))
+        d, conf = setup([hook(r.url)], delivery={'retry_base': '200ms', 'retry_max': '1s'})
+        p = pw('scan', '-c', conf, '--wait', '20s', digests()[0])
+        assert p.returncode == 0 and len(r.requests) == 2, p.stderr
+        assert gap_between_first_two(r) < 3.0, gap_between_first_two(r)
+
+
+@test
+def max_age_holds_while_a_message_waits_for_a_long_retry_after():
+    with Receiver() as r:
+        r.push(Reply(429, 'slow down', headers={'Retry-After': '3600'}), times=5)
+        d, conf = setup([hook(r.url)], delivery={'retry_base': '200ms', 'retry_max': '2h',
+                                                 'max_age': '2s'})
+        start = time.monotonic()
+        p = pw('scan', '-c', conf, '--wait', '30s', digests()[0])
+        assert p.returncode == 1 and time.monotonic() - start < 10, time.monotonic() - start
+        row = [l for l in text(pw('status', '-c', conf).stdout).splitlines()
+               if l.startswith('hook')][0]
+        assert row.split()[1:4] == ['0', '0', '-'] and 'gave up' in row, row
 
 
 if __name__ == '__main__':

@@ -423,6 +423,28 @@ static void a_schema_2_state_learns_how_files_were_read(void **state)
 	remove_db(path);
 }
 
+static void a_next_attempt_out_of_range_is_repaired_when_the_state_opens(void **state)
+{
+	char path[64];
+	struct state *s = fresh_state(path);
+	struct state_claim it = {0};
+	struct err err;
+
+	(void)state;
+	queue(s, "k-0", "parked", 6, 1);
+	state_close(s);
+	/* As an older version left a Retry-After of 1e17: an overflowed, negative time. */
+	sql_run(path, "UPDATE outbox SET next_ms = -9000000000000000000");
+	assert_int_equal(state_open(path, &s, &err), 0);
+	/* Due now: status shows when, and the queue, which reads a negative time as empty, goes. */
+	assert_true(llabs(sql_number(path, "SELECT next_ms FROM outbox") - state_now_ms()) < 60000);
+	claim(s, state_now_ms(), &it);
+	assert_string_equal(it.body, "parked");
+	state_claim_end(s, &it);
+	state_close(s);
+	remove_db(path);
+}
+
 static void a_damaged_database_is_named_with_the_way_out(void **state)
 {
 	static const char junk[] = "this is not an SQLite database, but it is long enough to look "
@@ -459,6 +481,7 @@ int main(void)
 		cmocka_unit_test(a_file_is_seen_only_as_it_was_recorded),
 		cmocka_unit_test(files_read_only_partly_are_counted_and_the_latest_named),
 		cmocka_unit_test(a_schema_2_state_learns_how_files_were_read),
+		cmocka_unit_test(a_next_attempt_out_of_range_is_repaired_when_the_state_opens),
 		cmocka_unit_test(a_damaged_database_is_named_with_the_way_out),
 	};
 
