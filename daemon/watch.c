@@ -1,8 +1,9 @@
 /*
- * watch.c — inotify on the digest folder. IN_CLOSE_WRITE (a file written and closed) and
- * IN_MOVED_TO (a file renamed in) name the files to read; IN_Q_OVERFLOW means events were lost,
- * so everything is scanned again; the folder's own removal, move or unmount sends the watcher up
- * to the nearest ancestor that exists, to wait for the folder to come back.
+ * watch.c — inotify on the digest folder. IN_CLOSE_WRITE (a file written and closed),
+ * IN_MOVED_TO (a file renamed in), IN_CREATE of a link and IN_ATTRIB (a file made readable) name
+ * the files to read; IN_Q_OVERFLOW means events were lost, so everything is scanned again; the
+ * folder's own removal, move or unmount sends the watcher up to the nearest ancestor that
+ * exists, to wait for the folder to come back.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,7 +23,8 @@
 #include "xmalloc.h"
 
 #define FILE_EVENTS                                                                                \
-	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF |    \
+	 IN_ONLYDIR)
 #define WAIT_EVENTS                                                                                \
 	(IN_CREATE | IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 /* Re-checks after watch changes before giving up on a folder appearing step by step. */
@@ -115,6 +117,24 @@ static void offer(struct watcher *w, const char *name)
 		return;
 	}
 	w->fn(w->ctx, path, name);
+}
+
+/* A name that appeared without being written (`ln`, `ln -s`), or a file whose attributes
+ * changed (made readable with chmod): offered as a file that is complete. A name created to be
+ * written is not, since it is read once its writer closes it; a file read already and unchanged
+ * is skipped by the state. */
+static void offer_linked_or_changed(struct watcher *w, const char *name, bool created)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (!watch_name_wanted(w->cfg, name) ||
+	    (size_t)snprintf(path, sizeof(path), "%s/%s", w->dir, name) >= sizeof(path) ||
+	    lstat(path, &st) != 0)
+		return;
+	if (created && !S_ISLNK(st.st_mode) && !(S_ISREG(st.st_mode) && st.st_nlink > 1))
+		return;
+	offer(w, name);
 }
 
 /* Sorts names so a folder is read in a predictable order. */
@@ -288,6 +308,9 @@ static void on_event(struct watcher *w, const struct inotify_event *ev)
 		if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) {
 			if (ev->len > 0 && !(ev->mask & IN_ISDIR))
 				offer(w, ev->name);
+		} else if ((ev->mask & (IN_CREATE | IN_ATTRIB)) && ev->len > 0 &&
+			   !(ev->mask & IN_ISDIR)) {
+			offer_linked_or_changed(w, ev->name, (ev->mask & IN_CREATE) != 0);
 		} else if ((ev->mask & IN_ATTRIB) && ev->len == 0) {
 			/* The folder's own permissions changed: what could not be read may be now.
 			 */

@@ -449,5 +449,21 @@ def a_digest_read_only_partly_is_alerted_whole_and_counted_in_status():
         text(st.stdout)
 
 
+@test
+def a_digest_linked_into_the_folder_is_read():
+    s = Setup()
+    with s.daemon.start():
+        outside = os.path.join(s.dir, 'elsewhere.md')
+        with open(outside, 'w') as f:
+            f.write(digest_text(0, 2))
+        os.link(outside, os.path.join(s.inbox, 'hard.md'))  # `ln`: no write, no rename
+        assert sorted(s.wait_alerted(2, timeout=10)) == ['2501.00000', '2501.00001']
+        hidden = os.path.join(s.inbox, '.kept.md')  # hidden names are not read themselves
+        with open(hidden, 'w') as f:
+            f.write(digest_text(2, 2))
+        os.symlink('.kept.md', os.path.join(s.inbox, 'soft.md'))  # `ln -s`, inside the folder
+        assert len(set(s.wait_alerted(4, timeout=10))) == 4
+
+
 if __name__ == '__main__':
     run()

@@ -179,5 +179,27 @@ def an_unreadable_folder_is_named_waited_for_and_read_once_it_is_readable():
         assert d.stop() == 0
 
 
+@test
+def a_digest_made_readable_after_it_arrived_is_read():
+    nobody = 65534
+    state_dir = tmpdir()
+    os.chown(state_dir, nobody, nobody)
+    p = Place(state_dir, owner=nobody)
+    prefix = ['setpriv', f'--reuid={nobody}', f'--regid={nobody}', '--clear-groups']
+    with Daemon(p.conf, p.dir, prefix=prefix) as d:
+        d.start()
+        path = os.path.join(p.inbox, 'late.md')
+        # It arrives unreadable by the daemon: only its owner, root, may write it.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o200)
+        os.write(fd, digest_text(0, 3).encode())
+        os.close(fd)
+        wait_until(lambda: 'late.md' in d.log_text() and 'Permission denied' in d.log_text(),
+                   20, 'the refusal')
+        os.chmod(path, 0o644)  # made readable, nothing written
+        ids = p.wait_ids(3, timeout=10)
+        assert_all_once(ids, [(0, 3)])
+        assert d.stop() == 0
+
+
 if __name__ == '__main__':
     run()
