@@ -66,6 +66,7 @@ SRCS := \
 	daemon/parse/parse.c \
 	daemon/parse/parser.c \
 	daemon/pipeline.c \
+	daemon/sdnotify.c \
 	daemon/state.c \
 	daemon/utf8.c \
 	daemon/watch.c \

@@ -20,6 +20,7 @@
 #include "notify.h"
 #include "outbox.h"
 #include "pipeline.h"
+#include "sdnotify.h"
 #include "state.h"
 #include "watch.h"
 #include "xmalloc.h"
@@ -91,12 +92,11 @@ static void daemon_status(struct daemon *d, const char *extra)
 
 	if (d->partial > 0)
 		snprintf(partial, sizeof(partial), " (%zu read only partly)", d->partial);
-	sd_notifyf(0,
-		   "%sSTATUS=%zu file%s%s, %zu paper%s, %zu alert%s; %zu message%s delivered (%zu "
-		   "paper%s), %zu pending, %zu failed",
-		   extra ? extra : "", d->files, plural(d->files), partial, d->papers,
-		   plural(d->papers), d->alerts, plural(d->alerts), os->delivered,
-		   plural(os->delivered), os->papers, plural(os->papers), pending, failed);
+	sdnotify("%sSTATUS=%zu file%s%s, %zu paper%s, %zu alert%s; %zu message%s delivered (%zu "
+		 "paper%s), %zu pending, %zu failed",
+		 extra ? extra : "", d->files, plural(d->files), partial, d->papers,
+		 plural(d->papers), d->alerts, plural(d->alerts), os->delivered,
+		 plural(os->delivered), os->papers, plural(os->papers), pending, failed);
 	d->status_at = loop_now();
 }
 
@@ -198,7 +198,7 @@ static void on_watchdog(void *ctx)
 {
 	struct daemon *d = ctx;
 
-	sd_notify(0, "WATCHDOG=1");
+	sdnotify("WATCHDOG=1");
 	loop_timer_set(d->watchdog, d->watchdog_interval);
 }
 
@@ -224,9 +224,8 @@ static void daemon_reload(struct daemon *d)
 	struct config *cfg, *old = d->cfg;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
-		   (unsigned long long)ts.tv_sec * 1000000ULL +
-			   (unsigned long long)ts.tv_nsec / 1000);
+	sdnotify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)ts.tv_sec * 1000000ULL +
+							     (unsigned long long)ts.tv_nsec / 1000);
 	log_info("reloading %s", d->config_path ? d->config_path : "the built-in configuration");
 	cfg = cli_load_config(d->config_path);
 	if (cfg == NULL) {
@@ -300,7 +299,7 @@ static void daemon_stop(struct daemon *d)
 	double deadline = loop_now() + d->cfg->delivery.shutdown_grace;
 	struct err err;
 
-	sd_notify(0, "STOPPING=1");
+	sdnotify("STOPPING=1");
 	watcher_free(d->watcher);
 	d->watcher = NULL;
 	outbox_drain(d->outbox);
@@ -326,6 +325,7 @@ static void daemon_free(struct daemon *d)
 	loop_free(d->loop);
 	state_close(d->state);
 	config_unref(d->cfg);
+	sdnotify_close();
 }
 
 /* Everything up to READY=1: state, loop, signals, delivery, the folder and what it holds. */
@@ -333,6 +333,8 @@ static int daemon_start(struct daemon *d)
 {
 	struct err err;
 
+	if (sdnotify_open(&err) != 0)
+		log_warn("%s; the service manager will not hear from paperwatch", err.msg);
 	if (state_open(d->cfg->state, &d->state, &err) != 0) {
 		log_error("%s", err.msg);
 		return EXIT_STATE;

@@ -465,5 +465,35 @@ def a_digest_linked_into_the_folder_is_read():
         assert len(set(s.wait_alerted(4, timeout=10))) == 4
 
 
+@test
+def a_service_manager_that_stops_reading_cannot_freeze_the_daemon():
+    import socket
+    import subprocess
+    from harness import BINARY, WRAPPER
+    s = Setup()
+    sock_path = os.path.join(s.dir, 'deaf.sock')
+    deaf = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    deaf.bind(sock_path)  # bound, never read: its queue fills after a few datagrams
+    env = dict(os.environ, NOTIFY_SOCKET=sock_path, WATCHDOG_USEC='20000')  # a ping every 10 ms
+    log = open(os.path.join(s.dir, 'deaf.log'), 'wb')
+    proc = subprocess.Popen(WRAPPER + [BINARY, 'run', '-c', s.conf], stdout=log, stderr=log,
+                            env=env, cwd=s.dir)
+    try:
+        time.sleep(2.0)  # far more pings than the queue holds
+        s.drop('a.md', digest_text(0, 2))
+        s.wait_alerted(2, timeout=20)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        deaf.close()
+        log.close()
+    with open(os.path.join(s.dir, 'deaf.log'), encoding='utf-8', errors='replace') as f:
+        text_ = f.read()
+    assert 'not reading its notify socket' in text_, text_
+
+
 if __name__ == '__main__':
     run()
