@@ -51,6 +51,8 @@ struct daemon {
 	double status_at;
 	int sfd;
 	bool stopping;
+	int exit_status; /* what the daemon exits with once it has stopped: EXIT_OK unless it says
+			  */
 	/* Counted since start, for the status line. */
 	size_t files, papers, alerts, queued;
 	size_t partial; /* files read only partly: some papers only by the fallback, or records
@@ -171,14 +173,26 @@ static void on_file(void *ctx, const char *path, const char *name)
 	daemon_status_soon(d);
 }
 
-/* Another process (scan, retry) queued messages or put failed ones back: send them now. */
+/* Another process (scan, retry) queued messages or put failed ones back: send them now. Or the
+ * state's file went from under the daemon, which then stops with the state's exit status. */
 static void on_knock(void *ctx, int fd, uint32_t events)
 {
 	struct daemon *d = ctx;
+	struct err err;
 
 	(void)fd;
 	(void)events;
-	state_knocked(d->state);
+	switch (state_knocked(d->state, &err)) {
+	case -1:
+		log_error("%s", err.msg);
+		d->exit_status = EXIT_STATE;
+		d->stopping = true;
+		return;
+	case 0:
+		return; /* the state's own file changed as the state wrote it */
+	default:
+		break;
+	}
 	log_debug("work queued by another process");
 	daemon_count(d); /* the outbox grew behind the status line's back */
 	outbox_kick(d->outbox);
@@ -396,7 +410,7 @@ int cmd_run(int argc, char **argv)
 	if (d.outbox != NULL)
 		daemon_stop(&d);
 	daemon_free(&d);
-	return status;
+	return status != EXIT_OK ? status : d.exit_status;
 usage:
 	fprintf(stderr, "usage: paperwatch run [-c CONFIG] [-v]\n");
 	return EXIT_USAGE;

@@ -7,7 +7,8 @@
 
 #include "err.h"
 
-/* Connects to $NOTIFY_SOCKET, when systemd (or a test) set it; without it, sdnotify() is a no-op. */
+/* Connects to $NOTIFY_SOCKET, when systemd (or a test) set it; without it, sdnotify() is a no-op.
+ */
 int sdnotify_open(struct err *err);
 void sdnotify_close(void);
 

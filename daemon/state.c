@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -132,6 +133,9 @@ struct state {
 	char *path;
 	int lock_fd;  /* the owner's lock, held while the state is open; -1 when not the owner */
 	int knock_fd; /* the owner's: readable when another process knocked; -1 otherwise */
+	int db_wd;    /* the owner's watch on the database file itself, on knock_fd */
+	dev_t dev;    /* the database file the owner opened, to tell it from a replacement */
+	ino_t ino;
 	sqlite3_stmt *stmt[N_STMTS];
 	bool when_quiet;      /* checkpoints wait for a quiet moment (state_maintain_when_quiet) */
 	double checkpoint_at; /* monotonic seconds when one is due; 0 when none is */
@@ -323,7 +327,7 @@ int state_open(const char *path, struct state **out, struct err *err)
 	struct state *s = xcalloc(1, sizeof(*s));
 	int rc;
 
-	s->lock_fd = s->knock_fd = -1;
+	s->lock_fd = s->knock_fd = s->db_wd = -1;
 	s->path = xstrdup(path);
 	rc = sqlite3_open_v2(path, &s->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
@@ -379,6 +383,7 @@ static bool ephemeral(const struct state *s)
 int state_own(struct state *s, struct err *err)
 {
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	struct stat st;
 	char *path;
 	int fd = -1, knock = -1;
 
@@ -406,6 +411,15 @@ int state_own(struct state *s, struct err *err)
 		err_set(err, "%s: cannot watch: %s", path, strerror(errno));
 		goto fail;
 	}
+	/* The database itself: deleted, moved away or emptied under the owner, it must stop. */
+	s->db_wd = inotify_add_watch(knock, s->path,
+				     IN_DELETE_SELF | IN_MOVE_SELF | IN_MODIFY | IN_ATTRIB);
+	if (s->db_wd < 0 || stat(s->path, &st) != 0) {
+		err_set(err, "%s: cannot watch: %s", s->path, strerror(errno));
+		goto fail;
+	}
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
 	s->lock_fd = fd;
 	s->knock_fd = knock;
 	free(path);
@@ -466,12 +480,49 @@ int state_knock_fd(const struct state *s)
 	return s->knock_fd;
 }
 
-void state_knocked(struct state *s)
+/* Why the database file is no longer the one the owner opened, or NULL while it is. */
+static const char *replaced(const struct state *s)
 {
-	char buf[4096];
+	struct stat st;
 
-	while (s->knock_fd >= 0 && read(s->knock_fd, buf, sizeof(buf)) > 0)
-		;
+	if (stat(s->path, &st) != 0)
+		return errno == ENOENT ? "was deleted" : "cannot be looked at";
+	if (st.st_dev != s->dev || st.st_ino != s->ino)
+		return "was replaced by another file";
+	if (st.st_size == 0)
+		return "was emptied";
+	return NULL;
+}
+
+int state_knocked(struct state *s, struct err *err)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool db = false, knocked = false;
+	const char *why;
+	ssize_t n;
+
+	for (;;) {
+		n = s->knock_fd >= 0 ? read(s->knock_fd, buf, sizeof(buf)) : 0;
+		if (n <= 0)
+			break;
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)(void *)p;
+
+			if (ev->wd == s->db_wd)
+				db = true;
+			else
+				knocked = true;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	why = db ? replaced(s) : NULL;
+	if (why != NULL)
+		return err_set(err,
+			       "%s %s while paperwatch was running: it stops rather than write "
+			       "into a file nobody will read (started again on an empty state, it "
+			       "would alert every paper again)",
+			       s->path, why);
+	return knocked ? 1 : 0;
 }
 
 static void bind_stamp(sqlite3_stmt *st, const struct file_stamp *f)

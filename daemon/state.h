@@ -50,10 +50,12 @@ int state_own(struct state *s, struct err *err);
 int state_owner(struct state *s, long *pid, struct err *err);
 /* Tells the owner, if there is one, that messages were queued or put back: it sends them now. */
 int state_knock(struct state *s, struct err *err);
-/* The owner's side: a descriptor that becomes readable when another process knocked, -1 when
- * this process does not own the queues; state_knocked() reads it empty. */
+/* The owner's side: a descriptor that becomes readable when another process knocked, or when
+ * the state's own file changed under it, -1 when this process does not own the queues.
+ * state_knocked() reads it empty: 1 when another process knocked, 0 when nobody did, -1 when
+ * the state was deleted, replaced or emptied, which the owner cannot go on with. */
 int state_knock_fd(const struct state *s);
-void state_knocked(struct state *s);
+int state_knocked(struct state *s, struct err *err);
 
 /* ---- Digest files ---- */
 

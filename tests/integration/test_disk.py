@@ -201,5 +201,23 @@ def a_digest_made_readable_after_it_arrived_is_read():
         assert d.stop() == 0
 
 
+@test
+def a_state_deleted_or_emptied_under_the_daemon_stops_it_with_status_3():
+    for how in ('deleted', 'emptied'):
+        state_dir = tmpdir()
+        p = Place(state_dir)
+        d = Daemon(p.conf, p.dir)
+        d.start()
+        p.drop('a.md', 0, 2)
+        p.wait_ids(2)
+        if how == 'deleted':
+            os.unlink(p.state)
+        else:
+            os.truncate(p.state, 0)
+        assert d.proc.wait(20) == 3, how
+        d._close()
+        assert f'state.db was {how} while paperwatch was running' in d.log_text(), d.log_text()
+
+
 if __name__ == '__main__':
     run()
