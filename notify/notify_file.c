@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "channel.h"
@@ -30,12 +31,19 @@ static const struct conf_key file_keys[] = {
 static int file_check(struct conf_ctx *c, const config_setting_t *entry, void **conf)
 {
 	struct file_conf *f = xcalloc(1, sizeof(*f));
+	struct stat st;
 
 	*conf = f;
 	if (conf_read_group(c, entry, file_keys, f) != 0)
 		return -1;
 	if (f->path[0] == '\0') {
 		conf_error(c, entry, "path must name a file, or be \"-\" for standard output");
+		return -1;
+	}
+	/* A FIFO or a device would take the same lines again on every retry, or block. */
+	if (strcmp(f->path, "-") != 0 && stat(f->path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		conf_error(c, entry, "%s is not a regular file; the file channel appends to one",
+			   f->path);
 		return -1;
 	}
 	return 0;
@@ -87,6 +95,7 @@ static int write_all(int fd, const char *buf, size_t len)
 static int file_deliver(const struct notifier *n, const struct message *m, struct err *err)
 {
 	const struct file_conf *f = n->conf;
+	struct stat st;
 	int fd, rc;
 
 	if (strcmp(f->path, "-") == 0) {
@@ -94,16 +103,30 @@ static int file_deliver(const struct notifier *n, const struct message *m, struc
 			return err_set(err, "standard output: %s", strerror(errno));
 		return 0;
 	}
-	fd = open(f->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	/* O_NONBLOCK: a FIFO put in the file's place, with no reader, cannot hang the daemon. */
+	fd = open(f->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0640);
 	if (fd < 0)
-		return err_set(err, "%s: cannot open: %s", f->path, strerror(errno));
+		return err_set(err, "%s: cannot open: %s", f->path,
+			       errno == ENXIO ? "not a regular file (a FIFO nobody reads)"
+					      : strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(err, "%s: not a regular file; the file channel appends to one",
+			       f->path);
+	}
 	/* One write per message, so lines of two messages never interleave; fsync, because the
 	 * outbox records the message as delivered right after. */
 	rc = write_all(fd, m->body, m->len);
 	if (rc == 0)
 		rc = fsync(fd);
-	if (rc != 0)
+	if (rc != 0) {
 		err_set(err, "%s: cannot write: %s", f->path, strerror(errno));
+		/* A torn line would be glued to the retry's first one: the file goes back to how
+		 * it was before this message. */
+		if (ftruncate(fd, st.st_size) != 0)
+			err_prefix(err, "%s: cannot cut a torn write back: %s; ", f->path,
+				   strerror(errno));
+	}
 	close(fd);
 	return rc;
 }

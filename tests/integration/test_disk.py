@@ -5,11 +5,13 @@ Filesystems are small tmpfs mounts made by the test (root and CAP_SYS_ADMIN need
 them these tests say so and are skipped)."""
 import collections
 import contextlib
+import json
 import os
 import shutil
 import subprocess
 
-from harness import test, run, write_config, read_jsonl, Daemon, tmpdir, wait_until, Skip
+from harness import (test, run, write_config, read_jsonl, Daemon, tmpdir, wait_until, Skip,
+                     BINARY)
 
 ALL = {'name': 'all', 'query': 'id:2*'}
 FAST = {'retry_base': '100ms', 'retry_max': '500ms', 'shutdown_grace': '1s'}
@@ -217,6 +219,60 @@ def a_state_deleted_or_emptied_under_the_daemon_stops_it_with_status_3():
         assert d.proc.wait(20) == 3, how
         d._close()
         assert f'state.db was {how} while paperwatch was running' in d.log_text(), d.log_text()
+
+
+@test
+def a_torn_line_of_the_file_channel_is_cut_back_before_the_retry():
+    with small_fs(os.path.join(tmpdir(), 'out'), '1m') as fs:
+        d_dir = tmpdir()
+        inbox = os.path.join(d_dir, 'inbox')
+        os.mkdir(inbox)
+        out = os.path.join(fs, 'out.jsonl')
+        conf = write_config(os.path.join(d_dir, 'pw.conf'),
+                            [{'name': 'out', 'type': 'file', 'path': out}], [ALL],
+                            state=os.path.join(d_dir, 'state.db'), watch={'dir': inbox},
+                            delivery=FAST)
+        filler = os.path.join(fs, 'filler')
+        with open(filler, 'wb', buffering=0) as f:
+            try:
+                while True:
+                    f.write(b'\0' * 4096)
+            except OSError:
+                pass
+        os.truncate(filler, os.path.getsize(filler) - 8192)  # room for a part of a message
+        with Daemon(conf, d_dir) as d:
+            d.start()
+            tmp = os.path.join(inbox, '.a.md')
+            with open(tmp, 'w') as f:
+                f.write(digest_text(0, 60))
+            os.rename(tmp, os.path.join(inbox, 'a.md'))
+            wait_until(lambda: 'No space left' in d.log_text(), 20, 'the full disk')
+            os.unlink(filler)
+            wait_until(lambda: os.path.exists(out) and
+                       len(open(out).read().splitlines()) >= 60, 20, 'the retry')
+            lines = open(out).read().splitlines()
+            ids = [json.loads(line)['id'] for line in lines]  # every line whole
+            assert_all_once(ids, [(0, 60)])
+            assert d.stop() == 0
+
+
+@test
+def the_file_channel_takes_regular_files_only_and_a_fifo_cannot_freeze_the_daemon():
+    p = Place(tmpdir())
+    os.mkfifo(os.path.join(p.dir, 'fifo'))
+    bad = write_config(os.path.join(p.dir, 'bad.conf'),
+                       [{'name': 'out', 'type': 'file', 'path': os.path.join(p.dir, 'fifo')}],
+                       [ALL], state=os.path.join(p.dir, 'bad.db'))
+    r = subprocess.run([BINARY, 'check-config', '-c', bad], capture_output=True, text=True,
+                       timeout=20)
+    assert r.returncode != 0 and 'not a regular file' in r.stderr, r.stderr
+    with Daemon(p.conf, p.dir) as d:
+        d.start()
+        os.mkfifo(p.out)  # the output file becomes a FIFO nobody reads, after the check
+        p.drop('a.md', 0, 2)
+        wait_until(lambda: 'out.jsonl' in d.log_text() and 'not a regular file' in d.log_text(),
+                   20, 'the refusal')
+        assert d.stop(timeout=10) == 0
 
 
 if __name__ == '__main__':
