@@ -104,7 +104,7 @@ static int scan_file(struct delivery *d, const char *path)
 	/* Files scanned by hand are remembered by their full path. */
 	if (realpath(path, real) == NULL)
 		snprintf(real, sizeof(real), "%s", path);
-	if (pipeline_file(d->cfg, d->st, path, real, &r, &err) != 0) {
+	if (pipeline_file(d->cfg, d->st, path, real, NULL, &r, &err) != 0) {
 		log_error("%s", err.msg);
 		return -1;
 	}

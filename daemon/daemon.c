@@ -143,7 +143,7 @@ static void on_file(void *ctx, const char *path, const char *name)
 
 	if (d->stopping)
 		return;
-	if (pipeline_file(d->cfg, d->state, path, name, &r, &err) != 0) {
+	if (pipeline_file(d->cfg, d->state, path, name, d->cfg->watch.dir, &r, &err) != 0) {
 		log_error("%s", err.msg);
 		if (r.state_failed && !loop_timer_armed(d->again)) {
 			d->again_delay = d->again_delay > 0 ? d->again_delay * 2

@@ -242,11 +242,14 @@ static int record(struct run *r, struct state *st, const char *name, const char 
 }
 
 int pipeline_file(struct config *cfg, struct state *st, const char *path, const char *name,
-		  struct pipeline_result *res, struct err *err)
+		  const char *folder, struct pipeline_result *res, struct err *err)
 {
 	struct run r = {.cfg = cfg};
-	struct parse_opts opts = {
-		.max_size = cfg->watch.max_file_size, .emit = on_paper, .ctx = &r, .raw = on_raw};
+	struct parse_opts opts = {.max_size = cfg->watch.max_file_size,
+				  .emit = on_paper,
+				  .ctx = &r,
+				  .raw = on_raw,
+				  .folder = folder};
 	struct file_stamp stamp = {0};
 	struct parse_result pres;
 	unsigned char digest[EVP_MAX_MD_SIZE];

@@ -27,10 +27,11 @@ struct pipeline_result {
 	size_t messages;   /* messages queued */
 };
 
-/* Processes the digest at path, remembered in the state under name. Returns -1 when the file
+/* Processes the digest at path, remembered in the state under name; when folder is not NULL,
+ * path is FOLDER/NAME and only a file inside folder is read. Returns -1 when the file
  * cannot be read or is not a digest (nothing is recorded: it is tried again if it changes) or
  * when the state cannot be written (nothing is recorded either). */
 int pipeline_file(struct config *cfg, struct state *st, const char *path, const char *name,
-		  struct pipeline_result *res, struct err *err);
+		  const char *folder, struct pipeline_result *res, struct err *err);
 
 #endif

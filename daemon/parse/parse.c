@@ -5,10 +5,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "format.h"
@@ -468,6 +470,36 @@ static void parser_free(struct parser *p)
 	fallback_free(&p->fallback);
 }
 
+/* O_NONBLOCK so that a FIFO dropped in the folder cannot hang us in open(). */
+#define OPEN_FLAGS (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+
+/* Opens path, which is FOLDER/NAME, only if what it names is inside folder: openat2 with
+ * RESOLVE_BENEATH follows a symbolic link that stays inside and fails with EXDEV for one that
+ * leaves, atomically. Where the kernel has no openat2, no symbolic link is followed at all. */
+static int open_beneath(const char *folder, const char *path)
+{
+	struct open_how how = {.flags = OPEN_FLAGS,
+			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
+	size_t n = strlen(folder);
+	const char *name = path + n + 1;
+	int dir, fd, saved;
+
+	if (strncmp(path, folder, n) != 0 || path[n] != '/') {
+		errno = EXDEV;
+		return -1;
+	}
+	dir = open(folder, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return -1;
+	fd = (int)syscall(SYS_openat2, dir, name, &how, sizeof(how));
+	if (fd < 0 && (errno == ENOSYS || errno == EPERM))
+		fd = openat(dir, name, OPEN_FLAGS | O_NOFOLLOW);
+	saved = errno;
+	close(dir);
+	errno = saved;
+	return fd;
+}
+
 int parse_file(const char *path, const struct parse_opts *opts, struct parse_result *res,
 	       struct err *err)
 {
@@ -478,10 +510,11 @@ int parse_file(const char *path, const struct parse_opts *opts, struct parse_res
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	/* O_NONBLOCK so that a FIFO dropped in the folder cannot hang us in open(). */
-	src.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	src.fd = opts->folder ? open_beneath(opts->folder, path) : open(path, OPEN_FLAGS);
 	if (src.fd < 0)
-		return err_set(err, "%s: cannot open: %s", path, strerror(errno));
+		return err_set(err, "%s: cannot open: %s", path,
+			       errno == EXDEV ? "a symbolic link out of the folder, not followed"
+					      : strerror(errno));
 	if (fstat(src.fd, &st) != 0) {
 		err_set(err, "%s: cannot stat: %s", path, strerror(errno));
 		close(src.fd);

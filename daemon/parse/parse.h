@@ -26,6 +26,10 @@ struct parse_opts {
 	void *ctx;
 	/* Optional: sees every chunk exactly as read, before anything is changed (to hash it). */
 	void (*raw)(void *ctx, const char *data, size_t len);
+	/* Optional: the folder the file must be in, path being FOLDER/NAME. The open itself then
+	 * refuses anything that is not inside it, a symbolic link swapped in included, so no race
+	 * between an event and the open can get another file read. */
+	const char *folder;
 };
 
 struct parse_result {

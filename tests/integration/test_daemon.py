@@ -495,5 +495,31 @@ def a_service_manager_that_stops_reading_cannot_freeze_the_daemon():
     assert 'not reading its notify socket' in text_, text_
 
 
+@test
+def a_symlink_swapped_between_event_and_open_never_gets_an_outside_file_read():
+    s = Setup()
+    outside = os.path.join(s.dir, 'secret.md')  # beside the folder, not in it
+    with open(outside, 'w') as f:
+        f.write(digest_text(900, 1))
+    inside = os.path.join(s.inbox, '.real.md')  # hidden: read only through the link
+    with open(inside, 'w') as f:
+        f.write(digest_text(0, 1))
+    link = os.path.join(s.inbox, 'swap.md')
+    with s.daemon.start():
+        deadline = time.monotonic() + 4.0
+        n = 0
+        while time.monotonic() < deadline:
+            # A link to the inside file is offered; then, quickly, to the outside one.
+            for target in ('.real.md', outside):
+                tmp = os.path.join(s.inbox, '.swap.tmp')
+                os.symlink(target, tmp)
+                os.rename(tmp, link)
+            n += 1
+            if n % 50 == 0:
+                os.utime(inside)  # a new stamp: the inside file is read again
+        time.sleep(1.0)
+    assert '2501.00900' not in s.alerted(), 'a file outside the folder was read'
+
+
 if __name__ == '__main__':
     run()
