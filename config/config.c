@@ -335,6 +335,99 @@ struct config *config_load_string(const char *name, const char *text, struct con
 	return cfg;
 }
 
+/* Includes nest this deep at most, as libconfig allows. */
+#define INCLUDE_DEPTH_MAX 10
+
+/* Reads a whole regular file of at most max bytes into a new string; NULL with the reason. */
+static char *read_config_file(const char *path, size_t max, size_t *len, struct err *err)
+{
+	struct stat st;
+	char *text;
+	int fd = conf_open_regular(path, &st, err);
+
+	if (fd < 0)
+		return NULL;
+	if ((size_t)st.st_size > max) {
+		close(fd);
+		err_set(err, "larger than 4 MiB, with what it includes");
+		return NULL;
+	}
+	text = xcalloc((size_t)st.st_size + 1, 1);
+	if (conf_read_up_to(fd, text, (size_t)st.st_size) < 0) {
+		err_set(err, "%s", strerror(errno));
+		free(text);
+		text = NULL;
+	}
+	*len = (size_t)st.st_size;
+	close(fd);
+	return text;
+}
+
+/* The line after the one p is on, or NULL after the last. */
+static const char *next_line(const char *p)
+{
+	p = strchr(p, '\n');
+	return p ? p + 1 : NULL;
+}
+
+/* The file a line's @include directive names (the caller frees it), or NULL for another line;
+ * a malformed directive is left to libconfig, which says what is wrong with it. */
+static char *include_name(const char *line)
+{
+	const char *q = line + strspn(line, " \t"), *end;
+
+	if (strncmp(q, "@include", 8) != 0)
+		return NULL;
+	q += 8 + strspn(q + 8, " \t");
+	end = *q == '"' ? strchr(q + 1, '"') : NULL;
+	return end ? xasprintf("%.*s", (int)(end - q - 1), q + 1) : NULL;
+}
+
+static int check_includes(struct conf_ctx *c, const char *dir, const char *text, size_t *total,
+			  int depth);
+
+/* Checks one included file and what it includes in turn. */
+static int check_include(struct conf_ctx *c, const char *dir, const char *name, size_t *total,
+			 int depth)
+{
+	char *path = name[0] == '/' || dir == NULL ? xstrdup(name) : xasprintf("%s/%s", dir, name);
+	char *text = NULL;
+	struct err err;
+	size_t len;
+	int rc = -1;
+
+	if (depth > INCLUDE_DEPTH_MAX)
+		err_set(&err, "@include nested more than %d deep", INCLUDE_DEPTH_MAX);
+	else
+		text = read_config_file(path, CONFIG_MAX - *total, &len, &err);
+	if (text == NULL) {
+		conf_error(c, NULL, "@include \"%s\": %s", path, err.msg);
+	} else {
+		*total += len;
+		rc = check_includes(c, dir, text, total, depth + 1);
+	}
+	free(text);
+	free(path);
+	return rc;
+}
+
+/* Checks, before libconfig opens them, every file text @includes (names relative to dir): each
+ * must be a regular file (a FIFO would hang the load, and a reload of the daemon with it), and
+ * all of them together no more than CONFIG_MAX bytes, *total counting what was read so far. */
+static int check_includes(struct conf_ctx *c, const char *dir, const char *text, size_t *total,
+			  int depth)
+{
+	for (const char *p = text; p != NULL; p = next_line(p)) {
+		char *name = include_name(p);
+		int rc = name ? check_include(c, dir, name, total, depth) : 0;
+
+		free(name);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
 struct config *config_load(const char *path, struct config_diag *d)
 {
 	struct conf_ctx c = {.file = path, .diag = d};
@@ -343,6 +436,7 @@ struct config *config_load(const char *path, struct config_diag *d)
 	struct stat st;
 	struct err err;
 	config_t cf;
+	size_t total;
 	int fd = conf_open_regular(path, &st, &err);
 
 	if (fd < 0) {
@@ -358,14 +452,19 @@ struct config *config_load(const char *path, struct config_diag *d)
 		conf_error(&c, NULL, "cannot read: %s", strerror(errno));
 		goto out;
 	}
-	config_init(&cf);
 	/* "@include" names files beside this one. */
 	dir = xstrdup(path);
 	slash = strrchr(dir, '/');
-	if (slash != NULL) {
+	if (slash != NULL)
 		*slash = '\0';
-		config_set_include_dir(&cf, dir);
+	total = (size_t)st.st_size;
+	if (check_includes(&c, slash ? dir : NULL, text, &total, 1) != 0) {
+		free(dir);
+		goto out;
 	}
+	config_init(&cf);
+	if (slash != NULL)
+		config_set_include_dir(&cf, dir);
 	if (config_read_string(&cf, text) != CONFIG_TRUE)
 		syntax_error(path, &cf, d);
 	else

@@ -199,5 +199,22 @@ def a_file_truncated_while_read_gives_what_it_held_once():
     assert len(ids) == len(set(ids))
 
 
+@test
+def an_include_of_a_fifo_or_of_too_much_is_refused_without_waiting():
+    import subprocess
+    from harness import BINARY
+    d = tmpdir()
+    os.mkfifo(os.path.join(d, 'rules.fifo'))
+    with open(os.path.join(d, 'big.cfg'), 'w') as f:
+        f.write('# ' + 'x' * (5 << 20) + '\n')
+    for name, says in (('rules.fifo', 'not a regular file'), ('big.cfg', '4 MiB')):
+        conf = os.path.join(d, f'with-{name}.conf')
+        with open(conf, 'w') as f:
+            f.write(f'@include "{name}"\n')
+        r = subprocess.run([BINARY, 'check-config', '-c', conf], capture_output=True,
+                           text=True, timeout=20)
+        assert r.returncode != 0 and name in r.stderr and says in r.stderr, (name, r.stderr)
+
+
 if __name__ == '__main__':
     run()
