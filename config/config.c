@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "config_read.h"
+#include "hmap.h"
 #include "match/match.h"
 #include "notify.h"
 #include "parse/parse.h"
@@ -201,10 +202,14 @@ static void rule_targets(struct conf_ctx *c, const config_setting_t *e, struct c
 	}
 }
 
-static void load_rule(struct conf_ctx *c, const config_setting_t *e, struct config *cfg)
+/* Loads one rule; names holds the names of the rules loaded so far, so that a second rule of a
+ * name is found at once however many rules there are. */
+static void load_rule(struct conf_ctx *c, const config_setting_t *e, struct config *cfg,
+		      struct hmap *names)
 {
 	struct config_rule *r = &cfg->rules[cfg->n_rules];
 	struct query_error qe;
+	bool existed = false;
 
 	memset(r, 0, sizeof(*r));
 	r->line = config_setting_source_line(e);
@@ -214,13 +219,15 @@ static void load_rule(struct conf_ctx *c, const config_setting_t *e, struct conf
 	}
 	if (r->name[0] == '\0') {
 		conf_error(c, e, "a rule's name must not be empty");
-	} else if (config_rule_index(cfg, r->name) >= 0) {
+	} else if (hmap_get(names, r->name, strlen(r->name)) != NULL) {
 		conf_error(c, e, "a second rule named \"%s\"", r->name);
 	} else if (matcher_add(cfg->matcher, r->query, &qe) < 0) {
 		conf_error(c, config_setting_get_member(e, "query"),
 			   "rule \"%s\": query column %u: %s", r->name, qe.column, qe.msg);
 	} else {
 		rule_targets(c, e, cfg, r);
+		/* Kept once the rule is: the key is the rule's own name, which lives as long. */
+		hmap_put(names, r->name, strlen(r->name), &existed);
 		cfg->n_rules++;
 		return;
 	}
@@ -230,6 +237,7 @@ static void load_rule(struct conf_ctx *c, const config_setting_t *e, struct conf
 static void load_rules(struct conf_ctx *c, const config_t *cf, struct config *cfg)
 {
 	const config_setting_t *list = config_lookup(cf, "rules");
+	struct hmap names;
 	int n;
 
 	cfg->matcher = matcher_new();
@@ -237,8 +245,11 @@ static void load_rules(struct conf_ctx *c, const config_t *cf, struct config *cf
 		return;
 	n = config_setting_length(list);
 	cfg->rules = xcalloc((size_t)n + 1, sizeof(*cfg->rules));
+	hmap_init(&names);
+	hmap_reserve(&names, (size_t)n);
 	for (int i = 0; i < n; i++)
-		load_rule(c, config_setting_get_elem(list, (unsigned)i), cfg);
+		load_rule(c, config_setting_get_elem(list, (unsigned)i), cfg, &names);
+	hmap_free(&names);
 	matcher_compile(cfg->matcher);
 }
 
