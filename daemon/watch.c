@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
@@ -143,6 +144,33 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Whether the folder's file name is open for writing by some process, so that a rescan leaves
+ * it for the close event its writer will send: an event says a file is complete, a rescan does
+ * not, and a file read half-written may end in a cut id that names another paper. A read lease
+ * cannot be had on a file open for writing; a process that may not take one (not the file's
+ * owner, without CAP_LEASE) cannot tell, and reads the file as before. */
+static bool still_written(const struct watcher *w, const char *name)
+{
+	char path[PATH_MAX];
+	bool busy = false;
+	int fd;
+
+	if (!watch_name_wanted(w->cfg, name) ||
+	    (size_t)snprintf(path, sizeof(path), "%s/%s", w->dir, name) >= sizeof(path))
+		return false;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0)
+		fcntl(fd, F_SETLEASE, F_UNLCK);
+	else
+		busy = errno == EAGAIN;
+	close(fd);
+	if (busy)
+		log_info("%s: still being written; read when its writer closes it", path);
+	return busy;
+}
+
 void watcher_rescan(struct watcher *w)
 {
 	char **names = NULL;
@@ -169,8 +197,10 @@ void watcher_rescan(struct watcher *w)
 	 * readdir() lists no names at all, not even "." and "..". */
 	if (n > 1)
 		qsort(names, n, sizeof(*names), by_name);
-	for (size_t i = 0; i < n; i++)
-		offer(w, names[i]);
+	for (size_t i = 0; i < n; i++) {
+		if (!still_written(w, names[i]))
+			offer(w, names[i]);
+	}
 	arena_free(&text);
 	free(names);
 }

@@ -521,5 +521,28 @@ def a_symlink_swapped_between_event_and_open_never_gets_an_outside_file_read():
     assert '2501.00900' not in s.alerted(), 'a file outside the folder was read'
 
 
+@test
+def a_digest_still_being_written_at_a_start_is_read_once_its_writer_closes_it():
+    s = Setup()
+    path = os.path.join(s.inbox, 'growing.md')
+    whole = digest_text(12, 1)  # the paper 2501.00012
+    cut = whole.index('2501.00012') + len('2501.0001')
+    f = open(path, 'w')
+    f.write(whole[:cut])  # the writer has got as far as "2501.0001", a different paper
+    f.flush()
+    try:
+        with s.daemon.start():  # the start-up scan sees the file, still open for writing
+            time.sleep(1.0)
+            assert s.alerted() == [], s.alerted()
+            f.write(whole[cut:])
+            f.close()
+            assert s.wait_alerted(1) == ['2501.00012']
+            time.sleep(0.5)
+            assert s.alerted() == ['2501.00012'], s.alerted()
+    finally:
+        if not f.closed:
+            f.close()
+
+
 if __name__ == '__main__':
     run()
