@@ -18,6 +18,9 @@
 #include "notify.h"
 #include "paper.h"
 
+/* The key the next message added to l gets, for a channel whose body carries it; the caller
+ * frees it. */
+char *message_list_next_key(const struct message_list *l, const struct alert_batch *b);
 /* Appends a message; the list takes ownership of body. Its key is "<batch key>-<n>". */
 void message_list_add(struct message_list *l, const struct alert_batch *b, char *body, size_t len,
 		      size_t n_papers);

@@ -133,11 +133,16 @@ void notify_free(struct notifier *n)
 	memset(n, 0, sizeof(*n));
 }
 
+char *message_list_next_key(const struct message_list *l, const struct alert_batch *b)
+{
+	return xasprintf("%s-%zu", b->key, l->n);
+}
+
 void message_list_add(struct message_list *l, const struct alert_batch *b, char *body, size_t len,
 		      size_t n_papers)
 {
 	l->v = xgrow(l->v, &l->cap, l->n + 1, sizeof(*l->v));
-	l->v[l->n].key = xasprintf("%s-%zu", b->key, l->n);
+	l->v[l->n].key = message_list_next_key(l, b);
 	l->v[l->n].body = body;
 	l->v[l->n].len = len;
 	l->v[l->n].n_papers = n_papers;

@@ -55,12 +55,13 @@ static int append_json(const char *buf, size_t size, void *data)
 	return 0;
 }
 
-/* One message for the whole batch: a JSON line per paper, the paper object plus its source,
- * written straight into one growing buffer. */
+/* One message for the whole batch: a JSON line per paper, the paper object plus its source and
+ * the message's key, written straight into one growing buffer. */
 static int file_format(const struct notifier *n, const struct alert_batch *b,
 		       struct message_list *out, struct err *err)
 {
 	struct notify_text body = {0};
+	char *key = message_list_next_key(out, b);
 
 	(void)n;
 	(void)err;
@@ -68,11 +69,14 @@ static int file_format(const struct notifier *n, const struct alert_batch *b,
 		json_t *o = notify_paper_json(&b->alerts[i]);
 
 		json_object_set_new(o, "source", json_string(b->source));
+		/* A line written again after a crash carries the same key: a reader drops it. */
+		json_object_set_new(o, "message", json_string(key));
 		json_dump_callback(o, append_json, &body, JSON_COMPACT);
 		json_decref(o);
 		notify_text_add(&body, "\n", 1);
 	}
 	message_list_add(out, b, body.s, body.len, b->n_alerts);
+	free(key);
 	return 0;
 }
 

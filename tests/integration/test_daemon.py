@@ -4,6 +4,7 @@ people and programs write them, restarts, a folder that disappears, reloads, sig
 systemd notify protocol. Each paper must be alerted exactly once."""
 import collections
 import os
+import re
 import shutil
 import signal
 import tempfile
@@ -542,6 +543,19 @@ def a_digest_still_being_written_at_a_start_is_read_once_its_writer_closes_it():
     finally:
         if not f.closed:
             f.close()
+
+
+@test
+def the_file_channels_lines_carry_their_messages_key():
+    s = Setup()
+    with s.daemon.start():
+        s.drop('a.md', digest_text(0, 3))
+        s.wait_alerted(3)
+        s.drop('b.md', digest_text(3, 2))
+        s.wait_alerted(5)
+    keys = [p['message'] for p in read_jsonl(s.out)]
+    assert all(re.fullmatch(r'msg_[0-9a-f]{32}-0', k) for k in keys), keys
+    assert len(set(keys[:3])) == 1 and len(set(keys[3:])) == 1 and keys[0] != keys[3], keys
 
 
 if __name__ == '__main__':
