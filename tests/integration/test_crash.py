@@ -84,5 +84,113 @@ def killed_at_random_moments_the_daemon_loses_no_alert_and_repeats_only_whole_me
         assert set(seen) == expected, sorted(set(seen) - expected)[:5]
 
 
+def faulty(rng):
+    """Mostly 200; now and then a 500, a 429 asking for a moment, or a hang past the timeout."""
+    def reply(req):
+        x = rng.random()
+        if x < 0.08:
+            return Reply(500, 'oops')
+        if x < 0.16:
+            return Reply(429, 'slow down', headers={'Retry-After': '0.2'})
+        if x < 0.20:
+            return Reply(200, 'late', hang=True)
+        return Reply(200, 'ok', delay=rng.random() * 0.03)
+    return reply
+
+
+def overlapping_senders(receiver):
+    """Pairs of complete requests with the same webhook-id that were in flight at once: two
+    processes sending one message, which a crash alone cannot cause."""
+    by_id = collections.defaultdict(list)
+    for q in receiver.requests:
+        by_id[q.headers['webhook-id']].append(q)
+    return [(a, b) for qs in by_id.values() for a in qs for b in qs
+            if a is not b and a.started < b.started < a.completed]
+
+
+@test
+def killed_beside_scan_and_retry_with_a_faulty_endpoint_it_loses_nothing_and_never_sends_twice():
+    import subprocess
+    from harness import BINARY
+    rng = random.Random(int(os.environ.get('PW_CRASH_SEED', '7')) + 1)
+    d = tmpdir()
+    inbox, scratch = os.path.join(d, 'inbox'), os.path.join(d, 'scratch')
+    os.mkdir(inbox)
+    os.mkdir(scratch)
+    with Receiver(default=faulty(rng)) as r:
+        notifiers = [{'name': n, 'type': 'webhook', 'url': f'{r.url}/{n}', 'timeout': '1s'}
+                     for n in ('a', 'b')]
+        conf = write_config(os.path.join(d, 'pw.conf'), notifiers, RULES,
+                            state=os.path.join(d, 'state.db'), watch={'dir': inbox},
+                            delivery={'retry_base': '100ms', 'retry_max': '500ms'})
+        daemon = Daemon(conf, d, verbose=False)
+        expected, next_id, beside = set(), 0, []
+
+        def digest(ids):
+            nonlocal expected
+            expected |= {(f'2502.{i:05d}', rule['name'], '/' + n['name'])
+                         for i in ids for rule in RULES for n in notifiers}
+            return digest_text(ids)
+
+        def start():
+            # A scan that found no daemon owns the state while it delivers: wait it out.
+            for _ in range(60):
+                try:
+                    daemon.start()
+                    return
+                except AssertionError:
+                    daemon._close()
+                    time.sleep(0.5)
+            raise AssertionError('the daemon could not start again')
+
+        start()
+        for k in range(KILLS):
+            for f in range(rng.randint(1, 3)):
+                ids = list(range(next_id, next_id + rng.randint(1, 20)))
+                next_id += 20
+                if rng.random() < 0.5:  # written in place, in two writes
+                    text = digest(ids)
+                    with open(os.path.join(inbox, f'k{k}-{f}.md'), 'w') as fh:
+                        fh.write(text[:len(text) // 2])
+                        fh.flush()
+                        fh.write(text[len(text) // 2:])
+                else:
+                    tmp = os.path.join(inbox, f'.k{k}-{f}.tmp')
+                    with open(tmp, 'w') as fh:
+                        fh.write(digest(ids))
+                    os.rename(tmp, os.path.join(inbox, f'k{k}-{f}.md'))
+            if rng.random() < 0.5:  # a scan of a digest of its own, beside the daemon
+                ids = list(range(next_id, next_id + rng.randint(1, 10)))
+                next_id += 20
+                path = os.path.join(scratch, f's{k}.md')
+                with open(path, 'w') as fh:
+                    fh.write(digest(ids))
+                beside.append(subprocess.Popen([BINARY, 'scan', '-c', conf, '--wait', '3',
+                                                path], stdout=subprocess.DEVNULL,
+                                               stderr=subprocess.DEVNULL))
+            if rng.random() < 0.3:
+                beside.append(subprocess.Popen([BINARY, 'retry', '-c', conf],
+                                               stdout=subprocess.DEVNULL,
+                                               stderr=subprocess.DEVNULL))
+            time.sleep(rng.random() * 0.15)
+            daemon.kill()
+            start()
+        for p in beside:
+            p.wait(60)
+        wait_until(lambda: expected <= set(arrived(r)[0]), 180, 'every alert to arrive')
+        assert daemon.stop() == 0
+        seen, count = arrived(r)
+        lost = expected - set(seen)
+        split = {k: ids for k, ids in seen.items() if len(ids) > 1}
+        twice = overlapping_senders(r)
+        print(f'# kills {KILLS}, beside {len(beside)}, alerts expected {len(expected)}, '
+              f'lost {len(lost)}, repeated {sum(c - 1 for c in count.values())}, '
+              f'sent by two at once {len(twice)}')
+        assert not lost, sorted(lost)[:5]
+        assert not split, f'an alert came in two different messages: {list(split.items())[:3]}'
+        assert not twice, twice[:2]
+        assert set(seen) == expected, sorted(set(seen) - expected)[:5]
+
+
 if __name__ == '__main__':
     run()
