@@ -136,6 +136,7 @@ struct state {
 	int db_wd;    /* the owner's watch on the database file itself, on knock_fd */
 	dev_t dev;    /* the database file the owner opened, to tell it from a replacement */
 	ino_t ino;
+	bool abandoned; /* its file went from under it: nothing is copied back into the path */
 	sqlite3_stmt *stmt[N_STMTS];
 	bool when_quiet;      /* checkpoints wait for a quiet moment (state_maintain_when_quiet) */
 	double checkpoint_at; /* monotonic seconds when one is due; 0 when none is */
@@ -200,7 +201,11 @@ static int exec_sql(struct state *s, const char *sql, struct err *err)
 
 static int checkpoint(struct state *s, struct err *err)
 {
-	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	int rc;
+
+	if (s->abandoned)
+		return 0; /* the file at the path is no longer this state's */
+	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 
 	return rc == SQLITE_OK ? 0 : db_error(s, rc, err);
 }
@@ -214,7 +219,7 @@ static int on_commit(void *ctx, sqlite3 *db, const char *name, int pages)
 
 	(void)db;
 	(void)name;
-	if (pages < WAL_CHECKPOINT_PAGES)
+	if (pages < WAL_CHECKPOINT_PAGES || s->abandoned)
 		return SQLITE_OK;
 	if (s->when_quiet && pages < WAL_FORCE_PAGES) {
 		s->checkpoint_at = mono_now() + CHECKPOINT_QUIET;
@@ -322,11 +327,41 @@ static int state_setup(struct state *s, struct err *err)
 	return 0;
 }
 
+/* Refuses to begin a state afresh where one was: the lock file beside it says a state has been
+ * owned here, so a database that is missing or empty was lost, and a new one would alert every
+ * paper of the folder again. */
+static int state_was_here(const char *path, struct err *err)
+{
+	char *lock;
+	struct stat st;
+	bool lost;
+	int rc = 0;
+
+	if (strcmp(path, EPHEMERAL_PATH) == 0)
+		return 0;
+	if (stat(path, &st) == 0)
+		lost = st.st_size == 0;
+	else
+		lost = errno == ENOENT;
+	lock = xasprintf("%s.lock", path);
+	if (lost && stat(lock, &st) == 0)
+		rc = err_set(err,
+			     "%s is missing or empty, but %s says a state was kept here: starting "
+			     "afresh would alert every paper of the folder again. Put the state "
+			     "back, or remove %s to start afresh",
+			     path, lock, lock);
+	free(lock);
+	return rc;
+}
+
 int state_open(const char *path, struct state **out, struct err *err)
 {
-	struct state *s = xcalloc(1, sizeof(*s));
+	struct state *s;
 	int rc;
 
+	if (state_was_here(path, err) != 0)
+		return -1;
+	s = xcalloc(1, sizeof(*s));
 	s->lock_fd = s->knock_fd = s->db_wd = -1;
 	s->path = xstrdup(path);
 	rc = sqlite3_open_v2(path, &s->db,
@@ -475,6 +510,13 @@ int state_knock(struct state *s, struct err *err)
 	return rc;
 }
 
+void state_abandon(struct state *s)
+{
+	/* A checkpoint at close would write the log back into whatever is at the path now. */
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	s->abandoned = true;
+}
+
 int state_knock_fd(const struct state *s)
 {
 	return s->knock_fd;
@@ -516,6 +558,8 @@ int state_knocked(struct state *s, struct err *err)
 		}
 	}
 	why = db ? replaced(s) : NULL;
+	if (why != NULL)
+		state_abandon(s);
 	if (why != NULL)
 		return err_set(err,
 			       "%s %s while paperwatch was running: it stops rather than write "

@@ -55,6 +55,9 @@ int state_knock(struct state *s, struct err *err);
  * state_knocked() reads it empty: 1 when another process knocked, 0 when nobody did, -1 when
  * the state was deleted, replaced or emptied, which the owner cannot go on with. */
 int state_knock_fd(const struct state *s);
+/* The state's file went from under it (state_knocked said so): from now on nothing is written
+ * back into the path, not even at close. */
+void state_abandon(struct state *s);
 int state_knocked(struct state *s, struct err *err);
 
 /* ---- Digest files ---- */

@@ -204,7 +204,7 @@ def a_digest_made_readable_after_it_arrived_is_read():
 
 
 @test
-def a_state_deleted_or_emptied_under_the_daemon_stops_it_with_status_3():
+def a_state_deleted_or_emptied_under_the_daemon_stops_it_and_a_start_will_not_begin_afresh():
     for how in ('deleted', 'emptied'):
         state_dir = tmpdir()
         p = Place(state_dir)
@@ -219,6 +219,13 @@ def a_state_deleted_or_emptied_under_the_daemon_stops_it_with_status_3():
         assert d.proc.wait(20) == 3, how
         d._close()
         assert f'state.db was {how} while paperwatch was running' in d.log_text(), d.log_text()
+        # Started again, it does not begin afresh and alert the whole folder once more.
+        again = Daemon(p.conf, p.dir)
+        again.start(ready=False)
+        assert again.proc.wait(20) == 3, how
+        again._close()
+        assert 'is missing or empty, but' in again.log_text(), again.log_text()
+        assert len(p.ids()) == 2, p.ids()
 
 
 @test
