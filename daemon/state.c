@@ -167,9 +167,9 @@ static int db_error(struct state *s, int rc, struct err *err)
 	if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
 		return err_set(err,
 			       "%s: the state database is damaged (%s); move it aside "
-			       "(mv %s %s.broken) and paperwatch starts afresh, but alerts already "
-			       "sent may then be sent again",
-			       s->path, msg, s->path, s->path);
+			       "(mv %s %s.broken; rm -f %s.lock) and paperwatch starts afresh, but "
+			       "alerts already sent may then be sent again",
+			       s->path, msg, s->path, s->path, s->path);
 	if (rc == SQLITE_FULL)
 		return err_set(err,
 			       "%s: the disk is full; nothing was lost, paperwatch tries again",
