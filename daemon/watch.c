@@ -16,6 +16,7 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -60,6 +61,9 @@ struct watcher {
 	char *dir;        /* the folder, as configured */
 	char *real;       /* the folder's real path, for keeping symlinks inside it */
 	char *waiting_in; /* the ancestor waited in */
+	/* A rescan found files changed a moment ago that may still be being written: it looks
+	 * again once they have settled. */
+	struct loop_timer *settle;
 };
 
 bool watch_name_wanted(const struct config_watch *cfg, const char *name)
@@ -120,6 +124,8 @@ static void offer(struct watcher *w, const char *name)
 	w->fn(w->ctx, path, name);
 }
 
+static bool still_written(const struct watcher *w, const char *name);
+
 /* A name that appeared without being written (`ln`, `ln -s`), or a file whose attributes
  * changed (made readable with chmod): offered as a file that is complete. A name created to be
  * written is not, since it is read once its writer closes it; a file read already and unchanged
@@ -135,7 +141,9 @@ static void offer_linked_or_changed(struct watcher *w, const char *name, bool cr
 		return;
 	if (created && !S_ISLNK(st.st_mode) && !(S_ISREG(st.st_mode) && st.st_nlink > 1))
 		return;
-	offer(w, name);
+	/* Unlike a close, neither says the file is complete. */
+	if (!still_written(w, name))
+		offer(w, name);
 }
 
 /* Sorts names so a folder is read in a predictable order. */
@@ -144,15 +152,29 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* A file changed this recently may still be being written. */
+#define SETTLE_SECONDS 2.0
+
+static bool modified_lately(const struct stat *st)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (double)(now.tv_sec - st->st_mtim.tv_sec) +
+		       (double)(now.tv_nsec - st->st_mtim.tv_nsec) / 1e9 <
+	       SETTLE_SECONDS;
+}
+
 /* Whether the folder's file name is open for writing by some process, so that a rescan leaves
  * it for the close event its writer will send: an event says a file is complete, a rescan does
  * not, and a file read half-written may end in a cut id that names another paper. A read lease
  * cannot be had on a file open for writing; a process that may not take one (not the file's
- * owner, without CAP_LEASE) cannot tell, and reads the file as before. */
+ * owner, without CAP_LEASE) waits for a file changed in the last SETTLE_SECONDS instead. */
 static bool still_written(const struct watcher *w, const char *name)
 {
 	char path[PATH_MAX];
 	bool busy = false;
+	struct stat st;
 	int fd;
 
 	if (!watch_name_wanted(w->cfg, name) ||
@@ -161,10 +183,16 @@ static bool still_written(const struct watcher *w, const char *name)
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
 	if (fd < 0)
 		return false;
-	if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0)
+	if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
 		fcntl(fd, F_SETLEASE, F_UNLCK);
-	else
-		busy = errno == EAGAIN;
+	} else if (errno == EAGAIN) {
+		busy = true;
+	} else if (fstat(fd, &st) == 0 && modified_lately(&st)) {
+		/* No lease for us: a file written a moment ago may still be open. Looked at again
+		 * once it has settled, in case its writer has closed it already. */
+		busy = true;
+		loop_timer_set(w->settle, SETTLE_SECONDS);
+	}
 	close(fd);
 	if (busy)
 		log_info("%s: still being written; read when its writer closes it", path);
@@ -392,6 +420,12 @@ static void on_inotify(void *ctx, int fd, uint32_t events)
 	}
 }
 
+/* Files a rescan left because they had just changed have settled: it looks again. */
+static void on_settle(void *ctx)
+{
+	watcher_rescan(ctx);
+}
+
 int watcher_new(struct loop *l, const struct config_watch *cfg, watch_file_fn fn, void *ctx,
 		struct watcher **out, struct err *err)
 {
@@ -401,6 +435,7 @@ int watcher_new(struct loop *l, const struct config_watch *cfg, watch_file_fn fn
 	w->cfg = cfg;
 	w->fn = fn;
 	w->ctx = ctx;
+	w->settle = loop_timer_new(l, on_settle, w);
 	w->wd = w->wait_wd = -1;
 	w->dir = xstrdup(cfg->dir);
 	while (strlen(w->dir) > 1 && w->dir[strlen(w->dir) - 1] == '/')
@@ -431,6 +466,7 @@ void watcher_free(struct watcher *w)
 		loop_unwatch(w->loop, w->fd);
 		close(w->fd);
 	}
+	loop_timer_free(w->settle);
 	free(w->waiting_in);
 	free(w->dir);
 	free(w->real);

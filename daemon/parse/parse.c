@@ -481,9 +481,12 @@ static int open_beneath(const char *folder, const char *path)
 	struct open_how how = {.flags = OPEN_FLAGS,
 			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
 	size_t n = strlen(folder);
-	const char *name = path + n + 1;
+	const char *name;
 	int dir, fd, saved;
 
+	while (n > 1 && folder[n - 1] == '/') /* "inbox/" is the folder "inbox" */
+		n--;
+	name = path + n + 1;
 	if (strncmp(path, folder, n) != 0 || path[n] != '/') {
 		errno = EXDEV;
 		return -1;

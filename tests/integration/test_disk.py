@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 
 from harness import (test, run, write_config, read_jsonl, Daemon, tmpdir, wait_until, Skip,
                      BINARY)
@@ -280,6 +281,38 @@ def the_file_channel_takes_regular_files_only_and_a_fifo_cannot_freeze_the_daemo
         wait_until(lambda: 'out.jsonl' in d.log_text() and 'not a regular file' in d.log_text(),
                    20, 'the refusal')
         assert d.stop(timeout=10) == 0
+
+
+@test
+def a_daemon_that_cannot_take_a_lease_still_waits_for_a_digest_being_written():
+    nobody = 65534
+    state_dir = tmpdir()
+    os.chown(state_dir, nobody, nobody)
+    p = Place(state_dir, owner=nobody)
+    prefix = ['setpriv', f'--reuid={nobody}', f'--regid={nobody}', '--clear-groups']
+    path = os.path.join(p.inbox, 'growing.md')
+    whole = digest_text(12, 1)
+    cut = whole.index('2504.00012') + len('2504.0001')
+    f = open(path, 'w')  # root's file: the daemon, run as nobody, may not lease it
+    f.write(whole[:cut])
+    f.flush()
+    os.chmod(path, 0o644)
+    try:
+        with Daemon(p.conf, p.dir, prefix=prefix) as d:
+            d.start()
+            for _ in range(6):  # the writer is still at it: the file keeps changing
+                time.sleep(0.5)
+                os.utime(path)
+            assert p.ids() == [], p.ids()
+            f.write(whole[cut:])
+            f.close()
+            ids = p.wait_ids(1)
+            time.sleep(0.5)
+            assert p.ids() == ['2504.00012'], p.ids()
+            assert d.stop() == 0
+    finally:
+        if not f.closed:
+            f.close()
 
 
 if __name__ == '__main__':
