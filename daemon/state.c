@@ -558,15 +558,14 @@ int state_knocked(struct state *s, struct err *err)
 		}
 	}
 	why = db ? replaced(s) : NULL;
-	if (why != NULL)
-		state_abandon(s);
-	if (why != NULL)
-		return err_set(err,
-			       "%s %s while paperwatch was running: it stops rather than write "
-			       "into a file nobody will read (started again on an empty state, it "
-			       "would alert every paper again)",
-			       s->path, why);
-	return knocked ? 1 : 0;
+	if (why == NULL)
+		return knocked ? 1 : 0;
+	state_abandon(s);
+	return err_set(err,
+		       "%s %s while paperwatch was running: it stops rather than write into a "
+		       "file nobody will read (started again on an empty state, it would alert "
+		       "every paper again)",
+		       s->path, why);
 }
 
 static void bind_stamp(sqlite3_stmt *st, const struct file_stamp *f)
