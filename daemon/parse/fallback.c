@@ -18,6 +18,15 @@
 #include "utf8.h"
 #include "xmalloc.h"
 
+/* A paper link the fallback found in the text being fed. */
+struct fallback_link {
+	size_t at, len;    /* its URL, as offsets in the text */
+	size_t line_start; /* where its line starts */
+	unsigned line;
+	char id[ARXIV_ID_MAX];
+	char version[ARXIV_VER_MAX];
+};
+
 /* The shortest paper link there is, "arxiv.org/abs/" and a new-style id without its scheme. */
 #define LINK_MIN (sizeof("arxiv.org/abs/0704.0001") - 1)
 /* A fallback title is cut at this many bytes: a line's text, not its whole paragraph. */

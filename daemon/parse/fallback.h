@@ -15,22 +15,12 @@
 
 struct parser;
 
-/* A paper link the fallback found in the text being fed. */
-struct fallback_link {
-	size_t at, len;    /* its URL, as offsets in the text */
-	size_t line_start; /* where its line starts */
-	unsigned line;
-	char id[ARXIV_ID_MAX];
-	char version[ARXIV_VER_MAX];
-};
-
-/* Text a format read as a record. It may have cleaned it in place, so lines are not counted in it.
- */
+/* Text a format read as a record. The format may have cleaned it in place, so no line is counted
+ * in it. When the record has an arXiv id, the links in it are its own, or citations. */
 struct fallback_claim {
 	size_t from, to;
-	unsigned line;    /* the line text[from] is on */
-	bool names_paper; /* the record has an arXiv id: the links in it are its own, or citations
-			   */
+	unsigned line; /* the line text[from] is on */
+	bool names_paper;
 };
 
 /* A link no record claimed, kept until the end of the file in case a record reads it later. */
