@@ -360,7 +360,7 @@ static char *read_config_file(const char *path, size_t max, size_t *len, struct 
 		return NULL;
 	if ((size_t)st.st_size > max) {
 		close(fd);
-		err_set(err, "larger than 4 MiB, with what it includes");
+		err_set(err, "larger than 4 MiB, with the files it includes");
 		return NULL;
 	}
 	text = xcalloc((size_t)st.st_size + 1, 1);
@@ -443,48 +443,33 @@ struct config *config_load(const char *path, struct config_diag *d)
 {
 	struct conf_ctx c = {.file = path, .diag = d};
 	struct config *cfg = NULL;
-	char *text = NULL, *dir, *slash;
-	struct stat st;
+	char *text, *dir, *slash;
 	struct err err;
 	config_t cf;
 	size_t total;
-	int fd = conf_open_regular(path, &st, &err);
 
-	if (fd < 0) {
+	text = read_config_file(path, CONFIG_MAX, &total, &err);
+	if (text == NULL) {
 		conf_error(&c, NULL, "cannot read: %s", err.msg);
 		return NULL;
-	}
-	if ((size_t)st.st_size > CONFIG_MAX) {
-		conf_error(&c, NULL, "cannot read: larger than 4 MiB");
-		goto out;
-	}
-	text = xcalloc((size_t)st.st_size + 1, 1);
-	if (conf_read_up_to(fd, text, (size_t)st.st_size) < 0) {
-		conf_error(&c, NULL, "cannot read: %s", strerror(errno));
-		goto out;
 	}
 	/* "@include" names files beside this one. */
 	dir = xstrdup(path);
 	slash = strrchr(dir, '/');
 	if (slash != NULL)
 		*slash = '\0';
-	total = (size_t)st.st_size;
-	if (check_includes(&c, slash ? dir : NULL, text, &total, 1) != 0) {
-		free(dir);
-		goto out;
+	if (check_includes(&c, slash ? dir : NULL, text, &total, 1) == 0) {
+		config_init(&cf);
+		if (slash != NULL)
+			config_set_include_dir(&cf, dir);
+		if (config_read_string(&cf, text) != CONFIG_TRUE)
+			syntax_error(path, &cf, d);
+		else
+			cfg = config_build(path, &cf, d);
+		config_destroy(&cf);
 	}
-	config_init(&cf);
-	if (slash != NULL)
-		config_set_include_dir(&cf, dir);
-	if (config_read_string(&cf, text) != CONFIG_TRUE)
-		syntax_error(path, &cf, d);
-	else
-		cfg = config_build(path, &cf, d);
-	config_destroy(&cf);
 	free(dir);
-out:
 	free(text);
-	close(fd);
 	return cfg;
 }
 

@@ -89,6 +89,12 @@ static bool inside(const struct watcher *w, const char *path)
 	return w->real != NULL && strncmp(path, w->real, n) == 0 && path[n] == '/';
 }
 
+/* The path of the folder's file name into path; false when it is too long. */
+static bool folder_path(const struct watcher *w, const char *name, char path[PATH_MAX])
+{
+	return (size_t)snprintf(path, PATH_MAX, "%s/%s", w->dir, name) < PATH_MAX;
+}
+
 /* Reports one name of the folder if it is a file paperwatch reads. */
 static void offer(struct watcher *w, const char *name)
 {
@@ -97,7 +103,7 @@ static void offer(struct watcher *w, const char *name)
 
 	if (!watch_name_wanted(w->cfg, name))
 		return;
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", w->dir, name) >= sizeof(path)) {
+	if (!folder_path(w, name, path)) {
 		log_warn("%s/%s: name too long, left alone", w->dir, name);
 		return;
 	}
@@ -135,8 +141,7 @@ static void offer_linked_or_changed(struct watcher *w, const char *name, bool cr
 	char path[PATH_MAX];
 	struct stat st;
 
-	if (!watch_name_wanted(w->cfg, name) ||
-	    (size_t)snprintf(path, sizeof(path), "%s/%s", w->dir, name) >= sizeof(path) ||
+	if (!watch_name_wanted(w->cfg, name) || !folder_path(w, name, path) ||
 	    lstat(path, &st) != 0)
 		return;
 	if (created && !S_ISLNK(st.st_mode) && !(S_ISREG(st.st_mode) && st.st_nlink > 1))
@@ -177,8 +182,7 @@ static bool still_written(const struct watcher *w, const char *name)
 	struct stat st;
 	int fd;
 
-	if (!watch_name_wanted(w->cfg, name) ||
-	    (size_t)snprintf(path, sizeof(path), "%s/%s", w->dir, name) >= sizeof(path))
+	if (!watch_name_wanted(w->cfg, name) || !folder_path(w, name, path))
 		return false;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
 	if (fd < 0)

@@ -46,9 +46,7 @@ static size_t none_feed(struct parser *p, void *state, char *text, size_t len, b
 {
 	(void)state;
 	(void)last;
-	for (const char *nl = text; (nl = memchr(nl, '\n', len - (size_t)(nl - text))) != NULL;
-	     nl++)
-		p->line++;
+	p->line += lex_count_lines(text, len);
 	return len;
 }
 
