@@ -231,6 +231,54 @@ size_t matcher_term_count(const struct matcher *m, unsigned rule)
 	return rule < m->n_rules ? m->rules[rule].n_terms : 0;
 }
 
+/* What the subtree at n can be, its terms searching field f alone taken as false and every
+ * other term as free: *can_true and *can_false. Terms shared between branches are taken as
+ * independent, so "cannot be true" is never said of a rule that can be. Returns the node after
+ * the subtree. */
+static const struct query_node *can_be(const struct matcher *m, const struct rule *r,
+				       const struct query_node *n, enum match_field f,
+				       bool *can_true, bool *can_false)
+{
+	const struct query_node *c = n + 1;
+	bool t, fl;
+
+	switch (n->op) {
+	case QUERY_TERM:
+		*can_true = m->terms[m->rule_terms[r->terms + n->arg]].fields != (1u << f);
+		*can_false = true;
+		return c;
+	case QUERY_NOT:
+		c = can_be(m, r, c, f, can_false, can_true);
+		return c;
+	case QUERY_AND:
+	case QUERY_OR:
+		*can_true = n->op == QUERY_AND;
+		*can_false = n->op == QUERY_OR;
+		for (unsigned i = 0; i < n->arg; i++) {
+			c = can_be(m, r, c, f, &t, &fl);
+			if (n->op == QUERY_AND) {
+				*can_true &= t;
+				*can_false |= fl;
+			} else {
+				*can_true |= t;
+				*can_false &= fl;
+			}
+		}
+		return c;
+	}
+	return c;
+}
+
+bool matcher_needs_field(const struct matcher *m, unsigned rule, enum match_field f)
+{
+	bool can_true = true, can_false = true;
+
+	if (rule >= m->n_rules)
+		return false;
+	can_be(m, &m->rules[rule], m->nodes + m->rules[rule].nodes, f, &can_true, &can_false);
+	return !can_true;
+}
+
 int matcher_check(const char *query, struct query_error *qe)
 {
 	struct query q;

@@ -16,9 +16,13 @@
 enum match_field { MATCH_TITLE, MATCH_AUTHORS, MATCH_ABSTRACT, MATCH_ID };
 
 /* Why a query was refused: column is 1-based, counted in characters of the query. */
+/* What a parse has to say: why a query is refused, or, for one that loads, what it may not mean as
+ * written (warning[0] is '\0' when nothing). */
 struct query_error {
 	unsigned column;
 	char msg[200];
+	unsigned warning_column;
+	char warning[400];
 };
 
 /* One place a term of a rule matched. */
@@ -69,6 +73,10 @@ const char *matcher_term_text(const struct matcher *m, unsigned rule, unsigned t
 
 /* The number of terms of rule `rule`; 0 when there is no such rule. */
 size_t matcher_term_count(const struct matcher *m, unsigned rule);
+
+/* Whether rule can match only papers that have field f: whether it can never hold when its
+ * terms that search f alone (author:...) find nothing. */
+bool matcher_needs_field(const struct matcher *m, unsigned rule, enum match_field f);
 
 /* "title", "author", "abstract", "id" */
 const char *match_field_name(enum match_field f);

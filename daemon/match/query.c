@@ -43,8 +43,8 @@ struct pnode {
 
 struct parser {
 	const char *src;
-	size_t len, pos; /* pos: where the lexer goes on after tok */
-	struct token tok;
+	size_t len, pos;        /* pos: where the lexer goes on after tok */
+	struct token tok, prev; /* prev: the token before tok */
 	struct query *q;
 	struct query_error *qe;
 	unsigned depth;
@@ -182,6 +182,7 @@ static int lex(struct parser *p)
 	const char *s = p->src;
 	size_t i = p->pos;
 
+	p->prev = p->tok;
 	while (i < p->len && is_space(s[i]))
 		i++;
 	p->tok = (struct token){TOK_END, i, 0, MATCH_TITLE};
@@ -355,6 +356,70 @@ static int build_regex(struct parser *p, struct query_term *t, const char *s, si
 	return 0;
 }
 
+static bool starts_unary(enum tok_kind k)
+{
+	return k == TOK_NOT || k == TOK_MINUS || k == TOK_FIELD || k == TOK_LPAREN || k == TOK_TERM;
+}
+
+/* Whether the token is a bare and, or or not in a case other than the operators' (a lower-case
+ * operator is a word, but is most likely meant as the operator). */
+static const char *loose_operator(const struct parser *p, const struct token *t)
+{
+	static const char *const words[] = {"AND", "OR", "NOT"};
+
+	for (size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++) {
+		if (t->len == strlen(words[k]) &&
+		    strncasecmp(p->src + t->at, words[k], t->len) == 0 &&
+		    memcmp(p->src + t->at, words[k], t->len) != 0)
+			return words[k];
+	}
+	return NULL;
+}
+
+/* Warns, once per query, when the term t, a loose operator op, stands between two terms: the
+ * query still loads, searching the word, and the warning says how to write either meaning. */
+static void warn_loose(struct parser *p, const struct token *before, const struct token *t,
+		       const char *op)
+{
+	char a[64], b[64], w[8];
+
+	if (p->qe->warning[0] != '\0')
+		return;
+	snprintf(w, sizeof(w), "%.*s", (int)t->len, p->src + t->at);
+	tok_name(p, before, a, sizeof(a));
+	tok_name(p, &p->tok, b, sizeof(b));
+	p->qe->warning_column = column_of(p->src, t->at);
+	if (strcmp(op, "OR") == 0)
+		snprintf(p->qe->warning, sizeof(p->qe->warning),
+			 "\"%s\" is searched as a word, so every term is required; write %s OR %s "
+			 "to match either, or put \"%s\" in quotes to search for the word",
+			 w, a, b, w);
+	else if (strcmp(op, "AND") == 0)
+		snprintf(p->qe->warning, sizeof(p->qe->warning),
+			 "\"%s\" is searched as a word; write %s %s (or %s AND %s) to require "
+			 "both, or put \"%s\" in quotes to search for the word",
+			 w, a, b, a, b, w);
+	else
+		snprintf(p->qe->warning, sizeof(p->qe->warning),
+			 "\"%s\" is searched as a word; write %s NOT %s (or %s -%s) to exclude, or "
+			 "put \"%s\" in quotes to search for the word",
+			 w, a, b, a, b, w);
+}
+
+/* Moves past the term just made, warning when it looks like an operator in the wrong case. */
+static int finish_term(struct parser *p)
+{
+	struct token before = p->prev, t = p->tok;
+	const char *op = loose_operator(p, &t);
+
+	if (lex(p) != 0)
+		return -1;
+	if (op != NULL && (before.kind == TOK_TERM || before.kind == TOK_RPAREN) &&
+	    starts_unary(p->tok.kind))
+		warn_loose(p, &before, &t, op);
+	return 0;
+}
+
 /* Makes the term of the current token, in fields (0: none given), and its tree node. */
 static int parse_term(struct parser *p, unsigned fields, bool neg, int *node)
 {
@@ -383,16 +448,11 @@ static int parse_term(struct parser *p, unsigned fields, bool neg, int *node)
 	p->nodes[*node].term = (unsigned)p->q->n_terms;
 	p->nodes[*node].has_regex = t.kind == QUERY_REGEX;
 	p->q->terms[p->q->n_terms++] = t;
-	return lex(p);
+	return finish_term(p);
 }
 
-/* ---- The grammar: or := and {OR and}; and := unary {[AND] unary}; unary := (NOT | - | field:)
- * unary | ( or ) | term ---- */
-
-static bool starts_unary(enum tok_kind k)
-{
-	return k == TOK_NOT || k == TOK_MINUS || k == TOK_FIELD || k == TOK_LPAREN || k == TOK_TERM;
-}
+/* ---- The grammar, as search boxes read it: and := or {[AND] or}; or := unary {OR unary};
+ * unary := (NOT | - | field:) unary | ( and ) | term ---- */
 
 /* The refusal when the operator op is not followed by a term. */
 static int missing_after(struct parser *p, const struct token *op)
@@ -405,9 +465,9 @@ static int missing_after(struct parser *p, const struct token *op)
 		    tok_name(p, op, a, sizeof(a)), tok_name(p, &p->tok, b, sizeof(b)));
 }
 
-static int parse_or(struct parser *p, unsigned fields, bool neg, int *node);
+static int parse_and(struct parser *p, unsigned fields, bool neg, int *node);
 
-/* ( or ), the '(' being the current token. */
+/* ( and ), the '(' being the current token. */
 static int parse_group(struct parser *p, unsigned fields, bool neg, int *node)
 {
 	size_t open = p->tok.at;
@@ -418,7 +478,7 @@ static int parse_group(struct parser *p, unsigned fields, bool neg, int *node)
 		return fail(p, open, "empty parentheses");
 	if (p->tok.kind == TOK_END)
 		return fail(p, open, "this '(' is never closed");
-	if (parse_or(p, fields, neg, node) != 0)
+	if (parse_and(p, fields, neg, node) != 0)
 		return -1;
 	if (p->tok.kind != TOK_RPAREN)
 		return fail(p, open, "this '(' is never closed");
@@ -486,11 +546,31 @@ static void join(struct parser *p, enum query_op op, int *list, int *node, int c
 	add_child(p, *list, child);
 }
 
-static int parse_and(struct parser *p, unsigned fields, bool neg, int *node)
+static int parse_or(struct parser *p, unsigned fields, bool neg, int *node)
 {
 	int child = -1, list = -1;
 
 	if (parse_unary(p, fields, neg, node) != 0)
+		return -1;
+	while (p->tok.kind == TOK_OR) {
+		struct token op = p->tok;
+
+		if (lex(p) != 0)
+			return -1;
+		if (!starts_unary(p->tok.kind))
+			return missing_after(p, &op);
+		if (parse_unary(p, fields, neg, &child) != 0)
+			return -1;
+		join(p, QUERY_OR, &list, node, child);
+	}
+	return 0;
+}
+
+static int parse_and(struct parser *p, unsigned fields, bool neg, int *node)
+{
+	int child = -1, list = -1;
+
+	if (parse_or(p, fields, neg, node) != 0)
 		return -1;
 	for (;;) {
 		if (p->tok.kind == TOK_AND) {
@@ -503,30 +583,10 @@ static int parse_and(struct parser *p, unsigned fields, bool neg, int *node)
 		} else if (!starts_unary(p->tok.kind)) {
 			return 0;
 		}
-		if (parse_unary(p, fields, neg, &child) != 0)
+		if (parse_or(p, fields, neg, &child) != 0)
 			return -1;
 		join(p, QUERY_AND, &list, node, child);
 	}
-}
-
-static int parse_or(struct parser *p, unsigned fields, bool neg, int *node)
-{
-	int child = -1, list = -1;
-
-	if (parse_and(p, fields, neg, node) != 0)
-		return -1;
-	while (p->tok.kind == TOK_OR) {
-		struct token op = p->tok;
-
-		if (lex(p) != 0)
-			return -1;
-		if (!starts_unary(p->tok.kind))
-			return missing_after(p, &op);
-		if (parse_and(p, fields, neg, &child) != 0)
-			return -1;
-		join(p, QUERY_OR, &list, node, child);
-	}
-	return 0;
 }
 
 /* ---- Flattening ---- */
@@ -567,7 +627,7 @@ static int parse_all(struct parser *p, int *root)
 		return -1;
 	if (p->tok.kind == TOK_END)
 		return fail(p, 0, "empty query");
-	if (parse_or(p, 0, false, root) != 0)
+	if (parse_and(p, 0, false, root) != 0)
 		return -1;
 	if (p->tok.kind == TOK_RPAREN)
 		return fail(p, p->tok.at, "this ')' has no matching '('");
@@ -579,6 +639,8 @@ int query_parse(struct query *q, const char *text, struct query_error *qe)
 	struct parser p = {.src = text, .len = strlen(text), .q = q, .qe = qe};
 	int root = -1, rc;
 
+	qe->warning[0] = '\0';
+	qe->warning_column = 0;
 	memset(q, 0, sizeof(*q));
 	arena_init(&q->arena);
 	text_words_init(&p.tw);

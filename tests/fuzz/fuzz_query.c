@@ -95,7 +95,7 @@ static void match_both(struct matcher *m, const struct paper *p)
 /* Adds one query; a refusal must say something about a column inside the query. */
 static void add_line(struct matcher *m, const char *q)
 {
-	struct query_error qe = {0, ""}, qc = {0, ""};
+	struct query_error qe = {0}, qc = {0};
 	size_t chars = 0;
 	int rc = matcher_add(m, q, &qe);
 

@@ -238,9 +238,13 @@ static void boolean_operators_combine_terms(void **state)
 	assert_false(matches("agent NOT survey", "A Survey of Agents"));
 	assert_true(matches("(agent OR robot) -(survey OR review)", "robot"));
 	assert_false(matches("(agent OR robot) -(survey OR review)", "robot review"));
-	assert_true(matches("a OR b c", "a"));
-	assert_false(matches("(a OR b) c", "a"));
+	/* OR binds tighter than AND, as in search boxes: a OR b c is (a OR b) c. */
+	assert_false(matches("a OR b c", "a"));
+	assert_true(matches("a OR b c", "b c"));
+	assert_true(matches("a OR (b c)", "a"));
 	assert_true(matches("title:agent* OR \"tool use\" -survey", "Tool use"));
+	assert_false(matches("title:agent* OR \"tool use\" -survey",
+			     "A Survey of LLM-based Autonomous Agents"));
 }
 
 static void pure_negations_match_papers_without_the_term(void **state)
@@ -439,10 +443,39 @@ static void papers_with_missing_fields_are_matched_on_what_they_have(void **stat
 	assert_null(hits("x OR /x/ OR id:2410.*", &q));
 }
 
+/* Whether the rule can match only papers with authors. */
+static bool needs_authors(const char *query)
+{
+	struct matcher *m = matcher_new();
+	struct query_error qe;
+	bool needs;
+
+	if (matcher_add(m, query, &qe) != 0)
+		fail_msg("%s: column %u: %s", query, qe.column, qe.msg);
+	needs = matcher_needs_field(m, 0, MATCH_AUTHORS);
+	matcher_free(m);
+	return needs;
+}
+
+static void a_rule_that_needs_authors_is_told_from_one_that_does_not(void **state)
+{
+	(void)state;
+	assert_true(needs_authors("author:levine"));
+	assert_true(needs_authors("author:\"Sergey Levine\" robot"));
+	assert_true(needs_authors("author:(levine OR finn)"));
+	assert_true(needs_authors("--author:levine"));
+	assert_true(needs_authors("(author:levine OR author:finn) -title:survey"));
+	assert_false(needs_authors("author:levine OR title:robot"));
+	assert_false(needs_authors("-author:levine"));
+	assert_false(needs_authors("robot"));
+	assert_false(needs_authors("title:robot -author:levine"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(words_match_themselves_and_their_plurals),
+		cmocka_unit_test(a_rule_that_needs_authors_is_told_from_one_that_does_not),
 		cmocka_unit_test(words_never_match_longer_words),
 		cmocka_unit_test(prefixes_match_words_that_start_with_them),
 		cmocka_unit_test(phrases_match_consecutive_words_across_punctuation),

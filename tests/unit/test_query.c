@@ -57,7 +57,7 @@ static const char *tree(const char *query)
 /* Asserts that query is refused at column with a message containing msg. */
 static void refused(const char *query, unsigned column, const char *msg)
 {
-	struct query_error qe = {0, ""};
+	struct query_error qe = {0};
 	struct query q;
 
 	if (query_parse(&q, query, &qe) == 0) {
@@ -69,14 +69,17 @@ static void refused(const char *query, unsigned column, const char *msg)
 			 qe.msg, column, msg);
 }
 
-static void juxtaposed_terms_are_and_and_or_binds_looser(void **state)
+static void juxtaposed_terms_are_and_and_or_binds_tighter(void **state)
 {
 	(void)state;
 	assert_string_equal(tree("agent"), "agent");
 	assert_string_equal(tree("agent robot"), "(and agent robot)");
-	assert_string_equal(tree("agent AND robot OR llm"), "(or (and agent robot) llm)");
-	assert_string_equal(tree("a OR b c OR d"), "(or a (and b c) d)");
+	/* As in Google, Gmail and Lucene: a OR b c means (a OR b) c. */
+	assert_string_equal(tree("agent AND robot OR llm"), "(and agent (or robot llm))");
+	assert_string_equal(tree("a OR b c OR d"), "(and (or a b) (or c d))");
+	assert_string_equal(tree("a OR b OR c"), "(or a b c)");
 	assert_string_equal(tree("a AND (b OR c)"), "(and a (or b c))");
+	assert_string_equal(tree("(a b) OR c"), "(or (and a b) c)");
 	assert_string_equal(tree("a b AND c"), "(and a b c)");
 }
 
@@ -90,13 +93,46 @@ static void not_and_minus_negate_the_next_term_or_group(void **state)
 	assert_string_equal(tree("-(a OR b)"), "(not (or a b))");
 	assert_string_equal(tree("--a"), "(not (not a))");
 	assert_string_equal(tree("-\"tool use\""), "(not \"tool use\")");
+	/* A -term in a flat query excludes from the whole query. */
+	assert_string_equal(tree("title:agent* OR \"tool use\" -survey"),
+			    "(and (or title:agent* \"tool use\") (not survey))");
 }
 
-static void lower_case_operators_are_words(void **state)
+/* The warning a query that must parse gives, or "" for none. */
+static const char *warning(const char *query, unsigned *column)
 {
+	static char out[sizeof(((struct query_error *)0)->warning)];
+	struct query_error qe;
+	struct query q;
+
+	if (query_parse(&q, query, &qe) != 0)
+		fail_msg("%s: column %u: %s", query, qe.column, qe.msg);
+	query_free(&q);
+	snprintf(out, sizeof(out), "%s", qe.warning);
+	*column = qe.warning_column;
+	return out;
+}
+
+static void lower_case_operators_are_words_with_a_warning(void **state)
+{
+	unsigned col = 0;
+
 	(void)state;
 	assert_string_equal(tree("cats and dogs or not"), "(and cats and dogs or not)");
 	assert_string_equal(tree("\"AND\""), "\"AND\"");
+	assert_non_null(strstr(warning("agent or robot", &col), "\"or\" is searched as a word"));
+	assert_int_equal(col, 7);
+	assert_non_null(strstr(warning("agent or robot", &col), "agent OR robot"));
+	assert_non_null(strstr(warning("agent or robot", &col), "\"or\" in quotes"));
+	assert_non_null(strstr(warning("cats And dogs", &col), "\"And\" is searched as a word"));
+	assert_int_equal(col, 6);
+	assert_non_null(strstr(warning("a not b", &col), "a NOT b"));
+	/* Not between two terms: no operator was meant. */
+	assert_string_equal(warning("or", &col), "");
+	assert_string_equal(warning("rock and", &col), "");
+	assert_string_equal(warning("\"this or that\"", &col), "");
+	assert_string_equal(warning("a OR b", &col), "");
+	assert_string_equal(warning("agent robot", &col), "");
 }
 
 static void fields_apply_to_a_term_or_a_group(void **state)
@@ -301,9 +337,9 @@ static void limits_are_refused_not_crashed_on(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(juxtaposed_terms_are_and_and_or_binds_looser),
+		cmocka_unit_test(juxtaposed_terms_are_and_and_or_binds_tighter),
 		cmocka_unit_test(not_and_minus_negate_the_next_term_or_group),
-		cmocka_unit_test(lower_case_operators_are_words),
+		cmocka_unit_test(lower_case_operators_are_words_with_a_warning),
 		cmocka_unit_test(fields_apply_to_a_term_or_a_group),
 		cmocka_unit_test(regex_children_come_last_for_short_circuits),
 		cmocka_unit_test(terms_are_folded_into_words),
