@@ -43,6 +43,7 @@ SRCS := \
 	config/config_read.c \
 	config/config_types.c \
 	daemon/arena.c \
+	daemon/cli.c \
 	daemon/cli_read.c \
 	daemon/cli_state.c \
 	daemon/daemon.c \

@@ -118,7 +118,7 @@ static const struct conf_key rule_keys[] = {
 		.name = "notify",
 		.type = CONF_STRINGS,
 		.offset = offsetof(struct config_rule, notify),
-		.desc = "the notifiers told; left out or empty, every notifier",
+		.desc = "the notifiers told; left out, every notifier",
 	},
 	{.name = NULL},
 };
@@ -154,7 +154,10 @@ static bool is_list_of_groups(struct conf_ctx *c, const config_setting_t *s, con
 	return true;
 }
 
-static void load_notifiers(struct conf_ctx *c, const config_t *cf, struct config *cfg)
+/* Loads the notifiers; the names of those that failed to load go into broken. With rules_only,
+ * none is loaded (nor its secrets read): every name goes into broken. */
+static void load_notifiers(struct conf_ctx *c, const config_t *cf, struct config *cfg,
+			   struct hmap *broken, bool rules_only)
 {
 	const config_setting_t *list = config_lookup(cf, "notifiers");
 	int n;
@@ -167,8 +170,14 @@ static void load_notifiers(struct conf_ctx *c, const config_t *cf, struct config
 		const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
 		struct notifier *nt = &cfg->notifiers[cfg->n_notifiers];
 
-		if (notify_check(c, e, nt) != 0)
+		const char *name = NULL;
+		bool existed;
+
+		if (rules_only || notify_check(c, e, nt) != 0) {
+			if (config_setting_lookup_string(e, "name", &name))
+				hmap_put(broken, name, strlen(name), &existed);
 			continue;
+		}
 		if (config_notifier_index(cfg, nt->name) >= 0) {
 			conf_error(c, e, "a second notifier named \"%s\"", nt->name);
 			notify_free(nt);
@@ -178,12 +187,20 @@ static void load_notifiers(struct conf_ctx *c, const config_t *cf, struct config
 	}
 }
 
-/* Resolves a rule's notifier names to indices; every name must exist. */
+/* Resolves a rule's notifier names to indices; every name must exist, or be one of a notifier
+ * that failed to load (broken), which has been reported. */
 static void rule_targets(struct conf_ctx *c, const config_setting_t *e, struct config *cfg,
-			 struct config_rule *r)
+			 struct config_rule *r, const struct hmap *broken)
 {
 	const config_setting_t *notify = config_setting_get_member(e, "notify");
 
+	if (r->notify.n == 0 && notify != NULL) {
+		conf_error(c, notify,
+			   "rule \"%s\": notify = [] names no notifier; leave it out for every "
+			   "notifier",
+			   r->name);
+		return;
+	}
 	if (r->notify.n == 0) {
 		r->targets = xcalloc(cfg->n_notifiers + 1, sizeof(*r->targets));
 		for (size_t i = 0; i < cfg->n_notifiers; i++)
@@ -194,7 +211,8 @@ static void rule_targets(struct conf_ctx *c, const config_setting_t *e, struct c
 	for (size_t i = 0; i < r->notify.n; i++) {
 		int k = config_notifier_index(cfg, r->notify.v[i]);
 
-		if (k < 0)
+		/* A notifier that failed to load has said so already. */
+		if (k < 0 && hmap_get(broken, r->notify.v[i], strlen(r->notify.v[i])) == NULL)
 			conf_error(c, notify, "rule \"%s\": no notifier named \"%s\"", r->name,
 				   r->notify.v[i]);
 		else
@@ -205,7 +223,7 @@ static void rule_targets(struct conf_ctx *c, const config_setting_t *e, struct c
 /* Loads one rule; names holds the names of the rules loaded so far, so that a second rule of a
  * name is found at once however many rules there are. */
 static void load_rule(struct conf_ctx *c, const config_setting_t *e, struct config *cfg,
-		      struct hmap *names)
+		      struct hmap *names, const struct hmap *broken)
 {
 	struct config_rule *r = &cfg->rules[cfg->n_rules];
 	struct query_error qe;
@@ -225,7 +243,11 @@ static void load_rule(struct conf_ctx *c, const config_setting_t *e, struct conf
 		conf_error(c, config_setting_get_member(e, "query"),
 			   "rule \"%s\": query column %u: %s", r->name, qe.column, qe.msg);
 	} else {
-		rule_targets(c, e, cfg, r);
+		if (qe.warning[0] != '\0')
+			conf_warn(c, config_setting_get_member(e, "query"),
+				  "rule \"%s\": query column %u: %s", r->name, qe.warning_column,
+				  qe.warning);
+		rule_targets(c, e, cfg, r, broken);
 		/* Kept once the rule is: the key is the rule's own name, which lives as long. */
 		hmap_put(names, r->name, strlen(r->name), &existed);
 		cfg->n_rules++;
@@ -234,7 +256,8 @@ static void load_rule(struct conf_ctx *c, const config_setting_t *e, struct conf
 	conf_free_group(rule_keys, r);
 }
 
-static void load_rules(struct conf_ctx *c, const config_t *cf, struct config *cfg)
+static void load_rules(struct conf_ctx *c, const config_t *cf, struct config *cfg,
+		       const struct hmap *broken)
 {
 	const config_setting_t *list = config_lookup(cf, "rules");
 	struct hmap names;
@@ -248,7 +271,7 @@ static void load_rules(struct conf_ctx *c, const config_t *cf, struct config *cf
 	hmap_init(&names);
 	hmap_reserve(&names, (size_t)n);
 	for (int i = 0; i < n; i++)
-		load_rule(c, config_setting_get_elem(list, (unsigned)i), cfg, &names);
+		load_rule(c, config_setting_get_elem(list, (unsigned)i), cfg, &names, broken);
 	hmap_free(&names);
 	matcher_compile(cfg->matcher);
 }
@@ -265,19 +288,23 @@ static void load_groups(struct conf_ctx *c, const config_t *cf, struct config *c
 }
 
 /* Checks the parsed file into a config; NULL when anything is wrong. */
-static struct config *config_build(const char *name, config_t *cf, struct config_diag *d)
+static struct config *config_build(const char *name, config_t *cf, struct config_diag *d,
+				   bool rules_only)
 {
 	struct conf_ctx c = {.file = name, .diag = d};
 	struct config *cfg = xcalloc(1, sizeof(*cfg));
 	size_t errors = d->n_errors;
+	struct hmap broken;
 
 	cfg->refs = 1;
 	cfg->path = xstrdup(name);
 	load_groups(&c, cf, cfg);
-	load_notifiers(&c, cf, cfg);
-	load_rules(&c, cf, cfg);
+	hmap_init(&broken);
+	load_notifiers(&c, cf, cfg, &broken, rules_only);
+	load_rules(&c, cf, cfg, &broken);
+	hmap_free(&broken);
 	/* The loaders report through c: what they found is counted there. */
-	if (c.diag->n_errors == errors && cfg->n_notifiers == 0)
+	if (c.diag->n_errors == errors && cfg->n_notifiers == 0 && !rules_only)
 		conf_warn(&c, NULL, "no notifiers: matches are recorded but go nowhere");
 	if (c.diag->n_errors == errors && cfg->n_rules == 0)
 		conf_warn(&c, NULL, "no rules: nothing will ever match");
@@ -341,7 +368,7 @@ struct config *config_load_string(const char *name, const char *text, struct con
 	if (config_read_string(&cf, text) != CONFIG_TRUE)
 		syntax_error(name, &cf, d);
 	else
-		cfg = config_build(name, &cf, d);
+		cfg = config_build(name, &cf, d, false);
 	config_destroy(&cf);
 	return cfg;
 }
@@ -439,7 +466,7 @@ static int check_includes(struct conf_ctx *c, const char *dir, const char *text,
 	return 0;
 }
 
-struct config *config_load(const char *path, struct config_diag *d)
+static struct config *load_file(const char *path, struct config_diag *d, bool rules_only)
 {
 	struct conf_ctx c = {.file = path, .diag = d};
 	struct config *cfg = NULL;
@@ -465,12 +492,22 @@ struct config *config_load(const char *path, struct config_diag *d)
 		if (config_read_string(&cf, text) != CONFIG_TRUE)
 			syntax_error(path, &cf, d);
 		else
-			cfg = config_build(path, &cf, d);
+			cfg = config_build(path, &cf, d, rules_only);
 		config_destroy(&cf);
 	}
 	free(dir);
 	free(text);
 	return cfg;
+}
+
+struct config *config_load(const char *path, struct config_diag *d)
+{
+	return load_file(path, d, false);
+}
+
+struct config *config_load_rules(const char *path, struct config_diag *d)
+{
+	return load_file(path, d, true);
 }
 
 struct config *config_ref(struct config *c)

@@ -54,8 +54,11 @@ struct config {
 /* Loads and checks the file. Returns NULL when it has errors; d holds them (and any warnings)
  * either way. */
 struct config *config_load(const char *path, struct config_diag *d);
-/* Same for text in memory (the embedded default), named name in messages. Text in memory may
- * not @include: there is no folder to find the file in. */
+/* Loads only what reading digests needs: the top level, watch and the rules. No notifier is
+ * loaded, nor any secret read (cfg->n_notifiers is 0); rules may name any notifier the file has. */
+struct config *config_load_rules(const char *path, struct config_diag *d);
+/* Same as config_load for text in memory (the embedded default), named name in messages. Text
+ * in memory may not @include: there is no folder to find the file in. */
 struct config *config_load_string(const char *name, const char *text, struct config_diag *d);
 /* Takes and drops a reference; the last drop frees. config_load gives the first. */
 struct config *config_ref(struct config *c);

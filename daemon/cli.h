@@ -21,13 +21,38 @@ int cmd_retry(int argc, char **argv);
 int cmd_test_notify(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 
+/* The paperwatch command: runs the subcommand argv names; returns the exit status. */
+int cli_main(int argc, char **argv);
+
+/* Prints the usage of the command called name to standard error; returns EXIT_USAGE. */
+int cli_usage_error(const char *name);
+
 /* Loads the configuration at path, or the built-in default when path is NULL; every problem
  * (and warning) goes to the log. NULL when there are errors. */
 struct config *cli_load_config(const char *path);
+/* The same, for commands that only read digests: the rules, without the notifiers (and their
+ * secrets). */
+struct config *cli_load_rules(const char *path);
 
 /* Reads the options of a subcommand whose one option is -c CONFIG, into *path, and checks it has
  * from min to max operands, which start at argv[optind]. False on a usage error. */
 bool cli_config_args(int argc, char **argv, int min, int max, const char **path);
+
+/* Flushes standard output; a failure (a closed pipe, a full disk) is the command's failure:
+ * returns status, or EXIT_FAIL then. */
+int cli_finish_output(int status);
+
+/* A list of file paths. */
+struct cli_files {
+	char **paths;
+	size_t n;
+};
+
+/* The digests in the configured folder, as the daemon reads them: the regular files whose names
+ * watch.include takes, as FOLDER/NAME, in name order. -1 (said in the log) when the folder
+ * cannot be read. */
+int cli_inbox(const struct config *cfg, struct cli_files *out);
+void cli_files_free(struct cli_files *f);
 
 /* "s" for a count other than one: "1 paper", "2 papers". */
 static inline const char *plural(size_t n)

@@ -1,24 +1,33 @@
 /*
  * cli_read.c — the subcommands that read and change nothing: parse, check-config, match.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "log.h"
 #include "match/match.h"
 #include "parse/parse.h"
+#include "pipeline.h"
+#include "state.h"
+#include "watch.h"
 #include "xmalloc.h"
 
-struct config *cli_load_config(const char *path)
+/* Loads the configuration, its rules only when rules_only. */
+static struct config *load_config(const char *path, bool rules_only)
 {
 	struct config_diag d = {0};
 	struct config *cfg;
 
 	if (path != NULL)
-		cfg = config_load(path, &d);
+		cfg = rules_only ? config_load_rules(path, &d) : config_load(path, &d);
 	else
 		cfg = config_load_string("(built-in configuration)", config_default_text, &d);
 	for (size_t i = 0; i < d.n; i++) {
@@ -29,6 +38,16 @@ struct config *cli_load_config(const char *path)
 	}
 	config_diag_free(&d);
 	return cfg;
+}
+
+struct config *cli_load_config(const char *path)
+{
+	return load_config(path, false);
+}
+
+struct config *cli_load_rules(const char *path)
+{
+	return load_config(path, true);
 }
 
 bool cli_config_args(int argc, char **argv, int min, int max, const char **path)
@@ -61,8 +80,7 @@ static void print_paper(void *ctx, const struct paper *p)
 	json_decref(o);
 }
 
-/* Flushes standard output; a failure (a closed pipe, a full disk) is the command's failure. */
-static int finish_output(int status)
+int cli_finish_output(int status)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		log_error("standard output: cannot write");
@@ -103,13 +121,38 @@ int cmd_parse(int argc, char **argv)
 			status = EXIT_FAIL;
 		}
 	}
-	return finish_output(status);
+	return cli_finish_output(status);
 usage:
-	fprintf(stderr, "usage: paperwatch parse [--strict] [--max-size BYTES] FILE...\n");
-	return EXIT_USAGE;
+	return cli_usage_error("parse");
 }
 
 /* ---- check-config ---- */
+
+/* Warns of rules that can match only papers with authors when no digest read so far named any:
+ * such a rule would never fire on what the folder receives. */
+static void check_authors(const struct config *cfg)
+{
+	struct state_authors a;
+	struct state *st;
+	struct err err;
+
+	if (access(cfg->state, F_OK) != 0 || state_open(cfg->state, &st, &err) != 0)
+		return;
+	if (state_authors(st, &a, &err) != 0) {
+		log_warn("%s", err.msg);
+	} else if (a.files > 0 && a.papers_with_authors == 0) {
+		for (size_t i = 0; i < cfg->n_rules; i++) {
+			if (matcher_needs_field(cfg->matcher, (unsigned)i, MATCH_AUTHORS))
+				log_warn("%s: rule \"%s\" can match only papers with authors, and "
+					 "none of the %zu digest%s read so far named any (format%s "
+					 "%s); the README's \"Formats\" says which formats give "
+					 "them",
+					 cfg->path, cfg->rules[i].name, a.files, plural(a.files),
+					 strchr(a.formats, ',') ? "s" : "", a.formats);
+		}
+	}
+	state_close(st);
+}
 
 int cmd_check_config(int argc, char **argv)
 {
@@ -117,31 +160,85 @@ int cmd_check_config(int argc, char **argv)
 	struct config *cfg;
 
 	if (!cli_config_args(argc, argv, 0, 0, &path))
-		goto usage;
+		return cli_usage_error("check-config");
 	cfg = cli_load_config(path);
 	if (cfg == NULL)
 		return EXIT_USAGE;
+	check_authors(cfg);
 	printf("%s: ok: %zu notifier%s, %zu rule%s\n", cfg->path, cfg->n_notifiers,
-	       cfg->n_notifiers == 1 ? "" : "s", cfg->n_rules, cfg->n_rules == 1 ? "" : "s");
+	       plural(cfg->n_notifiers), cfg->n_rules, plural(cfg->n_rules));
 	config_unref(cfg);
-	return finish_output(EXIT_OK);
-usage:
-	fprintf(stderr, "usage: paperwatch check-config [-c CONFIG]\n");
-	return EXIT_USAGE;
+	return cli_finish_output(EXIT_OK);
+}
+
+/* ---- The folder's digests ---- */
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int cli_inbox(const struct config *cfg, struct cli_files *out)
+{
+	DIR *dir = opendir(cfg->watch.dir);
+	const struct dirent *e;
+	size_t cap = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (dir == NULL) {
+		log_error("%s: cannot read the folder: %s", cfg->watch.dir, strerror(errno));
+		return -1;
+	}
+	for (e = readdir(dir); e != NULL; e = readdir(dir)) {
+		struct stat st;
+
+		if (!watch_name_wanted(&cfg->watch, e->d_name) ||
+		    fstatat(dirfd(dir), e->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		out->paths = xgrow(out->paths, &cap, out->n + 1, sizeof(*out->paths));
+		out->paths[out->n++] = xasprintf("%s/%s", cfg->watch.dir, e->d_name);
+	}
+	closedir(dir);
+	if (out->n > 0)
+		qsort(out->paths, out->n, sizeof(*out->paths), compare_names);
+	return 0;
+}
+
+void cli_files_free(struct cli_files *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		free(f->paths[i]);
+	free(f->paths);
+	memset(f, 0, sizeof(*f));
 }
 
 /* ---- match ---- */
 
+/* One distinct piece of text a rule's terms hit in a paper, how often and in which fields. */
+struct hit_word {
+	const char *s;
+	size_t len, count;
+	unsigned fields; /* 1 << enum match_field */
+};
+
 struct match_cmd {
 	struct matcher *matcher;
 	const char *const *names; /* rule names by index */
-	int only;                 /* the one rule shown (--rule), or -1 */
+	const bool *only;         /* the rules shown (--rule), by index; NULL for all */
+	bool json;
+	struct state *st; /* what was alerted before; NULL when there is no state */
+	const char *file; /* the digest being read, and whether its name has been printed */
+	bool file_shown, paper_shown;
 	const struct paper *paper;
-	json_t *rules, *hits;
+	char *key; /* the paper's identity in the state */
+	size_t papers, matched, files_matched;
+	json_t *rules, *hits, *alerted;
+	struct hit_word *words;
+	size_t cap_words;
 };
 
-/* The text a hit covers, from the paper's own strings. */
-static json_t *hit_text(const struct paper *p, const struct match_hit *h)
+/* The paper's text a hit covers; NULL when it is out of range. */
+static const char *hit_span(const struct paper *p, const struct match_hit *h, size_t *len)
 {
 	const char *s = NULL;
 
@@ -160,91 +257,283 @@ static json_t *hit_text(const struct paper *p, const struct match_hit *h)
 		break;
 	}
 	if (s == NULL || h->end > strlen(s) || h->start > h->end)
-		return json_null();
-	return json_stringn(s + h->start, h->end - h->start);
+		return NULL;
+	*len = h->end - h->start;
+	return s + h->start;
+}
+
+/* The notifiers the paper was already alerted to for rule, into buf ("" for none). */
+static void alerted_to(struct match_cmd *m, unsigned rule, char *buf, size_t size)
+{
+	struct err err;
+
+	buf[0] = '\0';
+	if (m->st != NULL && state_alerted(m->st, m->key, m->names[rule], buf, size, &err) != 0) {
+		log_warn("%s", err.msg);
+		m->st = NULL; /* said once; the rest is shown without */
+	}
+}
+
+static void json_rule(struct match_cmd *m, unsigned rule, const struct match_hit *hits,
+		      size_t n_hits)
+{
+	json_t *list = json_array();
+	char who[256];
+
+	json_array_append_new(m->rules, json_string(m->names[rule]));
+	for (size_t i = 0; i < n_hits; i++) {
+		json_t *h = json_object();
+		size_t len = 0;
+		const char *t = hit_span(m->paper, &hits[i], &len);
+
+		json_object_set_new(h, "term",
+				    json_string(matcher_term_text(m->matcher, rule, hits[i].term)));
+		json_object_set_new(h, "field", json_string(match_field_name(hits[i].field)));
+		json_object_set_new(h, "text", t ? json_stringn(t, len) : json_null());
+		json_array_append_new(list, h);
+	}
+	json_object_set_new(m->hits, m->names[rule], list);
+	alerted_to(m, rule, who, sizeof(who));
+	if (who[0] != '\0')
+		json_array_append_new(m->alerted, json_string(m->names[rule]));
+}
+
+/* The hits' distinct texts (compared without case), in the order they first come. */
+static size_t distinct_words(struct match_cmd *m, const struct match_hit *hits, size_t n_hits)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < n_hits; i++) {
+		size_t len = 0, k;
+		const char *t = hit_span(m->paper, &hits[i], &len);
+
+		if (t == NULL)
+			continue;
+		for (k = 0; k < n; k++) {
+			if (m->words[k].len == len && strncasecmp(m->words[k].s, t, len) == 0)
+				break;
+		}
+		if (k == n) {
+			m->words = xgrow(m->words, &m->cap_words, n + 1, sizeof(*m->words));
+			m->words[n++] = (struct hit_word){t, len, 0, 0};
+		}
+		m->words[k].count++;
+		m->words[k].fields |= 1u << hits[i].field;
+	}
+	return n;
+}
+
+/* Prints text with every control byte (a tab, a line break, an escape) shown as a space. */
+static void print_clean(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		putchar((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i]);
+}
+
+static void human_rule(struct match_cmd *m, unsigned rule, const struct match_hit *hits,
+		       size_t n_hits)
+{
+	size_t n = distinct_words(m, hits, n_hits);
+	char who[256];
+
+	if (!m->file_shown) {
+		printf("%s%s\n", m->files_matched ? "\n" : "", m->file);
+		m->file_shown = true;
+		m->files_matched++;
+	}
+	if (!m->paper_shown) {
+		printf("  ");
+		print_clean(m->paper->title, strlen(m->paper->title));
+		printf(m->paper->id ? "  [%s]\n" : "\n", m->paper->id);
+		m->paper_shown = true;
+	}
+	printf("    %s:", m->names[rule]);
+	for (size_t i = 0; i < n; i++) {
+		const struct hit_word *w = &m->words[i];
+		const char *sep = " (";
+
+		printf("%s \"", i ? ";" : "");
+		print_clean(w->s, w->len);
+		printf("\"");
+		if (w->count > 1)
+			printf(" %zu×", w->count);
+		for (int f = MATCH_TITLE; f <= MATCH_ID; f++) {
+			if (w->fields & (1u << f)) {
+				printf("%s%s", sep, match_field_name((enum match_field)f));
+				sep = ", ";
+			}
+		}
+		printf(")");
+	}
+	if (n == 0)
+		printf(" (no word: the query holds by what the paper lacks)");
+	alerted_to(m, rule, who, sizeof(who));
+	if (who[0] != '\0')
+		printf(" — already alerted (%s)\n", who);
+	else
+		printf(" — new\n");
 }
 
 static void on_match(void *ctx, unsigned rule, const struct match_hit *hits, size_t n_hits)
 {
 	struct match_cmd *m = ctx;
-	json_t *list;
 
-	if (m->only >= 0 && (unsigned)m->only != rule)
+	if (m->only != NULL && !m->only[rule])
 		return;
-	json_array_append_new(m->rules, json_string(m->names[rule]));
-	list = json_array();
-	for (size_t i = 0; i < n_hits; i++) {
-		json_t *h = json_object();
-
-		json_object_set_new(h, "term",
-				    json_string(matcher_term_text(m->matcher, rule, hits[i].term)));
-		json_object_set_new(h, "field", json_string(match_field_name(hits[i].field)));
-		json_object_set_new(h, "text", hit_text(m->paper, &hits[i]));
-		json_array_append_new(list, h);
-	}
-	json_object_set_new(m->hits, m->names[rule], list);
+	if (m->json)
+		json_rule(m, rule, hits, n_hits);
+	else
+		human_rule(m, rule, hits, n_hits);
 }
 
-/* The parser's callback for `match`: prints the paper if a rule matched, with why. */
+/* The parser's callback for `match`: shows the paper if a rule matched, with why. */
 static void match_paper(void *ctx, const struct paper *p)
 {
 	struct match_cmd *m = ctx;
 	json_t *o;
 
 	m->paper = p;
-	m->rules = json_array();
-	m->hits = json_object();
+	m->paper_shown = false;
+	m->key = m->st ? pipeline_paper_key(p) : NULL;
+	m->papers++;
+	if (m->json) {
+		m->rules = json_array();
+		m->hits = json_object();
+		m->alerted = json_array();
+	}
 	matcher_match(m->matcher, p, true, on_match, m);
+	free(m->key);
+	m->key = NULL;
+	if (!m->json) {
+		m->matched += m->paper_shown;
+		return;
+	}
 	if (json_array_size(m->rules) > 0) {
+		m->matched++;
 		o = json_object();
 		json_object_set_new(o, "id", p->id ? json_string(p->id) : json_null());
 		json_object_set_new(o, "title", json_string(p->title));
+		json_object_set_new(o, "source", json_string(m->file));
 		json_object_set_new(o, "rules", m->rules);
 		json_object_set_new(o, "hits", m->hits);
+		json_object_set_new(o, "alerted", m->alerted);
 		json_dumpf(o, stdout, JSON_COMPACT);
 		fputc('\n', stdout);
 		json_decref(o);
 	} else {
 		json_decref(m->rules);
 		json_decref(m->hits);
+		json_decref(m->alerted);
 	}
 }
 
 /* Reads every file through the matcher; returns the exit status. */
-static int match_files(struct match_cmd *m, size_t max_size, int n, char **files)
+static int match_files(struct match_cmd *m, size_t max_size, size_t n, char *const *files)
 {
 	struct parse_opts opts = {.max_size = max_size, .emit = match_paper, .ctx = m};
 	int status = EXIT_OK;
 
-	for (int i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct parse_result res;
 		struct err err;
 
+		m->file = files[i];
+		m->file_shown = false;
 		if (parse_file(files[i], &opts, &res, &err) != 0) {
 			log_error("%s", err.msg);
 			status = EXIT_FAIL;
 		}
 	}
-	return finish_output(status);
+	if (!m->json)
+		printf("%s%zu of %zu paper%s matched, in %zu of %zu file%s\n",
+		       m->matched ? "\n" : "", m->matched, m->papers, plural(m->papers),
+		       m->files_matched, n, plural(n));
+	free(m->words);
+	return cli_finish_output(status);
 }
 
 /* `match --query Q`: one rule, no configuration at all. */
-static int match_query(const char *query, int n, char **files)
+static int match_query(struct match_cmd *m, const char *query, size_t n, char *const *files)
 {
 	static const char *const names[] = {"query"};
-	struct match_cmd m = {.names = names, .only = -1};
 	struct query_error qe;
 	int status;
 
-	m.matcher = matcher_new();
-	if (matcher_add(m.matcher, query, &qe) < 0) {
+	m->names = names;
+	m->matcher = matcher_new();
+	if (matcher_add(m->matcher, query, &qe) < 0) {
 		log_error("query column %u: %s", qe.column, qe.msg);
-		matcher_free(m.matcher);
+		matcher_free(m->matcher);
 		return EXIT_USAGE;
 	}
-	matcher_compile(m.matcher);
-	status = match_files(&m, PARSE_MAX_SIZE_DEFAULT, n, files);
-	matcher_free(m.matcher);
+	if (qe.warning[0] != '\0')
+		log_warn("query column %u: %s", qe.warning_column, qe.warning);
+	matcher_compile(m->matcher);
+	status = match_files(m, PARSE_MAX_SIZE_DEFAULT, n, files);
+	matcher_free(m->matcher);
+	return status;
+}
+
+/* Opens the configuration's state, if there is one, to say what was alerted already. */
+static struct state *open_for_reading(const struct config *cfg)
+{
+	struct state *st = NULL;
+	struct err err;
+
+	if (access(cfg->state, F_OK) != 0)
+		return NULL;
+	if (state_open(cfg->state, &st, &err) != 0) {
+		log_warn("%s; what was already alerted is not shown", err.msg);
+		return NULL;
+	}
+	return st;
+}
+
+/* `match` with the configuration's rules (those of --rule only, when given). */
+static int match_config(struct match_cmd *m, const char *path, char **rules, size_t n_rules,
+			size_t n, char *const *files)
+{
+	struct config *cfg = cli_load_rules(path);
+	struct cli_files inbox = {0};
+	const char **names;
+	bool *only = NULL;
+	int status = EXIT_USAGE;
+
+	if (cfg == NULL)
+		return EXIT_USAGE;
+	names = xcalloc(cfg->n_rules + 1, sizeof(*names));
+	for (size_t i = 0; i < cfg->n_rules; i++)
+		names[i] = cfg->rules[i].name;
+	if (n_rules > 0)
+		only = xcalloc(cfg->n_rules + 1, sizeof(*only));
+	for (size_t i = 0; i < n_rules; i++) {
+		int k = config_rule_index(cfg, rules[i]);
+
+		if (k < 0) {
+			log_error("%s: no rule named \"%s\"", cfg->path, rules[i]);
+			goto out;
+		}
+		only[k] = true;
+	}
+	if (n == 0) {
+		if (cli_inbox(cfg, &inbox) != 0) {
+			status = EXIT_FAIL;
+			goto out;
+		}
+		n = inbox.n;
+		files = inbox.paths;
+	}
+	m->matcher = cfg->matcher;
+	m->names = names;
+	m->only = only;
+	m->st = open_for_reading(cfg);
+	status = match_files(m, cfg->watch.max_file_size, n, files);
+	state_close(m->st);
+out:
+	cli_files_free(&inbox);
+	free(only);
+	free(names);
+	config_unref(cfg);
 	return status;
 }
 
@@ -253,46 +542,37 @@ int cmd_match(int argc, char **argv)
 	static const struct option options[] = {
 		{"rule", required_argument, NULL, 'r'},
 		{"query", required_argument, NULL, 'q'},
+		{"json", no_argument, NULL, 'j'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *path = NULL, *rule = NULL, *query = NULL;
-	struct match_cmd m = {.only = -1};
-	const char **names;
-	struct config *cfg;
-	int c, status;
+	const char *path = NULL, *query = NULL;
+	struct match_cmd m = {0};
+	char **rules = xcalloc((size_t)argc + 1, sizeof(*rules));
+	size_t n_rules = 0;
+	int c, status = EXIT_USAGE;
 
-	while ((c = getopt_long(argc, argv, "c:r:q:", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:r:q:j", options, NULL)) != -1) {
 		if (c == 'c')
 			path = optarg;
 		else if (c == 'r')
-			rule = optarg;
+			rules[n_rules++] = optarg;
 		else if (c == 'q')
 			query = optarg;
+		else if (c == 'j')
+			m.json = true;
 		else
 			goto usage;
 	}
-	if (optind == argc || (query != NULL && (path != NULL || rule != NULL)))
+	if (query != NULL && (path != NULL || n_rules > 0 || optind == argc))
 		goto usage;
 	if (query != NULL)
-		return match_query(query, argc - optind, argv + optind);
-	if ((cfg = cli_load_config(path)) == NULL)
-		return EXIT_USAGE;
-	if (rule != NULL && (m.only = config_rule_index(cfg, rule)) < 0) {
-		log_error("%s: no rule named \"%s\"", cfg->path, rule);
-		config_unref(cfg);
-		return EXIT_USAGE;
-	}
-	names = xcalloc(cfg->n_rules + 1, sizeof(*names));
-	for (size_t i = 0; i < cfg->n_rules; i++)
-		names[i] = cfg->rules[i].name;
-	m.matcher = cfg->matcher;
-	m.names = names;
-	status = match_files(&m, cfg->watch.max_file_size, argc - optind, argv + optind);
-	free(names);
-	config_unref(cfg);
+		status = match_query(&m, query, (size_t)(argc - optind), argv + optind);
+	else
+		status = match_config(&m, path, rules, n_rules, (size_t)(argc - optind),
+				      argv + optind);
+	free(rules);
 	return status;
 usage:
-	fprintf(stderr, "usage: paperwatch match [-c CONFIG] [--rule NAME] FILE...\n"
-			"       paperwatch match --query QUERY FILE...\n");
-	return EXIT_USAGE;
+	free(rules);
+	return cli_usage_error("match");
 }

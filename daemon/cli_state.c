@@ -24,8 +24,10 @@
 #define SCAN_WAIT_DEFAULT 60.0
 /* How long `test-notify` waits for its one message. */
 #define TEST_NOTIFY_WAIT 60.0
-/* A local time as `status` shows it, "YYYY-MM-DD HH:MM:SS", with room for a longer year. */
-#define TIME_TEXT_SIZE 32
+/* A local time as `status` shows it, "YYYY-MM-DD HH:MM:SS +HHMM", with room for a longer year. */
+#define TIME_TEXT_SIZE 40
+/* The most alerts `status --recent` shows. */
+#define STATUS_RECENT_MAX 100000
 
 /* Delivers what is queued until nothing is pending, or the deadline, or until everything still
  * pending waits past the deadline. */
@@ -94,17 +96,24 @@ static void delivery_close(struct delivery *d)
 	state_close(d->st);
 }
 
-/* Runs one digest through the pipeline and says what came of it. */
-static int scan_file(struct delivery *d, const char *path)
+/* Runs one digest through the pipeline and says what came of it. A file of the folder (inbox)
+ * is read and remembered as the daemon does. */
+static int scan_file(struct delivery *d, const char *path, bool inbox, unsigned flags)
 {
 	char real[PATH_MAX];
 	struct pipeline_result r;
 	struct err err;
+	int rc;
 
 	/* Files scanned by hand are remembered by their full path. */
-	if (realpath(path, real) == NULL)
-		snprintf(real, sizeof(real), "%s", path);
-	if (pipeline_file(d->cfg, d->st, path, real, NULL, &r, &err) != 0) {
+	if (inbox)
+		rc = pipeline_file(d->cfg, d->st, path, strrchr(path, '/') + 1, d->cfg->watch.dir,
+				   flags, &r, &err);
+	else if (realpath(path, real) != NULL)
+		rc = pipeline_file(d->cfg, d->st, path, real, NULL, flags, &r, &err);
+	else
+		rc = pipeline_file(d->cfg, d->st, path, path, NULL, flags, &r, &err);
+	if (rc != 0) {
 		log_error("%s", err.msg);
 		return -1;
 	}
@@ -155,12 +164,15 @@ int cmd_scan(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{"wait", required_argument, NULL, 'w'},
+		{"again", no_argument, NULL, 'a'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *path = NULL;
 	double wait = SCAN_WAIT_DEFAULT;
+	struct cli_files files = {0};
 	struct delivery d;
 	struct config *cfg;
+	unsigned flags = 0;
 	int c, status = EXIT_OK;
 	size_t pending;
 	long owner;
@@ -168,26 +180,31 @@ int cmd_scan(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "c:w:", options, NULL)) != -1) {
 		if (c == 'c')
 			path = optarg;
+		else if (c == 'a')
+			flags |= PIPELINE_AGAIN;
 		else if (c != 'w' || conf_parse_duration(optarg, &wait) != 0)
 			goto usage;
 	}
-	if (optind == argc)
-		goto usage;
 	if ((cfg = cli_load_config(path)) == NULL)
 		return EXIT_USAGE;
-	if (delivery_open(&d, cfg, cfg->state) != 0) {
-		delivery_close(&d);
+	if (optind == argc && cli_inbox(cfg, &files) != 0) {
 		config_unref(cfg);
 		return EXIT_FAIL;
 	}
-	if (scan_owner(&d, &owner) != 0) {
+	if (delivery_open(&d, cfg, cfg->state) != 0 || scan_owner(&d, &owner) != 0) {
 		status = EXIT_FAIL;
 		goto out;
 	}
 	for (int i = optind; i < argc; i++) {
-		if (scan_file(&d, argv[i]) != 0)
+		if (scan_file(&d, argv[i], false, flags) != 0)
 			status = EXIT_FAIL;
 	}
+	for (size_t i = 0; i < files.n; i++) {
+		if (scan_file(&d, files.paths[i], true, flags) != 0)
+			status = EXIT_FAIL;
+	}
+	if (optind == argc)
+		log_info("%zu digest%s in %s", files.n, plural(files.n), cfg->watch.dir);
 	if (owner > 0) {
 		status = scan_hand_over(&d, cfg, owner, status);
 		goto out;
@@ -203,11 +220,11 @@ int cmd_scan(int argc, char **argv)
 		status = EXIT_FAIL;
 out:
 	delivery_close(&d);
+	cli_files_free(&files);
 	config_unref(cfg);
 	return status;
 usage:
-	fprintf(stderr, "usage: paperwatch scan [-c CONFIG] [--wait SECONDS] FILE...\n");
-	return EXIT_USAGE;
+	return cli_usage_error("scan");
 }
 
 /* ---- status and retry ---- */
@@ -229,10 +246,13 @@ static struct state *open_existing(const struct config *cfg)
 	return st;
 }
 
-static void format_time(long long ms, char *out, size_t size)
+/* A time as people read it, in the local zone and saying which: "2026-12-02 09:30:00 +0100";
+ * with iso, as JSON has it: "2026-12-02T09:30:00+01:00". "-" for none (ms <= 0). */
+static void format_time(long long ms, char *out, size_t size, bool iso)
 {
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
+	size_t n;
 
 	if (ms <= 0) {
 		snprintf(out, size, "-");
@@ -240,46 +260,146 @@ static void format_time(long long ms, char *out, size_t size)
 	}
 	/* strftime leaves the buffer undefined when the time does not fit: show "-" then, as for
 	 * no time at all. */
-	if (localtime_r(&t, &tm) == NULL || strftime(out, size, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+	if (localtime_r(&t, &tm) == NULL ||
+	    (n = strftime(out, size, iso ? "%Y-%m-%dT%H:%M:%S%z" : "%Y-%m-%d %H:%M:%S %z", &tm)) ==
+		    0) {
 		snprintf(out, size, "-");
+		return;
+	}
+	/* RFC 3339 writes the offset with a colon. */
+	if (iso && n + 1 < size && n >= 2) {
+		memmove(out + n - 1, out + n - 2, 3);
+		out[n - 2] = ':';
+	}
 }
 
-/* One row of the status table. */
-static void status_row(struct state *st, const char *name, bool configured)
+/* A time for JSON: the string, or null for none. */
+static json_t *json_time(long long ms)
+{
+	char text[TIME_TEXT_SIZE];
+
+	format_time(ms, text, sizeof(text), true);
+	return ms > 0 ? json_string(text) : json_null();
+}
+
+/* Text from the state (an error an answer gave, a file name) with no control byte left to
+ * reach a terminal. */
+static void clean(char *s)
+{
+	for (char *c = s; *c != '\0'; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	}
+}
+
+/* What `status` shows: filled from the state, then printed as a table or as JSON. */
+struct status_view {
+	bool json;
+	json_t *out;   /* with json: the object printed at the end */
+	json_t *notif; /* with json: its "notifiers" */
+	size_t n_waiting;
+	struct {
+		char name[128];
+		struct state_counts c;
+	} * waiting; /* notifiers with pending messages, for the lines under the table */
+	size_t cap_waiting;
+};
+
+/* One notifier's counts: a row of the table, or an element of "notifiers". */
+static void status_row(struct status_view *v, struct state *st, const char *name, bool configured)
 {
 	struct state_counts c;
 	char next[TIME_TEXT_SIZE];
 	struct err err;
+	json_t *o;
 
 	if (state_counts(st, name, &c, &err) != 0) {
 		log_error("%s", err.msg);
 		return;
 	}
-	format_time(c.pending ? c.next_ms : 0, next, sizeof(next));
-	printf("%-20s %9zu %9zu  %-19s %7zu  %s%s\n", name, c.delivered, c.pending, next, c.failed,
+	clean(c.last_error);
+	clean(c.pending_error);
+	if (v->json) {
+		o = json_object();
+		json_object_set_new(o, "name", json_string(name));
+		json_object_set_new(o, "configured", json_boolean(configured));
+		json_object_set_new(o, "delivered", json_integer((json_int_t)c.delivered));
+		json_object_set_new(o, "papers_delivered",
+				    json_integer((json_int_t)c.papers_delivered));
+		json_object_set_new(o, "pending", json_integer((json_int_t)c.pending));
+		json_object_set_new(o, "failed", json_integer((json_int_t)c.failed));
+		json_object_set_new(o, "next_attempt", json_time(c.pending ? c.next_ms : 0));
+		json_object_set_new(o, "last_error",
+				    c.failed ? json_string(c.last_error) : json_null());
+		json_object_set_new(o, "pending_error",
+				    c.pending_error[0] ? json_string(c.pending_error)
+						       : json_null());
+		json_object_set_new(o, "pending_error_at", json_time(c.pending_error_ms));
+		json_object_set_new(o, "pending_attempts", json_integer(c.pending_attempts));
+		json_array_append_new(v->notif, o);
+		return;
+	}
+	format_time(c.pending ? c.next_ms : 0, next, sizeof(next), false);
+	printf("%-20s %9zu %9zu  %-25s %7zu  %s%s\n", name, c.delivered, c.pending, next, c.failed,
 	       c.failed ? c.last_error : "-", configured ? "" : "  (not configured)");
+	if (c.pending > 0) {
+		v->waiting =
+			xgrow(v->waiting, &v->cap_waiting, v->n_waiting + 1, sizeof(*v->waiting));
+		snprintf(v->waiting[v->n_waiting].name, sizeof(v->waiting[0].name), "%s", name);
+		v->waiting[v->n_waiting++].c = c;
+	}
 }
 
-/* The line under the table: digests whose format did not read them whole. */
-static void status_partial(struct state *st)
+/* Under the table: why each notifier's pending messages wait. */
+static void status_waiting(const struct status_view *v)
+{
+	char when[TIME_TEXT_SIZE], next[TIME_TEXT_SIZE];
+
+	if (v->n_waiting > 0)
+		printf("\nwhy messages are pending:\n");
+	for (size_t i = 0; i < v->n_waiting; i++) {
+		const struct state_counts *c = &v->waiting[i].c;
+
+		format_time(c->next_ms, next, sizeof(next), false);
+		if (c->pending_error[0] == '\0') {
+			printf("  %s: %zu message%s due at %s, not tried yet\n", v->waiting[i].name,
+			       c->pending, plural(c->pending), next);
+			continue;
+		}
+		format_time(c->pending_error_ms, when, sizeof(when), false);
+		printf("  %s: %zu message%s wait; the first was tried %d time%s, the last at %s: "
+		       "%s; next attempt at %s\n",
+		       v->waiting[i].name, c->pending, plural(c->pending), c->pending_attempts,
+		       plural((size_t)c->pending_attempts), when, c->pending_error, next);
+	}
+}
+
+/* Digests whose format did not read them whole: a line under the table, or "partial". */
+static void status_partial(struct status_view *v, struct state *st)
 {
 	struct state_partial pt;
 	char when[TIME_TEXT_SIZE];
 	struct err err;
+	json_t *o;
 
 	if (state_files_partial(st, &pt, &err) != 0) {
 		log_error("%s", err.msg);
+		return;
+	}
+	if (v->json) {
+		o = json_object();
+		json_object_set_new(o, "files", json_integer((json_int_t)pt.files));
+		json_object_set_new(o, "latest", pt.files ? json_string(pt.last) : json_null());
+		json_object_set_new(o, "latest_at", json_time(pt.files ? pt.last_ms : 0));
+		json_object_set_new(v->out, "partial", o);
 		return;
 	}
 	printf("\ndigests read only partly: %zu", pt.files);
 	if (pt.files > 0) {
 		/* A file name is whatever its writer chose: no control byte reaches the terminal.
 		 */
-		for (char *c = pt.last; *c != '\0'; c++) {
-			if ((unsigned char)*c < 0x20 || *c == 0x7f)
-				*c = '?';
-		}
-		format_time(pt.last_ms, when, sizeof(when));
+		clean(pt.last);
+		format_time(pt.last_ms, when, sizeof(when), false);
 		printf(" (the latest %s, at %s; paperwatch parse --strict FILE says what was not "
 		       "understood)",
 		       pt.last, when);
@@ -287,43 +407,144 @@ static void status_partial(struct state *st)
 	printf("\n");
 }
 
-int cmd_status(int argc, char **argv)
+/* state_recent's callback: one alert, a line or an element of "recent". */
+static void status_recent_one(void *ctx, const struct state_recent *r)
 {
-	const char *path = NULL;
-	struct config *cfg;
-	struct state *st;
+	struct status_view *v = ctx;
+	const struct state_alert *a = &r->alert;
+	bool has_id = strncmp(a->paper, "title:", 6) != 0;
+	char when[TIME_TEXT_SIZE], title[512];
+	json_t *o;
+
+	if (v->json) {
+		o = json_object();
+		json_object_set_new(o, "id", has_id ? json_string(a->paper) : json_null());
+		json_object_set_new(o, "title", json_string(a->title));
+		json_object_set_new(o, "rule", json_string(a->rule));
+		json_object_set_new(o, "notifier", json_string(a->notifier));
+		json_object_set_new(o, "alerted_at", json_time(a->created_ms));
+		json_object_set_new(o, "message",
+				    r->message_state[0] ? json_string(r->message_state)
+							: json_null());
+		json_object_set_new(o, "done_at", json_time(r->done_ms));
+		json_array_append_new(json_object_get(v->out, "recent"), o);
+		return;
+	}
+	format_time(a->created_ms, when, sizeof(when), false);
+	snprintf(title, sizeof(title), "%s", a->title[0] ? a->title : a->paper);
+	clean(title);
+	printf("  %s  %s -> %s, %s: %s%s%s\n", when, a->rule, a->notifier,
+	       r->message_state[0] ? r->message_state : "message no longer kept", title,
+	       has_id ? "  " : "", has_id ? a->paper : "");
+}
+
+static void status_recent(struct status_view *v, struct state *st, size_t n)
+{
+	struct err err;
+
+	if (v->json)
+		json_object_set_new(v->out, "recent", json_array());
+	else
+		printf("\nlatest alerts (%zu at most, the latest first):\n", n);
+	if (state_recent(st, n, status_recent_one, v, &err) != 0)
+		log_error("%s", err.msg);
+}
+
+/* The table, or the JSON object, of everything status shows. */
+static void status_show(struct status_view *v, struct state *st, const struct config *cfg,
+			size_t recent)
+{
 	char **names;
 	size_t n;
 	struct err err;
 
-	if (!cli_config_args(argc, argv, 0, 0, &path))
-		goto usage;
-	if ((cfg = cli_load_config(path)) == NULL)
-		return EXIT_USAGE;
-	if ((st = open_existing(cfg)) == NULL) {
-		config_unref(cfg);
-		return access(cfg->state, F_OK) == 0 ? EXIT_FAIL : EXIT_OK;
+	if (v->json) {
+		v->out = json_object();
+		v->notif = json_array();
+		json_object_set_new(v->out, "state", json_string(cfg->state));
+		json_object_set_new(v->out, "exists", json_true());
+		json_object_set_new(v->out, "notifiers", v->notif);
+	} else {
+		printf("%-20s %9s %9s  %-25s %7s  %s\n", "NOTIFIER", "DELIVERED", "PENDING",
+		       "NEXT ATTEMPT", "FAILED", "LAST ERROR");
 	}
-	printf("%-20s %9s %9s  %-19s %7s  %s\n", "NOTIFIER", "DELIVERED", "PENDING", "NEXT ATTEMPT",
-	       "FAILED", "LAST ERROR");
 	for (size_t i = 0; i < cfg->n_notifiers; i++)
-		status_row(st, cfg->notifiers[i].name, true);
+		status_row(v, st, cfg->notifiers[i].name, true);
 	/* Queues of notifiers the configuration no longer has still hold messages. */
 	if (state_notifiers(st, &names, &n, &err) == 0) {
 		for (size_t i = 0; i < n; i++) {
 			if (config_notifier_index(cfg, names[i]) < 0)
-				status_row(st, names[i], false);
+				status_row(v, st, names[i], false);
 			free(names[i]);
 		}
 		free(names);
 	}
-	status_partial(st);
+	if (!v->json)
+		status_waiting(v);
+	status_partial(v, st);
+	if (recent > 0)
+		status_recent(v, st, recent);
+	if (v->json) {
+		json_dumpf(v->out, stdout, JSON_COMPACT);
+		fputc('\n', stdout);
+		json_decref(v->out);
+	}
+	free(v->waiting);
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"recent", required_argument, NULL, 'r'},
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	struct status_view v = {0};
+	const char *path = NULL;
+	struct config *cfg;
+	struct state *st;
+	size_t recent = 0;
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:", options, NULL)) != -1) {
+		if (c == 'c') {
+			path = optarg;
+		} else if (c == 'j') {
+			v.json = true;
+		} else if (c == 'r') {
+			errno = 0;
+			recent = strtoul(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' || optarg[0] == '-' ||
+			    recent > STATUS_RECENT_MAX)
+				goto usage;
+		} else {
+			goto usage;
+		}
+	}
+	if (optind != argc)
+		goto usage;
+	if ((cfg = cli_load_config(path)) == NULL)
+		return EXIT_USAGE;
+	if ((st = open_existing(cfg)) == NULL) {
+		c = access(cfg->state, F_OK) == 0 ? EXIT_FAIL : EXIT_OK;
+		/* A script still reads an answer: nothing was ever processed. */
+		if (v.json && c == EXIT_OK) {
+			v.out = json_pack("{s:s, s:b, s:[]}", "state", cfg->state, "exists", 0,
+					  "notifiers");
+			json_dumpf(v.out, stdout, JSON_COMPACT);
+			fputc('\n', stdout);
+			json_decref(v.out);
+		}
+		config_unref(cfg);
+		return cli_finish_output(c);
+	}
+	status_show(&v, st, cfg, recent);
 	state_close(st);
 	config_unref(cfg);
-	return EXIT_OK;
+	return cli_finish_output(EXIT_OK);
 usage:
-	fprintf(stderr, "usage: paperwatch status [-c CONFIG]\n");
-	return EXIT_USAGE;
+	return cli_usage_error("status");
 }
 
 /* Wakes the daemon that owns the queues, or says who will send what retry put back. */
@@ -341,6 +562,32 @@ static void retry_tell_owner(struct state *st)
 	else
 		printf("paperwatch sends them when it next runs; `paperwatch scan` sends them "
 		       "too\n");
+}
+
+/* Whether name is a configured notifier, or one whose queue the state still holds; says which
+ * names there are when it is neither. */
+static bool known_notifier(struct state *st, const struct config *cfg, const char *name)
+{
+	char **names = NULL, list[512] = "";
+	size_t n = 0, used = 0;
+	bool known = config_notifier_index(cfg, name) >= 0;
+	struct err err;
+
+	if (state_notifiers(st, &names, &n, &err) != 0)
+		log_error("%s", err.msg);
+	for (size_t i = 0; i < n; i++)
+		known |= strcmp(names[i], name) == 0;
+	for (size_t i = 0; i < cfg->n_notifiers && !known && used < sizeof(list); i++)
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s\"%s\"",
+					 i ? ", " : "", cfg->notifiers[i].name);
+	if (!known)
+		log_error("%s: no notifier named \"%s\"%s%s", cfg->path, name,
+			  cfg->n_notifiers ? "; the notifiers are " : " (it has no notifiers)",
+			  list);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return known;
 }
 
 int cmd_retry(int argc, char **argv)
@@ -361,7 +608,9 @@ int cmd_retry(int argc, char **argv)
 		config_unref(cfg);
 		return EXIT_FAIL;
 	}
-	if (state_outbox_requeue(st, only, state_now_ms(), &n, &err) != 0) {
+	if (only != NULL && !known_notifier(st, cfg, only)) {
+		status = EXIT_USAGE;
+	} else if (state_outbox_requeue(st, only, state_now_ms(), &n, &err) != 0) {
 		log_error("%s", err.msg);
 		status = EXIT_FAIL;
 	} else {
@@ -374,8 +623,7 @@ int cmd_retry(int argc, char **argv)
 	config_unref(cfg);
 	return status;
 usage:
-	fprintf(stderr, "usage: paperwatch retry [-c CONFIG] [NOTIFIER]\n");
-	return EXIT_USAGE;
+	return cli_usage_error("retry");
 }
 
 /* ---- test-notify ---- */
@@ -408,7 +656,7 @@ int cmd_test_notify(int argc, char **argv)
 	const char *path = NULL;
 	struct config *cfg;
 	struct delivery d;
-	int i, status = EXIT_FAIL;
+	int i, rc, status = EXIT_FAIL;
 
 	if (!cli_config_args(argc, argv, 1, 1, &path))
 		goto usage;
@@ -419,8 +667,12 @@ int cmd_test_notify(int argc, char **argv)
 		config_unref(cfg);
 		return EXIT_USAGE;
 	}
-	/* The real path (format, queue, send, judge), without touching the real state. */
-	if (delivery_open(&d, cfg, NULL) == 0 && queue_sample(&d, &cfg->notifiers[i]) == 0 &&
+	/* The real path (format, queue, send, judge), without touching the real state; a fault
+	 * of the configuration is said at once. */
+	rc = delivery_open(&d, cfg, NULL);
+	if (rc == 0)
+		outbox_fail_fast(d.outbox);
+	if (rc == 0 && queue_sample(&d, &cfg->notifiers[i]) == 0 &&
 	    deliver_until(d.loop, d.outbox, TEST_NOTIFY_WAIT) == 0 &&
 	    outbox_stats(d.outbox)->delivered > 0 && pending_total(d.st, cfg) == 0) {
 		printf("%s: the sample alert was delivered\n", argv[optind]);
@@ -432,6 +684,5 @@ int cmd_test_notify(int argc, char **argv)
 	config_unref(cfg);
 	return status;
 usage:
-	fprintf(stderr, "usage: paperwatch test-notify [-c CONFIG] NAME\n");
-	return EXIT_USAGE;
+	return cli_usage_error("test-notify");
 }

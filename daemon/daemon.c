@@ -143,7 +143,7 @@ static void on_file(void *ctx, const char *path, const char *name)
 
 	if (d->stopping)
 		return;
-	if (pipeline_file(d->cfg, d->state, path, name, d->cfg->watch.dir, &r, &err) != 0) {
+	if (pipeline_file(d->cfg, d->state, path, name, d->cfg->watch.dir, 0, &r, &err) != 0) {
 		log_error("%s", err.msg);
 		if (r.state_failed && !loop_timer_armed(d->again)) {
 			d->again_delay = d->again_delay > 0 ? d->again_delay * 2
@@ -412,6 +412,5 @@ int cmd_run(int argc, char **argv)
 	daemon_free(&d);
 	return status != EXIT_OK ? status : d.exit_status;
 usage:
-	fprintf(stderr, "usage: paperwatch run [-c CONFIG] [-v]\n");
-	return EXIT_USAGE;
+	return cli_usage_error("run");
 }

@@ -46,8 +46,9 @@ struct run {
 	struct match_hit *hits;
 	size_t n_hits, cap_hits;
 	EVP_MD_CTX *sha;
-	size_t papers;
+	size_t papers, with_authors;
 	struct file_read read; /* what the parser said of the file, for the state */
+	long long now_ms;      /* when the file's alerts were recorded */
 };
 
 static void on_rule(void *ctx, unsigned rule, const struct match_hit *hits, size_t n_hits)
@@ -68,6 +69,7 @@ static void on_paper(void *ctx, const struct paper *p)
 	struct kept *k;
 
 	r->papers++;
+	r->with_authors += p->n_authors > 0;
 	r->n_rules = r->n_hits = 0;
 	if (matcher_match(r->cfg->matcher, p, true, on_rule, r) == 0)
 		return;
@@ -89,9 +91,7 @@ static void on_raw(void *ctx, const char *data, size_t len)
 	EVP_DigestUpdate(r->sha, data, len);
 }
 
-/* The identity alerts are remembered by: the arXiv id, or "title:" and the title folded to
- * lower-case words for a paper with none. The caller frees it. */
-static char *paper_key(const struct paper *p)
+char *pipeline_paper_key(const struct paper *p)
 {
 	char *key, *o;
 	bool gap = false;
@@ -143,7 +143,7 @@ static int record_paper(struct run *r, struct state *st, const struct kept *k, s
 			const char **names, struct err *err)
 {
 	struct config *cfg = r->cfg;
-	char *key = paper_key(&k->paper);
+	char *key = pipeline_paper_key(&k->paper);
 	int rc = 0;
 
 	for (size_t t = 0; t < cfg->n_notifiers && rc == 0; t++) {
@@ -152,13 +152,19 @@ static int record_paper(struct run *r, struct state *st, const struct kept *k, s
 		for (size_t i = 0; i < k->n_rules && rc == 0; i++) {
 			const struct config_rule *rule = &cfg->rules[k->rules[i]];
 			bool fresh = false, targets = false;
+			struct state_alert a;
 
 			for (size_t j = 0; j < rule->n_targets; j++)
 				targets |= rule->targets[j] == t;
 			if (!targets)
 				continue;
-			rc = state_alert_add(st, key, rule->name, cfg->notifiers[t].name, sh[t].key,
-					     &fresh, err);
+			a = (struct state_alert){.paper = key,
+						 .rule = rule->name,
+						 .notifier = cfg->notifiers[t].name,
+						 .batch = sh[t].key,
+						 .title = k->paper.title,
+						 .created_ms = r->now_ms};
+			rc = state_alert_add(st, &a, &fresh, err);
 			if (fresh)
 				names[n_new++] = rule->name;
 		}
@@ -220,6 +226,7 @@ static int record(struct run *r, struct state *st, const char *name, const char 
 	const char **names = xcalloc(cfg->n_rules + 1, sizeof(*names));
 	int rc = state_begin(st, err);
 
+	r->now_ms = state_now_ms();
 	for (size_t t = 0; t < cfg->n_notifiers && rc == 0; t++) {
 		sh[t].alerts = xcalloc(r->n_kept + 1, sizeof(*sh[t].alerts));
 		rc = batch_key(sh[t].key, err);
@@ -242,7 +249,7 @@ static int record(struct run *r, struct state *st, const char *name, const char 
 }
 
 int pipeline_file(struct config *cfg, struct state *st, const char *path, const char *name,
-		  const char *folder, struct pipeline_result *res, struct err *err)
+		  const char *folder, unsigned flags, struct pipeline_result *res, struct err *err)
 {
 	struct run r = {.cfg = cfg};
 	struct parse_opts opts = {.max_size = cfg->watch.max_file_size,
@@ -270,7 +277,7 @@ int pipeline_file(struct config *cfg, struct state *st, const char *path, const 
 			res->state_failed = true;
 			return -1;
 		}
-		if (seen) {
+		if (seen && !(flags & PIPELINE_AGAIN)) {
 			res->unchanged = true;
 			return 0;
 		}
@@ -281,8 +288,11 @@ int pipeline_file(struct config *cfg, struct state *st, const char *path, const 
 	if (parse_file(path, &opts, &pres, err) != 0)
 		goto out;
 	EVP_DigestFinal_ex(r.sha, digest, &dlen);
-	r.read = (struct file_read){
-		.papers = r.papers, .fallback = pres.fallback, .skipped = pres.skipped};
+	r.read = (struct file_read){.papers = r.papers,
+				    .fallback = pres.fallback,
+				    .skipped = pres.skipped,
+				    .format = pres.format,
+				    .with_authors = r.with_authors};
 	/* Record the file as it was while we read it, not as stat() saw it before. */
 	stamp = (struct file_stamp){
 		.dev = pres.dev, .ino = pres.ino, .size = pres.size, .mtime_ns = pres.mtime_ns};
@@ -290,7 +300,7 @@ int pipeline_file(struct config *cfg, struct state *st, const char *path, const 
 	res->state_failed = true; /* from here on, only the state can fail */
 	if (state_file_hash(st, name, known, err) != 0)
 		goto out;
-	if (strcmp(known, stamp.hash) == 0) {
+	if (strcmp(known, stamp.hash) == 0 && !(flags & PIPELINE_AGAIN)) {
 		/* Touched, or copied over itself: the same bytes. Only the record is brought up to
 		 * date. */
 		res->unchanged = true;

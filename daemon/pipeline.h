@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "paper.h"
 #include "state.h"
 
 /* A batch key, the stem of its messages' keys: "msg_" and 32 hex digits, and a NUL. */
@@ -27,11 +28,19 @@ struct pipeline_result {
 	size_t messages;   /* messages queued */
 };
 
+/* Read the file even when it is unchanged since it was processed, so that rules added since
+ * alert on it; what was alerted before is not alerted again. */
+#define PIPELINE_AGAIN 1u
+
 /* Processes the digest at path, remembered in the state under name; when folder is not NULL,
- * path is FOLDER/NAME and only a file inside folder is read. Returns -1 when the file
- * cannot be read or is not a digest (nothing is recorded: it is tried again if it changes) or
- * when the state cannot be written (nothing is recorded either). */
+ * path is FOLDER/NAME and only a file inside folder is read. flags: PIPELINE_AGAIN or 0.
+ * Returns -1 when the file cannot be read or is not a digest (nothing is recorded: it is tried
+ * again if it changes) or when the state cannot be written (nothing is recorded either). */
 int pipeline_file(struct config *cfg, struct state *st, const char *path, const char *name,
-		  const char *folder, struct pipeline_result *res, struct err *err);
+		  const char *folder, unsigned flags, struct pipeline_result *res, struct err *err);
+
+/* The identity alerts are remembered by: the arXiv id, or "title:" and the title folded to
+ * lower-case words for a paper with none. The caller frees it. */
+char *pipeline_paper_key(const struct paper *p);
 
 #endif

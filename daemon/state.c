@@ -18,7 +18,7 @@
 #include "xmalloc.h"
 
 /* 2: a delivered message keeps its row, for the counts, but not its body. */
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 /* How long a writer waits for another (a `paperwatch status` reading while the daemon writes). */
 #define BUSY_TIMEOUT_MS 10000
 /* The write-ahead log is copied back into the database (a checkpoint) once it holds
@@ -39,11 +39,14 @@ static const char schema[] =
 	"  papers INTEGER NOT NULL, processed_ms INTEGER NOT NULL,"
 	/* How much of it the format did not read: papers only the fallback did, records left out.
 	 */
-	"  fallback INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0);"
+	"  fallback INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0,"
+	/* Its format, and how many of its papers named authors (-1: not known, from before). */
+	"  format TEXT NOT NULL DEFAULT '', with_authors INTEGER NOT NULL DEFAULT -1);"
 	/* Every alert ever queued: the same paper, rule and notifier never go out twice. */
 	"CREATE TABLE IF NOT EXISTS alerts ("
 	"  paper TEXT NOT NULL, rule TEXT NOT NULL, notifier TEXT NOT NULL,"
 	"  batch TEXT NOT NULL,"
+	"  title TEXT NOT NULL DEFAULT '', created_ms INTEGER NOT NULL DEFAULT 0,"
 	"  PRIMARY KEY (paper, rule, notifier)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS outbox ("
 	"  id INTEGER PRIMARY KEY,"
@@ -57,7 +60,8 @@ static const char schema[] =
 	"  created_ms INTEGER NOT NULL,"
 	"  next_ms INTEGER NOT NULL,"
 	"  done_ms INTEGER,"
-	"  last_error TEXT);"
+	"  last_error TEXT,"
+	"  tried_ms INTEGER);" /* the last attempt's time, which last_error is about */
 	"CREATE INDEX IF NOT EXISTS outbox_queue ON outbox (notifier, state, id);";
 
 enum stmt {
@@ -79,6 +83,10 @@ enum stmt {
 	ST_COUNTS,
 	ST_LAST_ERROR,
 	ST_NOTIFIERS,
+	ST_PENDING_ERROR,
+	ST_ALERTED,
+	ST_RECENT,
+	ST_AUTHORS,
 	N_STMTS
 };
 
@@ -89,17 +97,17 @@ static const char *const stmt_sql[N_STMTS] = {
 	[ST_FILE_SEEN] = "SELECT 1 FROM files WHERE name = ?1 AND dev = ?2 AND ino = ?3 AND "
 			 "size = ?4 AND mtime_ns = ?5",
 	[ST_FILE_DONE] = "INSERT INTO files (name, dev, ino, size, mtime_ns, hash, papers, "
-			 "processed_ms, fallback, skipped) "
-			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+			 "processed_ms, fallback, skipped, format, with_authors) "
+			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
 			 "ON CONFLICT (name) DO UPDATE SET dev = ?2, ino = ?3, size = ?4, "
 			 "mtime_ns = ?5, hash = ?6, papers = ?7, processed_ms = ?8, fallback = ?9, "
-			 "skipped = ?10",
+			 "skipped = ?10, format = ?11, with_authors = ?12",
 	[ST_FILE_HASH] = "SELECT hash FROM files WHERE name = ?1",
 	[ST_FILES_PARTIAL] = "SELECT count(*), (SELECT name FROM files WHERE fallback > 0 OR "
 			     "skipped > 0 ORDER BY processed_ms DESC, name LIMIT 1), "
 			     "max(processed_ms) FROM files WHERE fallback > 0 OR skipped > 0",
-	[ST_ALERT_ADD] = "INSERT OR IGNORE INTO alerts (paper, rule, notifier, batch) "
-			 "VALUES (?1, ?2, ?3, ?4)",
+	[ST_ALERT_ADD] = "INSERT OR IGNORE INTO alerts (paper, rule, notifier, batch, title, "
+			 "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_OUTBOX_ADD] = "INSERT INTO outbox (notifier, key, source, body, papers, state, "
 			  "created_ms, next_ms) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)",
 	[ST_OUTBOX_HEAD] =
@@ -109,9 +117,9 @@ static const char *const stmt_sql[N_STMTS] = {
 	[ST_OUTBOX_DELIVERED] = "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, "
 				"done_ms = ?2, last_error = NULL, body = x'' WHERE id = ?1",
 	[ST_OUTBOX_RETRY] = "UPDATE outbox SET attempts = attempts + 1, next_ms = ?2, "
-			    "last_error = ?3 WHERE id = ?1",
+			    "last_error = ?3, tried_ms = ?4 WHERE id = ?1",
 	[ST_OUTBOX_FAILED] = "UPDATE outbox SET state = 'failed', attempts = attempts + 1, "
-			     "done_ms = ?2, last_error = ?3 WHERE id = ?1",
+			     "done_ms = ?2, last_error = ?3, tried_ms = ?4 WHERE id = ?1",
 	[ST_OUTBOX_REQUEUE] = "UPDATE outbox SET state = 'pending', next_ms = ?2, created_ms = ?2, "
 			      "done_ms = NULL WHERE state = 'failed' AND notifier = ?1",
 	[ST_OUTBOX_REQUEUE_ALL] = "UPDATE outbox SET state = 'pending', next_ms = ?2, "
@@ -126,6 +134,24 @@ static const char *const stmt_sql[N_STMTS] = {
 	[ST_LAST_ERROR] = "SELECT last_error FROM outbox WHERE notifier = ?1 AND state = 'failed' "
 			  "ORDER BY done_ms DESC LIMIT 1",
 	[ST_NOTIFIERS] = "SELECT DISTINCT notifier FROM outbox ORDER BY notifier",
+	/* Why the queue waits: its head, the message every other one waits behind. */
+	[ST_PENDING_ERROR] = "SELECT last_error, tried_ms, attempts FROM outbox "
+			     "WHERE notifier = ?1 AND state = 'pending' ORDER BY id LIMIT 1",
+	[ST_ALERTED] = "SELECT group_concat(notifier, ', ') FROM alerts WHERE paper = ?1 AND "
+		       "rule = ?2",
+	/* A batch's messages are its key and "-N": the range from "-" to the next byte, '.'. */
+	[ST_RECENT] =
+		"SELECT a.paper, a.title, a.rule, a.notifier, a.created_ms, "
+		"  (SELECT min(o.state) FROM outbox o WHERE o.notifier = a.notifier AND "
+		"   o.key > a.batch || '-' AND o.key < a.batch || '.'), "
+		"  (SELECT max(o.done_ms) FROM outbox o WHERE o.notifier = a.notifier AND "
+		"   o.key > a.batch || '-' AND o.key < a.batch || '.') "
+		"FROM alerts a ORDER BY a.created_ms DESC, a.paper, a.rule, a.notifier LIMIT ?1",
+	[ST_AUTHORS] =
+		"SELECT count(*), total(with_authors), "
+		"  (SELECT group_concat(format, ', ') FROM (SELECT DISTINCT format FROM files "
+		"   WHERE with_authors >= 0 AND papers > 0 AND format != '' ORDER BY format)) "
+		"FROM files WHERE with_authors >= 0 AND papers > 0",
 };
 
 struct state {
@@ -269,6 +295,42 @@ static int migrate_partial(struct state *s, struct err *err)
 	return exec_sql(s, "PRAGMA user_version = 3", err);
 }
 
+/* Whether the table has the column: the schema of a new file has every column already. */
+static bool has_column(struct state *s, const char *table, const char *column)
+{
+	char sql[128];
+	sqlite3_stmt *st;
+	bool has;
+
+	snprintf(sql, sizeof(sql), "SELECT %s FROM %s LIMIT 0", column, table);
+	has = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK;
+	sqlite3_finalize(st);
+	return has;
+}
+
+/* Schema 4: an alert keeps its paper's title and its time, for `status --recent`; a message,
+ * when its last attempt was, for the error `status` shows; a file, its format and how many of
+ * its papers named authors, for `check-config`. */
+static int migrate_history(struct state *s, struct err *err)
+{
+	if (!has_column(s, "alerts", "title") &&
+	    exec_sql(s,
+		     "ALTER TABLE alerts ADD COLUMN title TEXT NOT NULL DEFAULT '';"
+		     "ALTER TABLE alerts ADD COLUMN created_ms INTEGER NOT NULL DEFAULT 0;",
+		     err) != 0)
+		return -1;
+	if (!has_column(s, "files", "format") &&
+	    exec_sql(s,
+		     "ALTER TABLE files ADD COLUMN format TEXT NOT NULL DEFAULT '';"
+		     "ALTER TABLE files ADD COLUMN with_authors INTEGER NOT NULL DEFAULT -1;",
+		     err) != 0)
+		return -1;
+	if (!has_column(s, "outbox", "tried_ms") &&
+	    exec_sql(s, "ALTER TABLE outbox ADD COLUMN tried_ms INTEGER", err) != 0)
+		return -1;
+	return exec_sql(s, "PRAGMA user_version = 4", err);
+}
+
 /* A next attempt so far off it cannot be meant (older versions could store a server's
  * Retry-After of 1e17 as a negative time): the message is due now instead of never. */
 #define NEXT_ATTEMPT_MAX_MS (10LL * 365 * 86400 * 1000)
@@ -315,6 +377,8 @@ static int state_setup(struct state *s, struct err *err)
 	     exec_sql(s, "PRAGMA user_version = 2", err) != 0))
 		return -1;
 	if (version < 3 && migrate_partial(s, err) != 0)
+		return -1;
+	if (version < 4 && migrate_history(s, err) != 0)
 		return -1;
 	if (repair_next_attempts(s, err) != 0)
 		return -1;
@@ -632,15 +696,16 @@ void state_rollback(struct state *s)
 		step_done(s, ST_ROLLBACK, &ignored);
 }
 
-int state_alert_add(struct state *s, const char *paper, const char *rule, const char *notifier,
-		    const char *batch, bool *fresh, struct err *err)
+int state_alert_add(struct state *s, const struct state_alert *a, bool *fresh, struct err *err)
 {
 	sqlite3_stmt *st = s->stmt[ST_ALERT_ADD];
 
-	sqlite3_bind_text(st, 1, paper, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, rule, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, notifier, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, batch, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, a->paper, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, a->rule, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, a->notifier, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, a->batch, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, a->title ? a->title : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, a->created_ms);
 	if (step_done(s, ST_ALERT_ADD, err) != 0)
 		return -1;
 	*fresh = sqlite3_changes(s->db) == 1;
@@ -674,6 +739,8 @@ int state_file_done(struct state *s, const char *name, const struct file_stamp *
 	sqlite3_bind_int64(st, 8, now_ms);
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)read->fallback);
 	sqlite3_bind_int64(st, 10, (sqlite3_int64)read->skipped);
+	sqlite3_bind_text(st, 11, read->format ? read->format : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 12, (sqlite3_int64)read->with_authors);
 	return step_done(s, ST_FILE_DONE, err);
 }
 
@@ -756,8 +823,10 @@ static int claim_settle(struct state *s, enum stmt i, struct state_claim *c, lon
 
 	sqlite3_bind_int64(st, 1, c->id);
 	sqlite3_bind_int64(st, 2, ms);
-	if (detail != NULL)
+	if (i != ST_OUTBOX_DELIVERED) {
 		sqlite3_bind_text(st, 3, detail, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, state_now_ms());
+	}
 	if (step_done(s, i, err) != 0)
 		return -1;
 	c->settled = true;
@@ -833,7 +902,85 @@ int state_counts(struct state *s, const char *notifier, struct state_counts *c, 
 	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_error(s, rc, err);
+	st = s->stmt[ST_PENDING_ERROR];
+	sqlite3_bind_text(st, 1, notifier, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL) {
+		snprintf(c->pending_error, sizeof(c->pending_error), "%s",
+			 sqlite3_column_text(st, 0));
+		c->pending_error_ms = sqlite3_column_int64(st, 1);
+		c->pending_attempts = sqlite3_column_int(st, 2);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(s, rc, err);
 	return 0;
+}
+
+int state_alerted(struct state *s, const char *paper, const char *rule, char *notifiers,
+		  size_t size, struct err *err)
+{
+	sqlite3_stmt *st = s->stmt[ST_ALERTED];
+	int rc;
+
+	notifiers[0] = '\0';
+	sqlite3_bind_text(st, 1, paper, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, rule, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+		snprintf(notifiers, size, "%s", sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(s, rc, err);
+	return 0;
+}
+
+/* A column's text, "" for NULL. */
+static const char *column_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? (const char *)t : "";
+}
+
+int state_recent(struct state *s, size_t n, state_recent_fn fn, void *ctx, struct err *err)
+{
+	sqlite3_stmt *st = s->stmt[ST_RECENT];
+	int rc;
+
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)n);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct state_recent r = {
+			.alert = {.paper = column_text(st, 0),
+				  .title = column_text(st, 1),
+				  .rule = column_text(st, 2),
+				  .notifier = column_text(st, 3),
+				  .created_ms = sqlite3_column_int64(st, 4)},
+			.message_state = column_text(st, 5),
+			.done_ms = sqlite3_column_int64(st, 6),
+		};
+
+		fn(ctx, &r);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : db_error(s, rc, err);
+}
+
+int state_authors(struct state *s, struct state_authors *a, struct err *err)
+{
+	sqlite3_stmt *st = s->stmt[ST_AUTHORS];
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		a->files = (size_t)sqlite3_column_int64(st, 0);
+		a->papers_with_authors = (size_t)sqlite3_column_double(st, 1);
+		snprintf(a->formats, sizeof(a->formats), "%s", column_text(st, 2));
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : db_error(s, rc, err);
 }
 
 int state_notifiers(struct state *s, char ***names, size_t *n, struct err *err)

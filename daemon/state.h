@@ -72,8 +72,10 @@ struct file_stamp {
 /* What reading a digest file gave: its papers, and how much of it its format did not read. */
 struct file_read {
 	size_t papers;
-	size_t fallback; /* papers only the fallback read, from links no record held */
-	size_t skipped;  /* records left out */
+	size_t fallback;     /* papers only the fallback read, from links no record held */
+	size_t skipped;      /* records left out */
+	const char *format;  /* the format that read it; NULL for none */
+	size_t with_authors; /* papers that named their authors */
 };
 
 /* The files read only partly (fallback or skipped above 0), for `paperwatch status`. */
@@ -95,10 +97,17 @@ int state_file_hash(struct state *s, const char *name, char hash[STATE_HASH_SIZE
 /* ---- The transaction that records a digest and queues its alerts ---- */
 
 int state_begin(struct state *s, struct err *err);
-/* Records that paper (its identity key) matched rule for notifier; *fresh is false when that was
- * recorded before, by any digest. batch names the messages that carry it. */
-int state_alert_add(struct state *s, const char *paper, const char *rule, const char *notifier,
-		    const char *batch, bool *fresh, struct err *err);
+
+/* That paper (its identity key) matched rule for notifier; batch names the messages that carry
+ * it. The title and time are kept for people to read. */
+struct state_alert {
+	const char *paper, *rule, *notifier, *batch, *title;
+	long long created_ms;
+};
+
+/* Records an alert; *fresh is false when its paper, rule and notifier were recorded before, by
+ * any digest. */
+int state_alert_add(struct state *s, const struct state_alert *a, bool *fresh, struct err *err);
 /* Queues one message for notifier. */
 int state_outbox_add(struct state *s, const char *notifier, const char *key, const char *source,
 		     const char *body, size_t len, size_t n_papers, long long now_ms,
@@ -155,12 +164,42 @@ struct state_counts {
 	size_t papers_delivered;
 	long long next_ms;    /* earliest next attempt of a pending message; 0 when none */
 	char last_error[256]; /* of the latest failed message */
+	/* Why the queue's head is still pending: its last attempt's error ("" before any), when
+	 * that was and how many attempts it has had. */
+	char pending_error[256];
+	long long pending_error_ms;
+	int pending_attempts;
 };
 
 int state_counts(struct state *s, const char *notifier, struct state_counts *c, struct err *err);
 /* Every notifier name the outbox knows, including ones no longer configured. The caller frees the
  * array and its strings. */
 int state_notifiers(struct state *s, char ***names, size_t *n, struct err *err);
+
+/* Into notifiers (size bytes, "" for none), the notifiers paper was alerted to for rule, as a
+ * list "a, b". */
+int state_alerted(struct state *s, const char *paper, const char *rule, char *notifiers,
+		  size_t size, struct err *err);
+
+/* One of the latest alerts, and how its message fared ("pending", "delivered", "failed"; "" for a
+ * message no longer kept) and when it was done (0 when not yet). */
+struct state_recent {
+	struct state_alert alert;
+	const char *message_state;
+	long long done_ms;
+};
+typedef void (*state_recent_fn)(void *ctx, const struct state_recent *r);
+
+/* Calls fn for each of the n latest alerts, the latest first; the strings live for the call. */
+int state_recent(struct state *s, size_t n, state_recent_fn fn, void *ctx, struct err *err);
+
+/* What the digests read so far say of authors: how many files (of those read since the state
+ * kept it), how many of their papers named authors, and their formats ("a, b"). */
+struct state_authors {
+	size_t files, papers_with_authors;
+	char formats[256];
+};
+int state_authors(struct state *s, struct state_authors *a, struct err *err);
 
 /* Wall-clock milliseconds since the epoch: what the database stores. */
 long long state_now_ms(void);

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "channel.h"
 #include "utf8.h"
@@ -200,6 +202,26 @@ void notify_classify_http(const struct http_conf *h, const struct send_response 
 	notify_scrub(out->detail, h->url);
 }
 
+const char *notify_config_fault(CURLcode code)
+{
+	switch (code) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+		return "the server's certificate is not trusted here: a private CA's certificate "
+		       "goes in the notifier's ca_file";
+	case CURLE_SSL_CERTPROBLEM:
+		return "a certificate problem: check the notifier's ca_file";
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return "unknown host: check the host name in the notifier's url";
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+		return "check the notifier's url";
+	default:
+		return NULL;
+	}
+}
+
 /* What an HTTP answer means for the message, and the words that say why. */
 static void classify_http(const struct send_response *r, struct send_result *out)
 {
@@ -263,10 +285,42 @@ const struct conf_key notify_http_keys[] = {
 	{.name = NULL},
 };
 
+/* An attempt shorter than this cannot connect, shake hands and hear an answer. */
+#define HTTP_TIMEOUT_MIN 1.0
+
 bool notify_check_http(struct conf_ctx *c, const config_setting_t *entry, struct http_conf *h,
 		       const char *const *allowed)
 {
-	return h->url != NULL && conf_check_url(c, entry, h->url, allowed);
+	const config_setting_t *s;
+	struct stat st;
+	struct err err;
+	int fd;
+
+	if (h->url == NULL || !conf_check_url(c, entry, h->url, allowed))
+		return false;
+	if (h->ca_file != NULL) {
+		fd = conf_open_regular(h->ca_file, &st, &err);
+		if (fd < 0) {
+			conf_error(c, config_setting_get_member(entry, "ca_file"), "ca_file %s: %s",
+				   h->ca_file, err.msg);
+			return false;
+		}
+		close(fd);
+	}
+	s = config_setting_get_member(entry, "timeout");
+	if (h->timeout < HTTP_TIMEOUT_MIN) {
+		conf_error(c, s ? s : entry,
+			   "timeout %gs is too short for an attempt ever to succeed (connecting, "
+			   "TLS and the answer): give at least %gs",
+			   h->timeout, HTTP_TIMEOUT_MIN);
+		return false;
+	}
+	if (h->timeout < h->connect_timeout)
+		conf_warn(c, s ? s : entry,
+			  "timeout %gs is shorter than connect_timeout %gs: an attempt ends before "
+			  "its connection may",
+			  h->timeout, h->connect_timeout);
+	return true;
 }
 
 void notify_setup_transfer(CURL *easy, const struct http_conf *h)

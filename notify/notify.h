@@ -60,6 +60,10 @@ struct send_result {
 	char detail[256];   /* what happened, for logs and `status`: never a secret */
 };
 
+/* The hint for a transport error that only a change of configuration can mend (a certificate
+ * not trusted: ca_file; an unknown host: the url), or NULL for any other. */
+const char *notify_config_fault(CURLcode code);
+
 /* What a network attempt brought back, for the channel to judge. */
 struct send_response {
 	CURLcode code;    /* the transport's verdict */

@@ -28,6 +28,31 @@ static const struct conf_key file_keys[] = {
 	{.name = NULL},
 };
 
+/* The folder the file is to be in must be one already: every delivery would fail otherwise. */
+static int check_folder(struct conf_ctx *c, const config_setting_t *entry, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	struct stat st;
+	int rc = 0;
+
+	if (strcmp(path, "-") == 0 || slash == NULL)
+		return 0;
+	dir = slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+	if (stat(dir, &st) != 0) {
+		conf_error(c, config_setting_get_member(entry, "path"),
+			   "path %s: its folder %s: %s; create it first", path, dir,
+			   strerror(errno));
+		rc = -1;
+	} else if (!S_ISDIR(st.st_mode)) {
+		conf_error(c, config_setting_get_member(entry, "path"),
+			   "path %s: %s is not a folder", path, dir);
+		rc = -1;
+	}
+	free(dir);
+	return rc;
+}
+
 static int file_check(struct conf_ctx *c, const config_setting_t *entry, void **conf)
 {
 	struct file_conf *f = xcalloc(1, sizeof(*f));
@@ -46,7 +71,7 @@ static int file_check(struct conf_ctx *c, const config_setting_t *entry, void **
 			   f->path);
 		return -1;
 	}
-	return 0;
+	return check_folder(c, entry, f->path);
 }
 
 static int append_json(const char *buf, size_t size, void *data)

@@ -28,6 +28,7 @@ struct dest {
 	double next_wake;  /* when the queue's head is due, -1 when the queue is empty */
 	struct loop_timer *timer;
 	bool unknown_noted; /* a queue whose notifier is gone was logged once */
+	int failures;       /* attempts that failed since the last delivery */
 	/* The claim on a message delivered whose delivery the state could not record (a full
 	 * disk): its record is retried before anything else, so it is not sent again. id 0 when
 	 * none. */
@@ -57,12 +58,28 @@ struct outbox {
 	struct dest **dests; /* each allocated alone: transfers and timers point at them */
 	size_t n_dests;
 	bool draining;
+	bool fail_fast; /* a configuration fault fails the message at once (test-notify) */
 	struct outbox_stats stats;
 	void (*on_change)(void *ctx); /* after an attempt's outcome is counted */
 	void *change_ctx;
 };
 
 static void dest_pump(struct dest *d);
+
+/* A transport error that only the configuration can mend gets its hint; with fail_fast, the
+ * message fails at once instead of being tried again for as long as max_age. */
+static void judge_fault(const struct outbox *o, const struct send_response *resp,
+			struct send_result *r)
+{
+	const char *hint = notify_config_fault(resp->code);
+	size_t n = strlen(r->detail);
+
+	if (hint == NULL || r->status != SEND_RETRY)
+		return;
+	snprintf(r->detail + n, sizeof(r->detail) - n, " (%s)", hint);
+	if (o->fail_fast)
+		r->status = SEND_FAILED;
+}
 
 /* ---- libcurl on the event loop ---- */
 
@@ -196,6 +213,17 @@ static struct message claim_message(const struct state_claim *c)
 		.key = c->key, .body = c->body, .len = c->len, .n_papers = c->n_papers};
 }
 
+/* After a delivery: a recovery is news too, since warnings said the notifier was failing. */
+static void note_recovery(struct dest *d, const struct state_claim *it)
+{
+	int failed = d->failures > it->attempts ? d->failures : it->attempts;
+
+	if (failed > 0)
+		log_info("%s: delivering again: message %s went through after %d failed attempt%s",
+			 d->name, it->key, failed, failed == 1 ? "" : "s");
+	d->failures = 0;
+}
+
 /* Records how an attempt on the claimed message it ended and sets when the queue may go on. A
  * delivery the state could not record takes the claim into the queue's keeping. */
 static void dest_record(struct dest *d, const struct config *cfg, struct state_claim *it,
@@ -225,6 +253,7 @@ static void dest_record(struct dest *d, const struct config *cfg, struct state_c
 			o->stats.papers += it->n_papers;
 		}
 		log_debug("%s: delivered message %s (%s)", d->name, it->key, r->detail);
+		note_recovery(d, it);
 		d->not_before = now + (n ? n->ops->min_interval : 0);
 		break;
 	case SEND_RETRY:
@@ -232,6 +261,7 @@ static void dest_record(struct dest *d, const struct config *cfg, struct state_c
 		rc = state_claim_retry(o->state, it, wall + (long long)(wait * 1000), r->detail,
 				       &err);
 		o->stats.retried++;
+		d->failures++;
 		log_warn("%s: message %s not delivered (%s); next attempt in %.1f s", d->name,
 			 it->key, r->detail, wait);
 		/* The whole destination waits: a refused connection or a 429 is not one message's
@@ -241,9 +271,14 @@ static void dest_record(struct dest *d, const struct config *cfg, struct state_c
 	case SEND_FAILED:
 		rc = state_claim_failed(o->state, it, wall, r->detail, &err);
 		o->stats.failed++;
-		log_error(
-			"%s: message %s failed for good (%s); `paperwatch retry %s` sends it again",
-			d->name, it->key, r->detail, d->name);
+		d->failures++;
+		if (o->fail_fast)
+			log_error("%s: message %s failed: %s", d->name, it->key, r->detail);
+		else
+			log_error(
+				"%s: message %s failed for good (%s); `paperwatch retry %s` sends "
+				"it again",
+				d->name, it->key, r->detail, d->name);
 		d->not_before = now + (n ? n->ops->min_interval : 0);
 		break;
 	}
@@ -318,6 +353,7 @@ static void outbox_check_done(struct outbox *o)
 		resp.retry_after = t->retry_after[0] ? t->retry_after : NULL;
 		resp.error = t->error;
 		t->n->ops->classify(t->n, &resp, &r);
+		judge_fault(t->d->o, &resp, &r);
 		d = t->d;
 		dest_record(d, t->cfg, &t->claim, t->n, &r);
 		d->in_flight = NULL;
@@ -327,6 +363,11 @@ static void outbox_check_done(struct outbox *o)
 }
 
 /* ---- Queues ---- */
+
+void outbox_fail_fast(struct outbox *o)
+{
+	o->fail_fast = true;
+}
 
 static void on_dest_timer(void *ctx)
 {

@@ -28,6 +28,10 @@ int outbox_new(struct loop *l, struct state *s, struct config *cfg, struct outbo
 /* Stops at once: sends in flight are abandoned and stay queued. */
 void outbox_free(struct outbox *o);
 
+/* From now on a configuration fault (a certificate not trusted, an unknown host) fails a message
+ * at its first attempt instead of being retried: for `test-notify`, which answers at once. */
+void outbox_fail_fast(struct outbox *o);
+
 /* Uses a new configuration from now on (a reload); sends in flight finish with the old one. */
 void outbox_set_config(struct outbox *o, struct config *cfg);
 /* Looks at every queue again: call after queueing messages. */

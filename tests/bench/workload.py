@@ -164,7 +164,7 @@ def check_semantics(binary, workload, keywords_file, conf):
     with tempfile.NamedTemporaryFile('w', suffix='.md', delete=False) as f:
         f.write(d.text())
     try:
-        out = subprocess.run([binary, 'match', '-c', conf, f.name], check=True,
+        out = subprocess.run([binary, 'match', '--json', '-c', conf, f.name], check=True,
                              capture_output=True).stdout.decode()
         pw = {json.loads(l)['id'] for l in out.splitlines()}
         out = subprocess.run(['grep', '-iwF', '-f', keywords_file, f.name], capture_output=True,

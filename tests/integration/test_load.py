@@ -109,7 +109,8 @@ def many_digests_with_a_thousand_rules_deliver_every_alert_in_bounded_memory():
     # What must arrive: every (paper, rule) the dry run says matches, counted per rule.
     dry = os.path.join(d, 'match.jsonl')
     with open(dry, 'wb') as f:
-        subprocess.run([BINARY, 'match', '-c', conf] + [os.path.join(staging, n) for n in names],
+        subprocess.run([BINARY, 'match', '--json', '-c', conf]
+                       + [os.path.join(staging, n) for n in names],
                        stdout=f, check=True, timeout=3600)
     expected, matched_papers = count_rules(dry)
     assert matched_papers > 0, 'the rules should match something'

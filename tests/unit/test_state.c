@@ -47,6 +47,14 @@ static void queue(struct state *s, const char *key, const char *body, size_t len
 	assert_int_equal(state_commit(s, &err), 0);
 }
 
+static int add_alert(struct state *s, const char *paper, const char *rule, const char *notifier,
+		     const char *batch, bool *fresh, struct err *err)
+{
+	struct state_alert a = {paper, rule, notifier, batch, "A title", 1000};
+
+	return state_alert_add(s, &a, fresh, err);
+}
+
 static void an_alert_is_fresh_only_once_per_paper_rule_and_notifier(void **state)
 {
 	char path[64];
@@ -56,16 +64,14 @@ static void an_alert_is_fresh_only_once_per_paper_rule_and_notifier(void **state
 
 	(void)state;
 	assert_int_equal(state_begin(s, &err), 0);
-	assert_int_equal(state_alert_add(s, "2410.07177", "agents", "slack", "b1", &fresh, &err),
-			 0);
+	assert_int_equal(add_alert(s, "2410.07177", "agents", "slack", "b1", &fresh, &err), 0);
 	assert_true(fresh);
-	assert_int_equal(state_alert_add(s, "2410.07177", "agents", "slack", "b2", &fresh, &err),
-			 0);
+	assert_int_equal(add_alert(s, "2410.07177", "agents", "slack", "b2", &fresh, &err), 0);
 	assert_false(fresh);
 	/* Another rule, another notifier: new alerts for the same paper. */
-	assert_int_equal(state_alert_add(s, "2410.07177", "llm", "slack", "b2", &fresh, &err), 0);
+	assert_int_equal(add_alert(s, "2410.07177", "llm", "slack", "b2", &fresh, &err), 0);
 	assert_true(fresh);
-	assert_int_equal(state_alert_add(s, "2410.07177", "agents", "mail", "b2", &fresh, &err), 0);
+	assert_int_equal(add_alert(s, "2410.07177", "agents", "mail", "b2", &fresh, &err), 0);
 	assert_true(fresh);
 	assert_int_equal(state_commit(s, &err), 0);
 	state_close(s);
@@ -83,14 +89,14 @@ static void a_rolled_back_transaction_records_nothing(void **state)
 
 	(void)state;
 	assert_int_equal(state_begin(s, &err), 0);
-	assert_int_equal(state_alert_add(s, "p", "r", "n", "b", &fresh, &err), 0);
+	assert_int_equal(add_alert(s, "p", "r", "n", "b", &fresh, &err), 0);
 	assert_int_equal(state_outbox_add(s, "n", "b-0", "d.md", "body", 4, 1, 1000, &err), 0);
 	state_rollback(s);
 	assert_int_equal(state_claim_next(s, "n", 2000, &c, &claimed, &next_ms, &err), 0);
 	assert_false(claimed);
 	assert_int_equal(next_ms, -1);
 	assert_int_equal(state_begin(s, &err), 0);
-	assert_int_equal(state_alert_add(s, "p", "r", "n", "b", &fresh, &err), 0);
+	assert_int_equal(add_alert(s, "p", "r", "n", "b", &fresh, &err), 0);
 	assert_true(fresh);
 	assert_int_equal(state_commit(s, &err), 0);
 	state_close(s);
@@ -242,7 +248,7 @@ static void an_older_state_lets_go_of_the_bodies_it_delivered(void **state)
 		      "next_ms) VALUES ('n', 'k-old', 'd.md', 'delivered long ago', 1, "
 		      "'delivered', 1, 1); PRAGMA user_version = 1;");
 	assert_int_equal(state_open(path, &s, &err), 0);
-	assert_int_equal(sql_number(path, "PRAGMA user_version"), 3);
+	assert_int_equal(sql_number(path, "PRAGMA user_version"), 4);
 	assert_int_equal(sql_number(path, "SELECT length(body) FROM outbox WHERE key = 'k-old'"),
 			 0);
 	claim(s, 2000, &it);
@@ -415,10 +421,84 @@ static void a_schema_2_state_learns_how_files_were_read(void **state)
 		      "NULL); INSERT INTO files VALUES ('old.md', 1, 2, 3, 4, 'h', 5, 6); "
 		      "PRAGMA user_version = 2;");
 	assert_int_equal(state_open(path, &s, &err), 0);
-	assert_int_equal(sql_number(path, "PRAGMA user_version"), 3);
+	assert_int_equal(sql_number(path, "PRAGMA user_version"), 4);
 	assert_int_equal(sql_number(path, "SELECT fallback + skipped FROM files"), 0);
 	assert_int_equal(state_files_partial(s, &pt, &err), 0);
 	assert_int_equal(pt.files, 0);
+	state_close(s);
+	remove_db(path);
+}
+
+/* state_recent's callback: appends "rule/notifier/title/message state" lines to a buffer. */
+static void collect_recent(void *ctx, const struct state_recent *r)
+{
+	char *out = ctx;
+
+	snprintf(out + strlen(out), 512 - strlen(out), "%s/%s/%s/%s/%lld\n", r->alert.rule,
+		 r->alert.notifier, r->alert.title, r->message_state, r->done_ms);
+}
+
+static void alerts_keep_what_status_shows_of_them(void **state)
+{
+	char path[64], who[64], recent[512] = "";
+	struct state *s = fresh_state(path);
+	struct state_alert a = {"2410.07177", "agents", "slack", "msg_a", "Agents", 1000};
+	struct state_alert b = {"2410.07178", "robots", "mail", "msg_b", "Robots", 2000};
+	struct state_claim it = {0};
+	struct state_counts c;
+	struct err err;
+	bool fresh;
+
+	(void)state;
+	assert_int_equal(state_begin(s, &err), 0);
+	assert_int_equal(state_alert_add(s, &a, &fresh, &err), 0);
+	a.notifier = "mail";
+	assert_int_equal(state_alert_add(s, &a, &fresh, &err), 0);
+	assert_int_equal(state_alert_add(s, &b, &fresh, &err), 0);
+	assert_int_equal(state_outbox_add(s, "mail", "msg_b-0", "d.md", "x", 1, 1, 2000, &err), 0);
+	assert_int_equal(state_outbox_add(s, "mail", "msg_a-0", "d.md", "y", 1, 1, 2000, &err), 0);
+	assert_int_equal(state_commit(s, &err), 0);
+	assert_int_equal(state_alerted(s, "2410.07177", "agents", who, sizeof(who), &err), 0);
+	assert_true(strcmp(who, "mail, slack") == 0 || strcmp(who, "slack, mail") == 0);
+	assert_int_equal(state_alerted(s, "2410.07177", "robots", who, sizeof(who), &err), 0);
+	assert_string_equal(who, "");
+	/* The head of mail's queue fails once: status says why it waits. */
+	assert_int_equal(state_counts(s, "mail", &c, &err), 0);
+	assert_string_equal(c.pending_error, "");
+	assert_int_equal(state_claim_next(s, "mail", 3000, &it, &fresh, &(long long){0}, &err), 0);
+	assert_true(fresh);
+	assert_int_equal(state_claim_retry(s, &it, 9000, "HTTP 503: busy", &err), 0);
+	state_claim_end(s, &it);
+	assert_int_equal(state_counts(s, "mail", &c, &err), 0);
+	assert_string_equal(c.pending_error, "HTTP 503: busy");
+	assert_int_equal(c.pending_attempts, 1);
+	assert_true(c.pending_error_ms > 0);
+	/* The latest first; a message's state is its batch's. */
+	assert_int_equal(state_recent(s, 2, collect_recent, recent, &err), 0);
+	assert_string_equal(recent, "robots/mail/Robots/pending/0\n"
+				    "agents/mail/Agents/pending/0\n");
+	state_close(s);
+	remove_db(path);
+}
+
+static void a_schema_3_state_keeps_its_alerts_and_gains_their_history(void **state)
+{
+	char path[64];
+	struct state *s = fresh_state(path);
+	char recent[512] = "";
+	struct err err;
+
+	(void)state;
+	state_close(s);
+	sql_run(path,
+		"DROP TABLE alerts; CREATE TABLE alerts (paper TEXT NOT NULL, rule TEXT NOT "
+		"NULL, notifier TEXT NOT NULL, batch TEXT NOT NULL, PRIMARY KEY (paper, rule, "
+		"notifier)) WITHOUT ROWID; INSERT INTO alerts VALUES ('p', 'r', 'n', 'b');"
+		"ALTER TABLE outbox DROP COLUMN tried_ms; PRAGMA user_version = 3;");
+	assert_int_equal(state_open(path, &s, &err), 0);
+	assert_int_equal(sql_number(path, "PRAGMA user_version"), 4);
+	assert_int_equal(state_recent(s, 5, collect_recent, recent, &err), 0);
+	assert_string_equal(recent, "r/n///0\n");
 	state_close(s);
 	remove_db(path);
 }
@@ -481,6 +561,8 @@ int main(void)
 		cmocka_unit_test(a_file_is_seen_only_as_it_was_recorded),
 		cmocka_unit_test(files_read_only_partly_are_counted_and_the_latest_named),
 		cmocka_unit_test(a_schema_2_state_learns_how_files_were_read),
+		cmocka_unit_test(alerts_keep_what_status_shows_of_them),
+		cmocka_unit_test(a_schema_3_state_keeps_its_alerts_and_gains_their_history),
 		cmocka_unit_test(a_next_attempt_out_of_range_is_repaired_when_the_state_opens),
 		cmocka_unit_test(a_damaged_database_is_named_with_the_way_out),
 	};
