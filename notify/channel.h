@@ -151,8 +151,9 @@ size_t notify_pack(const size_t *sizes, size_t n, size_t max_items, size_t max_t
 /* Whether url may be a link target: http:// or https:// and nothing that ends a link early. */
 bool notify_url_linkable(const char *url);
 
-/* The JSON form of an alerted paper that webhooks and files carry: id, version, title, authors,
- * abstract, date, url, rules. The caller owns it. */
+/* The JSON form of an alerted paper that webhooks and files carry: id, version, title, authors
+ * (null when the digest names none, as `paperwatch parse` has it), abstract, date, url, rules.
+ * The caller owns it. */
 json_t *notify_paper_json(const struct alert *a);
 
 #endif

@@ -798,10 +798,14 @@ static json_t *json_str_or_null(const char *s)
 json_t *notify_paper_json(const struct alert *a)
 {
 	const struct paper *p = a->paper;
-	json_t *o = json_object(), *authors = json_array(), *rules = json_array();
+	json_t *o = json_object(), *authors = json_null(), *rules = json_array();
 
-	for (size_t i = 0; i < p->n_authors; i++)
-		json_array_append_new(authors, json_string(p->authors[i]));
+	/* As `paperwatch parse` says it: null when the digest names nobody, not an empty list. */
+	if (p->authors != NULL) {
+		authors = json_array();
+		for (size_t i = 0; i < p->n_authors; i++)
+			json_array_append_new(authors, json_string(p->authors[i]));
+	}
 	for (size_t i = 0; i < a->n_rules; i++)
 		json_array_append_new(rules, json_string(a->rules[i]));
 	json_object_set_new(o, "id", json_str_or_null(p->id));

@@ -11,7 +11,8 @@ import shutil
 import time
 
 from certs import make_certs
-from harness import test, run, pw, text, digests, tmpdir, write_config, register_secret
+from harness import (test, run, pw, text, digests, tmpdir, write_config, register_secret,
+                     read_jsonl)
 from receiver import Receiver, Reply, RefusedPort
 from smtp import SmtpServer
 
@@ -298,6 +299,20 @@ def a_refused_login_fails_for_good():
 
 
 # --- Every channel --------------------------------------------------------------------------------
+
+@test
+def authors_are_null_in_every_json_output_when_the_digest_names_none():
+    with Receiver() as rx:
+        out = os.path.join(tmpdir(), 'alerts.jsonl')
+        d, conf = setup([{'name': 'hook', 'type': 'webhook', 'url': rx.url},
+                         {'name': 'archive', 'type': 'file', 'path': out}])
+        digest = digests()[4]  # a records digest without author lines
+        assert all(x['authors'] is None for x in papers(digest))
+        assert pw('scan', '-c', conf, digest).returncode == 0
+        (req,) = rx.requests
+        for got in (req.json()['papers'], read_jsonl(out)):
+            assert len(got) == 50 and all(x['authors'] is None for x in got), got[0]
+
 
 @test
 def test_notify_reaches_every_channel():

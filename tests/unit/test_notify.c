@@ -234,6 +234,24 @@ static void a_heading_counts_the_papers_and_names_the_part(void **state)
 	fake_free(&f);
 }
 
+static void the_json_form_gives_null_authors_when_the_digest_names_none(void **state)
+{
+	struct fake f;
+	json_t *o;
+
+	(void)state;
+	fake_batch(&f, 1, "d.md");
+	o = notify_paper_json(&f.alerts[0]);
+	assert_int_equal(json_array_size(json_object_get(o, "authors")), 3);
+	json_decref(o);
+	f.papers[0].authors = NULL;
+	f.papers[0].n_authors = 0;
+	o = notify_paper_json(&f.alerts[0]);
+	assert_true(json_is_null(json_object_get(o, "authors")));
+	json_decref(o);
+	fake_free(&f);
+}
+
 static void characters_beyond_the_bmp_count_twice(void **state)
 {
 	(void)state;
@@ -344,6 +362,7 @@ int main(void)
 		cmocka_unit_test(an_excerpt_starts_at_a_word_before_the_first_abstract_hit),
 		cmocka_unit_test(rules_are_listed_escaped_and_cut),
 		cmocka_unit_test(a_heading_counts_the_papers_and_names_the_part),
+		cmocka_unit_test(the_json_form_gives_null_authors_when_the_digest_names_none),
 		cmocka_unit_test(characters_beyond_the_bmp_count_twice),
 		cmocka_unit_test(packing_keeps_order_respects_both_limits_and_drops_nothing),
 		cmocka_unit_test(only_plain_web_urls_become_links),
