@@ -131,9 +131,14 @@ size_t notify_title(struct notify_text *out, const struct alert *a, const struct
  * long name is cut. Nothing when the digest names none. */
 size_t notify_authors(struct notify_text *out, const struct alert *a, const struct notify_style *st,
 		      size_t max);
-/* A piece of the abstract around its first hit, within max characters, "…" where it is cut;
- * nothing when no hit falls in the abstract. */
-size_t notify_excerpt(struct notify_text *out, const struct alert *a, const struct notify_style *st,
+/* How long an abstract's snippet is in every channel, in characters: two lines or so. */
+#define NOTIFY_SNIPPET_MAX 280
+
+/* The abstract in short, within max characters: the piece around its first hit when a rule
+ * matched the abstract (from the hit's sentence when it starts close enough), otherwise its first
+ * sentence or two. It is cut between words where it can be, "…" standing for what is left out,
+ * and every run of white space is one space. Nothing when the paper has no abstract. */
+size_t notify_snippet(struct notify_text *out, const struct alert *a, const struct notify_style *st,
 		      size_t max);
 /* The names of the rules the paper matched, ", " between, within max characters. */
 size_t notify_rules(struct notify_text *out, const struct alert *a, const struct notify_style *st,
@@ -152,8 +157,9 @@ size_t notify_pack(const size_t *sizes, size_t n, size_t max_items, size_t max_t
 bool notify_url_linkable(const char *url);
 
 /* The JSON form of an alerted paper that webhooks and files carry: id, version, title, authors
- * (null when the digest names none, as `paperwatch parse` has it), abstract, date, url, rules.
- * The caller owns it. */
+ * (null when the digest names none, as `paperwatch parse` has it), abstract, snippet (the
+ * abstract's snippet as plain text, null when there is none), date, url, rules. The caller owns
+ * it. */
 json_t *notify_paper_json(const struct alert *a);
 
 #endif

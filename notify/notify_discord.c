@@ -1,8 +1,9 @@
 /*
  * notify_discord.c — Discord through a channel webhook: one embed per paper (its title linking
- * the paper, authors, an excerpt, the rules) under a one-line content. Discord takes 10 embeds
- * and 6,000 embed characters a message, so a large batch goes as several messages. Paper text is
- * Markdown-escaped and allowed_mentions is empty, so no title can format the message or ping.
+ * the paper, authors, the abstract's snippet, the rules) under a one-line content. Discord takes
+ * 10 embeds and 6,000 embed characters a message, so a large batch goes as several messages.
+ * Paper text is Markdown-escaped and allowed_mentions is empty, so no title can format the
+ * message or ping.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +18,11 @@
 #define DISCORD_TITLE_MAX       256
 #define DISCORD_FIELD_VALUE_MAX 1024
 
-/* The pieces of a paper's description: with the title and fields, one embed stays well under
- * DISCORD_EMBED_TOTAL_MAX (and its description under Discord's 4,096), so a message always has
- * room for at least one. */
+/* The pieces of a paper's description: with NOTIFY_SNIPPET_MAX, the title and fields, one embed
+ * stays well under DISCORD_EMBED_TOTAL_MAX (and its description under Discord's 4,096), so a
+ * message always has room for at least one. */
 #define AUTHORS_MAX 1500
 #define URL_MAX     500
-#define EXCERPT_MAX 600
 #define ID_MAX      40
 
 struct discord_conf {
@@ -124,21 +124,22 @@ static int discord_check(struct conf_ctx *c, const config_setting_t *entry, void
 	return 0;
 }
 
-/* The description: authors, the URL when it cannot be the title's link, an excerpt. */
+/* The description: authors, the URL when it cannot be the title's link, the abstract's snippet;
+ * a line each, none for what the paper lacks. */
 static void discord_description(struct notify_text *t, const struct alert *a, bool linked)
 {
-	struct notify_text excerpt = {0};
+	struct notify_text snippet = {0};
 
 	notify_authors(t, a, &discord_md, AUTHORS_MAX);
 	if (!linked && a->paper->url != NULL) {
 		notify_text_puts(t, t->len ? "\n" : "");
 		notify_plain(t, a->paper->url, &discord_md, URL_MAX);
 	}
-	if (notify_excerpt(&excerpt, a, &discord_md, EXCERPT_MAX) > 0) {
+	if (notify_snippet(&snippet, a, &discord_md, NOTIFY_SNIPPET_MAX) > 0) {
 		notify_text_puts(t, t->len ? "\n" : "");
-		notify_text_add(t, excerpt.s, excerpt.len);
+		notify_text_add(t, snippet.s, snippet.len);
 	}
-	free(excerpt.s);
+	free(snippet.s);
 }
 
 /* Adds a field; returns the characters Discord counts for it. */

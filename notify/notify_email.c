@@ -26,7 +26,6 @@
 #define TITLE_MAX   1000
 #define AUTHORS_MAX 2000
 #define URL_MAX     2000
-#define EXCERPT_MAX 500
 #define RULES_MAX   1000
 #define ID_MAX      40
 
@@ -282,7 +281,7 @@ static void text_paper(struct notify_text *t, const struct alert *a)
 		notify_plain(t, p->url, &plain_style, URL_MAX);
 	}
 	part.len = 0;
-	if (notify_excerpt(&part, a, &plain_style, EXCERPT_MAX) > 0)
+	if (notify_snippet(&part, a, &plain_style, NOTIFY_SNIPPET_MAX) > 0)
 		notify_text_printf(t, "\n  \"%s\"", part.s);
 	notify_text_puts(t, "\n\n");
 	free(part.s);
@@ -329,7 +328,7 @@ static void html_paper(struct notify_text *t, const struct alert *a)
 	html_id(t, p);
 	notify_text_puts(t, "</small>");
 	part.len = 0;
-	if (notify_excerpt(&part, a, &html_style, EXCERPT_MAX) > 0)
+	if (notify_snippet(&part, a, &html_style, NOTIFY_SNIPPET_MAX) > 0)
 		notify_text_printf(t, "<br>\n<i>%s</i>", part.s);
 	notify_text_puts(t, "</p>\n");
 	free(part.s);

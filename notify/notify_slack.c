@@ -17,12 +17,11 @@
 #define SLACK_MESSAGE_MAX 36000
 #define SLACK_TEXT_MAX    3000 /* the notification text: Slack shows about this much */
 
-/* The pieces of a paper's section, in characters: their sum, with the glue between them, stays
- * under SLACK_SECTION_MAX whatever the paper. */
+/* The pieces of a paper's section, in characters: their sum with NOTIFY_SNIPPET_MAX and the glue
+ * between them stays under SLACK_SECTION_MAX whatever the paper. */
 #define TITLE_MAX   700
 #define URL_MAX     600
 #define AUTHORS_MAX 700
-#define EXCERPT_MAX 400
 #define RULES_MAX   400
 #define ID_MAX      40
 
@@ -87,12 +86,12 @@ static size_t escaped_len(const char *url)
 	return n;
 }
 
-/* One paper as a section's mrkdwn: <url|title>, authors, an excerpt, rules. */
+/* One paper as a section's mrkdwn: <url|title>, authors, the abstract's snippet, rules. */
 static void slack_paper(struct notify_text *t, const struct alert *a)
 {
 	const char *url = a->paper->url;
 	bool link = url != NULL && notify_url_linkable(url) && escaped_len(url) <= URL_MAX;
-	struct notify_text excerpt = {0};
+	struct notify_text line = {0};
 
 	if (link) {
 		/* A linkable URL holds no < > | or space; & is the one left to escape. */
@@ -107,15 +106,17 @@ static void slack_paper(struct notify_text *t, const struct alert *a)
 		notify_text_puts(t, "\n");
 		notify_plain(t, url, &slack_plain, URL_MAX);
 	}
-	if (a->paper->authors != NULL) {
+	/* A line each for the authors and the snippet, none for what the paper lacks. */
+	if (notify_authors(&line, a, &slack_mrkdwn, AUTHORS_MAX) > 0) {
 		notify_text_puts(t, "\n");
-		notify_authors(t, a, &slack_mrkdwn, AUTHORS_MAX);
+		notify_text_add(t, line.s, line.len);
 	}
-	if (notify_excerpt(&excerpt, a, &slack_mrkdwn, EXCERPT_MAX) > 0) {
+	line.len = 0;
+	if (notify_snippet(&line, a, &slack_mrkdwn, NOTIFY_SNIPPET_MAX) > 0) {
 		notify_text_puts(t, "\n");
-		notify_text_add(t, excerpt.s, excerpt.len);
+		notify_text_add(t, line.s, line.len);
 	}
-	free(excerpt.s);
+	free(line.s);
 	slack_rules_line(t, a);
 }
 

@@ -141,6 +141,37 @@ static void a_message_has_the_headers_and_both_parts_a_mail_reader_needs(void **
 	config_unref(cfg);
 }
 
+static void every_paper_shows_a_snippet_and_no_line_for_what_it_lacks(void **state)
+{
+	struct config *cfg = fake_config(EMAIL_CONF);
+	struct fake f;
+	struct message_list l;
+	char *text, *html;
+
+	(void)state;
+	fake_sparse(&f);
+	l = format(&cfg->notifiers[0], &f);
+	text = part(l.v[0].body, "plain");
+	html = part(l.v[0].body, "html");
+	assert_non_null(strstr(text,
+			       "  https://arxiv.org/abs/2410.00000\n"
+			       "  \"We study how large language models use tools when they act "
+			       "as agents in the wild, and what goes wrong when they do.\"\n\n"));
+	assert_non_null(
+		strstr(text, "  https://arxiv.org/abs/2410.00001\n  \"" FAKE_LEAD "\"\n\n"));
+	assert_non_null(strstr(text, "~~über~~\n  Rules: agents, tool-use\n"
+				     "  https://arxiv.org/abs/2410.00002\n\n"));
+	assert_non_null(
+		strstr(html, "2410.00001v1 · 2024-10-21</small><br>\n<i>" FAKE_LEAD "</i></p>"));
+	assert_non_null(strstr(html, "~~über~~</a><br>\n<small>Rules: agents, tool-use · "
+				     "2410.00002v1 · 2024-10-21</small></p>"));
+	free(text);
+	free(html);
+	message_list_free(&l);
+	fake_free(&f);
+	config_unref(cfg);
+}
+
 /* Decodes one "=?UTF-8?B?...?=" word, which must hold whole characters; appends it to out. */
 static void decode_word(const char *w, size_t n, char *out)
 {
@@ -325,6 +356,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_message_has_the_headers_and_both_parts_a_mail_reader_needs),
+		cmocka_unit_test(every_paper_shows_a_snippet_and_no_line_for_what_it_lacks),
 		cmocka_unit_test(a_non_ascii_subject_is_encoded_in_words_of_whole_characters),
 		cmocka_unit_test(every_line_is_short_seven_bit_and_decodes_to_every_paper),
 		cmocka_unit_test(smtp_answers_are_judged_temporary_or_permanent),

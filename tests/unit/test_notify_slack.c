@@ -64,6 +64,52 @@ static void text_escapes_ampersand_and_angle_brackets_and_bolds_hits(void **stat
 	config_unref(cfg);
 }
 
+/* The section of paper k in message o, found by its link. */
+static const char *section_of(json_t *o, size_t k)
+{
+	json_t *b;
+	size_t i;
+	char link[64];
+
+	snprintf(link, sizeof(link), "<https://arxiv.org/abs/2410.%05zu|", k);
+	json_array_foreach(json_object_get(o, "blocks"), i, b)
+	{
+		const char *t =
+			json_string_value(json_object_get(json_object_get(b, "text"), "text"));
+
+		if (t != NULL && strncmp(t, link, strlen(link)) == 0)
+			return t;
+	}
+	fail_msg("no section for paper %zu", k);
+	return NULL;
+}
+
+static void every_paper_shows_a_snippet_and_no_line_for_what_it_lacks(void **state)
+{
+	struct config *cfg = fake_config(SLACK_CONF);
+	struct fake f;
+	struct message_list l;
+	json_t *o;
+
+	(void)state;
+	fake_sparse(&f);
+	l = format(&cfg->notifiers[0], &f);
+	o = parse(&l.v[0]);
+	assert_non_null(
+		strstr(section_of(o, 0),
+		       "~~über~~>\nZoë Ångström, Ada Lovelace, 李*小龙*\nWe study how large "
+		       "language models use tools when they act as *agents* in the wild, and "
+		       "what goes wrong when they do.\n_Rules:_ "));
+	assert_non_null(strstr(section_of(o, 1), "李*小龙*\n" FAKE_LEAD "\n_Rules:_ "));
+	/* No abstract, no authors: the rules line follows the title, and no line is empty. */
+	assert_non_null(strstr(section_of(o, 2), "~~über~~>\n_Rules:_ agents, tool-use"));
+	assert_null(strstr(section_of(o, 2), "\n\n"));
+	json_decref(o);
+	message_list_free(&l);
+	fake_free(&f);
+	config_unref(cfg);
+}
+
 /* Checks one message against Slack's limits; counts the papers each id appears in. */
 static void check_message(const struct message *m, size_t *seen, size_t n_papers)
 {
@@ -180,6 +226,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(text_escapes_ampersand_and_angle_brackets_and_bolds_hits),
+		cmocka_unit_test(every_paper_shows_a_snippet_and_no_line_for_what_it_lacks),
 		cmocka_unit_test(
 			three_hundred_papers_split_within_slack_limits_and_none_is_dropped),
 		cmocka_unit_test(slack_answers_are_judged_as_slack_means_them),
