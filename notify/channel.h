@@ -143,11 +143,18 @@ size_t notify_snippet(struct notify_text *out, const struct alert *a, const stru
 /* The names of the rules the paper matched, ", " between, within max characters. */
 size_t notify_rules(struct notify_text *out, const struct alert *a, const struct notify_style *st,
 		    size_t max);
-/* The line a message opens with: "12 new papers in FILE", the count in bold, and with parts > 1
- * ", part 2 of 7 (papers 50–98)" for the papers from..to-1 of part number `part` (from 0). The
- * file name is cut at 200 characters. Returns the characters appended. */
+/* The line a message opens with: "12 new papers for 2024-10-21", the count in bold, and with
+ * parts > 1 ", part 2 of 7 (papers 50–98)" for the papers from..to-1 of part number `part` (from
+ * 0). The date is the one the batch's papers carry, "2024-10-01 to 2024-10-31" when they carry
+ * several; when none has one, "in FILE" names the digest's file instead, cut at 200
+ * characters. Returns the characters appended. */
 size_t notify_heading(struct notify_text *out, const struct alert_batch *b, size_t from, size_t to,
 		      size_t part, size_t parts, const struct notify_style *st);
+/* The line of details under a heading that names a date: "from FILE", the digest's file name cut
+ * at 200 characters. Nothing when the heading names the file itself. Returns the characters
+ * appended. */
+size_t notify_source(struct notify_text *out, const struct alert_batch *b,
+		     const struct notify_style *st);
 /* Splits n items (papers) of the given sizes into runs (messages) of at most max_items items
  * and max_total in sum, in order; an item alone is a run whatever its size. starts[r] is where
  * run r begins and starts[runs] is n, so starts needs room for n + 1. Returns the runs. */

@@ -373,7 +373,7 @@ void notify_scrub(char *s, const char *secret)
 #define AUTHOR_NAME_MAX 120 /* a "name" longer than this is a digest's mistake: cut */
 #define AUTHORS_TAIL    24  /* room kept for " and 123456 more et al." */
 #define SNIPPET_LEAD    80  /* bytes of context before an abstract's first hit, at most */
-#define SOURCE_MAX      200 /* a digest's file name in a heading */
+#define SOURCE_MAX      200 /* a digest's file name in a heading or its details */
 
 static const char ellipsis[] = "…";
 
@@ -835,17 +835,70 @@ bool notify_url_linkable(const char *url)
 	return strlen(url) <= 2000;
 }
 
+/* Whether d is a date as papers carry it, YYYY-MM-DD: nothing else goes into a heading. */
+static bool is_date(const char *d)
+{
+	if (d == NULL || strlen(d) != 10)
+		return false;
+	for (size_t i = 0; i < 10; i++) {
+		if (i == 4 || i == 7 ? d[i] != '-' : !isdigit((unsigned char)d[i]))
+			return false;
+	}
+	return true;
+}
+
+/* The earliest and the latest date among the batch's papers (ISO dates sort as strings); false
+ * when no paper has one. The whole batch, so that every part of it says the same. */
+static bool batch_dates(const struct alert_batch *b, const char **first, const char **last)
+{
+	*first = *last = NULL;
+	for (size_t i = 0; i < b->n_alerts; i++) {
+		const char *d = b->alerts[i].paper->date;
+
+		if (!is_date(d))
+			continue;
+		if (*first == NULL || strcmp(d, *first) < 0)
+			*first = d;
+		if (*last == NULL || strcmp(d, *last) > 0)
+			*last = d;
+	}
+	return *first != NULL;
+}
+
 size_t notify_heading(struct notify_text *out, const struct alert_batch *b, size_t from, size_t to,
 		      size_t part, size_t parts, const struct notify_style *st)
 {
 	size_t start = out->len;
+	const char *first, *last;
 
-	notify_text_printf(out, "%s%zu new paper%s%s in ", st->bold_open, b->n_alerts,
+	notify_text_printf(out, "%s%zu new paper%s%s", st->bold_open, b->n_alerts,
 			   b->n_alerts == 1 ? "" : "s", st->bold_close);
-	notify_plain(out, b->source ? b->source : "", st, SOURCE_MAX);
+	/* A date is what a reader knows a digest by; without one, its file name, as nothing is
+	 * made up. A date is digits and dashes in the middle of a line: no channel's markup. */
+	if (!batch_dates(b, &first, &last)) {
+		notify_text_puts(out, " in ");
+		notify_plain(out, b->source ? b->source : "", st, SOURCE_MAX);
+	} else if (strcmp(first, last) == 0) {
+		notify_text_printf(out, " for %s", first);
+	} else {
+		notify_text_printf(out, " for %s to %s", first, last);
+	}
 	if (parts > 1)
 		notify_text_printf(out, ", part %zu of %zu (papers %zu–%zu)", part + 1, parts,
 				   from + 1, to);
+	return notify_chars(out->s + start, out->len - start);
+}
+
+size_t notify_source(struct notify_text *out, const struct alert_batch *b,
+		     const struct notify_style *st)
+{
+	size_t start = out->len;
+	const char *first, *last;
+
+	if (b->source == NULL || !batch_dates(b, &first, &last))
+		return 0;
+	notify_text_puts(out, "from ");
+	notify_plain(out, b->source, st, SOURCE_MAX);
 	return notify_chars(out->s + start, out->len - start);
 }
 

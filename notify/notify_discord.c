@@ -1,9 +1,9 @@
 /*
  * notify_discord.c — Discord through a channel webhook: one embed per paper (its title linking
- * the paper, authors, the abstract's snippet, the rules) under a one-line content. Discord takes
- * 10 embeds and 6,000 embed characters a message, so a large batch goes as several messages.
- * Paper text is Markdown-escaped and allowed_mentions is empty, so no title can format the
- * message or ping.
+ * the paper, authors, the abstract's snippet, the rules) under a content of the heading and the
+ * digest's file name. Discord takes 10 embeds and 6,000 embed characters a message, so a large
+ * batch goes as several messages. Paper text is Markdown-escaped and allowed_mentions is empty,
+ * so no title can format the message or ping.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -193,15 +193,19 @@ static json_t *discord_embed(const struct alert *a, size_t *chars)
 	return e;
 }
 
-/* One message: the heading as content, then the embeds of papers from..to-1. */
+/* One message: the heading as content, the file name as its subtext line when the heading names
+ * a date, then the embeds of papers from..to-1. */
 static char *discord_message(const struct alert_batch *b, json_t **embeds, size_t from, size_t to,
 			     size_t part, size_t parts)
 {
-	struct notify_text content = {0};
+	struct notify_text content = {0}, source = {0};
 	json_t *list = json_array(), *o;
 	char *body;
 
 	notify_heading(&content, b, from, to, part, parts, &discord_md);
+	notify_text_puts(&source, "\n-# ");
+	if (notify_source(&source, b, &discord_md) > 0)
+		notify_text_add(&content, source.s, source.len);
 	for (size_t i = from; i < to; i++)
 		json_array_append(list, embeds[i]);
 	/* No parse types: nothing in the message may mention anyone. */
@@ -210,6 +214,7 @@ static char *discord_message(const struct alert_batch *b, json_t **embeds, size_
 	body = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	free(content.s);
+	free(source.s);
 	return body;
 }
 

@@ -1,8 +1,9 @@
 /*
  * notify_slack.c — Slack through an incoming webhook: a Block Kit message of one section per
- * paper under a heading section, with a plain `text` for notifications and clients without
- * blocks. Slack takes 50 blocks a message and 3,000 characters a section, so a large batch goes
- * as several messages, sent a second apart as Slack asks of a webhook.
+ * paper under a heading section and a context line naming the digest's file, with a plain `text`
+ * for notifications and clients without blocks. Slack takes 50 blocks a message and 3,000
+ * characters a section, so a large batch goes as several messages, sent a second apart as Slack
+ * asks of a webhook.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -142,17 +143,22 @@ static char *slack_fallback(const struct alert_batch *b, size_t from, size_t to,
 	return out.s;
 }
 
-/* One message: the heading section, then the sections of papers from..to-1. */
+/* One message: the heading section, the file name's context line when the heading names a date,
+ * then the sections of papers from..to-1. */
 static char *slack_message(const struct alert_batch *b, char **papers, size_t from, size_t to,
 			   size_t part, size_t parts)
 {
-	struct notify_text head = {0};
+	struct notify_text head = {0}, source = {0};
 	json_t *blocks = json_array(), *o;
 	char *fallback = slack_fallback(b, from, to, part, parts), *body;
 
 	notify_text_puts(&head, "paperwatch: ");
 	notify_heading(&head, b, from, to, part, parts, &slack_mrkdwn);
 	json_array_append_new(blocks, slack_section(head.s));
+	if (notify_source(&source, b, &slack_plain) > 0)
+		json_array_append_new(blocks,
+				      json_pack("{s:s, s:[{s:s, s:s}]}", "type", "context",
+						"elements", "type", "mrkdwn", "text", source.s));
 	for (size_t i = from; i < to; i++)
 		json_array_append_new(blocks, slack_section(papers[i]));
 	o = json_pack("{s:s, s:o, s:b, s:b}", "text", fallback, "blocks", blocks, "unfurl_links", 0,
@@ -160,6 +166,7 @@ static char *slack_message(const struct alert_batch *b, char **papers, size_t fr
 	body = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	free(head.s);
+	free(source.s);
 	free(fallback);
 	return body;
 }
@@ -181,7 +188,8 @@ static int slack_format(const struct notifier *n, const struct alert_batch *b,
 		papers[i] = t.s;
 		chars[i] = notify_chars(t.s, t.len);
 	}
-	parts = notify_pack(chars, b->n_alerts, SLACK_BLOCKS_MAX - 1, SLACK_MESSAGE_MAX, starts);
+	/* Room is kept for the heading and the context line in every message. */
+	parts = notify_pack(chars, b->n_alerts, SLACK_BLOCKS_MAX - 2, SLACK_MESSAGE_MAX, starts);
 	for (size_t k = 0; k < parts && rc == 0; k++) {
 		char *body = slack_message(b, papers, starts[k], starts[k + 1], k, parts);
 

@@ -389,14 +389,53 @@ static void a_heading_counts_the_papers_and_names_the_part(void **state)
 	struct notify_text t = {0};
 
 	(void)state;
-	fake_batch(&f, 1, "<digest>.md");
-	notify_heading(&t, &f.b, 0, 1, 0, 1, &brackets);
-	assert_string_equal(t.s, "[1 new paper] in &lt;digest&gt;.md");
-	t.len = 0;
-	f.b.n_alerts = 300;
+	fake_batch(&f, 300, "<digest>.md");
 	notify_heading(&t, &f.b, 49, 98, 1, 7, &brackets);
-	assert_string_equal(t.s,
-			    "[300 new papers] in &lt;digest&gt;.md, part 2 of 7 (papers 50–98)");
+	assert_string_equal(t.s, "[300 new papers] for 2024-10-21, part 2 of 7 (papers 50–98)");
+	t.len = 0;
+	f.b.n_alerts = 1;
+	notify_heading(&t, &f.b, 0, 1, 0, 1, &brackets);
+	assert_string_equal(t.s, "[1 new paper] for 2024-10-21");
+	free(t.s);
+	fake_free(&f);
+}
+
+static void a_heading_names_the_papers_dates_and_the_details_name_the_file(void **state)
+{
+	struct fake f;
+	struct notify_text t = {0};
+
+	(void)state;
+	fake_batch(&f, 4, "<digest>.md");
+	assert_int_equal(notify_source(&t, &f.b, &brackets), strlen("from &lt;digest&gt;.md"));
+	assert_string_equal(t.s, "from &lt;digest&gt;.md");
+	/* Papers of several days: the first and the last; a paper without a date, or with one
+	 * that is no YYYY-MM-DD, does not count. */
+	f.papers[0].date = "2024-10-23";
+	f.papers[1].date = NULL;
+	f.papers[2].date = "2024-10-01";
+	f.papers[3].date = "21st October";
+	t.len = 0;
+	notify_heading(&t, &f.b, 0, 4, 0, 1, &brackets);
+	assert_string_equal(t.s, "[4 new papers] for 2024-10-01 to 2024-10-23");
+	free(t.s);
+	fake_free(&f);
+}
+
+static void a_heading_without_a_date_names_the_file_and_no_details_repeat_it(void **state)
+{
+	struct fake f;
+	struct notify_text t = {0};
+
+	(void)state;
+	fake_batch(&f, 2, "<digest>.md");
+	f.papers[0].date = NULL;
+	f.papers[1].date = "";
+	notify_heading(&t, &f.b, 0, 2, 0, 1, &brackets);
+	assert_string_equal(t.s, "[2 new papers] in &lt;digest&gt;.md");
+	t.len = 0;
+	assert_int_equal(notify_source(&t, &f.b, &brackets), 0);
+	assert_true(t.len == 0);
 	free(t.s);
 	fake_free(&f);
 }
@@ -535,6 +574,8 @@ int main(void)
 		cmocka_unit_test(the_json_form_carries_a_plain_snippet_beside_the_whole_abstract),
 		cmocka_unit_test(rules_are_listed_escaped_and_cut),
 		cmocka_unit_test(a_heading_counts_the_papers_and_names_the_part),
+		cmocka_unit_test(a_heading_names_the_papers_dates_and_the_details_name_the_file),
+		cmocka_unit_test(a_heading_without_a_date_names_the_file_and_no_details_repeat_it),
 		cmocka_unit_test(the_json_form_gives_null_authors_when_the_digest_names_none),
 		cmocka_unit_test(characters_beyond_the_bmp_count_twice),
 		cmocka_unit_test(packing_keeps_order_respects_both_limits_and_drops_nothing),

@@ -41,7 +41,7 @@ static void markdown_and_mentions_in_paper_text_are_escaped_and_hits_bold(void *
 	assert_int_equal(l.n, 1);
 	o = parse(&l.v[0]);
 	assert_string_equal(json_string_value(json_object_get(o, "content")),
-			    "**1 new paper** in my\\_digest.md");
+			    "**1 new paper** for 2024-10-21\n-# from my\\_digest.md");
 	e = json_array_get(json_object_get(o, "embeds"), 0);
 	assert_string_equal(json_string_value(json_object_get(e, "title")),
 			    "Paper 0: \\***Agents**\\* & \\<tools\\> for @\u200beveryone\\_ "

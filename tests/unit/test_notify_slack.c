@@ -34,7 +34,7 @@ static void text_escapes_ampersand_and_angle_brackets_and_bolds_hits(void **stat
 	struct config *cfg = fake_config(SLACK_CONF);
 	struct fake f;
 	struct message_list l;
-	json_t *o;
+	json_t *o, *context;
 	const char *paper, *fallback;
 
 	(void)state;
@@ -42,8 +42,20 @@ static void text_escapes_ampersand_and_angle_brackets_and_bolds_hits(void **stat
 	l = format(&cfg->notifiers[0], &f);
 	assert_int_equal(l.n, 1);
 	o = parse(&l.v[0]);
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_object_get(json_array_get(json_object_get(o, "blocks"), 0), "text"),
+			"text")),
+		"paperwatch: *1 new paper* for 2024-10-21");
+	/* The file name is the context line under the heading. */
+	context = json_array_get(json_object_get(o, "blocks"), 1);
+	assert_string_equal(json_string_value(json_object_get(context, "type")), "context");
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_array_get(json_object_get(context, "elements"), 0), "text")),
+		"from digest &lt;1&gt;.md");
 	paper = json_string_value(json_object_get(
-		json_object_get(json_array_get(json_object_get(o, "blocks"), 1), "text"), "text"));
+		json_object_get(json_array_get(json_object_get(o, "blocks"), 2), "text"), "text"));
 	assert_non_null(paper);
 	assert_true(strncmp(paper, "<https://arxiv.org/abs/2410.00000|Paper 0: ", 43) == 0);
 	/* The title's own asterisks stay: mrkdwn has no way to escape them. */
@@ -55,7 +67,7 @@ static void text_escapes_ampersand_and_angle_brackets_and_bolds_hits(void **stat
 	/* The notification text: plain, escaped, no highlight markers of ours. */
 	fallback = json_string_value(json_object_get(o, "text"));
 	assert_string_equal(fallback,
-			    "paperwatch: 1 new paper in digest &lt;1&gt;.md: Paper 0: "
+			    "paperwatch: 1 new paper for 2024-10-21: Paper 0: "
 			    "*Agents* &amp; &lt;tools&gt; for @everyone_ [x](y) ~~über~~");
 	assert_true(json_is_false(json_object_get(o, "unfurl_links")));
 	json_decref(o);
@@ -110,19 +122,25 @@ static void every_paper_shows_a_snippet_and_no_line_for_what_it_lacks(void **sta
 	config_unref(cfg);
 }
 
-/* Checks one message against Slack's limits; counts the papers each id appears in. */
+/* Checks one message against Slack's limits: a heading, the file name's context line, then the
+ * papers' sections. Counts the papers each id appears in. */
 static void check_message(const struct message *m, size_t *seen, size_t n_papers)
 {
 	json_t *o = parse(m), *blocks = json_object_get(o, "blocks"), *b;
 	size_t i;
 
-	assert_true(json_array_size(blocks) >= 2 && json_array_size(blocks) <= 50);
-	assert_int_equal(json_array_size(blocks) - 1, m->n_papers);
+	assert_true(json_array_size(blocks) >= 3 && json_array_size(blocks) <= 50);
+	assert_int_equal(json_array_size(blocks) - 2, m->n_papers);
 	assert_true(json_chars(json_object_get(o, "text")) <= 3000);
 	json_array_foreach(blocks, i, b)
 	{
 		json_t *t = json_object_get(json_object_get(b, "text"), "text");
 
+		if (i == 1) {
+			assert_string_equal(json_string_value(json_object_get(b, "type")),
+					    "context");
+			continue;
+		}
 		assert_string_equal(json_string_value(json_object_get(b, "type")), "section");
 		assert_true(json_chars(t) > 0 && json_chars(t) <= 3000);
 		for (size_t k = 0; k < n_papers && i > 0; k++) {
@@ -146,7 +164,7 @@ static void three_hundred_papers_split_within_slack_limits_and_none_is_dropped(v
 	fake_batch(&f, 300, "big.md");
 	fake_enormous(&f, 7);
 	l = format(&cfg->notifiers[0], &f);
-	/* 49 papers a message beside the heading: seven messages. */
+	/* 48 papers a message beside the heading and the context line: seven messages. */
 	assert_int_equal(l.n, 7);
 	for (size_t i = 0; i < l.n; i++) {
 		check_message(&l.v[i], seen, 300);
@@ -158,7 +176,7 @@ static void three_hundred_papers_split_within_slack_limits_and_none_is_dropped(v
 	/* The enormous paper is there, shortened, with its matched author. */
 	assert_int_equal(messages_with(&l, "Author *Number1500*"), 1);
 	assert_int_equal(messages_with(&l, " and 1989 more"), 1);
-	assert_int_equal(messages_with(&l, "part 7 of 7 (papers 295–300)"), 1);
+	assert_int_equal(messages_with(&l, "part 7 of 7 (papers 289–300)"), 1);
 	message_list_free(&l);
 	fake_free(&f);
 	config_unref(cfg);
