@@ -131,18 +131,30 @@ size_t notify_title(struct notify_text *out, const struct alert *a, const struct
  * long name is cut. Nothing when the digest names none. */
 size_t notify_authors(struct notify_text *out, const struct alert *a, const struct notify_style *st,
 		      size_t max);
-/* A piece of the abstract around its first hit, within max characters, "…" where it is cut;
- * nothing when no hit falls in the abstract. */
-size_t notify_excerpt(struct notify_text *out, const struct alert *a, const struct notify_style *st,
+/* How long an abstract's snippet is in every channel, in characters: two lines or so. */
+#define NOTIFY_SNIPPET_MAX 280
+
+/* The abstract in short, within max characters: the piece around its first hit when a rule
+ * matched the abstract (from the hit's sentence when it starts close enough), otherwise its first
+ * sentence or two. It is cut between words where it can be, "…" standing for what is left out,
+ * and every run of white space is one space. Nothing when the paper has no abstract. */
+size_t notify_snippet(struct notify_text *out, const struct alert *a, const struct notify_style *st,
 		      size_t max);
 /* The names of the rules the paper matched, ", " between, within max characters. */
 size_t notify_rules(struct notify_text *out, const struct alert *a, const struct notify_style *st,
 		    size_t max);
-/* The line a message opens with: "12 new papers in FILE", the count in bold, and with parts > 1
- * ", part 2 of 7 (papers 50–98)" for the papers from..to-1 of part number `part` (from 0). The
- * file name is cut at 200 characters. Returns the characters appended. */
+/* The line a message opens with: "12 new papers for 2024-10-21", the count in bold, and with
+ * parts > 1 ", part 2 of 7 (papers 50–98)" for the papers from..to-1 of part number `part` (from
+ * 0). The date is the one the batch's papers carry, "2024-10-01 to 2024-10-31" when they carry
+ * several; when none has one, "in FILE" names the digest's file instead, cut at 200
+ * characters. Returns the characters appended. */
 size_t notify_heading(struct notify_text *out, const struct alert_batch *b, size_t from, size_t to,
 		      size_t part, size_t parts, const struct notify_style *st);
+/* The line of details under a heading that names a date: "from FILE", the digest's file name cut
+ * at 200 characters. Nothing when the heading names the file itself. Returns the characters
+ * appended. */
+size_t notify_source(struct notify_text *out, const struct alert_batch *b,
+		     const struct notify_style *st);
 /* Splits n items (papers) of the given sizes into runs (messages) of at most max_items items
  * and max_total in sum, in order; an item alone is a run whatever its size. starts[r] is where
  * run r begins and starts[runs] is n, so starts needs room for n + 1. Returns the runs. */
@@ -151,8 +163,10 @@ size_t notify_pack(const size_t *sizes, size_t n, size_t max_items, size_t max_t
 /* Whether url may be a link target: http:// or https:// and nothing that ends a link early. */
 bool notify_url_linkable(const char *url);
 
-/* The JSON form of an alerted paper that webhooks and files carry: id, version, title, authors,
- * abstract, date, url, rules. The caller owns it. */
+/* The JSON form of an alerted paper that webhooks and files carry: id, version, title, authors
+ * (null when the digest names none, as `paperwatch parse` has it), abstract, snippet (the
+ * abstract's snippet as plain text, null when there is none), date, url, rules. The caller owns
+ * it. */
 json_t *notify_paper_json(const struct alert *a);
 
 #endif

@@ -426,8 +426,8 @@ void notify_scrub(char *s, const char *secret)
 #define AUTHORS_HIT_MAX 20  /* matched authors shown further on */
 #define AUTHOR_NAME_MAX 120 /* a "name" longer than this is a digest's mistake: cut */
 #define AUTHORS_TAIL    24  /* room kept for " and 123456 more et al." */
-#define EXCERPT_LEAD    80  /* bytes of context before an abstract's first hit, at most */
-#define SOURCE_MAX      200 /* a digest's file name in a heading */
+#define SNIPPET_LEAD    80  /* bytes of context before an abstract's first hit, at most */
+#define SOURCE_MAX      200 /* a digest's file name in a heading or its details */
 
 static const char ellipsis[] = "…";
 
@@ -524,11 +524,11 @@ static size_t unit_at(const char *s, size_t n, const struct notify_style *st, co
 }
 
 /* Emits s marked up while it fits in budget characters (the closing marker of an open highlight
- * always kept room for); out NULL only counts. Returns the characters, *done whether all of s
- * went. */
+ * always kept room for); out NULL only counts. Returns the characters, *taken the bytes of s
+ * that went. */
 static size_t mark_run(struct notify_text *out, const char *s, size_t len,
 		       const struct notify_span *sp, size_t n_sp, const struct notify_style *st,
-		       size_t budget, bool *done)
+		       size_t budget, size_t *taken)
 {
 	size_t used = 0, k = 0, i = 0;
 	size_t open_c = notify_chars(st->bold_open, strlen(st->bold_open));
@@ -557,7 +557,7 @@ static size_t mark_run(struct notify_text *out, const char *s, size_t len,
 	}
 	if (bold && out != NULL)
 		notify_text_puts(out, st->bold_close);
-	*done = i == len;
+	*taken = i;
 	return used + (bold ? close_c : 0);
 }
 
@@ -565,16 +565,15 @@ size_t notify_mark(struct notify_text *out, const char *s, size_t len,
 		   const struct notify_span *spans, size_t n_spans, const struct notify_style *st,
 		   size_t max)
 {
-	bool done;
-	size_t used;
+	size_t used, taken;
 
-	mark_run(NULL, s, len, spans, n_spans, st, max, &done);
-	if (done)
-		return mark_run(out, s, len, spans, n_spans, st, max, &done);
+	mark_run(NULL, s, len, spans, n_spans, st, max, &taken);
+	if (taken == len)
+		return mark_run(out, s, len, spans, n_spans, st, max, &taken);
 	if (max == 0)
 		return 0;
 	/* It does not all fit: what does, with room for the "…". */
-	used = mark_run(out, s, len, spans, n_spans, st, max - 1, &done);
+	used = mark_run(out, s, len, spans, n_spans, st, max - 1, &taken);
 	notify_text_puts(out, ellipsis);
 	return used + 1;
 }
@@ -723,32 +722,143 @@ static size_t excerpt_start(const char *abs, size_t hit, size_t lead)
 	return start;
 }
 
-size_t notify_excerpt(struct notify_text *out, const struct alert *a, const struct notify_style *st,
+/* The abstract with every run of white space one space and none at either end, in out, and each
+ * span moved to the same text there. */
+static void squeeze(const char *abs, struct notify_span *sp, size_t n_sp, struct notify_text *out)
+{
+	size_t len = strlen(abs), *at = xcalloc(len + 1, sizeof(*at));
+	bool space = false;
+
+	for (size_t i = 0; i < len; i++) {
+		bool white = strchr(" \t\n\r\f\v", abs[i]) != NULL;
+
+		at[i] = out->len + (space && !white && out->len > 0);
+		if (!white) {
+			if (space && out->len > 0)
+				notify_text_add(out, " ", 1);
+			notify_text_add(out, abs + i, 1);
+		}
+		space = white;
+	}
+	at[len] = out->len;
+	for (size_t k = 0; k < n_sp; k++) {
+		sp[k].start = at[sp[k].start];
+		sp[k].end = at[sp[k].end];
+	}
+	free(at);
+}
+
+/* Whether a sentence ends at s[i]: a full stop, "!" or "?" at the end or before a space and a
+ * word that does not go on in lower case ("e.g. the"), though "b)" starts a digest's next point. */
+static bool sentence_end(const char *s, size_t len, size_t i)
+{
+	char next;
+
+	if (s[i] != '.' && s[i] != '!' && s[i] != '?')
+		return false;
+	if (i + 1 == len)
+		return true;
+	if (s[i + 1] != ' ' || i + 2 == len)
+		return false;
+	next = s[i + 2];
+	return next < 'a' || next > 'z' || (i + 3 < len && s[i + 3] == ')');
+}
+
+/* The end of the sentence that starts at or after from (just past its stop), or len. */
+static size_t sentence_after(const char *s, size_t len, size_t from)
+{
+	for (size_t i = from; i < len; i++) {
+		if (sentence_end(s, len, i))
+			return i + 1;
+	}
+	return len;
+}
+
+/* Where the sentence holding byte `at` starts. */
+static size_t sentence_start(const char *s, size_t len, size_t at)
+{
+	size_t start = 0;
+
+	for (size_t i = 0; i + 2 <= at; i++) {
+		if (sentence_end(s, len, i))
+			start = i + 2;
+	}
+	return start;
+}
+
+/* Whether s[0..n) with its spans fits in max characters marked up by st. */
+static bool fits(const char *s, size_t n, const struct notify_span *sp, size_t n_sp,
+		 const struct notify_style *st, size_t max)
+{
+	size_t taken;
+
+	mark_run(NULL, s, n, sp, n_sp, st, max, &taken);
+	return taken == n;
+}
+
+/* Appends s[0..len) with its spans within max characters; when it does not all fit, the words
+ * that do and "…". A word longer than half of the room is cut inside. Returns the characters. */
+static size_t snippet_cut(struct notify_text *out, const char *s, size_t len,
+			  const struct notify_span *sp, size_t n_sp, const struct notify_style *st,
+			  size_t max)
+{
+	const char *space;
+	size_t taken, used;
+
+	mark_run(NULL, s, len, sp, n_sp, st, max, &taken);
+	if (taken == len)
+		return mark_run(out, s, len, sp, n_sp, st, max, &taken);
+	if (max == 0)
+		return 0;
+	mark_run(NULL, s, len, sp, n_sp, st, max - 1, &taken);
+	space = s[taken] == ' ' ? NULL : memrchr(s, ' ', taken);
+	if (space != NULL && (size_t)(space - s) >= taken / 2)
+		taken = (size_t)(space - s);
+	used = mark_run(out, s, taken, sp, n_sp, st, max - 1, &taken);
+	notify_text_puts(out, ellipsis);
+	return used + 1;
+}
+
+size_t notify_snippet(struct notify_text *out, const struct alert *a, const struct notify_style *st,
 		      size_t max)
 {
 	const char *abs = a->paper->abstract;
+	struct notify_text t = {0};
 	struct notify_span *sp;
-	size_t len, n, start, used = 0;
+	size_t n, start = 0, end, used = 0;
 
 	if (abs == NULL || max < 2)
 		return 0;
-	len = strlen(abs);
-	n = notify_spans(a, MATCH_ABSTRACT, 0, len, &sp);
-	if (n == 0) {
-		free(sp);
-		return 0;
+	n = notify_spans(a, MATCH_ABSTRACT, 0, strlen(abs), &sp);
+	squeeze(abs, sp, n, &t);
+	end = t.len;
+	if (t.len > 0 && n == 0) {
+		/* Nothing to show around: the first two sentences, or the first, as fits. */
+		size_t one = sentence_after(t.s, t.len, 0), two = sentence_after(t.s, t.len, one);
+
+		if (fits(t.s, two, sp, n, st, max))
+			end = two;
+		else if (fits(t.s, one, sp, n, st, max))
+			end = one;
+	} else if (t.len > 0) {
+		/* From the hit's sentence when it starts close enough, else from a word before the
+		 * hit, "…" for what is left out; a third of the room at most goes before it. */
+		size_t hit = sp[0].start, lead = max / 3 < SNIPPET_LEAD ? max / 3 : SNIPPET_LEAD;
+
+		start = sentence_start(t.s, t.len, hit);
+		if (hit - start > lead) {
+			start = excerpt_start(t.s, hit, lead);
+			notify_text_puts(out, ellipsis);
+			used = 1;
+		}
+		for (size_t i = 0; i < n; i++) {
+			sp[i].start = sp[i].start > start ? sp[i].start - start : 0;
+			sp[i].end = sp[i].end > start ? sp[i].end - start : 0;
+		}
 	}
-	/* A third of the room at most goes before the hit, so the hit itself always shows. */
-	start = excerpt_start(abs, sp[0].start, max / 3 < EXCERPT_LEAD ? max / 3 : EXCERPT_LEAD);
-	for (size_t i = 0; i < n; i++) {
-		sp[i].start = sp[i].start > start ? sp[i].start - start : 0;
-		sp[i].end = sp[i].end > start ? sp[i].end - start : 0;
-	}
-	if (start > 0) {
-		notify_text_puts(out, ellipsis);
-		used = 1;
-	}
-	used += notify_mark(out, abs + start, len - start, sp, n, st, max - used);
+	if (t.len > 0)
+		used += snippet_cut(out, t.s + start, end - start, sp, n, st, max - used);
+	free(t.s);
 	free(sp);
 	return used;
 }
@@ -779,17 +889,70 @@ bool notify_url_linkable(const char *url)
 	return strlen(url) <= 2000;
 }
 
+/* Whether d is a date as papers carry it, YYYY-MM-DD: nothing else goes into a heading. */
+static bool is_date(const char *d)
+{
+	if (d == NULL || strlen(d) != 10)
+		return false;
+	for (size_t i = 0; i < 10; i++) {
+		if (i == 4 || i == 7 ? d[i] != '-' : !isdigit((unsigned char)d[i]))
+			return false;
+	}
+	return true;
+}
+
+/* The earliest and the latest date among the batch's papers (ISO dates sort as strings); false
+ * when no paper has one. The whole batch, so that every part of it says the same. */
+static bool batch_dates(const struct alert_batch *b, const char **first, const char **last)
+{
+	*first = *last = NULL;
+	for (size_t i = 0; i < b->n_alerts; i++) {
+		const char *d = b->alerts[i].paper->date;
+
+		if (!is_date(d))
+			continue;
+		if (*first == NULL || strcmp(d, *first) < 0)
+			*first = d;
+		if (*last == NULL || strcmp(d, *last) > 0)
+			*last = d;
+	}
+	return *first != NULL;
+}
+
 size_t notify_heading(struct notify_text *out, const struct alert_batch *b, size_t from, size_t to,
 		      size_t part, size_t parts, const struct notify_style *st)
 {
 	size_t start = out->len;
+	const char *first, *last;
 
-	notify_text_printf(out, "%s%zu new paper%s%s in ", st->bold_open, b->n_alerts,
+	notify_text_printf(out, "%s%zu new paper%s%s", st->bold_open, b->n_alerts,
 			   b->n_alerts == 1 ? "" : "s", st->bold_close);
-	notify_plain(out, b->source ? b->source : "", st, SOURCE_MAX);
+	/* A date is what a reader knows a digest by; without one, its file name, as nothing is
+	 * made up. A date is digits and dashes in the middle of a line: no channel's markup. */
+	if (!batch_dates(b, &first, &last)) {
+		notify_text_puts(out, " in ");
+		notify_plain(out, b->source ? b->source : "", st, SOURCE_MAX);
+	} else if (strcmp(first, last) == 0) {
+		notify_text_printf(out, " for %s", first);
+	} else {
+		notify_text_printf(out, " for %s to %s", first, last);
+	}
 	if (parts > 1)
 		notify_text_printf(out, ", part %zu of %zu (papers %zu–%zu)", part + 1, parts,
 				   from + 1, to);
+	return notify_chars(out->s + start, out->len - start);
+}
+
+size_t notify_source(struct notify_text *out, const struct alert_batch *b,
+		     const struct notify_style *st)
+{
+	size_t start = out->len;
+	const char *first, *last;
+
+	if (b->source == NULL || !batch_dates(b, &first, &last))
+		return 0;
+	notify_text_puts(out, "from ");
+	notify_plain(out, b->source, st, SOURCE_MAX);
 	return notify_chars(out->s + start, out->len - start);
 }
 
@@ -844,6 +1007,9 @@ struct alert_batch notify_sample_batch(void)
 		.source = "paperwatch-test", .alerts = &sample_alert, .n_alerts = 1};
 }
 
+/* JSON carries text as it is: no markup, no highlights. */
+static const struct notify_style json_style = {"", "", NULL};
+
 static json_t *json_str_or_null(const char *s)
 {
 	return s ? json_string(s) : json_null();
@@ -852,10 +1018,15 @@ static json_t *json_str_or_null(const char *s)
 json_t *notify_paper_json(const struct alert *a)
 {
 	const struct paper *p = a->paper;
-	json_t *o = json_object(), *authors = json_array(), *rules = json_array();
+	json_t *o = json_object(), *authors = json_null(), *rules = json_array();
+	struct notify_text snippet = {0};
 
-	for (size_t i = 0; i < p->n_authors; i++)
-		json_array_append_new(authors, json_string(p->authors[i]));
+	/* As `paperwatch parse` says it: null when the digest names nobody, not an empty list. */
+	if (p->authors != NULL) {
+		authors = json_array();
+		for (size_t i = 0; i < p->n_authors; i++)
+			json_array_append_new(authors, json_string(p->authors[i]));
+	}
 	for (size_t i = 0; i < a->n_rules; i++)
 		json_array_append_new(rules, json_string(a->rules[i]));
 	json_object_set_new(o, "id", json_str_or_null(p->id));
@@ -863,8 +1034,11 @@ json_t *notify_paper_json(const struct alert *a)
 	json_object_set_new(o, "title", json_string(p->title));
 	json_object_set_new(o, "authors", authors);
 	json_object_set_new(o, "abstract", json_str_or_null(p->abstract));
+	notify_snippet(&snippet, a, &json_style, NOTIFY_SNIPPET_MAX);
+	json_object_set_new(o, "snippet", json_str_or_null(snippet.s));
 	json_object_set_new(o, "date", json_str_or_null(p->date));
 	json_object_set_new(o, "url", json_str_or_null(p->url));
 	json_object_set_new(o, "rules", rules);
+	free(snippet.s);
 	return o;
 }

@@ -1,8 +1,9 @@
 /*
  * notify_discord.c — Discord through a channel webhook: one embed per paper (its title linking
- * the paper, authors, an excerpt, the rules) under a one-line content. Discord takes 10 embeds
- * and 6,000 embed characters a message, so a large batch goes as several messages. Paper text is
- * Markdown-escaped and allowed_mentions is empty, so no title can format the message or ping.
+ * the paper, authors, the abstract's snippet, the rules) under a content of the heading and the
+ * digest's file name. Discord takes 10 embeds and 6,000 embed characters a message, so a large
+ * batch goes as several messages. Paper text is Markdown-escaped and allowed_mentions is empty,
+ * so no title can format the message or ping.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +18,11 @@
 #define DISCORD_TITLE_MAX       256
 #define DISCORD_FIELD_VALUE_MAX 1024
 
-/* The pieces of a paper's description: with the title and fields, one embed stays well under
- * DISCORD_EMBED_TOTAL_MAX (and its description under Discord's 4,096), so a message always has
- * room for at least one. */
+/* The pieces of a paper's description: with NOTIFY_SNIPPET_MAX, the title and fields, one embed
+ * stays well under DISCORD_EMBED_TOTAL_MAX (and its description under Discord's 4,096), so a
+ * message always has room for at least one. */
 #define AUTHORS_MAX 1500
 #define URL_MAX     500
-#define EXCERPT_MAX 600
 #define ID_MAX      40
 
 struct discord_conf {
@@ -124,21 +124,22 @@ static int discord_check(struct conf_ctx *c, const config_setting_t *entry, void
 	return 0;
 }
 
-/* The description: authors, the URL when it cannot be the title's link, an excerpt. */
+/* The description: authors, the URL when it cannot be the title's link, the abstract's snippet;
+ * a line each, none for what the paper lacks. */
 static void discord_description(struct notify_text *t, const struct alert *a, bool linked)
 {
-	struct notify_text excerpt = {0};
+	struct notify_text snippet = {0};
 
 	notify_authors(t, a, &discord_md, AUTHORS_MAX);
 	if (!linked && a->paper->url != NULL) {
 		notify_text_puts(t, t->len ? "\n" : "");
 		notify_plain(t, a->paper->url, &discord_md, URL_MAX);
 	}
-	if (notify_excerpt(&excerpt, a, &discord_md, EXCERPT_MAX) > 0) {
+	if (notify_snippet(&snippet, a, &discord_md, NOTIFY_SNIPPET_MAX) > 0) {
 		notify_text_puts(t, t->len ? "\n" : "");
-		notify_text_add(t, excerpt.s, excerpt.len);
+		notify_text_add(t, snippet.s, snippet.len);
 	}
-	free(excerpt.s);
+	free(snippet.s);
 }
 
 /* Adds a field; returns the characters Discord counts for it. */
@@ -192,15 +193,19 @@ static json_t *discord_embed(const struct alert *a, size_t *chars)
 	return e;
 }
 
-/* One message: the heading as content, then the embeds of papers from..to-1. */
+/* One message: the heading as content, the file name as its subtext line when the heading names
+ * a date, then the embeds of papers from..to-1. */
 static char *discord_message(const struct alert_batch *b, json_t **embeds, size_t from, size_t to,
 			     size_t part, size_t parts)
 {
-	struct notify_text content = {0};
+	struct notify_text content = {0}, source = {0};
 	json_t *list = json_array(), *o;
 	char *body;
 
 	notify_heading(&content, b, from, to, part, parts, &discord_md);
+	notify_text_puts(&source, "\n-# ");
+	if (notify_source(&source, b, &discord_md) > 0)
+		notify_text_add(&content, source.s, source.len);
 	for (size_t i = from; i < to; i++)
 		json_array_append(list, embeds[i]);
 	/* No parse types: nothing in the message may mention anyone. */
@@ -209,6 +214,7 @@ static char *discord_message(const struct alert_batch *b, json_t **embeds, size_
 	body = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	free(content.s);
+	free(source.s);
 	return body;
 }
 

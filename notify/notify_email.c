@@ -26,7 +26,6 @@
 #define TITLE_MAX   1000
 #define AUTHORS_MAX 2000
 #define URL_MAX     2000
-#define EXCERPT_MAX 500
 #define RULES_MAX   1000
 #define ID_MAX      40
 
@@ -282,7 +281,7 @@ static void text_paper(struct notify_text *t, const struct alert *a)
 		notify_plain(t, p->url, &plain_style, URL_MAX);
 	}
 	part.len = 0;
-	if (notify_excerpt(&part, a, &plain_style, EXCERPT_MAX) > 0)
+	if (notify_snippet(&part, a, &plain_style, NOTIFY_SNIPPET_MAX) > 0)
 		notify_text_printf(t, "\n  \"%s\"", part.s);
 	notify_text_puts(t, "\n\n");
 	free(part.s);
@@ -329,7 +328,7 @@ static void html_paper(struct notify_text *t, const struct alert *a)
 	html_id(t, p);
 	notify_text_puts(t, "</small>");
 	part.len = 0;
-	if (notify_excerpt(&part, a, &html_style, EXCERPT_MAX) > 0)
+	if (notify_snippet(&part, a, &html_style, NOTIFY_SNIPPET_MAX) > 0)
 		notify_text_printf(t, "<br>\n<i>%s</i>", part.s);
 	notify_text_puts(t, "</p>\n");
 	free(part.s);
@@ -378,6 +377,16 @@ static void email_part(struct notify_text *m, const char *boundary, const char *
 	notify_text_puts(m, "\r\n");
 }
 
+/* The digest's file name in small print under an HTML heading that names a date. */
+static void email_source_html(struct notify_text *html, const struct alert_batch *b)
+{
+	struct notify_text source = {0};
+
+	if (notify_source(&source, b, &html_style) > 0)
+		notify_text_printf(html, "<br>\n<small>%s</small>", source.s);
+	free(source.s);
+}
+
 /* One whole message for the papers p->from..p->to-1, under key's Message-ID. */
 static char *email_message(const struct email_conf *e, const struct email_parts *p, const char *key)
 {
@@ -387,10 +396,14 @@ static char *email_message(const struct email_conf *e, const struct email_parts 
 
 	email_headers(&m, e, p, key, boundary);
 	notify_heading(&text, p->b, p->from, p->to, p->part, p->parts, &plain_style);
-	notify_text_puts(&text, "\n\n");
+	notify_text_puts(&text, "\n");
+	if (notify_source(&text, p->b, &plain_style) > 0)
+		notify_text_puts(&text, "\n");
+	notify_text_puts(&text, "\n");
 	notify_text_puts(&html, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head>\n"
 				"<body style=\"font-family:sans-serif\">\n<p>");
 	notify_heading(&html, p->b, p->from, p->to, p->part, p->parts, &html_style);
+	email_source_html(&html, p->b);
 	notify_text_puts(&html, "</p>\n");
 	for (size_t i = p->from; i < p->to; i++) {
 		notify_text_add(&text, p->text[i].s, p->text[i].len);

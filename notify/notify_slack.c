@@ -1,8 +1,9 @@
 /*
  * notify_slack.c — Slack through an incoming webhook: a Block Kit message of one section per
- * paper under a heading section, with a plain `text` for notifications and clients without
- * blocks. Slack takes 50 blocks a message and 3,000 characters a section, so a large batch goes
- * as several messages, sent a second apart as Slack asks of a webhook.
+ * paper under a heading section and a context line naming the digest's file, with a plain `text`
+ * for notifications and clients without blocks. Slack takes 50 blocks a message and 3,000
+ * characters a section, so a large batch goes as several messages, sent a second apart as Slack
+ * asks of a webhook.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +18,11 @@
 #define SLACK_MESSAGE_MAX 36000
 #define SLACK_TEXT_MAX    3000 /* the notification text: Slack shows about this much */
 
-/* The pieces of a paper's section, in characters: their sum, with the glue between them, stays
- * under SLACK_SECTION_MAX whatever the paper. */
+/* The pieces of a paper's section, in characters: their sum with NOTIFY_SNIPPET_MAX and the glue
+ * between them stays under SLACK_SECTION_MAX whatever the paper. */
 #define TITLE_MAX   700
 #define URL_MAX     600
 #define AUTHORS_MAX 700
-#define EXCERPT_MAX 400
 #define RULES_MAX   400
 #define ID_MAX      40
 
@@ -87,12 +87,12 @@ static size_t escaped_len(const char *url)
 	return n;
 }
 
-/* One paper as a section's mrkdwn: <url|title>, authors, an excerpt, rules. */
+/* One paper as a section's mrkdwn: <url|title>, authors, the abstract's snippet, rules. */
 static void slack_paper(struct notify_text *t, const struct alert *a)
 {
 	const char *url = a->paper->url;
 	bool link = url != NULL && notify_url_linkable(url) && escaped_len(url) <= URL_MAX;
-	struct notify_text excerpt = {0};
+	struct notify_text line = {0};
 
 	if (link) {
 		/* A linkable URL holds no < > | or space; & is the one left to escape. */
@@ -107,15 +107,17 @@ static void slack_paper(struct notify_text *t, const struct alert *a)
 		notify_text_puts(t, "\n");
 		notify_plain(t, url, &slack_plain, URL_MAX);
 	}
-	if (a->paper->authors != NULL) {
+	/* A line each for the authors and the snippet, none for what the paper lacks. */
+	if (notify_authors(&line, a, &slack_mrkdwn, AUTHORS_MAX) > 0) {
 		notify_text_puts(t, "\n");
-		notify_authors(t, a, &slack_mrkdwn, AUTHORS_MAX);
+		notify_text_add(t, line.s, line.len);
 	}
-	if (notify_excerpt(&excerpt, a, &slack_mrkdwn, EXCERPT_MAX) > 0) {
+	line.len = 0;
+	if (notify_snippet(&line, a, &slack_mrkdwn, NOTIFY_SNIPPET_MAX) > 0) {
 		notify_text_puts(t, "\n");
-		notify_text_add(t, excerpt.s, excerpt.len);
+		notify_text_add(t, line.s, line.len);
 	}
-	free(excerpt.s);
+	free(line.s);
 	slack_rules_line(t, a);
 }
 
@@ -141,17 +143,22 @@ static char *slack_fallback(const struct alert_batch *b, size_t from, size_t to,
 	return out.s;
 }
 
-/* One message: the heading section, then the sections of papers from..to-1. */
+/* One message: the heading section, the file name's context line when the heading names a date,
+ * then the sections of papers from..to-1. */
 static char *slack_message(const struct alert_batch *b, char **papers, size_t from, size_t to,
 			   size_t part, size_t parts)
 {
-	struct notify_text head = {0};
+	struct notify_text head = {0}, source = {0};
 	json_t *blocks = json_array(), *o;
 	char *fallback = slack_fallback(b, from, to, part, parts), *body;
 
 	notify_text_puts(&head, "paperwatch: ");
 	notify_heading(&head, b, from, to, part, parts, &slack_mrkdwn);
 	json_array_append_new(blocks, slack_section(head.s));
+	if (notify_source(&source, b, &slack_plain) > 0)
+		json_array_append_new(blocks,
+				      json_pack("{s:s, s:[{s:s, s:s}]}", "type", "context",
+						"elements", "type", "mrkdwn", "text", source.s));
 	for (size_t i = from; i < to; i++)
 		json_array_append_new(blocks, slack_section(papers[i]));
 	o = json_pack("{s:s, s:o, s:b, s:b}", "text", fallback, "blocks", blocks, "unfurl_links", 0,
@@ -159,6 +166,7 @@ static char *slack_message(const struct alert_batch *b, char **papers, size_t fr
 	body = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	free(head.s);
+	free(source.s);
 	free(fallback);
 	return body;
 }
@@ -180,7 +188,8 @@ static int slack_format(const struct notifier *n, const struct alert_batch *b,
 		papers[i] = t.s;
 		chars[i] = notify_chars(t.s, t.len);
 	}
-	parts = notify_pack(chars, b->n_alerts, SLACK_BLOCKS_MAX - 1, SLACK_MESSAGE_MAX, starts);
+	/* Room is kept for the heading and the context line in every message. */
+	parts = notify_pack(chars, b->n_alerts, SLACK_BLOCKS_MAX - 2, SLACK_MESSAGE_MAX, starts);
 	for (size_t k = 0; k < parts && rc == 0; k++) {
 		char *body = slack_message(b, papers, starts[k], starts[k + 1], k, parts);
 

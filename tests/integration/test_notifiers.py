@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """test_notifiers.py — the Slack, Discord and email channels end to end: `paperwatch scan` and
 `test-notify` against the loopback HTTPS receiver and a real SMTP server, through splitting,
-rate limits, SMTP failures and TLS demands, and with no secret ever in a log line or `status`."""
+rate limits, SMTP failures and TLS demands, and with no secret ever in a log line or `status`;
+and what every channel's message says of a digest: its date, its file, a snippet per paper."""
 import email.utils
 import html
 import json
@@ -11,7 +12,8 @@ import shutil
 import time
 
 from certs import make_certs
-from harness import test, run, pw, text, digests, tmpdir, write_config, register_secret
+from harness import (test, run, pw, text, digests, tmpdir, write_config, register_secret,
+                     read_jsonl)
 from receiver import Receiver, Reply, RefusedPort
 from smtp import SmtpServer
 
@@ -99,12 +101,13 @@ def slack_gets_one_block_kit_message_per_digest_with_every_paper():
         assert req.tls and req.path == f'/services/T0001/B0001/{SLACK_TOKEN}'
         assert req.headers['content-type'].startswith('application/json')
         body = req.json()
-        sections = [b['text']['text'] for b in body['blocks']]
-        assert sections[0] == f'paperwatch: *12 new papers* in {os.path.basename(digests()[0])}'
+        sections = [b['text']['text'] for b in body['blocks'] if b['type'] == 'section']
+        assert sections[0] == 'paperwatch: *12 new papers* for 2024-10-21'
+        assert body['blocks'][1]['elements'][0]['text'] == f'from {os.path.basename(digests()[0])}'
         for paper in papers(digests()[0]):
             (s,) = [s for s in sections if s.startswith(f'<{paper["url"]}|')]
             assert 'Rules:_ all' in s, s
-        assert body['text'].startswith('paperwatch: 12 new papers in ')
+        assert body['text'].startswith('paperwatch: 12 new papers for 2024-10-21: ')
         # agent* hits are bold: the title of 2410.13232 is "Web Agents with World Models..."
         assert any('Web *Agents* with' in s for s in sections), sections
 
@@ -116,7 +119,7 @@ def slack_splits_300_papers_within_its_limits_a_second_apart():
         p = pw('scan', '-c', conf, big_digest(d))
         assert p.returncode == 0, text(p.stderr)
         reqs = rx.requests
-        assert len(reqs) == 7  # 49 papers beside each heading
+        assert len(reqs) == 7  # 48 papers beside each heading and its context line
         for r in reqs:
             blocks = r.json()['blocks']
             assert len(blocks) <= 50
@@ -204,7 +207,7 @@ def email_over_starttls_with_auth_is_a_complete_message_with_every_paper():
         assert m.mail_from == 'paperwatch@example.org'
         assert m.rcpt_tos == ['me@example.org', 'lab@example.org']
         h = m.message
-        assert h['Subject'] == f'paperwatch: 12 new papers in {os.path.basename(digests()[0])}'
+        assert h['Subject'] == 'paperwatch: 12 new papers for 2024-10-21'
         assert h['From'] == 'paperwatch <paperwatch@example.org>'
         assert h['To'] == 'me@example.org, lab@example.org'
         assert h['MIME-Version'] == '1.0'
@@ -238,10 +241,10 @@ def a_digest_named_in_other_scripts_gives_a_subject_mail_readers_decode():
     with SmtpServer(mode='plain') as mx:
         d, conf = setup([mail(mx, auth=False, tls='none')])
         name = os.path.join(d, 'Über-Digest – 日本語のまとめ.md')
-        shutil.copy(digests()[0], name)
+        shutil.copy(digests()[4], name)  # it dates no paper: the subject names the file
         assert pw('scan', '-c', conf, name).returncode == 0
         (m,) = mx.messages
-        assert m.subject == 'paperwatch: 12 new papers in Über-Digest – 日本語のまとめ.md'
+        assert m.subject == 'paperwatch: 50 new papers in Über-Digest – 日本語のまとめ.md'
         assert b'Subject: =?UTF-8?B?' in m.raw
         assert all(b < 0x80 for b in m.raw)
 
@@ -299,6 +302,122 @@ def a_refused_login_fails_for_good():
 
 # --- Every channel --------------------------------------------------------------------------------
 
+# A hf-daily digest of one day: a match deep in an abstract, a paper naming no authors, a paper
+# without a summary.
+DATED = """## Papers for 2024-10-21
+
+| Title | Authors | Summary |
+|-------|---------|---------|
+| Planning with Learned Models (Read more on [arXiv](https://arxiv.org/abs/2410.20001)) | Ada Lovelace, Alan Turing | Long-horizon planning has been studied for decades in robotics and operations research, with search methods that scale poorly as the state space grows and with heuristics that must be written by hand for every new domain, which makes them brittle and slow to build. We show that language agents trained on traces of solved problems learn such heuristics themselves, and that those heuristics transfer to domains never seen in training, where they match or beat the hand-written ones on nine of twelve benchmarks while planning an order of magnitude faster than classical search on the largest instances. Our code is public. |
+| A Survey of Sparse Attention (Read more on [arXiv](https://arxiv.org/abs/2410.20002)) | | Sparse attention cuts the cost of long contexts. We review forty methods and compare them on one benchmark. The results show that no method wins everywhere, and we discuss why. |
+| Notes Without Summary (Read more on [arXiv](https://arxiv.org/abs/2410.20003)) | Grace Hopper | |
+"""
+SURVEY_LEAD = ('Sparse attention cuts the cost of long contexts. We review forty methods and compare '
+               'them on one benchmark.')
+
+
+def dated_digest(d):
+    path = os.path.join(d, 'dated.md')
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write(DATED)
+    return path
+
+
+def check_snippet_at_the_hit(snippet, abstract):
+    """A snippet around the match in the first abstract: short, cut at words, marked where cut."""
+    plain = re.sub(r'\\(.)', r'\1', snippet).replace('*', '')  # no markup: Slack's, Discord's
+    assert 'language agents trained' in plain, snippet
+    assert not plain.startswith('Long-horizon') and 'decades' not in plain, snippet
+    assert 40 <= len(plain) <= 300, (len(plain), snippet)
+    inner = plain.strip('…')
+    assert inner in abstract, snippet
+    end = abstract.index(inner) + len(inner)
+    assert plain.endswith('…') == (end < len(abstract)), snippet
+    assert end == len(abstract) or abstract[end] == ' ', snippet  # cut between words
+
+
+@test
+def a_dated_digest_is_headed_by_its_date_and_every_paper_shows_a_snippet():
+    with Receiver(tls=CERTS) as rx:
+        out = os.path.join(tmpdir(), 'alerts.jsonl')
+        hook = {'name': 'hook', 'type': 'webhook', 'url': f'{rx.url}/hook', 'ca_file': CERTS.ca_file}
+        d, conf = setup([slack(rx), discord(rx), hook,
+                         {'name': 'archive', 'type': 'file', 'path': out}])
+        digest = dated_digest(d)
+        abstract = papers(digest)[0]['abstract']
+        p = pw('scan', '-c', conf, digest)
+        assert p.returncode == 0, text(p.stderr)
+        by_path = {r.path.split('/')[1]: r.json() for r in rx.requests}
+        # Slack: the date heads the message, the file name is the context line under it.
+        blocks = by_path['services']['blocks']
+        assert blocks[0]['text']['text'] == 'paperwatch: *3 new papers* for 2024-10-21'
+        assert blocks[1] == {'type': 'context',
+                             'elements': [{'type': 'mrkdwn', 'text': 'from dated.md'}]}, blocks[1]
+        plan, survey, notes = (b['text']['text'].split('\n') for b in blocks[2:])
+        assert plan[1] == 'Ada Lovelace, Alan Turing'
+        assert '*agents*' in plan[2]
+        check_snippet_at_the_hit(plan[2], abstract)
+        assert survey[1] == SURVEY_LEAD, survey  # no authors line, the first two sentences
+        assert notes[1] == 'Grace Hopper' and notes[2].startswith('_Rules:_ all'), notes
+        assert by_path['services']['text'].startswith('paperwatch: 3 new papers for 2024-10-21: ')
+        # Discord: the same heading, the file name as subtext; the snippet in the description.
+        dc = by_path['api']
+        assert dc['content'] == '**3 new papers** for 2024-10-21\n-# from dated.md', dc['content']
+        plan, survey, notes = (e.get('description') for e in dc['embeds'])
+        check_snippet_at_the_hit(plan.split('\n')[1], abstract)
+        assert survey == SURVEY_LEAD, survey
+        assert notes == 'Grace Hopper'
+        # The webhook and the file: a snippet beside the whole abstract, null for no authors.
+        wh = by_path['hook']
+        lines = read_jsonl(out)
+        assert wh['source'] == 'dated.md' and [x['source'] for x in lines] == ['dated.md'] * 3
+        for got in (wh['papers'], lines):
+            assert [x['abstract'] for x in got] == [x['abstract'] for x in papers(digest)]
+            assert [x['authors'] for x in got] == [['Ada Lovelace', 'Alan Turing'], None,
+                                                   ['Grace Hopper']], got
+            check_snippet_at_the_hit(got[0]['snippet'], abstract)
+            assert got[1]['snippet'] == SURVEY_LEAD and got[2]['snippet'] is None, got
+
+
+@test
+def an_email_of_a_dated_digest_has_its_date_in_the_subject_and_a_snippet_per_paper():
+    with SmtpServer(mode='plain') as mx:
+        d, conf = setup([mail(mx, auth=False, tls='none')])
+        digest = dated_digest(d)
+        assert pw('scan', '-c', conf, digest).returncode == 0
+        (m,) = mx.messages
+        assert m.subject == 'paperwatch: 3 new papers for 2024-10-21'
+        body = m.text.split('\n')
+        assert body[:3] == ['3 new papers for 2024-10-21', 'from dated.md', ''], body[:4]
+        plan = body.index('Planning with Learned Models')
+        assert body[plan + 1] == '  Authors: Ada Lovelace, Alan Turing'
+        quoted = [line for line in body[plan:] if line.startswith('  "')]
+        check_snippet_at_the_hit(quoted[0][3:-1], papers(digest)[0]['abstract'])
+        survey = body.index('A Survey of Sparse Attention')
+        assert body[survey + 1] == '  Rules: all', body[survey:survey + 4]  # no authors line
+        assert f'  "{SURVEY_LEAD}"' in body[survey:survey + 4]
+        notes = body.index('Notes Without Summary')
+        assert body[notes + 1:notes + 5] == ['  Authors: Grace Hopper', '  Rules: all',
+                                             '  https://arxiv.org/abs/2410.20003', ''], body[notes:]
+        assert '<p><b>3 new papers</b> for 2024-10-21<br>\n<small>from dated.md</small></p>' in m.html
+        assert '<b>agents</b>' in m.html and html.escape(SURVEY_LEAD, quote=False) in m.html
+
+
+
+@test
+def authors_are_null_in_every_json_output_when_the_digest_names_none():
+    with Receiver() as rx:
+        out = os.path.join(tmpdir(), 'alerts.jsonl')
+        d, conf = setup([{'name': 'hook', 'type': 'webhook', 'url': rx.url},
+                         {'name': 'archive', 'type': 'file', 'path': out}])
+        digest = digests()[4]  # a records digest without author lines
+        assert all(x['authors'] is None for x in papers(digest))
+        assert pw('scan', '-c', conf, digest).returncode == 0
+        (req,) = rx.requests
+        for got in (req.json()['papers'], read_jsonl(out)):
+            assert len(got) == 50 and all(x['authors'] is None for x in got), got[0]
+
+
 @test
 def test_notify_reaches_every_channel():
     with Receiver(tls=CERTS) as rx, SmtpServer(mode='starttls', certs=CERTS,
@@ -309,11 +428,11 @@ def test_notify_reaches_every_channel():
             assert p.returncode == 0, text(p.stderr)
             assert text(p.stdout) == f'{name}: the sample alert was delivered\n'
         s, dc = (r.json() for r in rx.requests)
-        assert s['blocks'][1]['text']['text'].startswith(
+        assert s['blocks'][2]['text']['text'].startswith(
             '<https://arxiv.org/abs/1706.03762|*Attention* Is All You Need>')
         assert dc['embeds'][0]['title'] == '**Attention** Is All You Need'
         (m,) = mx.messages
-        assert m.subject == 'paperwatch: 1 new paper in paperwatch-test'
+        assert m.subject == 'paperwatch: 1 new paper for 2017-06-12'
         assert '<b>Attention</b> Is All You Need' in m.html
         assert not os.path.exists(os.path.join(d, 'state.db'))
 

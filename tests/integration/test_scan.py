@@ -108,8 +108,8 @@ def webhook_requests_carry_standard_webhooks_headers_and_a_valid_signature():
         assert h['webhook-signature'] == want
         body = req.json()
         assert body['source'] == os.path.basename(digests()[0])
-        assert set(body['papers'][0]) == {'id', 'version', 'title', 'authors', 'abstract', 'date',
-                                          'url', 'rules'}
+        assert set(body['papers'][0]) == {'id', 'version', 'title', 'authors', 'abstract',
+                                          'snippet', 'date', 'url', 'rules'}
 
 
 @test

@@ -115,6 +115,20 @@ static inline void fake_enormous(struct fake *f, size_t i)
 	f->alerts[i].n_hits = 2;
 }
 
+/* A batch of three: paper 0 as fake_paper makes it, paper 1 whose abstract no rule matched (its
+ * snippet is its first two sentences), paper 2 with no abstract and no authors. */
+#define FAKE_LEAD "Sparse attention cuts the cost of long contexts. We review forty methods."
+static inline void fake_sparse(struct fake *f)
+{
+	fake_batch(f, 3, "d.md");
+	f->papers[1].abstract = FAKE_LEAD " The rest of this abstract goes on for a while.";
+	f->alerts[1].n_hits = 2;
+	f->papers[2].abstract = NULL;
+	f->papers[2].authors = NULL;
+	f->papers[2].n_authors = 0;
+	f->alerts[2].n_hits = 1;
+}
+
 static inline void fake_free(struct fake *f)
 {
 	arena_free(&f->arena);

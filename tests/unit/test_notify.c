@@ -1,7 +1,8 @@
 /*
  * test_notify.c — what the channels share: text escaped and highlighted by a channel's rules,
- * cut to a limit without breaking a character, an escape or a highlight; author lists, excerpts
- * and rules shortened without losing what matched; splitting into messages; scrubbing secrets.
+ * cut to a limit without breaking a character, an escape or a highlight; author lists and rules
+ * shortened without losing what matched; an abstract's snippet; splitting into messages;
+ * scrubbing secrets.
  */
 #include "unit.h"
 
@@ -182,21 +183,187 @@ static void authors_in_a_tight_budget_count_everyone_left_out(void **state)
 	fake_free(&f);
 }
 
-static void an_excerpt_starts_at_a_word_before_the_first_abstract_hit(void **state)
+/* The snippet of paper 0 of f within max characters; the caller frees. */
+static char *snippet(struct fake *f, size_t max, size_t *chars)
+{
+	struct notify_text t = {0};
+	size_t c = notify_snippet(&t, &f->alerts[0], &brackets, max);
+
+	if (chars != NULL)
+		*chars = c;
+	return t.s ? t.s : xstrdup("");
+}
+
+static void a_snippet_shows_the_first_abstract_hit_cut_between_words(void **state)
 {
 	struct fake f;
-	struct notify_text t = {0};
+	size_t chars;
+	char *s;
 
 	(void)state;
 	fake_batch(&f, 1, "d.md");
-	assert_true(notify_excerpt(&t, &f.alerts[0], &brackets, 60) <= 60);
-	assert_string_equal(t.s, "…when they act as [agents] in the wild, and what goes wrong…");
-	free(t.s);
-	/* No hit in the abstract: no excerpt. */
-	t = (struct notify_text){0};
+	s = snippet(&f, 60, &chars);
+	assert_true(chars <= 60);
+	assert_string_equal(s, "…when they act as [agents] in the wild, and what goes wrong…");
+	free(s);
+	/* Room for all of it from the sentence's start: the sentence whole, no "…" on either side.
+	 */
+	s = snippet(&f, 280, NULL);
+	assert_string_equal(s, "We study how large language models use tools when they act as "
+			       "[agents] in the wild, and what goes wrong when they do.");
+	free(s);
+	fake_free(&f);
+}
+
+static void a_hit_late_in_a_long_abstract_shows_its_sentence_not_the_start(void **state)
+{
+	struct fake f;
+	struct match_hit hit;
+	char *s;
+
+	(void)state;
+	fake_batch(&f, 1, "d.md");
+	f.papers[0].abstract =
+		"Planning has been studied for decades in robotics and operations research, with "
+		"search methods that scale poorly and heuristics written by hand for every domain. "
+		"We show that language agents learn such heuristics themselves. They transfer.";
+	hit = fake_hit(MATCH_ABSTRACT, 0, f.papers[0].abstract, "agents");
+	f.alerts[0].hits = &hit;
+	f.alerts[0].n_hits = 1;
+	s = snippet(&f, 280, NULL);
+	assert_string_equal(s, "We show that language [agents] learn such heuristics themselves. "
+			       "They transfer.");
+	free(s);
+	/* Its sentence starts too far back for a small snippet: from a word, "…" before it. */
+	s = snippet(&f, 40, NULL);
+	assert_string_equal(s, "…language [agents] learn such…");
+	free(s);
+	fake_free(&f);
+}
+
+static void a_snippet_without_an_abstract_hit_is_the_first_sentence_or_two(void **state)
+{
+	struct fake f;
+	char *s;
+
+	(void)state;
+	fake_batch(&f, 1, "d.md");
+	f.alerts[0].n_hits = 2; /* title and author hits only */
+	f.papers[0].abstract = "Sparse attention cuts the cost of long contexts. We review forty "
+			       "methods, e.g. the ones in use. The results show that no method "
+			       "wins everywhere.";
+	s = snippet(&f, 280, NULL);
+	assert_string_equal(s, "Sparse attention cuts the cost of long contexts. We review forty "
+			       "methods, e.g. the ones in use.");
+	free(s);
+	s = snippet(&f, 60, NULL);
+	assert_string_equal(s, "Sparse attention cuts the cost of long contexts.");
+	free(s);
+	s = snippet(&f, 30, NULL);
+	assert_string_equal(s, "Sparse attention cuts the…");
+	free(s);
+	/* A digest's "a) ... b) ..." points are sentences too. */
+	f.papers[0].abstract = "a) We ask a question. b) We answer it. c) We are done.";
+	s = snippet(&f, 280, NULL);
+	assert_string_equal(s, "a) We ask a question. b) We answer it.");
+	free(s);
+	fake_free(&f);
+}
+
+static void a_snippet_joins_runs_of_white_space_and_keeps_its_highlight(void **state)
+{
+	struct fake f;
+	struct match_hit hit;
+	const char *abs = "Line one\n\n  of  text.\tMore\r\nhere.  ";
+	char *s;
+
+	(void)state;
+	fake_batch(&f, 1, "d.md");
+	f.papers[0].abstract = abs;
+	hit = fake_hit(MATCH_ABSTRACT, 0, abs, "text");
+	f.alerts[0].hits = &hit;
+	f.alerts[0].n_hits = 1;
+	s = snippet(&f, 280, NULL);
+	assert_string_equal(s, "Line one of [text]. More here.");
+	free(s);
+	fake_free(&f);
+}
+
+static void a_snippet_is_whole_characters_and_escapes_within_every_limit(void **state)
+{
+	struct fake f;
+	struct match_hit hits[2];
+	const char *abs = "Zoë & <Ångström> met 李小龙 über 😀 the agents. Then all went well "
+			  "for them & us, or so 李 says.";
+	size_t full;
+	char *all;
+
+	(void)state;
+	fake_batch(&f, 1, "d.md");
+	f.papers[0].abstract = abs;
+	hits[0] = fake_hit(MATCH_ABSTRACT, 0, abs, "小龙");
+	hits[1] = fake_hit(MATCH_ABSTRACT, 0, abs, "agents");
+	f.alerts[0].hits = hits;
 	f.alerts[0].n_hits = 2;
-	assert_int_equal(notify_excerpt(&t, &f.alerts[0], &brackets, 60), 0);
-	assert_null(t.s);
+	all = snippet(&f, 10000, &full);
+	for (size_t max = 0; max <= full + 1; max++) {
+		size_t chars, open = 0, close = 0;
+		char *out = snippet(&f, max, &chars);
+
+		assert_int_equal(utf8_valid_prefix(out, strlen(out)), strlen(out));
+		assert_true(chars <= max);
+		assert_int_equal(chars, notify_chars(out, strlen(out)));
+		assert_true(escapes_whole(out));
+		for (const char *p = out; *p; p++) {
+			open += *p == '[';
+			close += *p == ']';
+		}
+		assert_int_equal(open, close);
+		if (max >= full)
+			assert_string_equal(out, all);
+		free(out);
+	}
+	free(all);
+	fake_free(&f);
+}
+
+static void a_paper_without_an_abstract_has_no_snippet(void **state)
+{
+	static const char *const none[] = {NULL, "", "  \n\t "};
+	struct fake f;
+
+	(void)state;
+	fake_batch(&f, 1, "d.md");
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		struct notify_text t = {0};
+
+		f.papers[0].abstract = none[i];
+		f.alerts[0].n_hits = 2;
+		assert_int_equal(notify_snippet(&t, &f.alerts[0], &brackets, 280), 0);
+		assert_null(t.s);
+	}
+	fake_free(&f);
+}
+
+static void the_json_form_carries_a_plain_snippet_beside_the_whole_abstract(void **state)
+{
+	struct fake f;
+	json_t *o;
+
+	(void)state;
+	fake_batch(&f, 1, "d.md");
+	o = notify_paper_json(&f.alerts[0]);
+	assert_string_equal(json_string_value(json_object_get(o, "snippet")),
+			    "We study how large language models use tools when they act as agents "
+			    "in the wild, and what goes wrong when they do.");
+	assert_string_equal(json_string_value(json_object_get(o, "abstract")),
+			    f.papers[0].abstract);
+	json_decref(o);
+	f.papers[0].abstract = NULL;
+	o = notify_paper_json(&f.alerts[0]);
+	assert_true(json_is_null(json_object_get(o, "snippet")));
+	assert_true(json_is_null(json_object_get(o, "abstract")));
+	json_decref(o);
 	fake_free(&f);
 }
 
@@ -222,15 +389,72 @@ static void a_heading_counts_the_papers_and_names_the_part(void **state)
 	struct notify_text t = {0};
 
 	(void)state;
-	fake_batch(&f, 1, "<digest>.md");
-	notify_heading(&t, &f.b, 0, 1, 0, 1, &brackets);
-	assert_string_equal(t.s, "[1 new paper] in &lt;digest&gt;.md");
-	t.len = 0;
-	f.b.n_alerts = 300;
+	fake_batch(&f, 300, "<digest>.md");
 	notify_heading(&t, &f.b, 49, 98, 1, 7, &brackets);
-	assert_string_equal(t.s,
-			    "[300 new papers] in &lt;digest&gt;.md, part 2 of 7 (papers 50–98)");
+	assert_string_equal(t.s, "[300 new papers] for 2024-10-21, part 2 of 7 (papers 50–98)");
+	t.len = 0;
+	f.b.n_alerts = 1;
+	notify_heading(&t, &f.b, 0, 1, 0, 1, &brackets);
+	assert_string_equal(t.s, "[1 new paper] for 2024-10-21");
 	free(t.s);
+	fake_free(&f);
+}
+
+static void a_heading_names_the_papers_dates_and_the_details_name_the_file(void **state)
+{
+	struct fake f;
+	struct notify_text t = {0};
+
+	(void)state;
+	fake_batch(&f, 4, "<digest>.md");
+	assert_int_equal(notify_source(&t, &f.b, &brackets), strlen("from &lt;digest&gt;.md"));
+	assert_string_equal(t.s, "from &lt;digest&gt;.md");
+	/* Papers of several days: the first and the last; a paper without a date, or with one
+	 * that is no YYYY-MM-DD, does not count. */
+	f.papers[0].date = "2024-10-23";
+	f.papers[1].date = NULL;
+	f.papers[2].date = "2024-10-01";
+	f.papers[3].date = "21st October";
+	t.len = 0;
+	notify_heading(&t, &f.b, 0, 4, 0, 1, &brackets);
+	assert_string_equal(t.s, "[4 new papers] for 2024-10-01 to 2024-10-23");
+	free(t.s);
+	fake_free(&f);
+}
+
+static void a_heading_without_a_date_names_the_file_and_no_details_repeat_it(void **state)
+{
+	struct fake f;
+	struct notify_text t = {0};
+
+	(void)state;
+	fake_batch(&f, 2, "<digest>.md");
+	f.papers[0].date = NULL;
+	f.papers[1].date = "";
+	notify_heading(&t, &f.b, 0, 2, 0, 1, &brackets);
+	assert_string_equal(t.s, "[2 new papers] in &lt;digest&gt;.md");
+	t.len = 0;
+	assert_int_equal(notify_source(&t, &f.b, &brackets), 0);
+	assert_true(t.len == 0);
+	free(t.s);
+	fake_free(&f);
+}
+
+static void the_json_form_gives_null_authors_when_the_digest_names_none(void **state)
+{
+	struct fake f;
+	json_t *o;
+
+	(void)state;
+	fake_batch(&f, 1, "d.md");
+	o = notify_paper_json(&f.alerts[0]);
+	assert_int_equal(json_array_size(json_object_get(o, "authors")), 3);
+	json_decref(o);
+	f.papers[0].authors = NULL;
+	f.papers[0].n_authors = 0;
+	o = notify_paper_json(&f.alerts[0]);
+	assert_true(json_is_null(json_object_get(o, "authors")));
+	json_decref(o);
 	fake_free(&f);
 }
 
@@ -341,9 +565,18 @@ int main(void)
 		cmocka_unit_test(a_title_longer_than_its_limit_is_cut_with_an_ellipsis),
 		cmocka_unit_test(a_huge_author_list_is_shortened_but_keeps_the_matched_author),
 		cmocka_unit_test(authors_in_a_tight_budget_count_everyone_left_out),
-		cmocka_unit_test(an_excerpt_starts_at_a_word_before_the_first_abstract_hit),
+		cmocka_unit_test(a_snippet_shows_the_first_abstract_hit_cut_between_words),
+		cmocka_unit_test(a_hit_late_in_a_long_abstract_shows_its_sentence_not_the_start),
+		cmocka_unit_test(a_snippet_without_an_abstract_hit_is_the_first_sentence_or_two),
+		cmocka_unit_test(a_snippet_joins_runs_of_white_space_and_keeps_its_highlight),
+		cmocka_unit_test(a_snippet_is_whole_characters_and_escapes_within_every_limit),
+		cmocka_unit_test(a_paper_without_an_abstract_has_no_snippet),
+		cmocka_unit_test(the_json_form_carries_a_plain_snippet_beside_the_whole_abstract),
 		cmocka_unit_test(rules_are_listed_escaped_and_cut),
 		cmocka_unit_test(a_heading_counts_the_papers_and_names_the_part),
+		cmocka_unit_test(a_heading_names_the_papers_dates_and_the_details_name_the_file),
+		cmocka_unit_test(a_heading_without_a_date_names_the_file_and_no_details_repeat_it),
+		cmocka_unit_test(the_json_form_gives_null_authors_when_the_digest_names_none),
 		cmocka_unit_test(characters_beyond_the_bmp_count_twice),
 		cmocka_unit_test(packing_keeps_order_respects_both_limits_and_drops_nothing),
 		cmocka_unit_test(only_plain_web_urls_become_links),

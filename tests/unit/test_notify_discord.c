@@ -41,7 +41,7 @@ static void markdown_and_mentions_in_paper_text_are_escaped_and_hits_bold(void *
 	assert_int_equal(l.n, 1);
 	o = parse(&l.v[0]);
 	assert_string_equal(json_string_value(json_object_get(o, "content")),
-			    "**1 new paper** in my\\_digest.md");
+			    "**1 new paper** for 2024-10-21\n-# from my\\_digest.md");
 	e = json_array_get(json_object_get(o, "embeds"), 0);
 	assert_string_equal(json_string_value(json_object_get(e, "title")),
 			    "Paper 0: \\***Agents**\\* & \\<tools\\> for @\u200beveryone\\_ "
@@ -60,6 +60,29 @@ static void markdown_and_mentions_in_paper_text_are_escaped_and_hits_bold(void *
 	assert_int_equal(
 		json_array_size(json_object_get(json_object_get(o, "allowed_mentions"), "parse")),
 		0);
+	json_decref(o);
+	message_list_free(&l);
+	fake_free(&f);
+	config_unref(cfg);
+}
+
+static void every_paper_shows_a_snippet_and_no_line_for_what_it_lacks(void **state)
+{
+	struct config *cfg = fake_config(DISCORD_CONF);
+	struct fake f;
+	struct message_list l;
+	json_t *o, *embeds;
+
+	(void)state;
+	fake_sparse(&f);
+	l = format(&cfg->notifiers[0], &f);
+	o = parse(&l.v[0]);
+	embeds = json_object_get(o, "embeds");
+	assert_string_equal(
+		json_string_value(json_object_get(json_array_get(embeds, 1), "description")),
+		"Zoë Ångström, Ada Lovelace, 李**小龙**\n" FAKE_LEAD);
+	/* No abstract, no authors, the URL the title's link: no description at all. */
+	assert_null(json_object_get(json_array_get(embeds, 2), "description"));
 	json_decref(o);
 	message_list_free(&l);
 	fake_free(&f);
@@ -198,6 +221,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(markdown_and_mentions_in_paper_text_are_escaped_and_hits_bold),
+		cmocka_unit_test(every_paper_shows_a_snippet_and_no_line_for_what_it_lacks),
 		cmocka_unit_test(
 			three_hundred_papers_split_within_discord_limits_and_none_is_dropped),
 		cmocka_unit_test(a_429_waits_for_the_longer_of_the_header_and_the_json_retry_after),

@@ -91,6 +91,9 @@ static char *header(const char *msg, const char *name)
 	return v;
 }
 
+/* How the text part of a batch of digest.md, dated 2024-10-21, starts. */
+#define HEAD "2 new papers for 2024-10-21\nfrom digest.md\n\nPaper 0: "
+
 static void a_message_has_the_headers_and_both_parts_a_mail_reader_needs(void **state)
 {
 	struct config *cfg = fake_config(EMAIL_CONF);
@@ -112,7 +115,7 @@ static void a_message_has_the_headers_and_both_parts_a_mail_reader_needs(void **
 	free(v);
 	assert_non_null(strstr(l.v[0].body, "\r\nFrom: paperwatch <paperwatch@example.org>\r\n"));
 	assert_non_null(
-		strstr(l.v[0].body, "\r\nSubject: paperwatch: 2 new papers in digest.md\r\n"));
+		strstr(l.v[0].body, "\r\nSubject: paperwatch: 2 new papers for 2024-10-21\r\n"));
 	assert_non_null(strstr(l.v[0].body, "\r\nMIME-Version: 1.0\r\n"));
 	v = header(l.v[0].body, "Content-Type");
 	assert_string_equal(
@@ -121,6 +124,10 @@ static void a_message_has_the_headers_and_both_parts_a_mail_reader_needs(void **
 	assert_string_equal(l.v[0].body + l.v[0].len - strlen(END), END);
 	text = part(l.v[0].body, "plain");
 	html = part(l.v[0].body, "html");
+	/* The date heads the body as it does the subject; the file name is the line under it. */
+	assert_true(strncmp(text, HEAD, strlen(HEAD)) == 0);
+	assert_non_null(strstr(html, "<p><b>2 new papers</b> for 2024-10-21<br>\n"
+				     "<small>from digest.md</small></p>\n<p "));
 	assert_non_null(strstr(text, "Paper 1: *Agents* & <tools> for @everyone_ [x](y) ~~über~~\n"
 				     "  Authors: Zoë Ångström, Ada Lovelace, 李小龙\n"
 				     "  Rules: agents, tool-use\n"
@@ -136,6 +143,37 @@ static void a_message_has_the_headers_and_both_parts_a_mail_reader_needs(void **
 	free(text);
 	free(html);
 	message_list_free(&again);
+	message_list_free(&l);
+	fake_free(&f);
+	config_unref(cfg);
+}
+
+static void every_paper_shows_a_snippet_and_no_line_for_what_it_lacks(void **state)
+{
+	struct config *cfg = fake_config(EMAIL_CONF);
+	struct fake f;
+	struct message_list l;
+	char *text, *html;
+
+	(void)state;
+	fake_sparse(&f);
+	l = format(&cfg->notifiers[0], &f);
+	text = part(l.v[0].body, "plain");
+	html = part(l.v[0].body, "html");
+	assert_non_null(strstr(text,
+			       "  https://arxiv.org/abs/2410.00000\n"
+			       "  \"We study how large language models use tools when they act "
+			       "as agents in the wild, and what goes wrong when they do.\"\n\n"));
+	assert_non_null(
+		strstr(text, "  https://arxiv.org/abs/2410.00001\n  \"" FAKE_LEAD "\"\n\n"));
+	assert_non_null(strstr(text, "~~über~~\n  Rules: agents, tool-use\n"
+				     "  https://arxiv.org/abs/2410.00002\n\n"));
+	assert_non_null(
+		strstr(html, "2410.00001v1 · 2024-10-21</small><br>\n<i>" FAKE_LEAD "</i></p>"));
+	assert_non_null(strstr(html, "~~über~~</a><br>\n<small>Rules: agents, tool-use · "
+				     "2410.00002v1 · 2024-10-21</small></p>"));
+	free(text);
+	free(html);
 	message_list_free(&l);
 	fake_free(&f);
 	config_unref(cfg);
@@ -166,7 +204,9 @@ static void a_non_ascii_subject_is_encoded_in_words_of_whole_characters(void **s
 	const char *line;
 
 	(void)state;
+	/* A digest that dates no paper: the subject names its file. */
 	fake_batch(&f, 1, "Über-Digest – 日本語のまとめ – ça marche.md");
+	f.papers[0].date = NULL;
 	l = format(&cfg->notifiers[0], &f);
 	line = strstr(l.v[0].body, "\r\nSubject: ") + 2;
 	/* Every physical line of the header within 78 characters. */
@@ -325,6 +365,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_message_has_the_headers_and_both_parts_a_mail_reader_needs),
+		cmocka_unit_test(every_paper_shows_a_snippet_and_no_line_for_what_it_lacks),
 		cmocka_unit_test(a_non_ascii_subject_is_encoded_in_words_of_whole_characters),
 		cmocka_unit_test(every_line_is_short_seven_bit_and_decodes_to_every_paper),
 		cmocka_unit_test(smtp_answers_are_judged_temporary_or_permanent),

@@ -34,7 +34,7 @@ static void text_escapes_ampersand_and_angle_brackets_and_bolds_hits(void **stat
 	struct config *cfg = fake_config(SLACK_CONF);
 	struct fake f;
 	struct message_list l;
-	json_t *o;
+	json_t *o, *context;
 	const char *paper, *fallback;
 
 	(void)state;
@@ -42,8 +42,20 @@ static void text_escapes_ampersand_and_angle_brackets_and_bolds_hits(void **stat
 	l = format(&cfg->notifiers[0], &f);
 	assert_int_equal(l.n, 1);
 	o = parse(&l.v[0]);
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_object_get(json_array_get(json_object_get(o, "blocks"), 0), "text"),
+			"text")),
+		"paperwatch: *1 new paper* for 2024-10-21");
+	/* The file name is the context line under the heading. */
+	context = json_array_get(json_object_get(o, "blocks"), 1);
+	assert_string_equal(json_string_value(json_object_get(context, "type")), "context");
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_array_get(json_object_get(context, "elements"), 0), "text")),
+		"from digest &lt;1&gt;.md");
 	paper = json_string_value(json_object_get(
-		json_object_get(json_array_get(json_object_get(o, "blocks"), 1), "text"), "text"));
+		json_object_get(json_array_get(json_object_get(o, "blocks"), 2), "text"), "text"));
 	assert_non_null(paper);
 	assert_true(strncmp(paper, "<https://arxiv.org/abs/2410.00000|Paper 0: ", 43) == 0);
 	/* The title's own asterisks stay: mrkdwn has no way to escape them. */
@@ -55,7 +67,7 @@ static void text_escapes_ampersand_and_angle_brackets_and_bolds_hits(void **stat
 	/* The notification text: plain, escaped, no highlight markers of ours. */
 	fallback = json_string_value(json_object_get(o, "text"));
 	assert_string_equal(fallback,
-			    "paperwatch: 1 new paper in digest &lt;1&gt;.md: Paper 0: "
+			    "paperwatch: 1 new paper for 2024-10-21: Paper 0: "
 			    "*Agents* &amp; &lt;tools&gt; for @everyone_ [x](y) ~~über~~");
 	assert_true(json_is_false(json_object_get(o, "unfurl_links")));
 	json_decref(o);
@@ -64,19 +76,71 @@ static void text_escapes_ampersand_and_angle_brackets_and_bolds_hits(void **stat
 	config_unref(cfg);
 }
 
-/* Checks one message against Slack's limits; counts the papers each id appears in. */
+/* The section of paper k in message o, found by its link. */
+static const char *section_of(json_t *o, size_t k)
+{
+	json_t *b;
+	size_t i;
+	char link[64];
+
+	snprintf(link, sizeof(link), "<https://arxiv.org/abs/2410.%05zu|", k);
+	json_array_foreach(json_object_get(o, "blocks"), i, b)
+	{
+		const char *t =
+			json_string_value(json_object_get(json_object_get(b, "text"), "text"));
+
+		if (t != NULL && strncmp(t, link, strlen(link)) == 0)
+			return t;
+	}
+	fail_msg("no section for paper %zu", k);
+	return NULL;
+}
+
+static void every_paper_shows_a_snippet_and_no_line_for_what_it_lacks(void **state)
+{
+	struct config *cfg = fake_config(SLACK_CONF);
+	struct fake f;
+	struct message_list l;
+	json_t *o;
+
+	(void)state;
+	fake_sparse(&f);
+	l = format(&cfg->notifiers[0], &f);
+	o = parse(&l.v[0]);
+	assert_non_null(
+		strstr(section_of(o, 0),
+		       "~~über~~>\nZoë Ångström, Ada Lovelace, 李*小龙*\nWe study how large "
+		       "language models use tools when they act as *agents* in the wild, and "
+		       "what goes wrong when they do.\n_Rules:_ "));
+	assert_non_null(strstr(section_of(o, 1), "李*小龙*\n" FAKE_LEAD "\n_Rules:_ "));
+	/* No abstract, no authors: the rules line follows the title, and no line is empty. */
+	assert_non_null(strstr(section_of(o, 2), "~~über~~>\n_Rules:_ agents, tool-use"));
+	assert_null(strstr(section_of(o, 2), "\n\n"));
+	json_decref(o);
+	message_list_free(&l);
+	fake_free(&f);
+	config_unref(cfg);
+}
+
+/* Checks one message against Slack's limits: a heading, the file name's context line, then the
+ * papers' sections. Counts the papers each id appears in. */
 static void check_message(const struct message *m, size_t *seen, size_t n_papers)
 {
 	json_t *o = parse(m), *blocks = json_object_get(o, "blocks"), *b;
 	size_t i;
 
-	assert_true(json_array_size(blocks) >= 2 && json_array_size(blocks) <= 50);
-	assert_int_equal(json_array_size(blocks) - 1, m->n_papers);
+	assert_true(json_array_size(blocks) >= 3 && json_array_size(blocks) <= 50);
+	assert_int_equal(json_array_size(blocks) - 2, m->n_papers);
 	assert_true(json_chars(json_object_get(o, "text")) <= 3000);
 	json_array_foreach(blocks, i, b)
 	{
 		json_t *t = json_object_get(json_object_get(b, "text"), "text");
 
+		if (i == 1) {
+			assert_string_equal(json_string_value(json_object_get(b, "type")),
+					    "context");
+			continue;
+		}
 		assert_string_equal(json_string_value(json_object_get(b, "type")), "section");
 		assert_true(json_chars(t) > 0 && json_chars(t) <= 3000);
 		for (size_t k = 0; k < n_papers && i > 0; k++) {
@@ -100,7 +164,7 @@ static void three_hundred_papers_split_within_slack_limits_and_none_is_dropped(v
 	fake_batch(&f, 300, "big.md");
 	fake_enormous(&f, 7);
 	l = format(&cfg->notifiers[0], &f);
-	/* 49 papers a message beside the heading: seven messages. */
+	/* 48 papers a message beside the heading and the context line: seven messages. */
 	assert_int_equal(l.n, 7);
 	for (size_t i = 0; i < l.n; i++) {
 		check_message(&l.v[i], seen, 300);
@@ -112,7 +176,7 @@ static void three_hundred_papers_split_within_slack_limits_and_none_is_dropped(v
 	/* The enormous paper is there, shortened, with its matched author. */
 	assert_int_equal(messages_with(&l, "Author *Number1500*"), 1);
 	assert_int_equal(messages_with(&l, " and 1989 more"), 1);
-	assert_int_equal(messages_with(&l, "part 7 of 7 (papers 295–300)"), 1);
+	assert_int_equal(messages_with(&l, "part 7 of 7 (papers 289–300)"), 1);
 	message_list_free(&l);
 	fake_free(&f);
 	config_unref(cfg);
@@ -180,6 +244,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(text_escapes_ampersand_and_angle_brackets_and_bolds_hits),
+		cmocka_unit_test(every_paper_shows_a_snippet_and_no_line_for_what_it_lacks),
 		cmocka_unit_test(
 			three_hundred_papers_split_within_slack_limits_and_none_is_dropped),
 		cmocka_unit_test(slack_answers_are_judged_as_slack_means_them),
