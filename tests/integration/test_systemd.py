@@ -1,13 +1,20 @@
 #!/usr/bin/env python3
 """test_systemd.py — the service as systemd sees it: the unit verifies, its hardening scores an
-exposure of 1.5 or lower, and `make install` lays out binary, unit, user, inbox and
-configuration (never overwriting an operator's configuration)."""
+exposure of 1.5 or lower, `make install` lays out binary, unit, user, inbox and configuration
+(never overwriting an operator's configuration), and secrets come from systemd credentials
+($CREDENTIALS_DIRECTORY)."""
+import base64
+import hashlib
+import hmac
 import os
 import re
+import signal
 import stat
 import subprocess
 
-from harness import test, run, tmpdir, ROOT, BINARY
+from harness import (test, run, tmpdir, pw, text, digests, write_config, register_secret, Daemon,
+                     Skip, ROOT, BINARY, WRAPPER)
+from receiver import Receiver
 
 UNIT = os.path.join(ROOT, 'systemd', 'paperwatch.service')
 
@@ -74,6 +81,146 @@ def make_install_lays_out_everything_and_keeps_an_existing_configuration():
     # The installed configuration is the example, and it checks.
     c = subprocess.run([binary, 'check-config', '-c', conf], capture_output=True, text=True)
     assert c.returncode == 0, c.stderr
+
+
+# --- Secrets as systemd credentials ---------------------------------------------------------------
+
+SECRET = 'whsec_' + base64.b64encode(b'paperwatch-credential-key-32byte').decode()
+SECRET2 = 'whsec_' + base64.b64encode(b'paperwatch-credential-key-2nd-32').decode()
+register_secret(SECRET, SECRET[6:], SECRET2, SECRET2[6:])
+ALL = {'name': 'all', 'query': 'id:2*'}
+
+
+def credentials(d, **values):
+    """A folder like systemd's $CREDENTIALS_DIRECTORY holding one file per credential. systemd
+    makes them readable by the service alone; these are readable by all, which must not matter."""
+    creds = os.path.join(d, 'credentials')
+    os.makedirs(creds, exist_ok=True)
+    for name, value in values.items():
+        path = os.path.join(creds, name.replace('_', '-'))
+        with open(path, 'w') as f:
+            f.write(value + '\n')
+        os.chmod(path, 0o444)
+    return creds
+
+
+def credential_setup():
+    """A webhook whose URL and signing secret are named by credential name, not by path."""
+    d = tmpdir()
+    inbox = os.path.join(d, 'inbox')
+    os.mkdir(inbox)
+    hook = {'name': 'hook', 'type': 'webhook', 'url_file': 'hook-url',
+            'secret_file': 'hook-secret'}
+    conf = write_config(os.path.join(d, 'pw.conf'), [hook], [ALL],
+                        state=os.path.join(d, 'state.db'), watch={'dir': inbox},
+                        delivery={'retry_base': '200ms', 'retry_max': '1s'})
+    return d, inbox, conf
+
+
+def signed_with(req, secret):
+    h = req.headers
+    signed = f"{h['webhook-id']}.{h['webhook-timestamp']}.".encode() + req.body
+    mac = hmac.new(base64.b64decode(secret[6:]), signed, hashlib.sha256).digest()
+    return h['webhook-signature'] == 'v1,' + base64.b64encode(mac).decode()
+
+
+def drop(inbox, name, source):
+    with open(source, 'rb') as f, open(os.path.join(inbox, '.' + name), 'wb') as g:
+        g.write(f.read())
+    os.rename(os.path.join(inbox, '.' + name), os.path.join(inbox, name))
+
+
+@test
+def secrets_named_by_a_bare_name_come_from_the_credentials_directory_and_again_on_reload():
+    with Receiver() as rx:
+        d, inbox, conf = credential_setup()
+        creds = credentials(d, hook_url=rx.url + '/in', hook_secret=SECRET)
+        daemon = Daemon(conf, d, env={'CREDENTIALS_DIRECTORY': creds})
+        with daemon.start():
+            drop(inbox, 'a.txt', digests()[0])
+            (first,) = rx.wait_for(1)
+            assert first.path == '/in' and signed_with(first, SECRET)
+            # systemd copies a credential when the service starts; a reload reads it again.
+            credentials(d, hook_secret=SECRET2)
+            mark = len(daemon.notes)
+            daemon.signal(signal.SIGHUP)
+            daemon.wait_note('READY=1', after=mark)
+            drop(inbox, 'b.txt', digests()[1])
+            second = rx.wait_for(2)[1]
+            assert signed_with(second, SECRET2)
+            assert daemon.stop() == 0
+        log = daemon.log_text()
+        assert 'other users may read it' not in log, log
+        assert 'reloaded' in log, log
+        for s in (SECRET, SECRET[6:], SECRET2, SECRET2[6:]):
+            assert s not in log
+
+
+@test
+def a_missing_credential_stops_the_start_naming_it_its_folder_and_the_reason():
+    with Receiver() as rx:
+        d, inbox, conf = credential_setup()
+        creds = credentials(d, hook_url=rx.url + '/in')
+        p = pw('run', '-c', conf, env=dict(os.environ, CREDENTIALS_DIRECTORY=creds), cwd=d)
+        err = text(p.stderr)
+        assert p.returncode == 2, err
+        line = next(l for l in err.splitlines() if 'hook-secret' in l)
+        assert 'credential "hook-secret"' in line and creds in line, line
+        assert 'No such file or directory' in line and 'LoadCredential=hook-secret:' in line, line
+        assert 'hook-url' not in err  # the credential that is there is read without a word
+
+
+@test
+def a_bare_name_without_a_credentials_directory_says_it_names_a_credential():
+    d, inbox, conf = credential_setup()
+    env = {k: v for k, v in os.environ.items() if k != 'CREDENTIALS_DIRECTORY'}
+    p = pw('check-config', '-c', conf, env=env, cwd=d)
+    err = text(p.stderr)
+    assert p.returncode == 2, err
+    line = next(l for l in err.splitlines() if 'hook-url' in l)
+    assert 'No such file or directory' in line, line
+    assert 'systemd credential' in line and 'LoadCredential=' in line, line
+    assert 'CREDENTIALS_DIRECTORY' in line, line
+
+
+NOBODY = 65534
+
+
+def as_nobody(*args, env=None):
+    """paperwatch run as an unprivileged user, as the service's User= runs it."""
+    return subprocess.run(['setpriv', f'--reuid={NOBODY}', f'--regid={NOBODY}', '--clear-groups']
+                          + WRAPPER + [BINARY, *args], capture_output=True, text=True,
+                          timeout=60, env=env)
+
+
+@test
+def a_secret_only_root_may_read_reaches_the_service_user_as_a_credential():
+    if os.geteuid() != 0:
+        raise Skip('needs root, to make a file the daemon\'s user may not read')
+    d = tmpdir()
+    os.chmod(d, 0o755)
+    secret = os.path.join(d, 'hook-secret')
+    with open(secret, 'w') as f:
+        f.write(SECRET + '\n')
+    os.chmod(secret, 0o600)  # root's, as the README advises for /etc/paperwatch
+    hook = {'name': 'hook', 'type': 'webhook', 'url': 'http://127.0.0.1:9/in'}
+    env = {k: v for k, v in os.environ.items() if k != 'CREDENTIALS_DIRECTORY'}
+    by_path = write_config(os.path.join(d, 'path.conf'), [dict(hook, secret_file=secret)], [ALL])
+    p = as_nobody('check-config', '-c', by_path, env=env)
+    assert p.returncode == 2, p.stderr
+    assert 'Permission denied' in p.stderr and 'LoadCredential=' in p.stderr, p.stderr
+    # What systemd does for LoadCredential=hook-secret:PATH: a copy only the service may read.
+    creds = os.path.join(d, 'credentials')
+    os.mkdir(creds, 0o500)
+    with open(os.path.join(creds, 'hook-secret'), 'w') as f:
+        f.write(SECRET + '\n')
+    os.chmod(os.path.join(creds, 'hook-secret'), 0o400)
+    for path in (creds, os.path.join(creds, 'hook-secret')):
+        os.chown(path, NOBODY, NOBODY)
+    by_name = write_config(os.path.join(d, 'name.conf'), [dict(hook, secret_file='hook-secret')],
+                           [ALL])
+    p = as_nobody('check-config', '-c', by_name, env=dict(env, CREDENTIALS_DIRECTORY=creds))
+    assert p.returncode == 0 and p.stderr == '', p.stderr
 
 
 if __name__ == '__main__':
