@@ -70,6 +70,10 @@ const char *matcher_term_text(const struct matcher *m, unsigned rule, unsigned t
 /* The number of terms of rule `rule`; 0 when there is no such rule. */
 size_t matcher_term_count(const struct matcher *m, unsigned rule);
 
+/* Whether regular-expression terms run as machine code here (PCRE2's JIT): 0, or -1 with the
+ * reason they are interpreted, slower but alike, in why. Each call makes a trial compilation. */
+int matcher_jit_probe(char *why, size_t why_size);
+
 /* "title", "author", "abstract", "id" */
 const char *match_field_name(enum match_field f);
 

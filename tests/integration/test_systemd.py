@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """test_systemd.py — the service as systemd sees it: the unit verifies, its hardening scores an
-exposure of 1.5 or lower, `make install` lays out binary, unit, user, inbox and configuration
-(never overwriting an operator's configuration), and secrets come from systemd credentials
-($CREDENTIALS_DIRECTORY)."""
+exposure of 1.5 or lower, `make install` lays out binary, unit, user,
+inbox and configuration (never overwriting an operator's configuration), secrets come from
+systemd credentials ($CREDENTIALS_DIRECTORY), and the daemon says how its regular expressions
+run."""
 import base64
 import hashlib
 import hmac
@@ -11,6 +12,7 @@ import re
 import signal
 import stat
 import subprocess
+import sys
 
 from harness import (test, run, tmpdir, pw, text, digests, write_config, register_secret, Daemon,
                      Skip, ROOT, BINARY, WRAPPER)
@@ -221,6 +223,55 @@ def a_secret_only_root_may_read_reaches_the_service_user_as_a_credential():
                            [ALL])
     p = as_nobody('check-config', '-c', by_name, env=dict(env, CREDENTIALS_DIRECTORY=creds))
     assert p.returncode == 0 and p.stderr == '', p.stderr
+
+
+# --- Regular expressions: PCRE2's JIT -------------------------------------------------------------
+
+COMPILED = 'regular expressions: compiled to machine code (PCRE2 JIT)'
+INTERPRETED = "regular expressions: interpreted, PCRE2's JIT is unavailable here ("
+# Runs the rest of its arguments with writable executable memory refused, as the unit's
+# MemoryDenyWriteExecute=yes would (prctl PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN: Linux 6.3).
+NO_WX = ('import ctypes, os, sys\n'
+         'if ctypes.CDLL(None, use_errno=True).prctl(65, 1, 0, 0, 0) != 0:\n'
+         '    sys.exit(77)\n'
+         'os.execv(sys.argv[1], sys.argv[1:])\n')
+
+
+def regex_daemon(prefix=()):
+    d = tmpdir()
+    inbox = os.path.join(d, 'inbox')
+    os.mkdir(inbox)
+    out = os.path.join(d, 'out.jsonl')
+    conf = write_config(os.path.join(d, 'pw.conf'), [{'name': 'out', 'type': 'file', 'path': out}],
+                        [{'name': 'rx', 'query': '/agents? (for|with)/'}],
+                        state=os.path.join(d, 'state.db'), watch={'dir': inbox})
+    return Daemon(conf, d, prefix=prefix)
+
+
+@test
+def run_says_once_at_start_that_regular_expressions_are_compiled_to_machine_code():
+    daemon = regex_daemon()
+    with daemon.start():
+        assert daemon.stop() == 0
+    log = daemon.log_text()
+    if WRAPPER:  # the valgrind build interprets, and says so
+        assert log.count(INTERPRETED) == 1, log
+    else:
+        assert log.count(COMPILED) == 1 and INTERPRETED not in log, log
+
+
+@test
+def run_says_regular_expressions_are_interpreted_where_writable_code_is_refused():
+    probe = subprocess.run([sys.executable, '-c', NO_WX, '/bin/true'])
+    if probe.returncode != 0:
+        raise Skip('this kernel cannot refuse writable executable memory (PR_SET_MDWE, Linux 6.3)')
+    daemon = regex_daemon(prefix=[sys.executable, '-c', NO_WX])
+    with daemon.start():
+        assert daemon.stop() == 0
+    log = daemon.log_text()
+    assert log.count(INTERPRETED) == 1 and COMPILED not in log, log
+    reason = log.split(INTERPRETED, 1)[1].split('\n', 1)[0]
+    assert 'writable' in reason and 'executable' in reason, reason
 
 
 if __name__ == '__main__':
