@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """test_systemd.py — the service as systemd sees it: the unit verifies, its hardening scores an
-exposure of 1.5 or lower, `make install` lays out binary, unit, user,
+exposure of 1.5 or lower and leaves PCRE2 its JIT, `make install` lays out binary, unit, user,
 inbox and configuration (never overwriting an operator's configuration), secrets come from
 systemd credentials ($CREDENTIALS_DIRECTORY), and the daemon says how its regular expressions
 run."""
@@ -246,6 +246,15 @@ def regex_daemon(prefix=()):
                         [{'name': 'rx', 'query': '/agents? (for|with)/'}],
                         state=os.path.join(d, 'state.db'), watch={'dir': inbox})
     return Daemon(conf, d, prefix=prefix)
+
+
+@test
+def the_unit_leaves_pcre2_its_jit_and_says_why():
+    with open(UNIT) as f:
+        unit = f.read()
+    assert not re.search(r'^\s*MemoryDenyWriteExecute\s*=\s*(yes|true|1|on)', unit, re.M | re.I)
+    comments = ' '.join(l for l in unit.splitlines() if l.startswith('#'))
+    assert 'MemoryDenyWriteExecute' in comments and 'JIT' in comments, comments
 
 
 @test
