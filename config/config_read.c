@@ -149,15 +149,29 @@ ssize_t conf_read_up_to(int fd, char *buf, size_t size)
 struct secret_source {
 	char *path;          /* what is opened */
 	bool credential;     /* path is $CREDENTIALS_DIRECTORY/name */
+	bool managed;        /* path is in $CREDENTIALS_DIRECTORY, by name or written out */
 	char label[ERR_MAX]; /* how messages name it: the path, or the credential and its folder */
 };
+
+/* Whether path names something inside the folder dir (not merely starts like its name). */
+static bool path_in(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return strncmp(path, dir, n) == 0 && path[n] == '/';
+}
 
 /* Resolves a secret file setting's value into src; the caller frees src->path. */
 static void secret_source(struct secret_source *src, const char *name)
 {
 	const char *dir = getenv("CREDENTIALS_DIRECTORY");
 
-	src->credential = dir != NULL && dir[0] != '\0' && strchr(name, '/') == NULL;
+	if (dir != NULL && dir[0] == '\0')
+		dir = NULL;
+	src->credential = dir != NULL && strchr(name, '/') == NULL;
+	src->managed = src->credential || (dir != NULL && path_in(name, dir));
 	if (src->credential) {
 		src->path = xasprintf("%s/%s", dir, name);
 		snprintf(src->label, sizeof(src->label),
@@ -214,7 +228,7 @@ static char *read_secret_file(struct conf_ctx *c, const config_setting_t *s, con
 		return NULL;
 	}
 	/* A credential's copy is the service's alone, whatever the mode systemd gave it. */
-	if (!src.credential && (st.st_mode & (S_IRGRP | S_IROTH)) != 0)
+	if (!src.managed && (st.st_mode & (S_IRGRP | S_IROTH)) != 0)
 		conf_warn(c, s,
 			  "%s holds a secret but other users may read it: chmod 600 it (the user "
 			  "paperwatch runs as must own it), or, for the service, load it with "

@@ -478,14 +478,27 @@ static void a_bare_name_is_a_credential_of_the_credentials_directory(void **stat
 	conf_free_group(secret_keys, &s);
 	config_diag_free(&d);
 	unlink(path);
-	/* A name with a '/' is a path, wherever it points. */
-	write_secret(other, "api-token", "f1le", 0600, path, sizeof(path));
+	/* A name with a '/' is a path, wherever it points; written out into the folder, it is
+	 * still systemd's and earns no warning either. */
+	write_secret(creds, "api-token", "cr3d", 0440, path, sizeof(path));
 	snprintf(text, sizeof(text), "token_file = \"%s\";", path);
 	assert_int_equal(read_secret_group(text, &s, &d), 0);
-	assert_string_equal(s.token, "f1le");
+	assert_string_equal(s.token, "cr3d");
+	assert_int_equal(d.n, 0);
 	conf_free_group(secret_keys, &s);
 	config_diag_free(&d);
 	unlink(path);
+	/* A folder whose name merely starts like the credentials' is not theirs. */
+	write_secret(other, "api-token", "f1le", 0644, path, sizeof(path));
+	snprintf(text, sizeof(text), "token_file = \"%s\";", path);
+	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", "/tmp/pw-o", 1), 0);
+	assert_int_equal(read_secret_group(text, &s, &d), 0);
+	assert_string_equal(s.token, "f1le");
+	assert_true(said(&d, "other users may read it", NULL));
+	conf_free_group(secret_keys, &s);
+	config_diag_free(&d);
+	unlink(path);
+	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", creds, 1), 0);
 	/* A credential the unit does not load is named, with the folder and the reason. */
 	assert_int_equal(read_secret_group("token_file = \"api-token\";", &s, &d), 1);
 	assert_true(said(&d, "credential \"api-token\"", creds));
