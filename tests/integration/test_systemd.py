@@ -60,6 +60,29 @@ def the_unit_is_a_notify_service_with_watchdog_reload_and_no_restart_loop():
 
 
 @test
+def the_readmes_drop_ins_verify_with_the_unit():
+    # Every [Service] drop-in the README shows, beside the unit as `systemctl edit` would put it.
+    with open(os.path.join(ROOT, 'README.md')) as f:
+        readme = f.read()
+    drop_ins = re.findall(r'^```ini\n(\[Service\]\n.*?)^```', readme, re.M | re.S)
+    assert any('LoadCredential=slack-token:/etc/paperwatch/slack-token' in d for d in drop_ins)
+    assert any('ReadWritePaths=' in d for d in drop_ins), drop_ins
+    for text in drop_ins:
+        d = tmpdir()
+        with open(UNIT) as f:
+            unit = f.read().replace('/usr/local/bin/paperwatch', BINARY)
+        with open(os.path.join(d, 'paperwatch.service'), 'w') as f:
+            f.write(unit.replace('/usr/local/share/doc/paperwatch', ROOT))
+        os.mkdir(os.path.join(d, 'paperwatch.service.d'))
+        with open(os.path.join(d, 'paperwatch.service.d', 'override.conf'), 'w') as f:
+            f.write(text)
+        p = subprocess.run(['systemd-analyze', 'verify', 'paperwatch.service'], cwd=d,
+                           capture_output=True, text=True,
+                           env=dict(os.environ, SYSTEMD_UNIT_PATH=d + ':'))
+        assert p.returncode == 0 and p.stderr.strip() == '', text + p.stderr
+
+
+@test
 def make_install_lays_out_everything_and_keeps_an_existing_configuration():
     d = tmpdir()
     p = install(d)
