@@ -94,6 +94,15 @@ const char *conf_type_name(int type)
 	}
 }
 
+/* Fails the open with the reason in err and in errno (EINVAL for a file that is not regular), so
+ * that a caller can tell a missing file from the rest. */
+static int open_refused(struct err *err, int error)
+{
+	err_set(err, "%s", error == EINVAL ? "not a regular file" : strerror(error));
+	errno = error;
+	return -1;
+}
+
 /* A FIFO would block the open (and the daemon) until some writer came, and opening a device can
  * do anything, so neither is ever opened: the check comes before the open, and is made again on
  * what was opened in case the name changed hands in between. */
@@ -102,15 +111,15 @@ int conf_open_regular(const char *path, struct stat *st, struct err *err)
 	int fd;
 
 	if (stat(path, st) != 0)
-		return err_set(err, "%s", strerror(errno));
+		return open_refused(err, errno);
 	if (!S_ISREG(st->st_mode))
-		return err_set(err, "not a regular file");
+		return open_refused(err, EINVAL);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
-		return err_set(err, "%s", strerror(errno));
+		return open_refused(err, errno);
 	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
 		close(fd);
-		return err_set(err, "not a regular file");
+		return open_refused(err, EINVAL);
 	}
 	return fd;
 }
@@ -134,37 +143,114 @@ ssize_t conf_read_up_to(int fd, char *buf, size_t size)
 	return (ssize_t)got;
 }
 
-/* Reads a file holding a secret: its content without the final line break. */
-static char *read_secret_file(struct conf_ctx *c, const config_setting_t *s, const char *path)
+/* Where a secret file setting points. Under systemd, LoadCredential=NAME:FILE copies FILE into
+ * $CREDENTIALS_DIRECTORY, readable by the service alone whoever owns FILE: a bare name (no '/')
+ * is such a credential's when that variable is set, and a path like any other otherwise. */
+struct secret_source {
+	char *path;          /* what is opened */
+	bool credential;     /* path is $CREDENTIALS_DIRECTORY/name */
+	bool managed;        /* path is in $CREDENTIALS_DIRECTORY, by name or written out */
+	char label[ERR_MAX]; /* how messages name it: the path, or the credential and its folder */
+};
+
+/* Whether path names something inside the folder dir (not merely starts like its name). */
+static bool path_in(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+/* Resolves a secret file setting's value into src; the caller frees src->path. */
+static void secret_source(struct secret_source *src, const char *name)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+
+	if (dir != NULL && dir[0] == '\0')
+		dir = NULL;
+	src->credential = dir != NULL && strchr(name, '/') == NULL;
+	src->managed = src->credential || (dir != NULL && path_in(name, dir));
+	if (src->credential) {
+		src->path = xasprintf("%s/%s", dir, name);
+		snprintf(src->label, sizeof(src->label),
+			 "credential \"%s\" in $CREDENTIALS_DIRECTORY (%s)", name, dir);
+	} else {
+		src->path = xstrdup(name);
+		snprintf(src->label, sizeof(src->label), "%s", name);
+	}
+}
+
+/* Reports a secret file that cannot be opened, with what would mend it when that is known:
+ * error is the errno of the failure. */
+static void secret_open_error(struct conf_ctx *c, const config_setting_t *s, const char *name,
+			      const struct secret_source *src, const char *why, int error)
+{
+	if (src->credential && error == ENOENT)
+		conf_error(c, s,
+			   "%s: cannot open: %s (the unit loads no credential of that name: add "
+			   "LoadCredential=%s:FILE with systemctl edit paperwatch)",
+			   src->label, why, name);
+	else if (!src->credential && error == ENOENT && strchr(name, '/') == NULL)
+		conf_error(c, s,
+			   "%s: cannot open: %s (a name without '/' names a systemd credential "
+			   "when paperwatch runs as a service with LoadCredential=%s:FILE; "
+			   "$CREDENTIALS_DIRECTORY is not set here, so it is a file in the "
+			   "working directory)",
+			   src->label, why, name);
+	else if (!src->credential && error == EACCES)
+		conf_error(c, s,
+			   "%s: cannot open: %s (under systemd, give the service a file "
+			   "only root may read with LoadCredential=: see the README, "
+			   "\"Secrets\")",
+			   src->label, why);
+	else
+		conf_error(c, s, "%s: cannot open: %s", src->label, why);
+}
+
+/* Reads a file holding a secret: its content without the final line break. The secret itself
+ * is never part of a message. */
+static char *read_secret_file(struct conf_ctx *c, const config_setting_t *s, const char *name)
 {
 	char buf[SECRET_MAX + 1], *secret = NULL;
+	struct secret_source src;
 	struct stat st;
 	struct err err;
 	ssize_t n;
-	int fd = conf_open_regular(path, &st, &err);
+	int fd;
 
+	secret_source(&src, name);
+	fd = conf_open_regular(src.path, &st, &err);
 	if (fd < 0) {
-		conf_error(c, s, "%s: cannot open: %s", path, err.msg);
+		secret_open_error(c, s, name, &src, err.msg, errno);
+		free(src.path);
 		return NULL;
 	}
-	if ((st.st_mode & (S_IRGRP | S_IROTH)) != 0)
-		conf_warn(c, s, "%s holds a secret but other users may read it (chmod 600)", path);
+	/* A credential's copy is the service's alone, whatever the mode systemd gave it. */
+	if (!src.managed && (st.st_mode & (S_IRGRP | S_IROTH)) != 0)
+		conf_warn(c, s,
+			  "%s holds a secret but other users may read it: chmod 600 it (the user "
+			  "paperwatch runs as must own it), or, for the service, load it with "
+			  "LoadCredential= (see the README, \"Secrets\")",
+			  src.label);
 	/* A file of no size is empty, or one of /proc's, which no secret is: not read at all. */
 	n = st.st_size == 0 ? 0 : conf_read_up_to(fd, buf, sizeof(buf));
 	if (n < 0 || n > SECRET_MAX) {
-		conf_error(c, s, "%s: %s", path,
+		conf_error(c, s, "%s: %s", src.label,
 			   n < 0 ? strerror(errno) : "too large for a secret");
 		goto out;
 	}
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
 		n--;
 	if (n == 0) {
-		conf_error(c, s, "%s is empty", path);
+		conf_error(c, s, "%s is empty", src.label);
 		goto out;
 	}
 	secret = xstrndup(buf, (size_t)n);
 out:
 	close(fd);
+	free(src.path);
 	return secret;
 }
 
@@ -195,6 +281,10 @@ static int read_secret(struct conf_ctx *c, const config_setting_t *group, const 
 	if (inl != NULL) {
 		*out = xstrdup(config_setting_get_string(inl));
 		return 0;
+	}
+	if (config_setting_get_string(file)[0] == '\0') {
+		conf_error(c, file, "%s must name a file or a credential, not be empty", file_key);
+		return 1;
 	}
 	*out = read_secret_file(c, file, config_setting_get_string(file));
 	return *out == NULL;

@@ -73,7 +73,8 @@ bool conf_check_url(struct conf_ctx *c, const config_setting_t *s, const char *u
 const char *conf_type_name(int type);
 
 /* Opens path for reading if it is a regular file, filling *st: the descriptor, or -1 with err
- * set. Neither a FIFO nor a device is ever opened. */
+ * set and errno the reason (EINVAL: not a regular file). Neither a FIFO nor a device is ever
+ * opened. */
 int conf_open_regular(const char *path, struct stat *st, struct err *err);
 /* Reads up to size bytes, as many as there are: the count, or -1 with errno set. */
 ssize_t conf_read_up_to(int fd, char *buf, size_t size);

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "log.h"
 #include "loop.h"
+#include "match/match.h"
 #include "notify.h"
 #include "outbox.h"
 #include "pipeline.h"
@@ -342,6 +343,21 @@ static void daemon_free(struct daemon *d)
 	sdnotify_close();
 }
 
+/* Says once, at start, how regular expressions run in this process: where writable code is
+ * forbidden (as systemd's MemoryDenyWriteExecute=yes forbids it), PCRE2 interprets them without
+ * a word, slower but alike. Said whatever the rules: a reload may bring the first regex rule,
+ * and the operator can know before writing one. */
+static void daemon_log_regex(void)
+{
+	char why[256];
+
+	if (matcher_jit_probe(why, sizeof(why)) == 0)
+		log_info("regular expressions: compiled to machine code (PCRE2 JIT)");
+	else
+		log_info("regular expressions: interpreted, PCRE2's JIT is unavailable here (%s)",
+			 why);
+}
+
 /* Everything up to READY=1: state, loop, signals, delivery, the folder and what it holds. */
 static int daemon_start(struct daemon *d)
 {
@@ -373,6 +389,7 @@ static int daemon_start(struct daemon *d)
 	daemon_count(d);
 	log_info("watching %s (%zu notifiers, %zu rules), state in %s", d->cfg->watch.dir,
 		 d->cfg->n_notifiers, d->cfg->n_rules, d->cfg->state);
+	daemon_log_regex();
 	if (daemon_watch(d) != 0)
 		return EXIT_FAIL;
 	outbox_kick(d->outbox);

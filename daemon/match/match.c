@@ -144,6 +144,11 @@ const char *match_field_name(enum match_field f)
 	return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "?";
 }
 
+int matcher_jit_probe(char *why, size_t why_size)
+{
+	return rx_jit_probe(why, why_size);
+}
+
 struct matcher *matcher_new(void)
 {
 	struct matcher *m = xcalloc(1, sizeof(*m));

@@ -19,6 +19,10 @@
  * milliseconds per paper instead of hanging the daemon. */
 #define RX_MATCH_LIMIT 1000000u
 
+/* What the query language promises of every pattern. */
+#define RX_OPTIONS                                                                                 \
+	(PCRE2_CASELESS | PCRE2_UTF | PCRE2_UCP | PCRE2_NEVER_BACKSLASH_C | PCRE2_MATCH_INVALID_UTF)
+
 struct rx {
 	pcre2_code *code;
 	pcre2_match_data *md;
@@ -190,14 +194,12 @@ static struct rx *refuse(struct rx *r, size_t *at, size_t where, char *msg, size
 
 struct rx *rx_compile(const char *pattern, size_t len, size_t *at, char *msg, size_t msg_size)
 {
-	uint32_t opts = PCRE2_CASELESS | PCRE2_UTF | PCRE2_UCP | PCRE2_NEVER_BACKSLASH_C |
-			PCRE2_MATCH_INVALID_UTF;
 	struct rx *r = xcalloc(1, sizeof(*r));
 	PCRE2_SIZE off = 0;
 	uint32_t min_len = 0;
 	int code;
 
-	r->code = pcre2_compile((PCRE2_SPTR)pattern, len, opts, &code, &off, NULL);
+	r->code = pcre2_compile((PCRE2_SPTR)pattern, len, RX_OPTIONS, &code, &off, NULL);
 	if (r->code == NULL) {
 		*at = off;
 		pcre2_get_error_message(code, (PCRE2_UCHAR *)msg, msg_size);
@@ -220,6 +222,43 @@ struct rx *rx_compile(const char *pattern, size_t len, size_t *at, char *msg, si
 	pcre2_set_match_limit(r->mctx, RX_MATCH_LIMIT);
 	find_literal(r, pattern, len);
 	return r;
+}
+
+/* Compiles a trial pattern to machine code: whether PCRE2 has a JIT at all is its build's
+ * choice, and whether it may run one is the process's (its memory must be writable, then
+ * executable, which MemoryDenyWriteExecute=yes refuses; Debian's PCRE2 has no allocator that
+ * would get by without). */
+int rx_jit_probe(char *why, size_t why_size)
+{
+#ifdef PW_RX_NO_JIT
+	snprintf(why, why_size, "this build leaves it out, for valgrind");
+	return -1;
+#else
+	uint32_t jit = 0;
+	pcre2_code *code;
+	PCRE2_SIZE off;
+	int rc;
+
+	if (pcre2_config(PCRE2_CONFIG_JIT, &jit) < 0 || jit == 0) {
+		snprintf(why, why_size, "this PCRE2 was built without it");
+		return -1;
+	}
+	code = pcre2_compile((PCRE2_SPTR) "agents? (for|with)", PCRE2_ZERO_TERMINATED, RX_OPTIONS,
+			     &rc, &off, NULL);
+	if (code == NULL) {
+		pcre2_get_error_message(rc, (PCRE2_UCHAR *)why, why_size);
+		return -1;
+	}
+	rc = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	pcre2_code_free(code);
+	if (rc == PCRE2_ERROR_NOMEMORY)
+		snprintf(why, why_size,
+			 "memory may not be both writable and executable, as systemd's "
+			 "MemoryDenyWriteExecute=yes or a security policy rules, or it ran out");
+	else if (rc != 0)
+		pcre2_get_error_message(rc, (PCRE2_UCHAR *)why, why_size);
+	return rc == 0 ? 0 : -1;
+#endif
 }
 
 void rx_free(struct rx *r)

@@ -22,6 +22,10 @@ struct rx *rx_compile(const char *pattern, size_t len, size_t *at, char *msg, si
 /* NULL is a no-op. */
 void rx_free(struct rx *r);
 
+/* Whether patterns run as machine code here (PCRE2's JIT): 0, or -1 with the reason they are
+ * interpreted instead in why. Each call compiles a trial pattern. */
+int rx_jit_probe(char *why, size_t why_size);
+
 /* Lower-case ASCII text that every match contains, or NULL when the pattern promises none. A
  * caseless ASCII comparison finds it in every text the pattern matches, except where PCRE2
  * matches a letter caselessly to a character beyond ASCII (k to U+212A KELVIN SIGN, s to U+017F

@@ -346,6 +346,8 @@ static void secrets_come_inline_or_from_a_private_file(void **state)
 	chmod(path, 0644);
 	assert_int_equal(read_secret_group(text, &s, &d), 0);
 	assert_true(said(&d, "other users may read it", NULL));
+	/* What it advises must work for the service too, which a root-only file does not. */
+	assert_true(said(&d, "chmod 600", "LoadCredential="));
 	assert_false(said(&d, "s3cr3t", NULL));
 	conf_free_group(secret_keys, &s);
 	config_diag_free(&d);
@@ -431,11 +433,110 @@ static void secret_keys_are_checked_like_any_other(void **state)
 	assert_true(said(&d, "set token or token_file, not both", NULL));
 	conf_free_group(secret_keys, &s);
 	config_diag_free(&d);
+	assert_int_equal(read_secret_group("token_file = \"\";", &s, &d), 1);
+	assert_true(said(&d, "token_file must name a file or a credential", NULL));
+	conf_free_group(secret_keys, &s);
+	config_diag_free(&d);
 	assert_true(read_secret_group("token_file = \"/nonexistent\"; port = 70000;", &s, &d) >= 2);
 	assert_true(said(&d, "/nonexistent: cannot open", NULL));
 	assert_true(said(&d, "port must be between 1 and 65535", NULL));
 	conf_free_group(secret_keys, &s);
 	config_diag_free(&d);
+}
+
+/* Writes value and a line break to dir/name with mode; path gets the file's path. */
+static void write_secret(const char *dir, const char *name, const char *value, mode_t mode,
+			 char *path, size_t size)
+{
+	FILE *f;
+
+	snprintf(path, size, "%s/%s", dir, name);
+	assert_non_null(f = fopen(path, "w"));
+	fprintf(f, "%s\n", value);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* Under systemd, LoadCredential=NAME:FILE copies FILE, readable by the service alone, into
+ * $CREDENTIALS_DIRECTORY: a secret file setting that is a bare name is read from there. */
+static void a_bare_name_is_a_credential_of_the_credentials_directory(void **state)
+{
+	char creds[] = "/tmp/pw-creds-XXXXXX", other[] = "/tmp/pw-other-XXXXXX", path[64];
+	char text[128];
+	struct config_diag d;
+	struct secret_conf s;
+
+	(void)state;
+	assert_non_null(mkdtemp(creds));
+	assert_non_null(mkdtemp(other));
+	/* systemd protects its credentials itself: their mode earns no warning. */
+	write_secret(creds, "api-token", "cr3d", 0644, path, sizeof(path));
+	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", creds, 1), 0);
+	assert_int_equal(read_secret_group("token_file = \"api-token\";", &s, &d), 0);
+	assert_string_equal(s.token, "cr3d");
+	assert_int_equal(d.n, 0);
+	conf_free_group(secret_keys, &s);
+	config_diag_free(&d);
+	unlink(path);
+	/* A name with a '/' is a path, wherever it points; written out into the folder, it is
+	 * still systemd's and earns no warning either. */
+	write_secret(creds, "api-token", "cr3d", 0440, path, sizeof(path));
+	snprintf(text, sizeof(text), "token_file = \"%s\";", path);
+	assert_int_equal(read_secret_group(text, &s, &d), 0);
+	assert_string_equal(s.token, "cr3d");
+	assert_int_equal(d.n, 0);
+	conf_free_group(secret_keys, &s);
+	config_diag_free(&d);
+	unlink(path);
+	/* A folder whose name merely starts like the credentials' is not theirs. */
+	write_secret(other, "api-token", "f1le", 0644, path, sizeof(path));
+	snprintf(text, sizeof(text), "token_file = \"%s\";", path);
+	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", "/tmp/pw-o", 1), 0);
+	assert_int_equal(read_secret_group(text, &s, &d), 0);
+	assert_string_equal(s.token, "f1le");
+	assert_true(said(&d, "other users may read it", NULL));
+	conf_free_group(secret_keys, &s);
+	config_diag_free(&d);
+	unlink(path);
+	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", creds, 1), 0);
+	/* A credential the unit does not load is named, with the folder and the reason. */
+	assert_int_equal(read_secret_group("token_file = \"api-token\";", &s, &d), 1);
+	assert_true(said(&d, "credential \"api-token\"", creds));
+	assert_true(said(&d, "No such file or directory", "LoadCredential=api-token:"));
+	conf_free_group(secret_keys, &s);
+	config_diag_free(&d);
+	assert_int_equal(unsetenv("CREDENTIALS_DIRECTORY"), 0);
+	rmdir(creds);
+	rmdir(other);
+}
+
+/* Outside the service a bare name is a file in the working directory, as any relative path;
+ * when there is none, the error says what such a name means under the service. */
+static void a_bare_name_without_a_credentials_directory_is_a_relative_path(void **state)
+{
+	char dir[] = "/tmp/pw-cwd-XXXXXX", path[64], cwd[4096];
+	struct config_diag d;
+	struct secret_conf s;
+
+	(void)state;
+	assert_int_equal(unsetenv("CREDENTIALS_DIRECTORY"), 0);
+	assert_non_null(mkdtemp(dir));
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	write_secret(dir, "api-token", "h3re", 0600, path, sizeof(path));
+	assert_int_equal(chdir(dir), 0);
+	assert_int_equal(read_secret_group("token_file = \"api-token\";", &s, &d), 0);
+	assert_string_equal(s.token, "h3re");
+	conf_free_group(secret_keys, &s);
+	config_diag_free(&d);
+	assert_int_equal(read_secret_group("token_file = \"no-such-token\";", &s, &d), 1);
+	assert_true(said(&d, "no-such-token: cannot open: No such file or directory",
+			 "systemd credential"));
+	assert_true(said(&d, "LoadCredential=no-such-token:", "CREDENTIALS_DIRECTORY"));
+	conf_free_group(secret_keys, &s);
+	config_diag_free(&d);
+	assert_int_equal(chdir(cwd), 0);
+	unlink(path);
+	rmdir(dir);
 }
 
 static void urls_must_use_an_allowed_scheme_and_are_never_echoed(void **state)
@@ -475,6 +576,8 @@ int main(void)
 		cmocka_unit_test(secrets_come_inline_or_from_a_private_file),
 		cmocka_unit_test(secret_keys_are_checked_like_any_other),
 		cmocka_unit_test(secret_and_configuration_files_must_be_regular_files),
+		cmocka_unit_test(a_bare_name_is_a_credential_of_the_credentials_directory),
+		cmocka_unit_test(a_bare_name_without_a_credentials_directory_is_a_relative_path),
 		cmocka_unit_test(only_a_configuration_file_may_include_another),
 		cmocka_unit_test(urls_must_use_an_allowed_scheme_and_are_never_echoed),
 	};
