@@ -146,7 +146,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TEST_SECONDS ?= 10
 STRESS_FUZZ_SECONDS ?= 600
 
-.PHONY: all test run install clean bench fuzz stress valgrind format deps deps-test
+.PHONY: all test run install uninstall clean bench fuzz stress valgrind format deps deps-test
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -283,6 +283,16 @@ define install_unit
 		systemd/paperwatch.service > $(1)
 endef
 
+# Everything `make install` lays down below DESTDIR, which `make uninstall` takes back; the
+# configuration in SYSCONFDIR is the operator's from the moment it is there.
+INSTALLED = \
+	$(PREFIX)/bin/paperwatch \
+	$(UNITDIR)/paperwatch.service \
+	$(PREFIX)/lib/sysusers.d/paperwatch.conf \
+	$(PREFIX)/lib/tmpfiles.d/paperwatch.conf \
+	$(PREFIX)/share/doc/paperwatch/README.md \
+	$(PREFIX)/share/doc/paperwatch/paperwatch.conf.example
+
 install: paperwatch
 	install -D -m 0755 paperwatch $(DESTDIR)$(PREFIX)/bin/paperwatch
 	@mkdir -p $(DESTDIR)$(UNITDIR)
@@ -296,6 +306,13 @@ install: paperwatch
 	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/paperwatch/paperwatch.conf ]; then \
 		install -D -m 0644 config/paperwatch.conf.example \
 			$(DESTDIR)$(SYSCONFDIR)/paperwatch/paperwatch.conf; \
+	fi
+
+# The configuration and the state stay: they are the operator's, and a reinstall finds them.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	@if [ -d $(DESTDIR)$(PREFIX)/share/doc/paperwatch ]; then \
+		rmdir --ignore-fail-on-non-empty $(DESTDIR)$(PREFIX)/share/doc/paperwatch; \
 	fi
 
 fuzz: $(FUZZ_BINS)
