@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
-"""test_man.py — the manual page paperwatch(1) renders without a warning, and cannot drift from the
-program silently: every command `paperwatch help` lists, with its options, and every exit status
-and environment variable of the code is in it."""
+"""test_man.py — the manual pages: paperwatch(1) and paperwatch.conf(5) render without a warning,
+and they cannot drift from the program silently: every command `paperwatch help` lists, with
+its options, every exit status and environment variable of the code, and every setting of the
+settings tables is in its page."""
 import glob
 import os
 import re
 import subprocess
 
-from harness import test, run, pw, text, ROOT
+from harness import test, run, tmpdir, pw, text, register_secret, ROOT
 
 PAGE1 = os.path.join(ROOT, 'daemon', 'paperwatch.1')
+PAGE5 = os.path.join(ROOT, 'config', 'paperwatch.conf.5')
 # man-db's own formatting, as a reader's terminal would get it, in a locale every machine has.
+SMTP_PASSWORD = 'man-page-example-password-3f9c'
 MAN_ENV = dict(os.environ, LC_ALL='C.UTF-8', MANWIDTH='80', MAN_KEEP_FORMATTING='')
 
 
@@ -71,13 +74,34 @@ def help_commands():
     return commands
 
 
+def conf_tables():
+    """{table name: [(setting, type)]}: every settings table of the configuration's code."""
+    tables = {}
+    files = [os.path.join(ROOT, 'config', 'config.c')] + \
+        sorted(glob.glob(os.path.join(ROOT, 'notify', 'notify*.c')))
+    for path in files:
+        src = read(path)
+        for m in re.finditer(r'struct conf_key (\w+)\[\] = \{(.*?)\n\};', src, re.S):
+            rows = []
+            for entry in re.split(r'\}\s*,', m.group(2)):
+                name = re.search(r'\.name = "([^"]+)"', entry)
+                kind = re.search(r'\.type = (\w+)', entry)
+                if name and kind:
+                    rows.append((name.group(1), kind.group(1)))
+            tables[m.group(1)] = rows
+    assert {'watch_keys', 'delivery_keys', 'rule_keys', 'top_keys', 'notify_http_keys'} <= \
+        set(tables), sorted(tables)
+    return tables
+
+
 def words(lines):
     return {w for line in lines for w in re.findall(r'[A-Za-z0-9_]+', line)}
 
 
 @test
-def paperwatch_1_renders_without_a_warning_under_groff_and_man():
-    assert warnings(PAGE1) == '', warnings(PAGE1)
+def both_pages_render_without_a_warning_under_groff_and_man():
+    for page in (PAGE1, PAGE5):
+        assert warnings(page) == '', f'{page}:\n{warnings(page)}'
 
 
 @test
@@ -90,6 +114,14 @@ def paperwatch_1_has_the_sections_a_reader_looks_for_and_names_the_other_pages()
     for ref in ('paperwatch.conf (5)', 'systemd.exec (5)'):
         assert ref.replace(' ', '') in see_also.replace(' ', ''), see_also
     assert re.search(r'\bpaperwatch\s+\\-\s', '\n'.join(s['NAME'])), s['NAME']
+
+
+@test
+def paperwatch_conf_5_has_its_sections_and_names_paperwatch_1():
+    s = sections(read(PAGE5))
+    for name in ('NAME', 'DESCRIPTION', 'FILES', 'EXAMPLE', 'SEE ALSO'):
+        assert name in s, f'no {name} section: {list(s)}'
+    assert 'paperwatch(1)' in ''.join(plain(l) for l in s['SEE ALSO']).replace(' ', '')
 
 
 @test
@@ -126,6 +158,61 @@ def every_environment_variable_the_code_reads_is_in_paperwatch_1():
     names.add('CREDENTIALS_DIRECTORY')  # read where a secret file is opened
     documented = words(tags(sections(read(PAGE1))['ENVIRONMENT']))
     assert names <= documented, sorted(names - documented)
+
+
+@test
+def every_setting_of_the_settings_tables_is_in_paperwatch_conf_5():
+    # A setting is a tagged paragraph; a group may be a subsection of its own instead.
+    roff = read(PAGE5).splitlines()
+    documented = words(tags(roff) + [plain(l[4:]) for l in roff if l.startswith('.SS ')])
+    missing = []
+    for table, rows in conf_tables().items():
+        for name, kind in rows:
+            # A secret comes inline or from the file its "_file" twin names.
+            for n in [name] + ([name + '_file'] if kind == 'CONF_SECRET' else []):
+                if n not in documented:
+                    missing.append(f'{table}: {n}')
+    assert not missing, missing
+
+
+@test
+def every_notifier_type_is_in_paperwatch_conf_5():
+    types = set()
+    for path in glob.glob(os.path.join(ROOT, 'notify', 'notify_*.c')):
+        types |= set(re.findall(r'^\t\.type = "([a-z]+)",', read(path), re.M))
+    assert {'slack', 'file'} <= types, types
+    headings = {plain(l[4:]).strip().lower() for l in read(PAGE5).splitlines()
+                if l.startswith('.SS ')}
+    missing = [t for t in types if not any(t in h.split() for h in headings)]
+    assert not missing, f'no subsection for {missing}: {sorted(headings)}'
+
+
+@test
+def the_example_of_paperwatch_conf_5_passes_check_config():
+    register_secret(SMTP_PASSWORD)
+    lines = sections(read(PAGE5))['EXAMPLE']
+    example = '\n'.join(lines[lines.index('.EX') + 1:lines.index('.EE')])
+    example = example.replace('\\-', '-').replace('\\e', '\\')
+    d = tmpdir()
+    # Its secret files, where a test can make them. The Slack URL's is a bare name: the service
+    # reads it from its credentials directory, a command by hand from the working directory.
+    password = os.path.join(d, 'smtp.password')
+    example = example.replace('/etc/paperwatch/smtp.password', password)
+    example = example.replace('/var/lib/paperwatch/', d + '/')
+    creds = os.path.join(d, 'credentials')
+    os.mkdir(creds)
+    for path, value in ((password, SMTP_PASSWORD), (os.path.join(creds, 'slack.url'),
+                                                 'https://hooks.slack.com/services/T/B/x'),
+                        (os.path.join(d, 'slack.url'), 'https://hooks.slack.com/services/T/B/x')):
+        with open(path, 'w') as f:
+            f.write(value + '\n')
+        os.chmod(path, 0o600)
+    conf = os.path.join(d, 'paperwatch.conf')
+    with open(conf, 'w') as f:
+        f.write(example + '\n')
+    p = pw('check-config', '-c', conf, cwd=d, env=dict(os.environ, CREDENTIALS_DIRECTORY=creds))
+    assert p.returncode == 0, text(p.stderr) + example
+    assert 'ok: 3 notifiers, 3 rules' in text(p.stdout), text(p.stdout)
 
 
 if __name__ == '__main__':
