@@ -6,6 +6,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+MANDIR ?= $(PREFIX)/share/man
 CC ?= cc
 CLANG ?= clang
 PYTHON ?= /usr/bin/python3
@@ -283,6 +284,13 @@ define install_unit
 		systemd/paperwatch.service > $(1)
 endef
 
+# A manual page as installed: the files it names where PREFIX puts them, and the version.
+define install_page
+	@mkdir -p $(dir $(2))
+	sed 's|/usr/local|$(PREFIX)|g; s|^\(\.TH .*\) "paperwatch"|\1 "paperwatch $(VERSION)"|' $(1) > $(2)
+	chmod 0644 $(2)
+endef
+
 # Everything `make install` lays down below DESTDIR, which `make uninstall` takes back; the
 # configuration in SYSCONFDIR is the operator's from the moment it is there.
 INSTALLED = \
@@ -291,7 +299,9 @@ INSTALLED = \
 	$(PREFIX)/lib/sysusers.d/paperwatch.conf \
 	$(PREFIX)/lib/tmpfiles.d/paperwatch.conf \
 	$(PREFIX)/share/doc/paperwatch/README.md \
-	$(PREFIX)/share/doc/paperwatch/paperwatch.conf.example
+	$(PREFIX)/share/doc/paperwatch/paperwatch.conf.example \
+	$(MANDIR)/man1/paperwatch.1 \
+	$(MANDIR)/man5/paperwatch.conf.5
 
 install: paperwatch
 	install -D -m 0755 paperwatch $(DESTDIR)$(PREFIX)/bin/paperwatch
@@ -302,6 +312,8 @@ install: paperwatch
 	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/paperwatch/README.md
 	install -D -m 0644 config/paperwatch.conf.example \
 		$(DESTDIR)$(PREFIX)/share/doc/paperwatch/paperwatch.conf.example
+	$(call install_page,daemon/paperwatch.1,$(DESTDIR)$(MANDIR)/man1/paperwatch.1)
+	$(call install_page,config/paperwatch.conf.5,$(DESTDIR)$(MANDIR)/man5/paperwatch.conf.5)
 	@# An existing configuration is the operator's: never overwritten.
 	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/paperwatch/paperwatch.conf ]; then \
 		install -D -m 0644 config/paperwatch.conf.example \

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """test_man.py — the manual pages: paperwatch(1) and paperwatch.conf(5) render without a warning,
-and they cannot drift from the program silently: every command `paperwatch help` lists, with
-its options, every exit status and environment variable of the code, and every setting of the
-settings tables is in its page."""
+`make install` puts them where man finds them, and they cannot drift from the program silently:
+every command `paperwatch help` lists, with its options, every exit status and environment
+variable of the code, and every setting of the settings tables is in its page."""
 import glob
 import os
 import re
+import stat
 import subprocess
 
 from harness import test, run, tmpdir, pw, text, register_secret, ROOT
@@ -15,6 +16,11 @@ PAGE5 = os.path.join(ROOT, 'config', 'paperwatch.conf.5')
 # man-db's own formatting, as a reader's terminal would get it, in a locale every machine has.
 SMTP_PASSWORD = 'man-page-example-password-3f9c'
 MAN_ENV = dict(os.environ, LC_ALL='C.UTF-8', MANWIDTH='80', MAN_KEEP_FORMATTING='')
+
+
+def install(destdir, prefix='/usr'):
+    return subprocess.run(['make', '-s', '-C', ROOT, 'install', f'DESTDIR={destdir}',
+                           f'PREFIX={prefix}'], capture_output=True, text=True, timeout=300)
 
 
 def warnings(page):
@@ -213,6 +219,28 @@ def the_example_of_paperwatch_conf_5_passes_check_config():
     p = pw('check-config', '-c', conf, cwd=d, env=dict(os.environ, CREDENTIALS_DIRECTORY=creds))
     assert p.returncode == 0, text(p.stderr) + example
     assert 'ok: 3 notifiers, 3 rules' in text(p.stdout), text(p.stdout)
+
+
+@test
+def make_install_puts_both_pages_where_man_finds_them():
+    d = tmpdir()
+    p = install(d, prefix='/usr')
+    assert p.returncode == 0, p.stderr
+    version = text(pw('--version').stdout).split()[-1]
+    for rel in ('usr/share/man/man1/paperwatch.1', 'usr/share/man/man5/paperwatch.conf.5'):
+        page = os.path.join(d, rel)
+        assert stat.S_IMODE(os.stat(page).st_mode) == 0o644, oct(os.stat(page).st_mode)
+        assert warnings(page) == '', warnings(page)
+        th = next(l for l in read(page).splitlines() if l.startswith('.TH '))
+        assert f'"paperwatch {version}"' in th, th
+    # What man finds by name, through its search path, is the installed page.
+    m = subprocess.run(['man', '-M', os.path.join(d, 'usr/share/man'), '5', 'paperwatch.conf'],
+                       capture_output=True, text=True, env=MAN_ENV)
+    assert m.returncode == 0 and 'PAPERWATCH.CONF' in m.stdout, m.stderr
+    # The pages name the files where this PREFIX put them.
+    page1 = read(os.path.join(d, 'usr/share/man/man1/paperwatch.1'))
+    assert '/usr/share/doc/paperwatch/paperwatch.conf.example' in page1
+    assert '/usr/local' not in page1
 
 
 if __name__ == '__main__':
