@@ -6,6 +6,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+MANDIR ?= $(PREFIX)/share/man
 CC ?= cc
 CLANG ?= clang
 PYTHON ?= /usr/bin/python3
@@ -33,7 +34,7 @@ CMOCKA_LIBS = $(eval CMOCKA_LIBS := $$(shell pkg-config --libs cmocka))$(CMOCKA_
 BUILD_DEBS := gcc libc6-dev make pkg-config libcurl4-openssl-dev libconfig-dev libsqlite3-dev \
 	libsystemd-dev libjansson-dev libutf8proc-dev libpcre2-dev libssl-dev
 TEST_DEBS := libcmocka-dev clang libclang-rt-14-dev clang-format clang-tidy cppcheck python3 \
-	python3-aiosmtpd openssl systemd
+	python3-aiosmtpd openssl systemd groff-base man-db
 VALGRIND_DEBS := valgrind
 # The benchmarks' baselines (a shell pipeline, a Python watchdog script) and their plots.
 BENCH_DEBS := python3 inotify-tools python3-watchdog curl grep gnuplot-nox
@@ -147,7 +148,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TEST_SECONDS ?= 10
 STRESS_FUZZ_SECONDS ?= 600
 
-.PHONY: all test run install clean bench fuzz stress valgrind format deps deps-test
+.PHONY: all test run install uninstall clean bench fuzz stress valgrind format deps deps-test
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -284,6 +285,25 @@ define install_unit
 		systemd/paperwatch.service > $(1)
 endef
 
+# A manual page as installed: the files it names where PREFIX puts them, and the version.
+define install_page
+	@mkdir -p $(dir $(2))
+	sed 's|/usr/local|$(PREFIX)|g; s|^\(\.TH .*\) "paperwatch"|\1 "paperwatch $(VERSION)"|' $(1) > $(2)
+	chmod 0644 $(2)
+endef
+
+# Everything `make install` lays down below DESTDIR, which `make uninstall` takes back; the
+# configuration in SYSCONFDIR is the operator's from the moment it is there.
+INSTALLED = \
+	$(PREFIX)/bin/paperwatch \
+	$(UNITDIR)/paperwatch.service \
+	$(PREFIX)/lib/sysusers.d/paperwatch.conf \
+	$(PREFIX)/lib/tmpfiles.d/paperwatch.conf \
+	$(PREFIX)/share/doc/paperwatch/README.md \
+	$(PREFIX)/share/doc/paperwatch/paperwatch.conf.example \
+	$(MANDIR)/man1/paperwatch.1 \
+	$(MANDIR)/man5/paperwatch.conf.5
+
 install: paperwatch
 	install -D -m 0755 paperwatch $(DESTDIR)$(PREFIX)/bin/paperwatch
 	@mkdir -p $(DESTDIR)$(UNITDIR)
@@ -293,10 +313,19 @@ install: paperwatch
 	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/paperwatch/README.md
 	install -D -m 0644 config/paperwatch.conf.example \
 		$(DESTDIR)$(PREFIX)/share/doc/paperwatch/paperwatch.conf.example
+	$(call install_page,daemon/paperwatch.1,$(DESTDIR)$(MANDIR)/man1/paperwatch.1)
+	$(call install_page,config/paperwatch.conf.5,$(DESTDIR)$(MANDIR)/man5/paperwatch.conf.5)
 	@# An existing configuration is the operator's: never overwritten.
 	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/paperwatch/paperwatch.conf ]; then \
 		install -D -m 0644 config/paperwatch.conf.example \
 			$(DESTDIR)$(SYSCONFDIR)/paperwatch/paperwatch.conf; \
+	fi
+
+# The configuration and the state stay: they are the operator's, and a reinstall finds them.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	@if [ -d $(DESTDIR)$(PREFIX)/share/doc/paperwatch ]; then \
+		rmdir --ignore-fail-on-non-empty $(DESTDIR)$(PREFIX)/share/doc/paperwatch; \
 	fi
 
 fuzz: $(FUZZ_BINS)

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """test_systemd.py — the service as systemd sees it: the unit verifies, its hardening scores an
 exposure of 1.5 or lower and leaves PCRE2 its JIT, `make install` lays out binary, unit, user,
-inbox and configuration (never overwriting an operator's configuration), secrets come from
-systemd credentials ($CREDENTIALS_DIRECTORY), and the daemon says how its regular expressions
-run."""
+inbox and configuration (never overwriting an operator's configuration), `make uninstall` takes
+back all of it but the configuration and the state, secrets come from systemd credentials
+($CREDENTIALS_DIRECTORY), and the daemon says how its regular expressions run."""
 import base64
 import hashlib
 import hmac
@@ -21,9 +21,15 @@ from receiver import Receiver
 UNIT = os.path.join(ROOT, 'systemd', 'paperwatch.service')
 
 
-def install(destdir, prefix='/usr'):
-    return subprocess.run(['make', '-s', '-C', ROOT, 'install', f'DESTDIR={destdir}',
+def install(destdir, prefix='/usr', target='install'):
+    return subprocess.run(['make', '-s', '-C', ROOT, target, f'DESTDIR={destdir}',
                            f'PREFIX={prefix}'], capture_output=True, text=True, timeout=300)
+
+
+def files_under(d):
+    """Every file (or link) below d, as paths relative to it."""
+    return {os.path.relpath(os.path.join(top, f), d)
+            for top, _, names in os.walk(d) for f in names}
 
 
 @test
@@ -304,6 +310,27 @@ def run_says_regular_expressions_are_interpreted_where_writable_code_is_refused(
     assert log.count(INTERPRETED) == 1 and COMPILED not in log, log
     reason = log.split(INTERPRETED, 1)[1].split('\n', 1)[0]
     assert 'writable' in reason and 'executable' in reason, reason
+
+
+@test
+def make_uninstall_removes_what_install_laid_and_keeps_configuration_and_state():
+    for prefix in ('/usr', '/opt/paperwatch'):
+        d = tmpdir()
+        assert install(d, prefix).returncode == 0
+        # What the operator and the service added: a secret beside the configuration, a state.
+        with open(os.path.join(d, 'etc/paperwatch/slack.url'), 'w') as f:
+            f.write('https://hooks.example.org/x\n')
+        os.makedirs(os.path.join(d, 'var/lib/paperwatch/inbox'))
+        with open(os.path.join(d, 'var/lib/paperwatch/state.db'), 'w') as f:
+            f.write('state')
+        p = install(d, prefix, 'uninstall')
+        assert p.returncode == 0, p.stderr
+        assert files_under(d) == {'etc/paperwatch/paperwatch.conf', 'etc/paperwatch/slack.url',
+                                  'var/lib/paperwatch/state.db'}, sorted(files_under(d))
+        assert not os.path.exists(os.path.join(d, prefix.lstrip('/'), 'share/doc/paperwatch'))
+        # Uninstalling what is already gone is no error.
+        p = install(d, prefix, 'uninstall')
+        assert p.returncode == 0, p.stderr
 
 
 if __name__ == '__main__':
