@@ -51,7 +51,7 @@ static const struct command commands[] = {
 	 "  --wait SECONDS  how long to wait for deliveries (default 60s)\n"
 	 "  --again         read files already processed too, so that rules added since alert on\n"
 	 "                  them; what was alerted before is never alerted again\n"
-	 "Without FILE (with --again only), every digest in the configured watch.dir.\n"
+	 "Without FILE, every digest in the configured watch.dir.\n"
 	 "Beside a running daemon, the messages are handed to it to send.\n"},
 	{"status", cmd_status, "[-c CONFIG] [--recent N] [--json]",
 	 "show delivered, pending and failed messages per notifier",

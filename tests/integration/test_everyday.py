@@ -3,14 +3,17 @@
 means, help for every command, options before the command, `match` for people and for scripts,
 `status` that says why, `check-config` that checks what can be checked, `test-notify` that
 answers at once, and a rule added later applied to the digests already there."""
+import glob
 import json
 import os
 import re
+import shlex
 import shutil
 import sqlite3
 
 from certs import make_certs
-from harness import test, run, pw, text, digests, tmpdir, write_config, fixture, read_jsonl
+from harness import (test, run, pw, text, digests, tmpdir, write_config, fixture, read_jsonl,
+                     ROOT)
 from receiver import Receiver, Reply
 
 FAST = {'retry_base': '200ms', 'retry_max': '1s'}
@@ -356,6 +359,33 @@ def test_notify_fails_at_once_on_a_configuration_fault_with_a_hint():
                             [{'name': 'r', 'query': 'agent'}])
         p = pw('test-notify', '-c', conf, 'hook')
         assert p.returncode == 0, text(p.stderr)
+
+
+# ---- The README ----
+
+@test
+def the_readmes_tour_works_as_written():
+    with open(os.path.join(ROOT, 'README.md'), encoding='utf-8') as f:
+        readme = f.read()
+    # Every file of the repository it names is there.
+    for path in re.findall(r'(?<![\w/])((?:tests|config|systemd|daemon|notify)/[\w./*-]*\w)',
+                           readme):
+        full = os.path.join(ROOT, path)
+        # A glob names some file; a program (tests/bench/bench_parse) is built from its source.
+        assert glob.glob(full) or os.path.exists(full + '.c'), path
+    # The tour's configuration, saved as it says, gives the output it shows.
+    tour = readme.split('\n## A tour\n', 1)[1].split('\n## ', 1)[0]
+    blocks = re.findall(r'```\n(.*?)```', tour, re.S)
+    conf, session = blocks[0], blocks[1]
+    d = tmpdir()
+    with open(os.path.join(d, 'paperwatch.conf'), 'w') as f:
+        f.write(conf)
+    os.symlink(os.path.join(ROOT, 'tests'), os.path.join(d, 'tests'))
+    command, shown = session.split('\n', 1)
+    assert command.startswith('$ paperwatch '), command
+    p = pw(*shlex.split(command[len('$ paperwatch '):]), cwd=d)
+    assert p.returncode == 0, text(p.stderr)
+    assert text(p.stdout) == shown, text(p.stdout)
 
 
 if __name__ == '__main__':
