@@ -427,10 +427,13 @@ static void match_paper(void *ctx, const struct paper *p)
 	}
 }
 
-/* Reads every file through the matcher; returns the exit status. */
-static int match_files(struct match_cmd *m, size_t max_size, size_t n, char *const *files)
+/* Reads every file through the matcher; returns the exit status. folder: the one the files
+ * must be in, as the daemon reads them, or NULL. */
+static int match_files(struct match_cmd *m, size_t max_size, const char *folder, size_t n,
+		       char *const *files)
 {
-	struct parse_opts opts = {.max_size = max_size, .emit = match_paper, .ctx = m};
+	struct parse_opts opts = {
+		.max_size = max_size, .emit = match_paper, .ctx = m, .folder = folder};
 	int status = EXIT_OK;
 
 	for (size_t i = 0; i < n; i++) {
@@ -469,7 +472,7 @@ static int match_query(struct match_cmd *m, const char *query, size_t n, char *c
 	if (qe.warning[0] != '\0')
 		log_warn("query column %u: %s", qe.warning_column, qe.warning);
 	matcher_compile(m->matcher);
-	status = match_files(m, PARSE_MAX_SIZE_DEFAULT, n, files);
+	status = match_files(m, PARSE_MAX_SIZE_DEFAULT, NULL, n, files);
 	matcher_free(m->matcher);
 	return status;
 }
@@ -527,7 +530,8 @@ static int match_config(struct match_cmd *m, const char *path, char **rules, siz
 	m->names = names;
 	m->only = only;
 	m->st = open_for_reading(cfg);
-	status = match_files(m, cfg->watch.max_file_size, n, files);
+	status =
+		match_files(m, cfg->watch.max_file_size, inbox.n ? cfg->watch.dir : NULL, n, files);
 	state_close(m->st);
 out:
 	cli_files_free(&inbox);
