@@ -211,6 +211,7 @@ int cmd_scan(int argc, char **argv)
 	}
 	if (deliver_until(d.loop, d.outbox, wait) != 0)
 		status = EXIT_FAIL;
+	outbox_flush(d.outbox);
 	pending = pending_total(d.st, cfg);
 	log_info("%zu message%s delivered (%zu paper%s), %zu failed, %zu still pending",
 		 outbox_stats(d.outbox)->delivered, plural(outbox_stats(d.outbox)->delivered),
@@ -670,11 +671,18 @@ int cmd_test_notify(int argc, char **argv)
 	/* The real path (format, queue, send, judge), without touching the real state; a fault
 	 * of the configuration is said at once. */
 	rc = delivery_open(&d, cfg, NULL);
-	if (rc == 0)
+	if (rc == 0) {
 		outbox_fail_fast(d.outbox);
-	if (rc == 0 && queue_sample(&d, &cfg->notifiers[i]) == 0 &&
-	    deliver_until(d.loop, d.outbox, TEST_NOTIFY_WAIT) == 0 &&
-	    outbox_stats(d.outbox)->delivered > 0 && pending_total(d.st, cfg) == 0) {
+		rc = queue_sample(&d, &cfg->notifiers[i]);
+	}
+	if (rc == 0)
+		rc = deliver_until(d.loop, d.outbox, TEST_NOTIFY_WAIT);
+	if (rc == 0) {
+		outbox_flush(d.outbox);
+		rc = outbox_stats(d.outbox)->delivered > 0 && pending_total(d.st, cfg) == 0 ? 0
+											    : -1;
+	}
+	if (rc == 0) {
 		printf("%s: the sample alert was delivered\n", argv[optind]);
 		status = EXIT_OK;
 	} else {

@@ -62,7 +62,15 @@ struct daemon {
 	 * this process did since, instead of counting the whole outbox after every file. */
 	size_t pending0, failed0;
 	size_t delivered0, failures0; /* the outbox's own tallies at that moment */
+	/* The digests of one burst go into one group (state.h): one commit for them all, at the
+	 * end of the loop's turn or when the group is full, and only then are they sent. */
+	size_t group_files, group_messages;
+	double group_since;
 };
+
+/* A group commits after this many digests or this long (seconds), whichever comes first. */
+#define GROUP_MAX_FILES 32
+#define GROUP_MAX_AGE   0.010
 
 /* Counts pending and failed messages in the state once, as the base the status line adds to. */
 static void daemon_count(struct daemon *d)
@@ -135,6 +143,56 @@ static void daemon_maintain(void *ctx)
 	loop_timer_set(d->maintain, next);
 }
 
+/* Reads the folder again, in a while, after the state failed to record what it read. */
+static void read_again_later(struct daemon *d, const char *what)
+{
+	if (loop_timer_armed(d->again))
+		return;
+	d->again_delay = d->again_delay > 0 ? d->again_delay * 2 : d->cfg->delivery.retry_base;
+	if (d->again_delay > d->cfg->delivery.retry_max)
+		d->again_delay = d->cfg->delivery.retry_max;
+	log_info("%s: read again in %.1f s", what, d->again_delay);
+	loop_timer_set(d->again, d->again_delay);
+}
+
+/* Commits the open group, if any, and sends what it queued. The outbox may have committed it
+ * already (an outcome recorded for good closes a group first), or lost it: its digests are
+ * read again then. */
+static void group_end(struct daemon *d)
+{
+	struct err err;
+	size_t files = d->group_files, messages = d->group_messages;
+
+	d->group_files = d->group_messages = 0;
+	if (state_group_close(d->state, &err) != 0)
+		log_error("%s: the last %zu digest%s were not recorded", err.msg, files,
+			  plural(files));
+	if (state_group_lost(d->state)) {
+		read_again_later(d, "the folder");
+		return;
+	}
+	if (messages > 0)
+		outbox_kick(d->outbox);
+}
+
+/* Opens a group for the digest about to be read, unless one is open; a full one commits first.
+ * Without a group (it could not open), each digest commits alone. */
+static void group_join(struct daemon *d)
+{
+	struct err err;
+
+	if (state_grouped(d->state) &&
+	    (d->group_files >= GROUP_MAX_FILES || loop_now() - d->group_since >= GROUP_MAX_AGE))
+		group_end(d);
+	if (state_grouped(d->state))
+		return;
+	if (state_group_open(d->state, &err) != 0) {
+		log_warn("%s (digests are recorded one by one)", err.msg);
+		return;
+	}
+	d->group_since = loop_now();
+}
+
 /* A file to read, from the watcher. */
 static void on_file(void *ctx, const char *path, const char *name)
 {
@@ -144,16 +202,11 @@ static void on_file(void *ctx, const char *path, const char *name)
 
 	if (d->stopping)
 		return;
+	group_join(d);
 	if (pipeline_file(d->cfg, d->state, path, name, d->cfg->watch.dir, 0, &r, &err) != 0) {
 		log_error("%s", err.msg);
-		if (r.state_failed && !loop_timer_armed(d->again)) {
-			d->again_delay = d->again_delay > 0 ? d->again_delay * 2
-							    : d->cfg->delivery.retry_base;
-			if (d->again_delay > d->cfg->delivery.retry_max)
-				d->again_delay = d->cfg->delivery.retry_max;
-			log_info("%s: read again in %.1f s", name, d->again_delay);
-			loop_timer_set(d->again, d->again_delay);
-		}
+		if (r.state_failed)
+			read_again_later(d, name);
 		return;
 	}
 	d->again_delay = 0;
@@ -169,7 +222,9 @@ static void on_file(void *ctx, const char *path, const char *name)
 	log_info("%s: %zu paper%s, %zu matched, %zu new alert%s in %zu message%s", name, r.papers,
 		 plural(r.papers), r.matched, r.alerts, plural(r.alerts), r.messages,
 		 plural(r.messages));
-	if (r.messages > 0)
+	d->group_files++;
+	d->group_messages += r.messages;
+	if (r.messages > 0 && !state_grouped(d->state))
 		outbox_kick(d->outbox);
 	daemon_status_soon(d);
 }
@@ -242,6 +297,7 @@ static void daemon_reload(struct daemon *d)
 	sdnotify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)ts.tv_sec * 1000000ULL +
 							     (unsigned long long)ts.tv_nsec / 1000);
 	log_info("reloading %s", d->config_path ? d->config_path : "the built-in configuration");
+	group_end(d); /* what was read under the old rules is recorded under them */
 	cfg = cli_load_config(d->config_path);
 	if (cfg == NULL) {
 		log_error("reload: the configuration has errors (above); the one loaded before "
@@ -317,6 +373,7 @@ static void daemon_stop(struct daemon *d)
 	sdnotify("STOPPING=1");
 	watcher_free(d->watcher);
 	d->watcher = NULL;
+	group_end(d);
 	outbox_drain(d->outbox);
 	while (outbox_in_flight(d->outbox) > 0 && loop_now() < deadline) {
 		if (loop_turn(d->loop, deadline, &err) != 0)
@@ -392,6 +449,7 @@ static int daemon_start(struct daemon *d)
 	daemon_log_regex();
 	if (daemon_watch(d) != 0)
 		return EXIT_FAIL;
+	group_end(d); /* what the folder held: recorded before READY=1 */
 	outbox_kick(d->outbox);
 	daemon_status(d, "READY=1\n");
 	return EXIT_OK;
@@ -422,6 +480,7 @@ int cmd_run(int argc, char **argv)
 			log_error("%s", err.msg);
 			status = EXIT_FAIL;
 		}
+		group_end(&d); /* the turn's digests, in one commit */
 		daemon_maintain(&d);
 	}
 	if (d.outbox != NULL)

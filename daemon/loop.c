@@ -14,6 +14,8 @@
 #include "xmalloc.h"
 
 #define MAX_EVENTS 32
+/* Seconds a timer may move later without the timerfd being armed again. */
+#define REARM_SLACK 0.001
 
 struct watch {
 	int fd;
@@ -115,7 +117,11 @@ static void loop_rearm(struct loop *l)
 		if (l->timers[i]->when >= 0 && (first < 0 || l->timers[i]->when < first))
 			first = l->timers[i]->when;
 	}
-	if (first == l->armed)
+	/* Moved later by a little, the timerfd stays as it is: it fires a moment early and is armed
+	 * again then, instead of a system call on each move (libcurl moves its timeout on every
+	 * call it gets). */
+	if (first == l->armed ||
+	    (l->armed >= 0 && first > l->armed && first - l->armed < REARM_SLACK))
 		return;
 	l->armed = first;
 	if (first >= 0) {

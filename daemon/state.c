@@ -17,7 +17,9 @@
 #include "state.h"
 #include "xmalloc.h"
 
-/* 2: a delivered message keeps its row, for the counts, but not its body. */
+/* 2: a delivered message keeps its row, for the counts, but not its body; 3: how much of each
+ * file was read; 4: what `status` shows of alerts and attempts, and bodies in a table of their
+ * own. */
 #define SCHEMA_VERSION 4
 /* How long a writer waits for another (a `paperwatch status` reading while the daemon writes). */
 #define BUSY_TIMEOUT_MS 10000
@@ -53,7 +55,6 @@ static const char schema[] =
 	"  notifier TEXT NOT NULL,"
 	"  key TEXT NOT NULL UNIQUE,"
 	"  source TEXT NOT NULL,"
-	"  body BLOB NOT NULL,"
 	"  papers INTEGER NOT NULL,"
 	"  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),"
 	"  attempts INTEGER NOT NULL DEFAULT 0,"
@@ -62,18 +63,28 @@ static const char schema[] =
 	"  done_ms INTEGER,"
 	"  last_error TEXT,"
 	"  tried_ms INTEGER);" /* the last attempt's time, which last_error is about */
-	"CREATE INDEX IF NOT EXISTS outbox_queue ON outbox (notifier, state, id);";
+	"CREATE INDEX IF NOT EXISTS outbox_queue ON outbox (notifier, state, id);"
+	/* A message's body until it is delivered, apart from its row: the row's updates (each
+	 * attempt's) never copy it, and letting it go is a delete, not a rewrite of the row. */
+	"CREATE TABLE IF NOT EXISTS bodies ("
+	"  message INTEGER PRIMARY KEY, body BLOB NOT NULL);";
 
 enum stmt {
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
+	ST_MAX_ID,
 	ST_FILE_SEEN,
 	ST_FILE_DONE,
 	ST_FILE_HASH,
 	ST_FILES_PARTIAL,
 	ST_ALERT_ADD,
 	ST_OUTBOX_ADD,
+	ST_BODY_ADD,
+	ST_BODY_DELETE,
 	ST_OUTBOX_HEAD,
 	ST_OUTBOX_DELIVERED,
 	ST_OUTBOX_RETRY,
@@ -94,6 +105,11 @@ static const char *const stmt_sql[N_STMTS] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
+	/* A digest inside a group: it rolls back alone. */
+	[ST_SAVEPOINT] = "SAVEPOINT digest",
+	[ST_RELEASE] = "RELEASE digest",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO digest",
+	[ST_MAX_ID] = "SELECT coalesce(max(id), 0) FROM outbox",
 	[ST_FILE_SEEN] = "SELECT 1 FROM files WHERE name = ?1 AND dev = ?2 AND ino = ?3 AND "
 			 "size = ?4 AND mtime_ns = ?5",
 	[ST_FILE_DONE] = "INSERT INTO files (name, dev, ino, size, mtime_ns, hash, papers, "
@@ -108,14 +124,19 @@ static const char *const stmt_sql[N_STMTS] = {
 			     "max(processed_ms) FROM files WHERE fallback > 0 OR skipped > 0",
 	[ST_ALERT_ADD] = "INSERT OR IGNORE INTO alerts (paper, rule, notifier, batch, title, "
 			 "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[ST_OUTBOX_ADD] = "INSERT INTO outbox (notifier, key, source, body, papers, state, "
-			  "created_ms, next_ms) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)",
-	[ST_OUTBOX_HEAD] =
-		"SELECT id, key, body, attempts, created_ms, next_ms, papers FROM outbox "
-		"WHERE notifier = ?1 AND state = 'pending' ORDER BY id LIMIT 1",
+	[ST_OUTBOX_ADD] = "INSERT INTO outbox (notifier, key, source, papers, state, created_ms, "
+			  "next_ms) VALUES (?1, ?2, ?3, ?5, 'pending', ?6, ?6)",
+	[ST_BODY_ADD] = "INSERT INTO bodies (message, body) VALUES (last_insert_rowid(), ?1)",
 	/* Sent is sent: the body is not needed again, and would make the file grow for ever. */
+	[ST_BODY_DELETE] = "DELETE FROM bodies WHERE message = ?1",
+	/* ?2: the last message delivered but not yet marked so; ?3: the last one committed. */
+	[ST_OUTBOX_HEAD] =
+		"SELECT id, key, (SELECT body FROM bodies WHERE message = id), attempts, "
+		"created_ms, next_ms, papers FROM outbox "
+		"WHERE notifier = ?1 AND state = 'pending' AND id > ?2 AND id <= ?3 "
+		"ORDER BY id LIMIT 1",
 	[ST_OUTBOX_DELIVERED] = "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, "
-				"done_ms = ?2, last_error = NULL, body = x'' WHERE id = ?1",
+				"done_ms = ?2, last_error = NULL WHERE id = ?1",
 	[ST_OUTBOX_RETRY] = "UPDATE outbox SET attempts = attempts + 1, next_ms = ?2, "
 			    "last_error = ?3, tried_ms = ?4 WHERE id = ?1",
 	[ST_OUTBOX_FAILED] = "UPDATE outbox SET state = 'failed', attempts = attempts + 1, "
@@ -166,6 +187,19 @@ struct state {
 	sqlite3_stmt *stmt[N_STMTS];
 	bool when_quiet;      /* checkpoints wait for a quiet moment (state_maintain_when_quiet) */
 	double checkpoint_at; /* monotonic seconds when one is due; 0 when none is */
+	bool grouped;         /* a group is open (state_group_open): digests are its savepoints */
+	bool group_lost;      /* a group was lost since state_group_lost last said so */
+	int64_t visible_id;   /* while grouped: the last message committed before it, and claimed */
+	struct lazy_mark
+		*marks; /* deliveries the next commit writes (state_claim_delivered_lazily) */
+	size_t n_marks, cap_marks;
+};
+
+/* A delivery known in memory only, until a commit writes it. */
+struct lazy_mark {
+	int64_t id;
+	long long done_ms;
+	char *notifier;
 };
 
 /* Monotonic seconds, for the quiet moment. */
@@ -268,6 +302,10 @@ int state_maintain(struct state *s, double *next, struct err *err)
 	*next = -1;
 	if (s->checkpoint_at <= 0)
 		return 0;
+	if (s->grouped) {
+		*next = CHECKPOINT_QUIET; /* not inside a group: after it */
+		return 0;
+	}
 	now = mono_now();
 	if (now < s->checkpoint_at) {
 		*next = s->checkpoint_at - now;
@@ -328,6 +366,14 @@ static int migrate_history(struct state *s, struct err *err)
 	if (!has_column(s, "outbox", "tried_ms") &&
 	    exec_sql(s, "ALTER TABLE outbox ADD COLUMN tried_ms INTEGER", err) != 0)
 		return -1;
+	/* The bodies still needed (pending, and failed for `retry`) move to their own table. */
+	if (has_column(s, "outbox", "body") &&
+	    exec_sql(s,
+		     "INSERT OR IGNORE INTO bodies (message, body) SELECT id, body FROM outbox "
+		     "WHERE state != 'delivered';"
+		     "ALTER TABLE outbox DROP COLUMN body;",
+		     err) != 0)
+		return -1;
 	return exec_sql(s, "PRAGMA user_version = 4", err);
 }
 
@@ -356,7 +402,8 @@ static int state_setup(struct state *s, struct err *err)
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 	sqlite3_wal_hook(s->db, on_commit, s); /* in place of SQLite's own automatic checkpoint */
 	if (exec_sql(s, "PRAGMA journal_mode = WAL", err) != 0 ||
-	    exec_sql(s, "PRAGMA synchronous = FULL", err) != 0)
+	    exec_sql(s, "PRAGMA synchronous = FULL", err) != 0 ||
+	    exec_sql(s, "PRAGMA secure_delete = FAST", err) != 0)
 		return -1;
 	rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
 	if (rc != SQLITE_OK)
@@ -372,9 +419,8 @@ static int state_setup(struct state *s, struct err *err)
 			       s->path, version, SCHEMA_VERSION);
 	if (exec_sql(s, schema, err) != 0)
 		return -1;
-	if (version < 2 &&
-	    (exec_sql(s, "UPDATE outbox SET body = x'' WHERE state = 'delivered'", err) != 0 ||
-	     exec_sql(s, "PRAGMA user_version = 2", err) != 0))
+	if (version < 2 && has_column(s, "outbox", "body") &&
+	    exec_sql(s, "UPDATE outbox SET body = x'' WHERE state = 'delivered'", err) != 0)
 		return -1;
 	if (version < 3 && migrate_partial(s, err) != 0)
 		return -1;
@@ -446,10 +492,26 @@ int state_open_ephemeral(struct state **out, struct err *err)
 	return state_open(EPHEMERAL_PATH, out, err);
 }
 
+/* Forgets the deliveries a commit has written. */
+static void marks_written(struct state *s)
+{
+	for (size_t i = 0; i < s->n_marks; i++)
+		free(s->marks[i].notifier);
+	s->n_marks = 0;
+}
+
 void state_close(struct state *s)
 {
+	struct err err;
+
 	if (s == NULL)
 		return;
+	/* What the owner did not write already (state_flush_marks) goes now, if it can: a delivery
+	 * lost here is only sent again, with its id. */
+	if (state_group_close(s, &err) == 0)
+		state_flush_marks(s, &err);
+	marks_written(s);
+	free(s->marks);
 	for (int i = 0; i < N_STMTS; i++)
 		sqlite3_finalize(s->stmt[i]);
 	sqlite3_close(s->db);
@@ -676,24 +738,134 @@ int state_file_hash(struct state *s, const char *name, char hash[STATE_HASH_SIZE
 
 int state_begin(struct state *s, struct err *err)
 {
-	return step_done(s, ST_BEGIN, err);
+	return step_done(s, s->grouped ? ST_SAVEPOINT : ST_BEGIN, err);
 }
 
 int state_commit(struct state *s, struct err *err)
 {
-	if (step_done(s, ST_COMMIT, err) != 0) {
+	if (step_done(s, s->grouped ? ST_RELEASE : ST_COMMIT, err) != 0) {
 		state_rollback(s);
 		return -1;
 	}
 	return 0;
 }
 
+/* SQLite ends a transaction itself on some errors (a full disk, an I/O error): then the group is
+ * gone, digests and all, which the caller learns from the failure it had. */
+static void group_lost_check(struct state *s)
+{
+	if (s->grouped && sqlite3_get_autocommit(s->db)) {
+		s->grouped = false;
+		s->group_lost = true;
+	}
+}
+
 void state_rollback(struct state *s)
 {
 	struct err ignored;
 
-	if (!sqlite3_get_autocommit(s->db))
+	group_lost_check(s);
+	if (s->grouped) {
+		step_done(s, ST_ROLLBACK_TO, &ignored);
+		step_done(s, ST_RELEASE, &ignored);
+	} else if (!sqlite3_get_autocommit(s->db)) {
 		step_done(s, ST_ROLLBACK, &ignored);
+	}
+}
+
+int state_group_open(struct state *s, struct err *err)
+{
+	sqlite3_stmt *st = s->stmt[ST_MAX_ID];
+	int rc;
+
+	if (s->grouped)
+		return 0;
+	if (step_done(s, ST_BEGIN, err) != 0)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		s->visible_id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW) {
+		db_error(s, rc, err);
+		step_done(s, ST_ROLLBACK, &(struct err){0});
+		return -1;
+	}
+	s->grouped = true;
+	return 0;
+}
+
+bool state_grouped(const struct state *s)
+{
+	return s->grouped;
+}
+
+bool state_group_lost(struct state *s)
+{
+	bool lost = s->group_lost;
+
+	s->group_lost = false;
+	return lost;
+}
+
+/* Records message id as delivered at done_ms, and lets its body go. */
+static int mark_delivered(struct state *s, int64_t id, long long done_ms, struct err *err)
+{
+	sqlite3_bind_int64(s->stmt[ST_OUTBOX_DELIVERED], 1, id);
+	sqlite3_bind_int64(s->stmt[ST_OUTBOX_DELIVERED], 2, done_ms);
+	if (step_done(s, ST_OUTBOX_DELIVERED, err) != 0)
+		return -1;
+	sqlite3_bind_int64(s->stmt[ST_BODY_DELETE], 1, id);
+	return step_done(s, ST_BODY_DELETE, err);
+}
+
+/* Writes the deliveries known in memory, inside the transaction that is open. */
+static int write_marks(struct state *s, struct err *err)
+{
+	for (size_t i = 0; i < s->n_marks; i++) {
+		if (mark_delivered(s, s->marks[i].id, s->marks[i].done_ms, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int state_group_close(struct state *s, struct err *err)
+{
+	struct err ignored;
+
+	if (!s->grouped)
+		return 0;
+	if (write_marks(s, err) != 0 || step_done(s, ST_COMMIT, err) != 0) {
+		group_lost_check(s);
+		if (s->grouped)
+			step_done(s, ST_ROLLBACK, &ignored);
+		s->grouped = false;
+		s->group_lost = true;
+		return -1;
+	}
+	s->grouped = false;
+	marks_written(s);
+	return 0;
+}
+
+int state_flush_marks(struct state *s, struct err *err)
+{
+	if (s->n_marks == 0 || s->grouped)
+		return 0; /* nothing to write, or the group's commit writes it */
+	if (step_done(s, ST_BEGIN, err) != 0)
+		return -1;
+	if (write_marks(s, err) != 0 || step_done(s, ST_COMMIT, err) != 0) {
+		if (!sqlite3_get_autocommit(s->db))
+			step_done(s, ST_ROLLBACK, &(struct err){0});
+		return -1;
+	}
+	marks_written(s);
+	return 0;
+}
+
+size_t state_marks_pending(const struct state *s)
+{
+	return s->n_marks;
 }
 
 int state_alert_add(struct state *s, const struct state_alert *a, bool *fresh, struct err *err)
@@ -721,10 +893,12 @@ int state_outbox_add(struct state *s, const char *notifier, const char *key, con
 	sqlite3_bind_text(st, 1, notifier, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, source, -1, SQLITE_STATIC);
-	sqlite3_bind_blob64(st, 4, body, len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)n_papers);
 	sqlite3_bind_int64(st, 6, now_ms);
-	return step_done(s, ST_OUTBOX_ADD, err);
+	if (step_done(s, ST_OUTBOX_ADD, err) != 0)
+		return -1;
+	sqlite3_bind_blob64(s->stmt[ST_BODY_ADD], 1, body, len, SQLITE_STATIC);
+	return step_done(s, ST_BODY_ADD, err);
 }
 
 int state_file_done(struct state *s, const char *name, const struct file_stamp *f,
@@ -769,6 +943,19 @@ int state_files_partial(struct state *s, struct state_partial *p, struct err *er
 
 /* The oldest pending message of notifier: *next_ms is when it is due (-1: there is none), and
  * when c is not NULL and it is due at now_ms, c is a claim on it. */
+/* The last of notifier's messages delivered but known so in memory only, or 0: its queue goes on
+ * after it. */
+static int64_t last_marked(const struct state *s, const char *notifier)
+{
+	int64_t last = 0;
+
+	for (size_t i = 0; i < s->n_marks; i++) {
+		if (s->marks[i].id > last && strcmp(s->marks[i].notifier, notifier) == 0)
+			last = s->marks[i].id;
+	}
+	return last;
+}
+
 static int queue_head(struct state *s, const char *notifier, long long now_ms,
 		      struct state_claim *c, bool *claimed, long long *next_ms, struct err *err)
 {
@@ -778,6 +965,8 @@ static int queue_head(struct state *s, const char *notifier, long long now_ms,
 	*claimed = false;
 	*next_ms = -1;
 	sqlite3_bind_text(st, 1, notifier, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, last_marked(s, notifier));
+	sqlite3_bind_int64(st, 3, s->grouped ? s->visible_id : INT64_MAX);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*next_ms = sqlite3_column_int64(st, 5);
@@ -815,18 +1004,20 @@ int state_queue_next_due(struct state *s, const char *notifier, long long *next_
 	return queue_head(s, notifier, 0, NULL, &claimed, next_ms, err);
 }
 
-/* Runs one of the outbox updates that take (id, time, detail), settling the claim. */
+/* Runs one of the outbox updates that take (id, time, detail): a retry or a failure, settling
+ * the claim. */
 static int claim_settle(struct state *s, enum stmt i, struct state_claim *c, long long ms,
 			const char *detail, struct err *err)
 {
 	sqlite3_stmt *st = s->stmt[i];
 
+	/* An outcome is recorded for good, outside a group that could still roll back. */
+	if (state_group_close(s, err) != 0)
+		return -1;
 	sqlite3_bind_int64(st, 1, c->id);
 	sqlite3_bind_int64(st, 2, ms);
-	if (i != ST_OUTBOX_DELIVERED) {
-		sqlite3_bind_text(st, 3, detail, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, state_now_ms());
-	}
+	sqlite3_bind_text(st, 3, detail, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, state_now_ms());
 	if (step_done(s, i, err) != 0)
 		return -1;
 	c->settled = true;
@@ -835,7 +1026,26 @@ static int claim_settle(struct state *s, enum stmt i, struct state_claim *c, lon
 
 int state_claim_delivered(struct state *s, struct state_claim *c, long long now_ms, struct err *err)
 {
-	return claim_settle(s, ST_OUTBOX_DELIVERED, c, now_ms, NULL, err);
+	/* For good, outside a group that could still roll back; the row and the body's going in
+	 * one transaction, so that a body is never let go undelivered. */
+	if (state_group_close(s, err) != 0 || state_begin(s, err) != 0)
+		return -1;
+	if (mark_delivered(s, c->id, now_ms, err) != 0) {
+		state_rollback(s);
+		return -1;
+	}
+	if (state_commit(s, err) != 0)
+		return -1;
+	c->settled = true;
+	return 0;
+}
+
+void state_claim_delivered_lazily(struct state *s, struct state_claim *c, const char *notifier,
+				  long long now_ms)
+{
+	s->marks = xgrow(s->marks, &s->cap_marks, s->n_marks + 1, sizeof(*s->marks));
+	s->marks[s->n_marks++] = (struct lazy_mark){c->id, now_ms, xstrdup(notifier)};
+	c->settled = true;
 }
 
 int state_claim_retry(struct state *s, struct state_claim *c, long long next_ms, const char *detail,

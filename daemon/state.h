@@ -118,6 +118,21 @@ int state_file_done(struct state *s, const char *name, const struct file_stamp *
 int state_commit(struct state *s, struct err *err);
 void state_rollback(struct state *s);
 
+/* ---- Groups: the digests of one burst in one transaction ----
+ *
+ * Between state_group_open and state_group_close, each digest's state_begin .. state_commit is a
+ * savepoint of the group's one transaction, rolled back alone on failure, and one commit (one
+ * fdatasync) records them all. The messages they queue are claimed only once it is committed:
+ * nothing is sent that the state could still lose. An outcome recorded for good
+ * (state_claim_delivered, _retry, _failed) closes the group first. A group that fails to commit,
+ * or that SQLite ends itself after an error, loses its digests: the caller reads them again. */
+int state_group_open(struct state *s, struct err *err);
+int state_group_close(struct state *s, struct err *err);
+bool state_grouped(const struct state *s);
+/* Whether a group was lost (its commit failed, or SQLite ended it after an error) since the
+ * last call: its digests are to be read again. Whoever closed it, the daemon or an outcome. */
+bool state_group_lost(struct state *s);
+
 /* ---- The outbox ---- */
 
 /* A message claimed for delivery. While the claim stands the message is its claimant's alone:
@@ -146,6 +161,17 @@ int state_queue_next_due(struct state *s, const char *notifier, long long *next_
  * the outcome can be recorded again. */
 int state_claim_delivered(struct state *s, struct state_claim *c, long long now_ms,
 			  struct err *err);
+/* Records a delivery in memory, for the next commit to write (a group's close, or
+ * state_flush_marks): the queue goes on after the message at once. For a channel whose resend
+ * carries the same id, which its receiver dedups: a delivery lost in a crash before it was
+ * written is sent again, not lost. */
+void state_claim_delivered_lazily(struct state *s, struct state_claim *c, const char *notifier,
+				  long long now_ms);
+/* Writes the deliveries recorded in memory, in a transaction of their own (none open: a group
+ * writes them when it closes). */
+int state_flush_marks(struct state *s, struct err *err);
+/* How many deliveries wait in memory to be written. */
+size_t state_marks_pending(const struct state *s);
 int state_claim_retry(struct state *s, struct state_claim *c, long long next_ms, const char *detail,
 		      struct err *err);
 int state_claim_failed(struct state *s, struct state_claim *c, long long now_ms, const char *detail,

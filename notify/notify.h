@@ -102,6 +102,9 @@ struct notifier_ops {
 	int (*deliver)(const struct notifier *n, const struct message *m, struct err *err);
 	/* Least time between two messages to this notifier (Slack: one a second). */
 	double min_interval;
+	/* A resend carries the message's id, by which the receiver drops a second copy: its
+	 * delivery may be recorded lazily (state_claim_delivered_lazily). */
+	bool idempotent;
 	void (*free)(void *conf);
 };
 

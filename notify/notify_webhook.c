@@ -186,5 +186,7 @@ const struct notifier_ops notifier_webhook = {
 	.format = webhook_format,
 	.prepare = webhook_prepare,
 	.classify = webhook_classify,
+	/* Standard Webhooks: webhook-id is the message's key, the same on every attempt. */
+	.idempotent = true,
 	.free = webhook_free,
 };

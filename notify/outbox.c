@@ -55,6 +55,7 @@ struct outbox {
 	struct config *cfg;
 	CURLM *multi;
 	struct loop_timer *curl_timer;
+	struct loop_timer *marks_timer; /* writes the deliveries known in memory (MARKS_WITHIN) */
 	struct dest **dests; /* each allocated alone: transfers and timers point at them */
 	size_t n_dests;
 	bool draining;
@@ -65,6 +66,25 @@ struct outbox {
 };
 
 static void dest_pump(struct dest *d);
+
+/* A delivery a channel's receiver dedups by its id is written within this many seconds: in the
+ * next commit, a burst's in one. Losing one in a crash only sends it again, with its id. */
+#define MARKS_WITHIN 1.0
+
+void outbox_flush(struct outbox *o)
+{
+	struct err err;
+
+	if (state_flush_marks(o->state, &err) != 0) {
+		log_error("%s (tried again in %.0f s)", err.msg, o->cfg->delivery.retry_base);
+		loop_timer_set(o->marks_timer, o->cfg->delivery.retry_base);
+	}
+}
+
+static void on_marks(void *ctx)
+{
+	outbox_flush(ctx);
+}
 
 /* A transport error that only the configuration can mend gets its hint; with fail_fast, the
  * message fails at once instead of being tried again for as long as max_age. */
@@ -247,7 +267,13 @@ static void dest_record(struct dest *d, const struct config *cfg, struct state_c
 	}
 	switch (r->status) {
 	case SEND_DELIVERED:
-		rc = state_claim_delivered(o->state, it, wall, &err);
+		if (n != NULL && n->ops->idempotent) {
+			state_claim_delivered_lazily(o->state, it, d->name, wall);
+			if (!loop_timer_armed(o->marks_timer))
+				loop_timer_set(o->marks_timer, MARKS_WITHIN);
+		} else {
+			rc = state_claim_delivered(o->state, it, wall, &err);
+		}
 		if (rc == 0) {
 			o->stats.delivered++;
 			o->stats.papers += it->n_papers;
@@ -572,6 +598,7 @@ int outbox_new(struct loop *l, struct state *s, struct config *cfg, struct outbo
 		return err_set(err, "cannot start libcurl");
 	}
 	o->curl_timer = loop_timer_new(l, on_curl_timer, o);
+	o->marks_timer = loop_timer_new(l, on_marks, o);
 	curl_multi_setopt(o->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
 	curl_multi_setopt(o->multi, CURLMOPT_SOCKETDATA, o);
 	curl_multi_setopt(o->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
@@ -594,6 +621,8 @@ void outbox_free(struct outbox *o)
 		free(o->dests[i]);
 	}
 	free(o->dests);
+	outbox_flush(o);
+	loop_timer_free(o->marks_timer);
 	loop_timer_free(o->curl_timer);
 	if (o->multi != NULL)
 		curl_multi_cleanup(o->multi);

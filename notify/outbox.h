@@ -32,6 +32,10 @@ void outbox_free(struct outbox *o);
  * at its first attempt instead of being retried: for `test-notify`, which answers at once. */
 void outbox_fail_fast(struct outbox *o);
 
+/* Writes now the deliveries known in memory only (webhooks' are written within a second, a
+ * burst's in one commit): before counting what is pending, or stopping. */
+void outbox_flush(struct outbox *o);
+
 /* Uses a new configuration from now on (a reload); sends in flight finish with the old one. */
 void outbox_set_config(struct outbox *o, struct config *cfg);
 /* Looks at every queue again: call after queueing messages. */

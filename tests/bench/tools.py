@@ -15,6 +15,7 @@ A tool's processes are its first process and every descendant alive at the momen
 through the parent pids in /proc). What they cost is read from /proc/PID/stat and
 /proc/PID/status; see cpu_ticks(), rss_kib() and switches().
 """
+import json
 import os
 import signal
 import subprocess
@@ -255,9 +256,9 @@ class Paperwatch(Tool):
 
     def pending(self):
         """Messages waiting to be sent, as `paperwatch status` reads them from the state."""
-        out = subprocess.run([BINARY, 'status', '-c', self.conf], check=True,
+        out = subprocess.run([BINARY, 'status', '--json', '-c', self.conf], check=True,
                              capture_output=True, text=True).stdout
-        return sum(int(line.split()[2]) for line in out.splitlines()[1:] if line.strip())
+        return sum(n['pending'] for n in json.loads(out)['notifiers'])
 
 
 class _Script(Tool):

@@ -84,6 +84,51 @@ def killed_at_random_moments_the_daemon_loses_no_alert_and_repeats_only_whole_me
         assert set(seen) == expected, sorted(set(seen) - expected)[:5]
 
 
+@test
+def killed_inside_a_burst_the_group_of_digests_is_recorded_whole_or_read_again():
+    """Bursts of 40 digests land at once, so that they are recorded in groups (one commit for
+    up to 32), and the daemon is killed a few milliseconds later, often inside a group: what a
+    group held is either committed, and sent, or read again after the restart."""
+    rng = random.Random(int(os.environ.get('PW_CRASH_SEED', '7')) + 2)
+    d = tmpdir()
+    inbox, staging = os.path.join(d, 'inbox'), os.path.join(d, 'staging')
+    os.mkdir(inbox)
+    os.mkdir(staging)
+    with Receiver(default=slow_sometimes) as r:
+        notifiers = [{'name': 'a', 'type': 'webhook', 'url': f'{r.url}/a'}]
+        conf = write_config(os.path.join(d, 'pw.conf'), notifiers, RULES,
+                            state=os.path.join(d, 'state.db'), watch={'dir': inbox},
+                            delivery={'retry_base': '100ms', 'retry_max': '500ms'})
+        daemon = Daemon(conf, d, verbose=False)
+        expected, next_id = set(), 0
+        daemon.start()
+        for k in range(KILLS):
+            names = []
+            for f in range(40):
+                ids = list(range(next_id, next_id + rng.randint(1, 5)))
+                next_id += 5
+                names.append(f'b{k}-{f}.md')
+                with open(os.path.join(staging, names[-1]), 'w') as fh:
+                    fh.write(digest_text(ids))
+                expected |= {(f'2502.{i:05d}', rule['name'], '/a') for i in ids
+                             for rule in RULES}
+            for name in names:
+                os.rename(os.path.join(staging, name), os.path.join(inbox, name))
+            time.sleep(rng.random() * 0.03)
+            daemon.kill()
+            daemon.start()
+        wait_until(lambda: expected <= set(arrived(r)[0]), 120, 'every alert to arrive')
+        assert daemon.stop() == 0
+        seen, count = arrived(r)
+        lost = expected - set(seen)
+        split = {k: ids for k, ids in seen.items() if len(ids) > 1}
+        print(f'# kills {KILLS}, alerts expected {len(expected)}, lost {len(lost)}, '
+              f'repeated {sum(c - 1 for c in count.values())} (each within one message)')
+        assert not lost, sorted(lost)[:5]
+        assert not split, f'an alert came in two different messages: {list(split.items())[:3]}'
+        assert set(seen) == expected, sorted(set(seen) - expected)[:5]
+
+
 def faulty(rng):
     """Mostly 200; now and then a 500, a 429 asking for a moment, or a hang past the timeout."""
     def reply(req):

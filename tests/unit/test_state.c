@@ -224,8 +224,13 @@ static void a_delivered_message_keeps_its_count_but_not_its_body(void **state)
 	claim(s, 2000, &it);
 	assert_int_equal(state_claim_delivered(s, &it, 2000, &err), 0);
 	state_claim_end(s, &it);
-	assert_int_equal(sql_number(path, "SELECT length(body) FROM outbox WHERE key = 'k-0'"), 0);
-	assert_int_equal(sql_number(path, "SELECT length(body) FROM outbox WHERE key = 'k-1'"), 7);
+	assert_int_equal(sql_number(path, "SELECT count(*) FROM bodies JOIN outbox ON id = message "
+					  "WHERE key = 'k-0'"),
+			 0);
+	assert_int_equal(sql_number(path,
+				    "SELECT length(body) FROM bodies JOIN outbox ON id = message "
+				    "WHERE key = 'k-1'"),
+			 7);
 	assert_int_equal(state_counts(s, "n", &c, &err), 0);
 	assert_int_equal(c.delivered, 1);
 	assert_int_equal(c.papers_delivered, 3);
@@ -241,15 +246,23 @@ static void an_older_state_lets_go_of_the_bodies_it_delivered(void **state)
 	struct err err;
 
 	(void)state;
-	queue(s, "k-0", "pending", 7, 1);
 	state_close(s);
-	/* As the first schema left it: delivered messages with their bodies. */
-	sql_run(path, "INSERT INTO outbox (notifier, key, source, body, papers, state, created_ms, "
+	/* As the first schema left it: bodies in the outbox's rows, delivered ones' too. */
+	sql_run(path, "DROP TABLE bodies; DROP TABLE outbox; CREATE TABLE outbox (id INTEGER "
+		      "PRIMARY KEY, notifier TEXT NOT NULL, key TEXT NOT NULL UNIQUE, source TEXT "
+		      "NOT NULL, body BLOB NOT NULL, papers INTEGER NOT NULL, state TEXT NOT NULL, "
+		      "attempts INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL, next_ms "
+		      "INTEGER NOT NULL, done_ms INTEGER, last_error TEXT);"
+		      "INSERT INTO outbox (notifier, key, source, body, papers, state, created_ms, "
 		      "next_ms) VALUES ('n', 'k-old', 'd.md', 'delivered long ago', 1, "
-		      "'delivered', 1, 1); PRAGMA user_version = 1;");
+		      "'delivered', 1, 1), ('n', 'k-0', 'd.md', 'pending', 1, 'pending', 1, 1);"
+		      "PRAGMA user_version = 1;");
 	assert_int_equal(state_open(path, &s, &err), 0);
 	assert_int_equal(sql_number(path, "PRAGMA user_version"), 4);
-	assert_int_equal(sql_number(path, "SELECT length(body) FROM outbox WHERE key = 'k-old'"),
+	/* Only the body still needed is kept, in its own table. */
+	assert_int_equal(sql_number(path, "SELECT count(*) FROM bodies"), 1);
+	assert_int_equal(sql_number(path, "SELECT count(*) FROM pragma_table_info('outbox') "
+					  "WHERE name = 'body'"),
 			 0);
 	claim(s, 2000, &it);
 	assert_string_equal(it.body, "pending");
@@ -544,6 +557,106 @@ static void a_damaged_database_is_named_with_the_way_out(void **state)
 	remove_db(path);
 }
 
+/* Whether notifier "n" has a message to claim at now_ms; *key its key when it has. */
+static bool claimable(struct state *s, long long now_ms, char *key, size_t size)
+{
+	struct state_claim c = {0};
+	long long next_ms;
+	struct err err;
+	bool claimed;
+
+	assert_int_equal(state_claim_next(s, "n", now_ms, &c, &claimed, &next_ms, &err), 0);
+	if (claimed)
+		snprintf(key, size, "%s", c.key);
+	state_claim_end(s, &c);
+	return claimed;
+}
+
+static void a_groups_digests_commit_together_and_are_claimed_only_then(void **state)
+{
+	char path[64], key[64];
+	struct state *s = fresh_state(path);
+	struct state_claim it = {0};
+	struct err err;
+
+	(void)state;
+	queue(s, "before-0", "b", 1, 1);
+	queue(s, "before-1", "b", 1, 1);
+	claim(s, 2000, &it);
+	assert_int_equal(state_claim_delivered(s, &it, 2000, &err), 0);
+	state_claim_end(s, &it);
+	assert_int_equal(state_group_open(s, &err), 0);
+	assert_true(state_grouped(s));
+	queue(s, "d1-0", "one", 3, 1);
+	/* The second digest fails half-way: it rolls back alone. */
+	assert_int_equal(state_begin(s, &err), 0);
+	assert_int_equal(state_outbox_add(s, "n", "d2-0", "d.md", "two", 3, 1, 1000, &err), 0);
+	state_rollback(s);
+	assert_true(state_grouped(s));
+	queue(s, "d3-0", "three", 5, 1);
+	/* Inside the group, only what was committed before it can be sent... */
+	assert_true(claimable(s, 2000, key, sizeof(key)));
+	assert_string_equal(key, "before-1");
+	claim(s, 2000, &it);
+	state_claim_delivered_lazily(s, &it, "n", 2000);
+	state_claim_end(s, &it);
+	assert_false(claimable(s, 2000, key, sizeof(key)));
+	assert_int_equal(sql_number(path, "SELECT count(*) FROM outbox"), 2);
+	/* ...and what it holds once it is committed. */
+	assert_int_equal(state_group_close(s, &err), 0);
+	assert_false(state_grouped(s));
+	assert_true(claimable(s, 2000, key, sizeof(key)));
+	assert_string_equal(key, "d1-0");
+	assert_int_equal(sql_number(path, "SELECT count(*) FROM outbox"), 4);
+	assert_int_equal(sql_number(path, "SELECT count(*) FROM outbox WHERE key = 'd2-0'"), 0);
+	state_close(s);
+	remove_db(path);
+}
+
+static void a_delivery_known_in_memory_moves_the_queue_on_and_is_written_later(void **state)
+{
+	char path[64], key[64];
+	struct state *s = fresh_state(path);
+	struct state_claim it = {0};
+	struct state_counts c;
+	struct err err;
+
+	(void)state;
+	queue(s, "k-0", "zero", 4, 1);
+	queue(s, "k-1", "one", 3, 1);
+	claim(s, 2000, &it);
+	state_claim_delivered_lazily(s, &it, "n", 2000);
+	state_claim_end(s, &it);
+	assert_int_equal(state_marks_pending(s), 1);
+	/* The queue goes on at once, and the delivered one is not sent again... */
+	assert_true(claimable(s, 2000, key, sizeof(key)));
+	assert_string_equal(key, "k-1");
+	/* ...though the file says it is pending until the marks are written. */
+	assert_int_equal(sql_number(path, "SELECT count(*) FROM outbox WHERE state = 'pending'"),
+			 2);
+	assert_int_equal(state_flush_marks(s, &err), 0);
+	assert_int_equal(state_marks_pending(s), 0);
+	assert_int_equal(state_counts(s, "n", &c, &err), 0);
+	assert_int_equal(c.delivered, 1);
+	assert_int_equal(c.pending, 1);
+	/* A group's commit writes them too; an outcome recorded for good closes the group. */
+	claim(s, 3000, &it);
+	assert_int_equal(state_group_open(s, &err), 0);
+	state_claim_delivered_lazily(s, &it, "n", 3000);
+	state_claim_end(s, &it);
+	assert_int_equal(state_group_close(s, &err), 0);
+	assert_int_equal(sql_number(path, "SELECT count(*) FROM outbox WHERE state = 'delivered'"),
+			 2);
+	queue(s, "k-2", "two", 3, 1);
+	claim(s, 4000, &it);
+	assert_int_equal(state_group_open(s, &err), 0);
+	assert_int_equal(state_claim_retry(s, &it, 9000, "HTTP 503", &err), 0);
+	state_claim_end(s, &it);
+	assert_false(state_grouped(s));
+	state_close(s);
+	remove_db(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -562,6 +675,9 @@ int main(void)
 		cmocka_unit_test(files_read_only_partly_are_counted_and_the_latest_named),
 		cmocka_unit_test(a_schema_2_state_learns_how_files_were_read),
 		cmocka_unit_test(alerts_keep_what_status_shows_of_them),
+		cmocka_unit_test(a_groups_digests_commit_together_and_are_claimed_only_then),
+		cmocka_unit_test(
+			a_delivery_known_in_memory_moves_the_queue_on_and_is_written_later),
 		cmocka_unit_test(a_schema_3_state_keeps_its_alerts_and_gains_their_history),
 		cmocka_unit_test(a_next_attempt_out_of_range_is_repaired_when_the_state_opens),
 		cmocka_unit_test(a_damaged_database_is_named_with_the_way_out),
