@@ -29,6 +29,7 @@ VALGRIND_CFLAGS := -O1 -g -DPW_RX_NO_JIT
 PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
 PKG_LIBS = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
 CMOCKA_LIBS = $(eval CMOCKA_LIBS := $$(shell pkg-config --libs cmocka))$(CMOCKA_LIBS)
+CURL_LIBS = $(eval CURL_LIBS := $$(shell pkg-config --libs libcurl))$(CURL_LIBS)
 
 # Debian packages: what building needs, and what the tests add.
 BUILD_DEBS := gcc libc6-dev make pkg-config libcurl4-openssl-dev libconfig-dev libsqlite3-dev \
@@ -115,9 +116,13 @@ BENCHES := \
 	tests/bench/bench_match.c \
 	tests/bench/bench_parse.c
 
+# libcurl's floor for the memory benchmark: a program of its own, linked with libcurl alone.
+CURL_FLOOR := tests/bench/curl_floor.c
+
 # Static analysis covers every C file but the generated one; clang-tidy leaves out the unit tests,
 # whose cmocka assertions its analyzer cannot see through, and which would double its time.
-TIDY_SRCS := $(filter-out build/%,$(SRCS)) $(MAIN) $(TEST_SRCS) $(FUZZERS) $(BENCHES)
+TIDY_SRCS := $(filter-out build/%,$(SRCS)) $(MAIN) $(TEST_SRCS) $(FUZZERS) $(BENCHES) \
+	$(CURL_FLOOR)
 LINT_SRCS := $(TIDY_SRCS) $(UNIT_TESTS)
 
 REL_OBJS := $(SRCS:%.c=build/rel/%.o)
@@ -127,7 +132,7 @@ FUZZ_OBJS := $(SRCS:%.c=build/fuzz/%.o)
 UNIT_BINS := $(UNIT_TESTS:%.c=build/asan/%)
 VG_UNIT_BINS := $(UNIT_TESTS:%.c=build/valgrind/%)
 FUZZ_BINS := $(FUZZERS:%.c=build/fuzz/%)
-BENCH_BINS := $(BENCHES:%.c=build/rel/%)
+BENCH_BINS := $(BENCHES:%.c=build/rel/%) $(CURL_FLOOR:%.c=build/rel/%)
 
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find daemon notify config tests -name '*.[ch]')
 
@@ -256,6 +261,10 @@ build/fuzz/tests/fuzz/%: build/fuzz/tests/fuzz/%.o $(FUZZ_OBJS)
 build/rel/tests/bench/%: build/rel/tests/bench/%.o $(TEST_SRCS:%.c=build/rel/%.o) $(REL_OBJS)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(CURL_FLOOR:%.c=build/rel/%): $(CURL_FLOOR:%.c=build/rel/%.o)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(CURL_LIBS)
 
 test: build/.deps-test paperwatch $(UNIT_BINS) $(FUZZ_BINS) build/compile_commands.json
 	@PAPERWATCH=$(CURDIR)/paperwatch FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) \
