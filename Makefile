@@ -12,7 +12,7 @@ CLANG ?= clang
 PYTHON ?= /usr/bin/python3
 CFLAGS ?= -O2 -g
 
-PKGS := libcurl libconfig sqlite3 libsystemd jansson libutf8proc libpcre2-8 libcrypto
+PKGS := libcurl libconfig sqlite3 jansson libutf8proc libpcre2-8 libcrypto
 
 # The language the sources are written in, for every build and for the analysers.
 STD := -std=c11
@@ -33,7 +33,7 @@ CURL_LIBS = $(eval CURL_LIBS := $$(shell pkg-config --libs libcurl))$(CURL_LIBS)
 
 # Debian packages: what building needs, and what the tests add.
 BUILD_DEBS := gcc libc6-dev make pkg-config libcurl4-openssl-dev libconfig-dev libsqlite3-dev \
-	libsystemd-dev libjansson-dev libutf8proc-dev libpcre2-dev libssl-dev
+	libjansson-dev libutf8proc-dev libpcre2-dev libssl-dev
 TEST_DEBS := libcmocka-dev clang libclang-rt-14-dev clang-format clang-tidy cppcheck python3 \
 	python3-aiosmtpd openssl systemd groff-base man-db
 VALGRIND_DEBS := valgrind

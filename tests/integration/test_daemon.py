@@ -346,6 +346,23 @@ def the_notify_protocol_says_ready_status_watchdog_reloading_and_stopping():
 
 
 @test
+def the_watchdog_is_pinged_only_when_watchdog_pid_is_unset_or_names_this_process():
+    # systemd sets WATCHDOG_PID to the service's main process: another process that inherits the
+    # variables, such as a daemon a script under the service starts, must not ping in its name.
+    other = Setup(watchdog_usec=100000, env={'WATCHDOG_PID': str(os.getpid())})
+    with other.daemon.start():
+        time.sleep(0.5 * TIME_SCALE)  # ten intervals
+        assert not any('WATCHDOG=1' in n for _, n in other.daemon.notes), other.daemon.notes
+        assert other.daemon.stop() == 0
+    # The shell's pid is the daemon's once it execs it.
+    own = Setup(watchdog_usec=100000,
+                prefix=['/bin/sh', '-c', 'WATCHDOG_PID=$$ exec "$0" "$@"'])
+    with own.daemon.start():
+        own.daemon.wait_note('WATCHDOG=1', timeout=5)
+        assert own.daemon.stop() == 0
+
+
+@test
 def a_burst_of_files_is_a_few_status_lines_not_one_per_file():
     s = Setup()
     with s.daemon.start():
