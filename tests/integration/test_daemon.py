@@ -269,6 +269,26 @@ def sighup_with_a_good_configuration_applies_new_rules_and_keeps_the_queue():
 
 
 @test
+def sighup_that_adds_a_webhook_to_a_file_only_configuration_sends_through_it():
+    # With no network notifier the daemon never started libcurl: the reload does.
+    with Receiver() as r:
+        s = Setup()
+        with s.daemon.start():
+            s.drop('a.md', digest_text(0, 1))
+            s.wait_alerted(1)
+            s.notifiers = s.notifiers + [{'name': 'hook', 'type': 'webhook', 'url': r.url}]
+            s.write_conf()
+            mark = len(s.daemon.notes)
+            s.daemon.signal(signal.SIGHUP)
+            s.daemon.wait_note('READY=1', after=mark)
+            s.drop('b.md', digest_text(1, 2))
+            got = r.wait_for(1, timeout=20)
+            assert [p['id'] for p in got[0].json()['papers']] == ids(1, 2)
+            s.wait_alerted(3)
+            assert s.daemon.stop() == 0
+
+
+@test
 def sighup_with_a_broken_configuration_keeps_the_old_one_and_names_the_line():
     s = Setup()
     with s.daemon.start():
