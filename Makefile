@@ -12,7 +12,9 @@ CLANG ?= clang
 PYTHON ?= /usr/bin/python3
 CFLAGS ?= -O2 -g
 
-PKGS := libcurl libconfig sqlite3 jansson libutf8proc libpcre2-8 libcrypto
+PKGS := libconfig sqlite3 jansson libutf8proc libpcre2-8 libcrypto
+# Headers only: notify/net.c loads libcurl when a notifier needs the network.
+HEADER_PKGS := libcurl
 
 # The language the sources are written in, for every build and for the analysers.
 STD := -std=c11
@@ -26,7 +28,7 @@ SANITIZE := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-o
 VALGRIND_CFLAGS := -O1 -g -DPW_RX_NO_JIT
 
 # pkg-config runs once, after the dependency check has made sure the packages are there.
-PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS) $(HEADER_PKGS)))$(PKG_CFLAGS)
 PKG_LIBS = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
 CMOCKA_LIBS = $(eval CMOCKA_LIBS := $$(shell pkg-config --libs cmocka))$(CMOCKA_LIBS)
 CURL_LIBS = $(eval CURL_LIBS := $$(shell pkg-config --libs libcurl))$(CURL_LIBS)
@@ -74,6 +76,7 @@ SRCS := \
 	daemon/utf8.c \
 	daemon/watch.c \
 	daemon/xmalloc.c \
+	notify/net.c \
 	notify/notify.c \
 	notify/notify_discord.c \
 	notify/notify_email.c \

@@ -10,6 +10,7 @@
 #include <sys/random.h>
 
 #include "log.h"
+#include "net.h"
 #include "notify.h"
 #include "outbox.h"
 #include "xmalloc.h"
@@ -381,18 +382,18 @@ static const struct notifier *dest_notifier(const struct dest *d)
 	return i >= 0 ? &d->o->cfg->notifiers[i] : NULL;
 }
 
-/* Starts libcurl and the outbox's multi handle, once: when a configuration first has a
- * notifier that needs the network, at start or at the reload that adds it. A configuration of
- * local notifiers never starts libcurl (curl_global_init alone costs 2 MiB of memory). */
+/* Loads and starts libcurl and makes the outbox's multi handle, once: when a configuration
+ * first has a notifier that needs the network, at start or at the reload that adds it. A
+ * configuration of local notifiers never maps libcurl (net.c says what that saves). */
 static int outbox_net(struct outbox *o, struct err *err)
 {
 	if (o->multi != NULL)
 		return 0;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return err_set(err, "cannot start libcurl");
+	if (net_load(err) != 0)
+		return -1;
 	o->multi = curl_multi_init();
 	if (o->multi == NULL) {
-		curl_global_cleanup();
+		net_end();
 		return err_set(err, "cannot start libcurl");
 	}
 	o->curl_timer = loop_timer_new(o->loop, on_curl_timer, o);
@@ -631,7 +632,7 @@ void outbox_free(struct outbox *o)
 	loop_timer_free(o->curl_timer);
 	if (o->multi != NULL) {
 		curl_multi_cleanup(o->multi);
-		curl_global_cleanup();
+		net_end();
 	}
 	config_unref(o->cfg);
 	free(o);
