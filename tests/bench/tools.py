@@ -280,10 +280,12 @@ class Paperwatch(Tool):
         self.daemon.wait_note(piece, timeout)
 
     def pending(self):
-        """Messages waiting to be sent, as `paperwatch status` reads them from the state."""
+        """Messages waiting to be sent, as `paperwatch status` reads them from the state: the
+        PENDING column of its table, which a blank line ends (what follows is about digests)."""
         out = subprocess.run([BINARY, 'status', '-c', self.conf], check=True,
                              capture_output=True, text=True).stdout
-        return sum(int(line.split()[2]) for line in out.splitlines()[1:] if line.strip())
+        rows = out.split('\n\n', 1)[0].splitlines()[1:]
+        return sum(int(line.split()[2]) for line in rows if line.strip())
 
 
 class _Script(Tool):
