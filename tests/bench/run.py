@@ -140,7 +140,7 @@ def main():
         results['compare'] = compare.run(BINARY)
     if 'memory' in sections:
         print('measuring memory after start ...', flush=True)
-        results['memory'] = memory.run(BINARY)
+        results['memory'] = memory.run()
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
     with open(RESULTS, 'w') as f:
         json.dump(results, f, indent=2)
