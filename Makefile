@@ -12,7 +12,9 @@ CLANG ?= clang
 PYTHON ?= /usr/bin/python3
 CFLAGS ?= -O2 -g
 
-PKGS := libcurl libconfig sqlite3 libsystemd jansson libutf8proc libpcre2-8 libcrypto
+PKGS := libconfig sqlite3 jansson libutf8proc libpcre2-8 libcrypto
+# Headers only: notify/net.c loads libcurl when a notifier needs the network.
+HEADER_PKGS := libcurl
 
 # The language the sources are written in, for every build and for the analysers.
 STD := -std=c11
@@ -26,13 +28,14 @@ SANITIZE := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-o
 VALGRIND_CFLAGS := -O1 -g -DPW_RX_NO_JIT
 
 # pkg-config runs once, after the dependency check has made sure the packages are there.
-PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS) $(HEADER_PKGS)))$(PKG_CFLAGS)
 PKG_LIBS = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
 CMOCKA_LIBS = $(eval CMOCKA_LIBS := $$(shell pkg-config --libs cmocka))$(CMOCKA_LIBS)
+CURL_LIBS = $(eval CURL_LIBS := $$(shell pkg-config --libs libcurl))$(CURL_LIBS)
 
 # Debian packages: what building needs, and what the tests add.
 BUILD_DEBS := gcc libc6-dev make pkg-config libcurl4-openssl-dev libconfig-dev libsqlite3-dev \
-	libsystemd-dev libjansson-dev libutf8proc-dev libpcre2-dev libssl-dev
+	libjansson-dev libutf8proc-dev libpcre2-dev libssl-dev
 TEST_DEBS := libcmocka-dev clang libclang-rt-14-dev clang-format clang-tidy cppcheck python3 \
 	python3-aiosmtpd openssl systemd groff-base man-db
 VALGRIND_DEBS := valgrind
@@ -73,6 +76,7 @@ SRCS := \
 	daemon/utf8.c \
 	daemon/watch.c \
 	daemon/xmalloc.c \
+	notify/net.c \
 	notify/notify.c \
 	notify/notify_discord.c \
 	notify/notify_email.c \
@@ -115,9 +119,13 @@ BENCHES := \
 	tests/bench/bench_match.c \
 	tests/bench/bench_parse.c
 
+# libcurl's floor for the memory benchmark: a program of its own, linked with libcurl alone.
+CURL_FLOOR := tests/bench/curl_floor.c
+
 # Static analysis covers every C file but the generated one; clang-tidy leaves out the unit tests,
 # whose cmocka assertions its analyzer cannot see through, and which would double its time.
-TIDY_SRCS := $(filter-out build/%,$(SRCS)) $(MAIN) $(TEST_SRCS) $(FUZZERS) $(BENCHES)
+TIDY_SRCS := $(filter-out build/%,$(SRCS)) $(MAIN) $(TEST_SRCS) $(FUZZERS) $(BENCHES) \
+	$(CURL_FLOOR)
 LINT_SRCS := $(TIDY_SRCS) $(UNIT_TESTS)
 
 REL_OBJS := $(SRCS:%.c=build/rel/%.o)
@@ -127,7 +135,7 @@ FUZZ_OBJS := $(SRCS:%.c=build/fuzz/%.o)
 UNIT_BINS := $(UNIT_TESTS:%.c=build/asan/%)
 VG_UNIT_BINS := $(UNIT_TESTS:%.c=build/valgrind/%)
 FUZZ_BINS := $(FUZZERS:%.c=build/fuzz/%)
-BENCH_BINS := $(BENCHES:%.c=build/rel/%)
+BENCH_BINS := $(BENCHES:%.c=build/rel/%) $(CURL_FLOOR:%.c=build/rel/%)
 
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find daemon notify config tests -name '*.[ch]')
 
@@ -256,6 +264,10 @@ build/fuzz/tests/fuzz/%: build/fuzz/tests/fuzz/%.o $(FUZZ_OBJS)
 build/rel/tests/bench/%: build/rel/tests/bench/%.o $(TEST_SRCS:%.c=build/rel/%.o) $(REL_OBJS)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(CURL_FLOOR:%.c=build/rel/%): $(CURL_FLOOR:%.c=build/rel/%.o)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(CURL_LIBS)
 
 test: build/.deps-test paperwatch $(UNIT_BINS) $(FUZZ_BINS) build/compile_commands.json
 	@PAPERWATCH=$(CURDIR)/paperwatch FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) \

@@ -2,7 +2,6 @@
  * cli.c — the paperwatch command line: the table of subcommands, each one function (cli_*.c,
  * daemon.c), with the usage and help every one of them prints, and the dispatch to them.
  */
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,16 +159,11 @@ static int leading_options(int argc, char **argv, int *bad)
 
 static int dispatch(const struct command *c, int argc, char **argv)
 {
-	int status;
-
 	if (wants_help(argc, argv)) {
 		command_usage(c, stdout, true);
 		return EXIT_OK;
 	}
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	status = c->run(argc, argv);
-	curl_global_cleanup();
-	return status;
+	return c->run(argc, argv);
 }
 
 int cli_main(int argc, char **argv)

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -352,11 +351,17 @@ static int daemon_signals(struct daemon *d, struct err *err)
 	return loop_watch(d->loop, d->sfd, EPOLLIN, on_signal, d, err);
 }
 
+/* Pings the service manager's watchdog at half its interval, when it watches this process. */
 static void daemon_watchdog(struct daemon *d)
 {
-	uint64_t usec = 0;
+	uint64_t usec;
+	struct err err;
 
-	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+	if (sdnotify_watchdog(&usec, &err) != 0) {
+		log_warn("%s; the watchdog gets no pings", err.msg);
+		return;
+	}
+	if (usec == 0)
 		return;
 	d->watchdog_interval = (double)usec / 2e6;
 	d->watchdog = loop_timer_new(d->loop, on_watchdog, d);

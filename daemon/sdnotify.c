@@ -1,12 +1,14 @@
 /*
  * sdnotify.c — the systemd notify protocol (READY=1, STATUS=, WATCHDOG=1, ...) on a datagram
  * socket of the daemon's own that never blocks: a service manager that stops reading its
- * socket cannot freeze the daemon, whose SIGTERM would then wait for ever.
+ * socket cannot freeze the daemon, whose SIGTERM would then wait for ever. And the watchdog's
+ * interval, read from the environment as systemd sets it.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,4 +85,45 @@ void sdnotify(const char *fmt, ...)
 	log_warn("the service manager is not reading its notify socket (%s); \"%.*s\" was not "
 		 "sent, and the daemon goes on",
 		 strerror(errno), (int)strcspn(msg, "\n"), msg);
+}
+
+/* A decimal number of at least one digit and nothing else, up to max: no sign, space or 0x,
+ * which strtoull alone would let through. */
+static bool parse_decimal(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+int sdnotify_watchdog(uint64_t *usec, struct err *err)
+{
+	const char *interval = getenv("WATCHDOG_USEC");
+	const char *pid = getenv("WATCHDOG_PID");
+	uint64_t n, owner;
+
+	*usec = 0;
+	if (interval == NULL)
+		return 0;
+	/* systemd never sets 0 or "infinity" (UINT64_MAX), which would mean no watchdog. */
+	if (!parse_decimal(interval, UINT64_MAX - 1, &n) || n == 0)
+		return err_set(err, "WATCHDOG_USEC: not a number of microseconds: '%.40s'",
+			       interval);
+	if (pid != NULL) {
+		if (!parse_decimal(pid, INT32_MAX, &owner) || owner == 0)
+			return err_set(err, "WATCHDOG_PID: not a process id: '%.40s'", pid);
+		if (owner != (uint64_t)getpid())
+			return 0; /* the watchdog watches the process systemd started, not this one
+				   */
+	}
+	*usec = n;
+	return 0;
 }

@@ -167,12 +167,6 @@ static int email_check(struct conf_ctx *c, const config_setting_t *entry, void *
 	if (c->diag->n_errors > errors)
 		return -1;
 	e->mail_from = xasprintf("<%s>", e->from);
-	for (size_t i = 0; i < e->to.n; i++) {
-		char *rcpt = xasprintf("<%s>", e->to.v[i]);
-
-		e->rcpt = curl_slist_append(e->rcpt, rcpt);
-		free(rcpt);
-	}
 	return 0;
 }
 
@@ -496,13 +490,37 @@ static int on_debug(CURL *easy, curl_infotype type, char *data, size_t size, voi
 	return 0;
 }
 
+/* The envelope's recipients as libcurl takes them, made at the first send: reading the
+ * configuration, as every command does, never calls into libcurl. */
+static int email_recipients(struct email_conf *e, struct err *err)
+{
+	struct curl_slist *rcpt = NULL;
+
+	if (e->rcpt != NULL)
+		return 0;
+	for (size_t i = 0; i < e->to.n; i++) {
+		char *one = xasprintf("<%s>", e->to.v[i]);
+		struct curl_slist *l = curl_slist_append(rcpt, one);
+
+		free(one);
+		if (l == NULL) {
+			curl_slist_free_all(rcpt);
+			return err_set(err, "out of memory for the recipients");
+		}
+		rcpt = l;
+	}
+	e->rcpt = rcpt;
+	return 0;
+}
+
 static int email_prepare(const struct notifier *n, const struct message *m, CURL *easy,
 			 struct curl_slist **headers, struct err *err)
 {
 	struct email_conf *e = n->conf;
 
 	(void)headers;
-	(void)err;
+	if (email_recipients(e, err) != 0)
+		return -1;
 	e->send = (struct email_send){.body = m->body, .len = m->len};
 	notify_setup_transfer(easy, &e->http);
 	/* Required TLS: a server that offers no STARTTLS fails the send, never gets plain text. */

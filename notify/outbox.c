@@ -10,6 +10,7 @@
 #include <sys/random.h>
 
 #include "log.h"
+#include "net.h"
 #include "notify.h"
 #include "outbox.h"
 #include "xmalloc.h"
@@ -407,14 +408,54 @@ static const struct notifier *dest_notifier(const struct dest *d)
 	return i >= 0 ? &d->o->cfg->notifiers[i] : NULL;
 }
 
+/* Loads and starts libcurl and makes the outbox's multi handle, once: when a configuration
+ * first has a notifier that needs the network, at start or at the reload that adds it. A
+ * configuration of local notifiers never maps libcurl (net.c says what that saves). */
+static int outbox_net(struct outbox *o, struct err *err)
+{
+	if (o->multi != NULL)
+		return 0;
+	if (net_load(err) != 0)
+		return -1;
+	o->multi = curl_multi_init();
+	if (o->multi == NULL) {
+		net_end();
+		return err_set(err, "cannot start libcurl");
+	}
+	o->curl_timer = loop_timer_new(o->loop, on_curl_timer, o);
+	curl_multi_setopt(o->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
+	curl_multi_setopt(o->multi, CURLMOPT_SOCKETDATA, o);
+	curl_multi_setopt(o->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
+	curl_multi_setopt(o->multi, CURLMOPT_TIMERDATA, o);
+	return 0;
+}
+
+/* Whether a notifier of the configuration sends over the network. */
+static bool config_needs_net(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_notifiers; i++) {
+		if (cfg->notifiers[i].ops->prepare != NULL)
+			return true;
+	}
+	return false;
+}
+
 /* Starts a network send of the claimed message; the transfer takes the claim. */
 static void dest_start(struct dest *d, const struct notifier *n, struct state_claim *c)
 {
 	struct outbox *o = d->o;
-	struct transfer *t = xcalloc(1, sizeof(*t));
+	struct transfer *t;
 	struct send_result r = {.status = SEND_RETRY};
 	struct err err;
 
+	/* Started with the configuration; should that have failed, every attempt tries again. */
+	if (outbox_net(o, &err) != 0) {
+		snprintf(r.detail, sizeof(r.detail), "%.255s", err.msg);
+		dest_record(d, o->cfg, c, n, &r);
+		state_claim_end(o->state, c);
+		return;
+	}
+	t = xcalloc(1, sizeof(*t));
 	t->d = d;
 	t->cfg = config_ref(o->cfg);
 	t->n = n;
@@ -592,17 +633,11 @@ int outbox_new(struct loop *l, struct state *s, struct config *cfg, struct outbo
 	o->loop = l;
 	o->state = s;
 	o->cfg = config_ref(cfg);
-	o->multi = curl_multi_init();
-	if (o->multi == NULL) {
-		outbox_free(o);
-		return err_set(err, "cannot start libcurl");
-	}
-	o->curl_timer = loop_timer_new(l, on_curl_timer, o);
 	o->marks_timer = loop_timer_new(l, on_marks, o);
-	curl_multi_setopt(o->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
-	curl_multi_setopt(o->multi, CURLMOPT_SOCKETDATA, o);
-	curl_multi_setopt(o->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
-	curl_multi_setopt(o->multi, CURLMOPT_TIMERDATA, o);
+	if (config_needs_net(cfg) && outbox_net(o, err) != 0) {
+		outbox_free(o);
+		return -1;
+	}
 	outbox_learn_queues(o);
 	*out = o;
 	return 0;
@@ -624,16 +659,23 @@ void outbox_free(struct outbox *o)
 	outbox_flush(o);
 	loop_timer_free(o->marks_timer);
 	loop_timer_free(o->curl_timer);
-	if (o->multi != NULL)
+	if (o->multi != NULL) {
 		curl_multi_cleanup(o->multi);
+		net_end();
+	}
 	config_unref(o->cfg);
 	free(o);
 }
 
 void outbox_set_config(struct outbox *o, struct config *cfg)
 {
+	struct err err;
+
 	config_unref(o->cfg);
 	o->cfg = config_ref(cfg);
+	/* The running daemon goes on without it: its sends say why they wait. */
+	if (config_needs_net(cfg) && outbox_net(o, &err) != 0)
+		log_error("%s: the network notifiers' messages wait", err.msg);
 	for (size_t i = 0; i < o->n_dests; i++)
 		o->dests[i]->unknown_noted = false;
 	outbox_learn_queues(o);

@@ -158,15 +158,32 @@ def compare(c):
     return '\n'.join(out)
 
 
+def memory(m):
+    rows = m['rows']
+    body = [[label, _mib(rows[n]['rss_kib']), _mib(rows[n]['pss_kib']), _mib(rows[n]['own_kib']),
+             rows[n]['processes']] for n, label in m['labels'].items()]
+    return '\n'.join([
+        f"Memory {m['after_s']:g} s after start, each alone and fresh (median of {m['rounds']} "
+        "rounds): RSS counts every resident page, a shared library's in full; PSS divides "
+        "each page among the processes mapping it; own pages are RssAnon, the processes' alone:",
+        '', grid(['configuration', 'RSS (MiB)', 'PSS (MiB)', 'own pages (MiB)', 'processes'],
+                 body), '',
+        'Targets:', '',
+        grid(['target', 'wanted', 'measured', 'met'],
+             [[t['what'], t['target'], t['value'], 'yes' if t['met'] else '**no**']
+              for t in m['targets']])])
+
+
 def markdown(res, sections):
     parts = [machine(res)]
-    for name, fn in (('parse', parse), ('match', match), ('compare', compare)):
+    for name, fn in (('parse', parse), ('match', match), ('compare', compare),
+                     ('memory', memory)):
         if name in sections and name in res:
-            parts.append(fn(res[name]) if name == 'compare' else fn(res))
+            parts.append(fn(res[name]) if name in ('compare', 'memory') else fn(res))
     return '\n\n'.join(parts)
 
 
 if __name__ == '__main__':
     with open(sys.argv[1] if len(sys.argv) > 1 else RESULTS) as f:
         r = json.load(f)
-    print(markdown(r, ('parse', 'match', 'compare')))
+    print(markdown(r, ('parse', 'match', 'compare', 'memory')))

@@ -12,9 +12,11 @@ Sections, each kept in latest.json under its own key (a section not run keeps it
   match    the matcher on 100,000 papers against 10, 1,000 and 10,000 generated rules, each
            beside ten rules (bench_match.c, gen_rules.py)
   compare  paperwatch against the baselines (compare.py)
+  memory   paperwatch's memory after start, with a file notifier and with a webhook, beside
+           the baselines and libcurl's floor (memory.py)
 
 BENCH_ONLY=parse,compare runs only the sections named; BENCH_QUICK=1 makes compare small (see
-compare.settings() for each size's variable).
+compare.settings() for each size's variable) and memory's rounds fewer (BENCH_MEMORY_ROUNDS).
 """
 import glob
 import json
@@ -26,6 +28,7 @@ import sys
 import time
 
 import compare
+import memory
 import report
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -36,7 +39,7 @@ RESULTS = os.path.join(HERE, 'results', 'latest.json')
 BINARY = os.path.join(ROOT, 'paperwatch')
 ROUNDS = int(os.environ.get('BENCH_ROUNDS', '5'))
 SAMPLES = os.path.join(ROOT, 'tests', 'fixtures', 'digests')
-SECTIONS = ('parse', 'match', 'compare')
+SECTIONS = ('parse', 'match', 'compare', 'memory')
 
 
 def machine():
@@ -135,6 +138,9 @@ def main():
     if 'compare' in sections:
         print('comparing paperwatch with the baselines ...', flush=True)
         results['compare'] = compare.run(BINARY)
+    if 'memory' in sections:
+        print('measuring memory after start ...', flush=True)
+        results['memory'] = memory.run()
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
     with open(RESULTS, 'w') as f:
         json.dump(results, f, indent=2)

@@ -1,8 +1,9 @@
 """tools.py — the three tools the benchmark compares, started and stopped alike, and what /proc
 says about the processes each one runs.
 
-    paperwatch   `paperwatch run` with its webhook notifier, its state in an SQLite file on the
-                 same local disk as the folder (harness.Daemon: ready at READY=1)
+    paperwatch   `paperwatch run` with its webhook notifier (or a file notifier), its state in an
+                 SQLite file on the same local disk as the folder (harness.Daemon: ready at
+                 READY=1)
     shell        baselines/watch.sh: bash, inotifywait, grep and curl (ready when inotifywait
                  says "Watches established.")
     python       baselines/watch.py on Debian's python3 with python3-watchdog (ready when it
@@ -12,8 +13,9 @@ Each tool gets its own folder, a staging folder beside it on the same filesystem
 written there, then renamed into the folder), and its own path on the shared receiver.
 
 A tool's processes are its first process and every descendant alive at the moment asked (found
-through the parent pids in /proc). What they cost is read from /proc/PID/stat and
-/proc/PID/status; see cpu_ticks(), rss_kib() and switches().
+through the parent pids in /proc). What they cost is read from /proc/PID/stat,
+/proc/PID/status and /proc/PID/smaps_rollup; see cpu_ticks(), rss_kib(), pss_kib() and
+switches(). CurlFloor, beside them, is no tool: the memory of a program that only starts libcurl.
 """
 import json
 import os
@@ -140,6 +142,24 @@ def anon_kib(pids):
     return sum(_status(p, ('RssAnon',)).get('RssAnon', 0) for p in pids)
 
 
+def pss_kib(pids):
+    """The sum of Pss over the processes (/proc/PID/smaps_rollup): each resident page divided by
+    the number of processes that map it, so that a tool's share of the machine's memory adds up
+    over its processes and over tools. It depends on what else runs: a library every process
+    maps costs each little."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f'/proc/{pid}/smaps_rollup') as f:
+                for line in f:
+                    if line.startswith('Pss:'):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            pass
+    return total
+
+
 def hwm_kib(pids):
     """The sum of VmHWM, each process's own peak RSS, over the processes."""
     return sum(_status(p, ('VmHWM',)).get('VmHWM', 0) for p in pids)
@@ -222,14 +242,20 @@ class Paperwatch(Tool):
     name = 'paperwatch'
     label = 'paperwatch'
 
-    def __init__(self, base, url, keywords, forms, keywords_file, state_dir=None, name=None):
+    def __init__(self, base, url, keywords, forms, keywords_file, state_dir=None, name=None,
+                 notifier='webhook'):
+        """notifier: 'webhook' posts to the receiver; 'file' writes JSON lines into the tool's
+        folder, a configuration with no network notifier."""
         if name:
             self.name = self.label = name
         super().__init__(base, url, keywords, forms, keywords_file)
         state = os.path.join(state_dir or self.dir, f'{self.name}-state.db')
+        if notifier == 'file':
+            channel = {'name': 'out', 'type': 'file', 'path': os.path.join(self.dir, 'out.jsonl')}
+        else:
+            channel = {'name': 'hook', 'type': 'webhook', 'url': self.url}
         self.conf = write_config(
-            os.path.join(self.dir, 'paperwatch.conf'),
-            notifiers=[{'name': 'hook', 'type': 'webhook', 'url': self.url}],
+            os.path.join(self.dir, 'paperwatch.conf'), notifiers=[channel],
             rules=[{'name': k, 'query': k} for k in keywords],
             state=state, watch={'dir': self.inbox})
         self.daemon = Daemon(self.conf, self.dir, verbose=False)
@@ -322,3 +348,32 @@ class Python(_Script):
     def argv(self):
         return [PYTHON, os.path.join(HERE, 'baselines', 'watch.py'), self.inbox, self.url,
                 *self.forms]
+
+
+class CurlFloor:
+    """tests/bench/curl_floor: a program that links libcurl and calls curl_global_init, nothing
+    else (with init=False, not even that): the least a process using Debian's libcurl costs."""
+
+    def __init__(self, binary, init=True):
+        self.argv = [binary] + ([] if init else ['--no-init'])
+        self.proc = self.tree = None
+
+    def start(self, timeout=20):
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        LIVE.append(self)
+        self.tree = ProcTree(self.proc.pid)
+        line = self.proc.stdout.readline()  # "ready" once it has done what it does
+        if line.strip() != b'ready':
+            raise RuntimeError(f'{self.argv[0]} did not start: {line!r}')
+        return self
+
+    def pids(self):
+        return self.tree.pids()
+
+    def stop(self):
+        if self in LIVE:
+            LIVE.remove(self)
+        self.proc.terminate()
+        status = self.proc.wait(10)
+        self.proc.stdout.close()
+        return status

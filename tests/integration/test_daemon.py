@@ -269,6 +269,45 @@ def sighup_with_a_good_configuration_applies_new_rules_and_keeps_the_queue():
 
 
 @test
+def sighup_that_adds_a_webhook_to_a_file_only_configuration_sends_through_it():
+    # With no network notifier the daemon never started libcurl: the reload does.
+    with Receiver() as r:
+        s = Setup()
+        with s.daemon.start():
+            s.drop('a.md', digest_text(0, 1))
+            s.wait_alerted(1)
+            s.notifiers = s.notifiers + [{'name': 'hook', 'type': 'webhook', 'url': r.url}]
+            s.write_conf()
+            mark = len(s.daemon.notes)
+            s.daemon.signal(signal.SIGHUP)
+            s.daemon.wait_note('READY=1', after=mark)
+            s.drop('b.md', digest_text(1, 2))
+            got = r.wait_for(1, timeout=20)
+            assert [p['id'] for p in got[0].json()['papers']] == ids(1, 2)
+            s.wait_alerted(3)
+            assert s.daemon.stop() == 0
+
+
+@test
+def libcurl_is_loaded_only_once_a_notifier_needs_the_network():
+    # A file-only configuration never maps libcurl and the 28 libraries it brings (6 MiB).
+    def mapped():
+        with open(f'/proc/{s.daemon.proc.pid}/maps') as f:
+            return 'libcurl' in f.read()
+    s = Setup()
+    with s.daemon.start():
+        assert not mapped()
+        s.notifiers = s.notifiers + [{'name': 'hook', 'type': 'webhook',
+                                      'url': 'http://127.0.0.1:9/'}]
+        s.write_conf()
+        mark = len(s.daemon.notes)
+        s.daemon.signal(signal.SIGHUP)
+        s.daemon.wait_note('READY=1', after=mark)
+        assert mapped()
+        assert s.daemon.stop() == 0
+
+
+@test
 def sighup_with_a_broken_configuration_keeps_the_old_one_and_names_the_line():
     s = Setup()
     with s.daemon.start():
@@ -343,6 +382,23 @@ def the_notify_protocol_says_ready_status_watchdog_reloading_and_stopping():
     assert any('STOPPING=1' in n for _, n in s.daemon.notes)
     first = [n for _, n in s.daemon.notes if 'READY=1' in n][0]
     assert 'STATUS=' in first
+
+
+@test
+def the_watchdog_is_pinged_only_when_watchdog_pid_is_unset_or_names_this_process():
+    # systemd sets WATCHDOG_PID to the service's main process: another process that inherits the
+    # variables, such as a daemon a script under the service starts, must not ping in its name.
+    other = Setup(watchdog_usec=100000, env={'WATCHDOG_PID': str(os.getpid())})
+    with other.daemon.start():
+        time.sleep(0.5 * TIME_SCALE)  # ten intervals
+        assert not any('WATCHDOG=1' in n for _, n in other.daemon.notes), other.daemon.notes
+        assert other.daemon.stop() == 0
+    # The shell's pid is the daemon's once it execs it.
+    own = Setup(watchdog_usec=100000,
+                prefix=['/bin/sh', '-c', 'WATCHDOG_PID=$$ exec "$0" "$@"'])
+    with own.daemon.start():
+        own.daemon.wait_note('WATCHDOG=1', timeout=5)
+        assert own.daemon.stop() == 0
 
 
 @test
