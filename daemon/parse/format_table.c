@@ -57,7 +57,8 @@ struct md_block {
 	char *start; /* the heading line, where the block is read again if the text ends in it */
 	char *end;   /* the end of its last line so far */
 	unsigned line;
-	struct span title, byline;
+	struct span title, byline, authors;            /* byline s NULL until the by-line is read */
+	char id[ARXIV_ID_MAX], version[ARXIV_VER_MAX]; /* the by-line's, read once */
 	struct span
 		part[2]; /* abstract and translation, from the first line to the end of the last */
 	int cur;         /* the part being read: -1 before the by-line */
@@ -396,17 +397,17 @@ static bool md_row_continues(const struct md *m, struct span line)
 	       m->row.lines < MD_ROW_LINES_MAX;
 }
 
-/* Whether line is an arXiv-daily by-line: "2410.07177v1 by A, B". */
-static bool is_byline(struct span line, struct span *id, struct span *authors)
+/* Whether line is an arXiv-daily by-line, "2410.07177v1 by A, B": its id and version, and the
+ * author list. */
+static bool is_byline(struct span line, char id[ARXIV_ID_MAX], char version[ARXIV_VER_MAX],
+		      struct span *authors)
 {
 	char *space = memchr(line.s, ' ', line.n);
-	char idbuf[ARXIV_ID_MAX], ver[ARXIV_VER_MAX];
 
 	if (space == NULL || !span_starts(span_skip(line, (size_t)(space - line.s)), " by "))
 		return false;
-	*id = (struct span){line.s, (size_t)(space - line.s)};
 	*authors = span_skip(line, (size_t)(space - line.s) + 4);
-	return lex_arxiv_id(*id, idbuf, ver);
+	return lex_arxiv_id((struct span){line.s, (size_t)(space - line.s)}, id, version);
 }
 
 /* Merges what the table row said into the paper of a block. */
@@ -434,21 +435,20 @@ static void md_block_finish(struct parser *p, struct md *m)
 {
 	struct md_block *b = &m->block;
 	struct paper paper = {.line = b->line};
-	struct span id, authors;
 
 	if (!b->open)
 		return;
 	b->open = false;
-	if (b->byline.s == NULL || !is_byline(b->byline, &id, &authors)) {
+	if (b->byline.s == NULL) {
 		parser_skip(p, b->line, "abstract block without an 'ID by AUTHORS' line");
 		return;
 	}
 	parser_claim(p, b->start, b->end, b->line, true);
-	parse_link(p, &paper, id);
+	parse_id(p, &paper, b->id, b->version);
 	if (parser_emitted(p, paper.id))
 		return;
 	paper.authors =
-		lex_authors(&p->scratch, authors, &paper.n_authors, &paper.authors_truncated);
+		lex_authors(&p->scratch, b->authors, &paper.n_authors, &paper.authors_truncated);
 	paper.title = lex_text(b->title);
 	if (b->part[0].s != NULL)
 		paper.abstract = lex_text(b->part[0]);
@@ -475,10 +475,10 @@ static bool is_translation(struct span line, size_t *label)
 
 /* One line of an abstract block. Called for every line of every abstract, so it looks at as
  * little as it can: the part being read simply grows to the end of the line. */
-static void md_block_line(struct md *m, struct span line)
+static void md_block_line(struct parser *p, struct md *m, struct span line)
 {
 	struct md_block *b = &m->block;
-	struct span id, authors, *part;
+	struct span *part;
 	size_t label;
 
 	b->end = line.s + line.n;
@@ -488,8 +488,11 @@ static void md_block_line(struct md *m, struct span line)
 		if (t.n == 0)
 			return;
 		b->cur = 0;
-		if (is_byline(t, &id, &authors)) {
+		if (is_byline(t, b->id, b->version, &b->authors)) {
 			b->byline = t;
+			/* Its paper is looked up a paragraph later: the memory can come meanwhile.
+			 */
+			parser_prefetch(p, b->id);
 			return;
 		}
 	}
@@ -582,7 +585,7 @@ static size_t md_feed(struct parser *p, void *state, char *text, size_t len, boo
 		if (lex_heading(line) > 0) {
 			md_heading(p, m, line, it.no);
 		} else if (m->block.open) {
-			md_block_line(m, line);
+			md_block_line(p, m, line);
 			if (m->block.cur >= 0)
 				md_block_skip(m, &it);
 		} else {

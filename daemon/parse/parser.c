@@ -14,6 +14,11 @@ bool parser_emitted(const struct parser *p, const char *id)
 	return hmap_get(&p->emitted, id, strlen(id)) != NULL;
 }
 
+void parser_prefetch(const struct parser *p, const char *id)
+{
+	hmap_prefetch(&p->emitted, id, strlen(id));
+}
+
 void parser_emit(struct parser *p, struct paper *paper)
 {
 	if (paper->id != NULL) {
