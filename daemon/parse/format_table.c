@@ -64,6 +64,12 @@ struct md_block {
 	int cur;         /* the part being read: -1 before the by-line */
 };
 
+/* A row held for its abstract block. */
+struct md_pending {
+	struct paper paper;
+	bool merged; /* its block came, and emitted the paper with the row's fields */
+};
+
 struct md {
 	const char *date; /* from "## Papers for DATE", for rows without a date of their own */
 	struct md_table table;
@@ -72,9 +78,10 @@ struct md {
 	bool named; /* the first table header named the format */
 	struct md_block block;
 	/* Rows waiting for their abstract block: copies in their own arena, emptied by category. */
-	struct paper *rows;
+	struct md_pending *rows;
 	size_t n_rows, cap_rows;
-	struct hmap pending; /* id -> index in rows */
+	size_t next_row; /* the row whose block should come next: blocks keep the table's order */
+	struct hmap pending; /* id -> index in rows, for a block that does not */
 	struct arena rows_arena;
 };
 
@@ -243,18 +250,23 @@ static void md_hold(struct md *m, const struct paper *row)
 	if (hmap_get(&m->pending, row->id, strlen(row->id)) != NULL)
 		return;
 	m->rows = xgrow(m->rows, &m->cap_rows, m->n_rows + 1, sizeof(*m->rows));
-	copy = &m->rows[m->n_rows];
+	m->rows[m->n_rows].merged = false;
+	copy = &m->rows[m->n_rows].paper;
 	paper_copy(&m->rows_arena, copy, row);
 	/* Keyed by the copy's id, which outlives the text the row was read from. */
 	hmap_put(&m->pending, copy->id, strlen(copy->id), &existed)->value = (uint32_t)m->n_rows++;
 }
 
-/* Emits the rows whose block never came, and forgets them all (a category ended). */
+/* Emits the rows whose block never came, and forgets them all (a category ended). A row whose
+ * block came needs no look in the set of ids emitted: its paper is in it. */
 static void md_flush(struct parser *p, struct md *m)
 {
-	for (size_t i = 0; i < m->n_rows; i++)
-		parser_emit(p, &m->rows[i]);
+	for (size_t i = 0; i < m->n_rows; i++) {
+		if (!m->rows[i].merged)
+			parser_emit(p, &m->rows[i].paper);
+	}
 	m->n_rows = 0;
+	m->next_row = 0;
 	hmap_free(&m->pending);
 	arena_reset(&m->rows_arena);
 }
@@ -410,15 +422,29 @@ static bool is_byline(struct span line, char id[ARXIV_ID_MAX], char version[ARXI
 	return lex_arxiv_id((struct span){line.s, (size_t)(space - line.s)}, id, version);
 }
 
-/* Merges what the table row said into the paper of a block. */
+/* The held row of the paper a block is about, or NULL. Rows are held once per id, so the row
+ * expected next is the one the map would find. */
+static struct md_pending *md_find_row(struct md *m, const char *id)
+{
+	const uint32_t *i;
+
+	if (m->next_row < m->n_rows && strcmp(m->rows[m->next_row].paper.id, id) == 0)
+		return &m->rows[m->next_row];
+	i = hmap_get(&m->pending, id, strlen(id));
+	return i != NULL ? &m->rows[*i] : NULL;
+}
+
+/* Merges what the table row said into the paper of a block, which is emitted next. */
 static void md_merge_row(struct md *m, struct paper *paper)
 {
-	const uint32_t *i = hmap_get(&m->pending, paper->id, strlen(paper->id));
+	struct md_pending *held = md_find_row(m, paper->id);
 	const struct paper *row;
 
-	if (i == NULL)
+	if (held == NULL)
 		return;
-	row = &m->rows[*i];
+	held->merged = true;
+	m->next_row = (size_t)(held - m->rows) + 1;
+	row = &held->paper;
 	paper->date = row->date;
 	if (paper->version == NULL)
 		paper->version = row->version;
