@@ -87,14 +87,58 @@ unsigned lex_count_lines(const char *s, size_t n)
 	return count;
 }
 
+#ifdef __SSE2__
+/* The sum of the sixteen byte lanes of v. */
+static unsigned sum_lanes(__m128i v)
+{
+	__m128i s = _mm_sad_epu8(v, _mm_setzero_si128());
+
+	return (unsigned)_mm_extract_epi16(s, 0) + (unsigned)_mm_extract_epi16(s, 4);
+}
+
+/* Whether the 64 positions from q on hold no line break followed by a or b; if so, the breaks
+ * they hold are added to the byte lanes of *lanes. */
+static bool skip64(const char *q, __m128i nl, __m128i va, __m128i vb, __m128i *lanes)
+{
+	__m128i hits = _mm_setzero_si128(), breaks = _mm_setzero_si128();
+
+	for (int k = 0; k < 64; k += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(q + k));
+		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(q + k + 1));
+		__m128i br = _mm_cmpeq_epi8(x, nl);
+
+		hits = _mm_or_si128(hits, _mm_and_si128(br, _mm_or_si128(_mm_cmpeq_epi8(y, va),
+									 _mm_cmpeq_epi8(y, vb))));
+		breaks = _mm_sub_epi8(breaks, br); /* a break compares as -1 */
+	}
+	if (_mm_movemask_epi8(hits) != 0)
+		return false;
+	*lanes = _mm_add_epi8(*lanes, breaks);
+	return true;
+}
+#endif
+
 struct span lines_skip_to(struct lines *it, char a, char b)
 {
 	char *start = it->p, *q = it->p, *end = it->end;
 
 #ifdef __SSE2__
-	/* A line break followed by a or b, sixteen positions at a time. */
+	/* A line break followed by a or b: sixty-four positions at a time while there is none (a
+	 * paragraph), counting the breaks in byte lanes, each of which takes at most four a round
+	 * and is added up before it can overflow; then sixteen at a time to find the hit. */
 	const __m128i nl = _mm_set1_epi8('\n'), va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
+	__m128i lanes = _mm_setzero_si128();
+	unsigned rounds = 0;
 
+	while (end - q > 64 && skip64(q, nl, va, vb, &lanes)) {
+		q += 64;
+		if (++rounds == 255 / 4) {
+			it->no += sum_lanes(lanes);
+			lanes = _mm_setzero_si128();
+			rounds = 0;
+		}
+	}
+	it->no += sum_lanes(lanes);
 	while (end - q > 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
 		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(q + 1));

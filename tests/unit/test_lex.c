@@ -244,6 +244,54 @@ static void skip_to_stops_at_lines_starting_with_either_byte(void **state)
 	assert_false(lines_next(&it, &line));
 }
 
+/* What lines_skip_to must do, one byte at a time. */
+static struct span skip_to_bytewise(struct lines *it, char a, char b)
+{
+	char *start = it->p;
+
+	for (char *q = it->p; q < it->end; q++) {
+		if (*q != '\n')
+			continue;
+		it->no++;
+		if (q + 1 < it->end && (q[1] == a || q[1] == b)) {
+			it->p = q + 1;
+			return (struct span){start, (size_t)(it->p - start)};
+		}
+	}
+	it->p = it->end;
+	return (struct span){start, (size_t)(it->end - start)};
+}
+
+static void skip_to_counts_every_break_of_a_long_paragraph(void **state)
+{
+	/* Lines of one byte, far more than a byte lane counts to, then lines of every length
+	 * with stop bytes here and there, searched from many offsets. */
+	enum { N = 40000 };
+	static const char pick[] = "abcdefgh abcdefgh abcdefgh\n\n\n#\xe6";
+	static char text[N];
+	unsigned seed = 7;
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		seed = seed * 1103515245u + 12345u;
+		text[i] = i < N / 2 ? "x\n"[i % 2] : pick[(seed >> 16) % (sizeof(pick) - 1)];
+	}
+	for (size_t from = 0; from < N; from += 997) {
+		struct lines it, ref;
+
+		lines_init(&it, text + from, N - from, 1);
+		lines_init(&ref, text + from, N - from, 1);
+		while (it.p < it.end) {
+			struct span got = lines_skip_to(&it, '#', '\xe6');
+			struct span want = skip_to_bytewise(&ref, '#', '\xe6');
+
+			assert_ptr_equal(got.s, want.s);
+			assert_int_equal(got.n, want.n);
+			assert_int_equal(it.no, ref.no);
+		}
+	}
+}
+
 static void link_scan_finds_paper_links_in_order_in_any_case(void **state)
 {
 	char text[] = "see arXiv.org/abs/2410.07177v2 and\n"
@@ -284,6 +332,7 @@ int main(void)
 		cmocka_unit_test(author_lists_split_and_flag_et_al),
 		cmocka_unit_test(lines_strip_crlf_and_count),
 		cmocka_unit_test(skip_to_stops_at_lines_starting_with_either_byte),
+		cmocka_unit_test(skip_to_counts_every_break_of_a_long_paragraph),
 	};
 
 	return cmocka_run_group_tests_name("lex", tests, NULL, NULL);
