@@ -955,6 +955,26 @@ bool lex_date(struct span s, char out[LEX_DATE_SIZE])
 	return true;
 }
 
+static bool is_special(char c)
+{
+	return (unsigned char)c < 0x20 || c == '\\' || c == '*';
+}
+
+#ifdef __SSE2__
+/* The bytes of the 16 at s that lex_text may have to change, as a mask. */
+static unsigned special_mask(const char *s)
+{
+	const __m128i bs = _mm_set1_epi8('\\'), star = _mm_set1_epi8('*');
+	const __m128i ctl = _mm_set1_epi8(0x1f);
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+	__m128i hit = _mm_or_si128(_mm_cmpeq_epi8(x, bs), _mm_cmpeq_epi8(x, star));
+
+	/* x <= 0x1f, unsigned: the minimum of x and 0x1f is x itself. */
+	hit = _mm_or_si128(hit, _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x));
+	return (unsigned)_mm_movemask_epi8(hit);
+}
+#endif
+
 /* Offset of the first byte lex_text must change (a control byte, '\\' or '*'), or n. This is
  * the scan every byte of every field goes through, so it looks at 16 bytes at a time. */
 static size_t first_special(const char *s, size_t n)
@@ -962,19 +982,11 @@ static size_t first_special(const char *s, size_t n)
 	size_t i = 0;
 
 #ifdef __SSE2__
-	const __m128i bs = _mm_set1_epi8('\\'), star = _mm_set1_epi8('*');
-	const __m128i ctl = _mm_set1_epi8(0x1f);
-
 	for (; i + 16 <= n; i += 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		__m128i hit = _mm_or_si128(_mm_cmpeq_epi8(x, bs), _mm_cmpeq_epi8(x, star));
-		int mask;
+		unsigned mask = special_mask(s + i);
 
-		/* x <= 0x1f, unsigned: the minimum of x and 0x1f is x itself. */
-		hit = _mm_or_si128(hit, _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x));
-		mask = _mm_movemask_epi8(hit);
 		if (mask != 0)
-			return i + (size_t)__builtin_ctz((unsigned)mask);
+			return i + (size_t)__builtin_ctz(mask);
 	}
 #endif
 	/* Short strings (author names) and tails: eight bytes at a time. */
@@ -990,6 +1002,54 @@ static size_t first_special(const char *s, size_t n)
 
 		if (c < 0x20 || c == '\\' || c == '*')
 			return i;
+	}
+	return n;
+}
+
+/* Whether the control byte at s[i] (a line break) stands between two bytes that are neither
+ * blank nor control, where cleaning makes it one space and changes nothing else. */
+static bool lone_break(const char *s, size_t n, size_t i)
+{
+	return (unsigned char)s[i] < 0x20 && i > 0 && s[i - 1] != ' ' && i + 1 < n &&
+	       s[i + 1] != ' ' && (unsigned char)s[i + 1] >= 0x20;
+}
+
+/* Like first_special from s[i] on, but a line break between two words, as a hard-wrapped
+ * paragraph has dozens of, is made a space where it lies and the scan goes on: what the slow
+ * path would write there, without stopping at every line. */
+static size_t join_to_special(char *s, size_t n, size_t i)
+{
+#ifdef __SSE2__
+	for (; i + 64 <= n; i += 64) {
+		uint64_t mask = (uint64_t)special_mask(s + i) |
+				(uint64_t)special_mask(s + i + 16) << 16 |
+				(uint64_t)special_mask(s + i + 32) << 32 |
+				(uint64_t)special_mask(s + i + 48) << 48;
+
+		for (; mask != 0; mask &= mask - 1) {
+			size_t at = i + (size_t)__builtin_ctzll(mask);
+
+			if (!lone_break(s, n, at))
+				return at;
+			s[at] = ' ';
+		}
+	}
+	for (; i + 16 <= n; i += 16) {
+		for (unsigned mask = special_mask(s + i); mask != 0; mask &= mask - 1) {
+			size_t at = i + (size_t)__builtin_ctz(mask);
+
+			if (!lone_break(s, n, at))
+				return at;
+			s[at] = ' ';
+		}
+	}
+#endif
+	for (; i < n; i++) {
+		if (!is_special(s[i]))
+			continue;
+		if (!lone_break(s, n, i))
+			return i;
+		s[i] = ' ';
 	}
 	return n;
 }
@@ -1029,7 +1089,7 @@ static size_t clean_from(char *s, size_t n, size_t i)
 			i += 2;
 			continue;
 		}
-		run = 1 + first_special(s + i + 1, n - i - 1);
+		run = join_to_special(s, n, i + 1) - i;
 		if (o != i)
 			memmove(s + o, s + i, run);
 		o += run;
@@ -1046,7 +1106,7 @@ char *lex_text(struct span sp)
 	sp = span_trim(sp);
 	s = sp.s;
 	n = sp.n;
-	i = first_special(s, n);
+	i = join_to_special(s, n, 0);
 	if (i < n) {
 		/* Undoing markers can leave blanks at either end ("** Title **"). */
 		n = clean_from(s, n, i);

@@ -3,6 +3,8 @@
  */
 #include "unit.h"
 
+#include <ctype.h>
+
 #include "arena.h"
 #include "parse/lex.h"
 
@@ -162,6 +164,62 @@ static void text_is_trimmed_joined_and_unescaped_in_place(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		assert_string_equal(lex_text(span_of(buf, sizeof(buf), cases[i].in)), cases[i].out);
+}
+
+/* lex_text one byte at a time, as its comment says: what its fast paths must give. */
+static char *text_bytewise(char *s, size_t n)
+{
+	size_t i = 0, o = 0, from = 0;
+
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		n--;
+	while (n > 0 && isspace((unsigned char)s[0]))
+		s++, n--;
+	while (i < n) {
+		if ((unsigned char)s[i] < 0x20) {
+			while (o > 0 && s[o - 1] == ' ')
+				o--;
+			while (i < n && (s[i] == ' ' || (unsigned char)s[i] < 0x20))
+				i++;
+			s[o++] = ' ';
+		} else if (s[i] == '\\' && i + 1 < n && ispunct((unsigned char)s[i + 1])) {
+			s[o++] = s[i + 1];
+			i += 2;
+		} else if (s[i] == '*' && i + 1 < n && s[i + 1] == '*') {
+			i += 2;
+		} else {
+			s[o++] = s[i++];
+		}
+	}
+	while (o > 0 && s[o - 1] == ' ')
+		o--;
+	while (from < o && s[from] == ' ')
+		from++;
+	s[o] = '\0';
+	return s + from;
+}
+
+static void text_of_wrapped_paragraphs_is_cleaned_as_byte_by_byte(void **state)
+{
+	/* Mostly words and line breaks, as a hard-wrapped abstract, with blanks around some
+	 * breaks, blank lines, CRLF, tabs, escapes and bold markers here and there. */
+	static const char pick[] = "abcdefghijklmnop abcdefghijklmnop\n\n \r\t**\\|.";
+	static char fast[600], slow[600];
+	unsigned seed = 11;
+
+	(void)state;
+	for (int round = 0; round < 3000; round++) {
+		size_t n = 1 + (size_t)round % (sizeof(fast) - 1);
+
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			fast[i] = (seed >> 16) % 4 == 0 ? pick[(seed >> 8) % (sizeof(pick) - 1)]
+							: "wordy"[i % 5];
+		}
+		memcpy(slow, fast, n);
+		assert_string_equal(lex_text((struct span){fast, n - 1}),
+				    text_bytewise(slow, n - 1));
+	}
 }
 
 static void author_lists_split_and_flag_et_al(void **state)
@@ -329,6 +387,7 @@ int main(void)
 		cmocka_unit_test(arxiv_ids_from_urls_and_bare_text),
 		cmocka_unit_test(dates_in_every_digest_style),
 		cmocka_unit_test(text_is_trimmed_joined_and_unescaped_in_place),
+		cmocka_unit_test(text_of_wrapped_paragraphs_is_cleaned_as_byte_by_byte),
 		cmocka_unit_test(author_lists_split_and_flag_et_al),
 		cmocka_unit_test(lines_strip_crlf_and_count),
 		cmocka_unit_test(skip_to_stops_at_lines_starting_with_either_byte),
