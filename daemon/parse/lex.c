@@ -6,6 +6,10 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define LEX_AVX2 1
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,16 +120,13 @@ static bool skip64(const char *q, __m128i nl, __m128i va, __m128i vb, __m128i *l
 	*lanes = _mm_add_epi8(*lanes, breaks);
 	return true;
 }
-#endif
 
-struct span lines_skip_to(struct lines *it, char a, char b)
+/* Moves q on by 64 bytes at a time while they hold no line break followed by a or b (a
+ * paragraph), stopping with more than 64 bytes left; adds the breaks passed to *no. They are
+ * counted in byte lanes, each of which takes at most four a round and is added up before it
+ * can overflow. */
+static char *skip_rounds_sse2(char *q, const char *end, char a, char b, unsigned *no)
 {
-	char *start = it->p, *q = it->p, *end = it->end;
-
-#ifdef __SSE2__
-	/* A line break followed by a or b: sixty-four positions at a time while there is none (a
-	 * paragraph), counting the breaks in byte lanes, each of which takes at most four a round
-	 * and is added up before it can overflow; then sixteen at a time to find the hit. */
 	const __m128i nl = _mm_set1_epi8('\n'), va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
 	__m128i lanes = _mm_setzero_si128();
 	unsigned rounds = 0;
@@ -133,12 +134,94 @@ struct span lines_skip_to(struct lines *it, char a, char b)
 	while (end - q > 64 && skip64(q, nl, va, vb, &lanes)) {
 		q += 64;
 		if (++rounds == 255 / 4) {
-			it->no += sum_lanes(lanes);
+			*no += sum_lanes(lanes);
 			lanes = _mm_setzero_si128();
 			rounds = 0;
 		}
 	}
-	it->no += sum_lanes(lanes);
+	*no += sum_lanes(lanes);
+	return q;
+}
+#endif
+
+#ifdef LEX_AVX2
+/* Whether the processor has AVX2, asked once. */
+static bool have_avx2(void)
+{
+	static int known = -1;
+
+	if (known < 0)
+		known = __builtin_cpu_supports("avx2") ? 1 : 0;
+	return known == 1;
+}
+
+/* The sum of the 32 byte lanes of v. */
+__attribute__((target("avx2"))) static unsigned sum_lanes32(__m256i v)
+{
+	__m256i s = _mm256_sad_epu8(v, _mm256_setzero_si256());
+	__m128i t = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+
+	return (unsigned)_mm_cvtsi128_si32(t) + (unsigned)_mm_extract_epi16(t, 4);
+}
+
+/* skip_rounds_sse2 with 32-byte registers, whose lanes take at most two a round. */
+__attribute__((target("avx2"))) static char *skip_rounds_avx2(char *q, const char *end, char a,
+							      char b, unsigned *no)
+{
+	const __m256i nl = _mm256_set1_epi8('\n'), va = _mm256_set1_epi8(a);
+	const __m256i vb = _mm256_set1_epi8(b);
+	__m256i lanes = _mm256_setzero_si256();
+	unsigned rounds = 0;
+
+	while (end - q > 64) {
+		__m256i x0 = _mm256_loadu_si256((const __m256i *)(const void *)q);
+		__m256i y0 = _mm256_loadu_si256((const __m256i *)(const void *)(q + 1));
+		__m256i x1 = _mm256_loadu_si256((const __m256i *)(const void *)(q + 32));
+		__m256i y1 = _mm256_loadu_si256((const __m256i *)(const void *)(q + 33));
+		__m256i b0 = _mm256_cmpeq_epi8(x0, nl), b1 = _mm256_cmpeq_epi8(x1, nl);
+		__m256i hits = _mm256_or_si256(
+			_mm256_and_si256(b0, _mm256_or_si256(_mm256_cmpeq_epi8(y0, va),
+							     _mm256_cmpeq_epi8(y0, vb))),
+			_mm256_and_si256(b1, _mm256_or_si256(_mm256_cmpeq_epi8(y1, va),
+							     _mm256_cmpeq_epi8(y1, vb))));
+
+		if (!_mm256_testz_si256(hits, hits))
+			break;
+		lanes = _mm256_sub_epi8(_mm256_sub_epi8(lanes, b0), b1);
+		q += 64;
+		if (++rounds == 255 / 2) {
+			*no += sum_lanes32(lanes);
+			lanes = _mm256_setzero_si256();
+			rounds = 0;
+		}
+	}
+	*no += sum_lanes32(lanes);
+	return q;
+}
+#endif
+
+#ifdef __SSE2__
+/* skip_rounds_sse2 with the widest registers the processor has. */
+static char *skip_rounds(char *q, const char *end, char a, char b, unsigned *no)
+{
+#ifdef LEX_AVX2
+	if (have_avx2())
+		return skip_rounds_avx2(q, end, a, b, no);
+#endif
+	return skip_rounds_sse2(q, end, a, b, no);
+}
+#endif
+
+struct span lines_skip_to(struct lines *it, char a, char b)
+{
+	char *start = it->p, *q = it->p, *end = it->end;
+
+#ifdef __SSE2__
+	/* A line break followed by a or b: 64 positions at a time while there is none, then 16 at
+	 * a time to find the hit. */
+	const __m128i nl = _mm_set1_epi8('\n'), va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
+
+	q = skip_rounds(q, end, a, b, &it->no);
 	while (end - q > 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
 		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(q + 1));
