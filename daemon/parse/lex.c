@@ -1090,12 +1090,74 @@ static size_t first_special(const char *s, size_t n)
 }
 
 /* Whether the control byte at s[i] (a line break) stands between two bytes that are neither
- * blank nor control, where cleaning makes it one space and changes nothing else. */
-static bool lone_break(const char *s, size_t n, size_t i)
+ * blank nor control, where cleaning makes it one space and changes nothing else. Inlined into
+ * the AVX2 scan too: a call from there would leave the processor in its wide state. */
+__attribute__((always_inline)) static inline bool lone_break(const char *s, size_t n, size_t i)
 {
 	return (unsigned char)s[i] < 0x20 && i > 0 && s[i - 1] != ' ' && i + 1 < n &&
 	       s[i + 1] != ' ' && (unsigned char)s[i + 1] >= 0x20;
 }
+
+/* Makes a space of each lone break among the special bytes that mask marks (bit k for s[i + k]);
+ * returns the offset of the first other one, or n. */
+__attribute__((always_inline)) static inline size_t join_mask(char *s, size_t n, size_t i,
+							      uint64_t mask)
+{
+	for (; mask != 0; mask &= mask - 1) {
+		size_t at = i + (size_t)__builtin_ctzll(mask);
+
+		if (!lone_break(s, n, at))
+			return at;
+		s[at] = ' ';
+	}
+	return n;
+}
+
+#ifdef __SSE2__
+/* join_to_special 64 bytes a round from *i, while 64 are left: the offset of the first special
+ * byte that is not a lone break, or n with *i where the rounds stopped. */
+static size_t join_rounds_sse2(char *s, size_t n, size_t *i)
+{
+	for (; *i + 64 <= n; *i += 64) {
+		uint64_t mask = (uint64_t)special_mask(s + *i) |
+				(uint64_t)special_mask(s + *i + 16) << 16 |
+				(uint64_t)special_mask(s + *i + 32) << 32 |
+				(uint64_t)special_mask(s + *i + 48) << 48;
+		size_t at = join_mask(s, n, *i, mask);
+
+		if (at < n)
+			return at;
+	}
+	return n;
+}
+#endif
+
+#ifdef LEX_AVX2
+/* The special bytes of the 32 at s, as a mask. */
+__attribute__((target("avx2"))) static uint64_t special_mask32(const char *s)
+{
+	const __m256i bs = _mm256_set1_epi8('\\'), star = _mm256_set1_epi8('*');
+	const __m256i ctl = _mm256_set1_epi8(0x1f);
+	__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)s);
+	__m256i hit = _mm256_or_si256(_mm256_cmpeq_epi8(x, bs), _mm256_cmpeq_epi8(x, star));
+
+	hit = _mm256_or_si256(hit, _mm256_cmpeq_epi8(_mm256_min_epu8(x, ctl), x));
+	return (uint32_t)_mm256_movemask_epi8(hit);
+}
+
+/* join_rounds_sse2 with 32-byte registers. */
+__attribute__((target("avx2"))) static size_t join_rounds_avx2(char *s, size_t n, size_t *i)
+{
+	for (; *i + 64 <= n; *i += 64) {
+		uint64_t mask = special_mask32(s + *i) | special_mask32(s + *i + 32) << 32;
+		size_t at = join_mask(s, n, *i, mask);
+
+		if (at < n)
+			return at;
+	}
+	return n;
+}
+#endif
 
 /* Like first_special from s[i] on, but a line break between two words, as a hard-wrapped
  * paragraph has dozens of, is made a space where it lies and the scan goes on: what the slow
@@ -1103,28 +1165,19 @@ static bool lone_break(const char *s, size_t n, size_t i)
 static size_t join_to_special(char *s, size_t n, size_t i)
 {
 #ifdef __SSE2__
-	for (; i + 64 <= n; i += 64) {
-		uint64_t mask = (uint64_t)special_mask(s + i) |
-				(uint64_t)special_mask(s + i + 16) << 16 |
-				(uint64_t)special_mask(s + i + 32) << 32 |
-				(uint64_t)special_mask(s + i + 48) << 48;
+	size_t at;
 
-		for (; mask != 0; mask &= mask - 1) {
-			size_t at = i + (size_t)__builtin_ctzll(mask);
-
-			if (!lone_break(s, n, at))
-				return at;
-			s[at] = ' ';
-		}
-	}
+#ifdef LEX_AVX2
+	at = have_avx2() ? join_rounds_avx2(s, n, &i) : join_rounds_sse2(s, n, &i);
+#else
+	at = join_rounds_sse2(s, n, &i);
+#endif
+	if (at < n)
+		return at;
 	for (; i + 16 <= n; i += 16) {
-		for (unsigned mask = special_mask(s + i); mask != 0; mask &= mask - 1) {
-			size_t at = i + (size_t)__builtin_ctz(mask);
-
-			if (!lone_break(s, n, at))
-				return at;
-			s[at] = ' ';
-		}
+		at = join_mask(s, n, i, special_mask(s + i));
+		if (at < n)
+			return at;
 	}
 #endif
 	for (; i < n; i++) {
