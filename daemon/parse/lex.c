@@ -144,15 +144,20 @@ static char *skip_rounds_sse2(char *q, const char *end, char a, char b, unsigned
 }
 #endif
 
+/* Whether the scans may use AVX2: -1 until the processor is asked. */
+static int avx2 = -1;
+
+void lex_allow_avx2(bool allow)
+{
+	avx2 = allow ? -1 : 0;
+}
+
 #ifdef LEX_AVX2
-/* Whether the processor has AVX2, asked once. */
 static bool have_avx2(void)
 {
-	static int known = -1;
-
-	if (known < 0)
-		known = __builtin_cpu_supports("avx2") ? 1 : 0;
-	return known == 1;
+	if (avx2 < 0)
+		avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+	return avx2 == 1;
 }
 
 /* The sum of the 32 byte lanes of v. */
