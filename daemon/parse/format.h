@@ -63,7 +63,7 @@ void parser_emit(struct parser *p, struct paper *paper);
 bool parser_emitted(const struct parser *p, const char *id);
 /* Says that the paper with this id is about to be emitted or looked up: the set of ids seen, too
  * large for the cache in a long digest, starts fetching its place meanwhile. */
-void parser_prefetch(const struct parser *p, const char *id);
+void parser_prefetch(const struct parser *p, const char *id, size_t len);
 /* Says that text[from..to) of the text being fed, from line number line on, was read as a record
  * (call it for every record emitted, whose text the format may clean). When the record names its
  * arXiv paper, the paper links inside it are its own or citations, and the fallback leaves them

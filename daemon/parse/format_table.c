@@ -242,19 +242,25 @@ static bool md_title_link(const struct md_table *t, const struct span *cells, st
 }
 
 /* Keeps a copy of a row that waits for its abstract block. */
-static void md_hold(struct md *m, const struct paper *row)
+static void md_hold(struct parser *p, struct md *m, const struct paper *row)
 {
-	struct paper *copy;
+	size_t len = strlen(row->id);
 	bool existed;
+	struct hmap_slot *slot = hmap_put(&m->pending, row->id, len, &existed);
+	struct paper *copy;
 
-	if (hmap_get(&m->pending, row->id, strlen(row->id)) != NULL)
+	if (existed)
 		return;
 	m->rows = xgrow(m->rows, &m->cap_rows, m->n_rows + 1, sizeof(*m->rows));
 	m->rows[m->n_rows].merged = false;
 	copy = &m->rows[m->n_rows].paper;
 	paper_copy(&m->rows_arena, copy, row);
 	/* Keyed by the copy's id, which outlives the text the row was read from. */
-	hmap_put(&m->pending, copy->id, strlen(copy->id), &existed)->value = (uint32_t)m->n_rows++;
+	slot->key = copy->id;
+	slot->value = (uint32_t)m->n_rows++;
+	/* Its block, a category's table later, looks it up in the set of ids emitted, too large
+	 * for the cache in a long digest: the memory can come meanwhile. */
+	parser_prefetch(p, copy->id, len);
 }
 
 /* Emits the rows whose block never came, and forgets them all (a category ended). A row whose
@@ -344,7 +350,7 @@ static void md_row(struct parser *p, struct md *m, struct span row, struct span 
 	}
 	parser_claim(p, row.s, row.s + row.n, no, paper.id != NULL);
 	if (paper.abstract == NULL && paper.id != NULL)
-		md_hold(m, &paper);
+		md_hold(p, m, &paper);
 	else
 		parser_emit(p, &paper);
 }
@@ -501,7 +507,7 @@ static bool is_translation(struct span line, size_t *label)
 
 /* One line of an abstract block. Called for every line of every abstract, so it looks at as
  * little as it can: the part being read simply grows to the end of the line. */
-static void md_block_line(struct parser *p, struct md *m, struct span line)
+static void md_block_line(struct md *m, struct span line)
 {
 	struct md_block *b = &m->block;
 	struct span *part;
@@ -516,9 +522,6 @@ static void md_block_line(struct parser *p, struct md *m, struct span line)
 		b->cur = 0;
 		if (is_byline(t, b->id, b->version, &b->authors)) {
 			b->byline = t;
-			/* Its paper is looked up a paragraph later: the memory can come meanwhile.
-			 */
-			parser_prefetch(p, b->id);
 			return;
 		}
 	}
@@ -611,7 +614,7 @@ static size_t md_feed(struct parser *p, void *state, char *text, size_t len, boo
 		if (lex_heading(line) > 0) {
 			md_heading(p, m, line, it.no);
 		} else if (m->block.open) {
-			md_block_line(p, m, line);
+			md_block_line(m, line);
 			if (m->block.cur >= 0)
 				md_block_skip(m, &it);
 		} else {

@@ -14,9 +14,9 @@ bool parser_emitted(const struct parser *p, const char *id)
 	return hmap_get(&p->emitted, id, strlen(id)) != NULL;
 }
 
-void parser_prefetch(const struct parser *p, const char *id)
+void parser_prefetch(const struct parser *p, const char *id, size_t len)
 {
-	hmap_prefetch(&p->emitted, id, strlen(id));
+	hmap_prefetch(&p->emitted, id, len);
 }
 
 void parser_emit(struct parser *p, struct paper *paper)
