@@ -1317,6 +1317,37 @@ static size_t author_sep(const char *s, size_t n, size_t i)
 	}
 }
 
+/* The first offset at or after i where an author separator may start: a ',' or ';', or a blank
+ * before "a" or "&"; n when there is none. Names are mostly letters and blanks, so this looks
+ * at 16 bytes at a time. */
+static size_t next_sep(const char *s, size_t n, size_t i)
+{
+#ifdef __SSE2__
+	const __m128i comma = _mm_set1_epi8(','), semi = _mm_set1_epi8(';');
+	const __m128i blank = _mm_set1_epi8(' '), a = _mm_set1_epi8('a'), amp = _mm_set1_epi8('&');
+
+	for (; i + 17 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 1));
+		__m128i hit = _mm_or_si128(_mm_cmpeq_epi8(x, comma), _mm_cmpeq_epi8(x, semi));
+		unsigned mask;
+
+		hit = _mm_or_si128(hit, _mm_and_si128(_mm_cmpeq_epi8(x, blank),
+						      _mm_or_si128(_mm_cmpeq_epi8(y, a),
+								   _mm_cmpeq_epi8(y, amp))));
+		mask = (unsigned)_mm_movemask_epi8(hit);
+		if (mask != 0)
+			return i + (size_t)__builtin_ctz(mask);
+	}
+#endif
+	for (; i < n; i++) {
+		if (s[i] == ',' || s[i] == ';' ||
+		    (s[i] == ' ' && i + 1 < n && (s[i + 1] == 'a' || s[i + 1] == '&')))
+			return i;
+	}
+	return n;
+}
+
 /* Names gathered before the list is copied into the arena; longer lists grow on the heap. */
 #define AUTHORS_ON_STACK 64
 
@@ -1330,7 +1361,8 @@ const char **lex_authors(struct arena *a, struct span s, size_t *n, bool *trunca
 	*truncated = cut_et_al(&s);
 	/* One look at the whole list: names without markup need only trimming. */
 	plain = first_special(s.s, s.n) == s.n;
-	for (size_t i = 0; i <= s.n; i++) {
+	for (size_t i = next_sep(s.s, s.n, 0);; i = next_sep(s.s, s.n, i + 1)) {
+		/* The end of the list ends its last name. */
 		size_t sep = i < s.n ? author_sep(s.s, s.n, i) : 1;
 		struct span name;
 
@@ -1349,6 +1381,8 @@ const char **lex_authors(struct arena *a, struct span s, size_t *n, bool *trunca
 				name.s[name.n] = '\0';
 			names[count++] = plain ? name.s : lex_text(name);
 		}
+		if (i >= s.n)
+			break;
 		start = i + sep;
 		i += sep - 1;
 	}

@@ -260,6 +260,79 @@ static void author_lists_split_and_flag_et_al(void **state)
 	arena_free(&a);
 }
 
+/* The names of a list without markup, trimmed and split one byte at a time as lex_authors's
+ * comment says; out gets them one after the other, each with its NUL. */
+static size_t authors_bytewise(const char *s, size_t n, char *out)
+{
+	size_t count = 0, start = 0, o = 0;
+
+	while (n > 0 && s[n - 1] == ' ')
+		n--;
+	while (n > 0 && s[0] == ' ')
+		s++, n--;
+	for (size_t i = 0; i <= n; i++) {
+		size_t sep = i == n                                          ? 1
+			     : s[i] == ',' || s[i] == ';'                    ? 1
+			     : i + 5 <= n && strncmp(s + i, " and ", 5) == 0 ? 5
+			     : i + 3 <= n && strncmp(s + i, " & ", 3) == 0   ? 3
+									     : 0;
+		size_t from = start, to = i;
+
+		if (sep == 0)
+			continue;
+		while (from < to && s[from] == ' ')
+			from++;
+		while (to > from && s[to - 1] == ' ')
+			to--;
+		if (to > from) {
+			memcpy(out + o, s + from, to - from);
+			o += to - from;
+			out[o++] = '\0';
+			count++;
+		}
+		start = i + sep;
+		i += sep - 1;
+	}
+	return count;
+}
+
+static void author_lists_split_as_byte_by_byte(void **state)
+{
+	/* Pieces of names and of separators, and words that only look like them. */
+	static const char *const pieces[] = {"Ann", "Bo",  "Lu", " ",  ",",     ";",  " and ",
+					     " & ", "and", "&",  " a", "Anand", "  ", "Zhang Wei"};
+	struct arena a;
+	char list[400], copy[400], want[800];
+	unsigned seed = 3;
+
+	(void)state;
+	arena_init(&a);
+	for (int round = 0; round < 3000; round++) {
+		size_t len = 0, n, wanted;
+		const char **names;
+		bool trunc;
+		const char *w = want;
+
+		while (len < (size_t)round % 120) {
+			const char *piece;
+
+			seed = seed * 1103515245u + 12345u;
+			piece = pieces[(seed >> 16) % (sizeof(pieces) / sizeof(pieces[0]))];
+			memcpy(list + len, piece, strlen(piece));
+			len += strlen(piece);
+		}
+		list[len] = '\0';
+		memcpy(copy, list, len + 1);
+		wanted = authors_bytewise(copy, len, want);
+		names = lex_authors(&a, (struct span){list, len}, &n, &trunc);
+		assert_int_equal(n, wanted);
+		for (size_t i = 0; i < n; w += strlen(w) + 1, i++)
+			assert_string_equal(names[i], w);
+		assert_false(trunc);
+	}
+	arena_free(&a);
+}
+
 static void lines_strip_crlf_and_count(void **state)
 {
 	char text[] = "one\r\ntwo\n\nfour";
@@ -398,6 +471,7 @@ int main(void)
 		cmocka_unit_test(text_is_trimmed_joined_and_unescaped_in_place),
 		cmocka_unit_test(text_of_wrapped_paragraphs_is_cleaned_as_byte_by_byte),
 		cmocka_unit_test(author_lists_split_and_flag_et_al),
+		cmocka_unit_test(author_lists_split_as_byte_by_byte),
 		cmocka_unit_test(lines_strip_crlf_and_count),
 		cmocka_unit_test(skip_to_stops_at_lines_starting_with_either_byte),
 		cmocka_unit_test(skip_to_counts_every_break_of_a_long_paragraph),
