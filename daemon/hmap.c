@@ -114,9 +114,3 @@ const uint32_t *hmap_get(const struct hmap *m, const char *key, size_t len)
 {
 	return hmap_get_hashed(m, key, len, hmap_hash(key, len));
 }
-
-void hmap_prefetch(const struct hmap *m, const char *key, size_t len)
-{
-	if (m->slots != NULL)
-		__builtin_prefetch(&m->slots[hmap_hash(key, len) & m->mask]);
-}

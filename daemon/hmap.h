@@ -32,8 +32,6 @@ uint32_t hmap_hash(const char *key, size_t len);
 struct hmap_slot *hmap_put(struct hmap *m, const char *key, size_t len, bool *existed);
 /* The value for key, or NULL when absent. */
 const uint32_t *hmap_get(const struct hmap *m, const char *key, size_t len);
-/* Starts loading the slot where key's search begins, for a lookup that comes a little later. */
-void hmap_prefetch(const struct hmap *m, const char *key, size_t len);
 /* Same, with the hash already computed by hmap_hash(). */
 const uint32_t *hmap_get_hashed(const struct hmap *m, const char *key, size_t len, uint32_t hash);
 

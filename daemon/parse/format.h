@@ -11,6 +11,7 @@
 #include "err.h"
 #include "fallback.h"
 #include "hmap.h"
+#include "idset.h"
 #include "lex.h"
 #include "paper.h"
 #include "parse.h"
@@ -26,7 +27,7 @@ struct parser {
 	const struct parse_opts *opts;
 	struct arena keep;    /* lives for the whole file: the format's state */
 	struct arena scratch; /* emptied after each window: strings of the papers emitted in it */
-	struct hmap emitted;  /* ids already handed out, so a paper listed twice is emitted once */
+	struct idset emitted; /* ids already handed out, so a paper listed twice is emitted once */
 	unsigned line;        /* number of the first line of the text being fed */
 	char *text;           /* the text being fed, which claims point into */
 	struct fallback fallback;
