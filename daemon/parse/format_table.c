@@ -273,7 +273,7 @@ static void md_flush(struct parser *p, struct md *m)
 	}
 	m->n_rows = 0;
 	m->next_row = 0;
-	hmap_free(&m->pending);
+	hmap_clear(&m->pending); /* the next category is likely as long */
 	arena_reset(&m->rows_arena);
 }
 
