@@ -990,18 +990,20 @@ static int date_number(struct span w, size_t *digits)
 	return -1;
 }
 
-bool lex_date(struct span s, char out[LEX_DATE_SIZE])
+/* Year, month and day of a date in any of the forms lex_date reads. */
+static bool date_fields(struct span s, int *year, int *month, int *day)
 {
 	struct span w[3];
-	int num[3], year = 0, month = 0, day = 0;
+	int num[3];
 	size_t digits[3], named = 3;
 
+	*year = *month = *day = 0;
 	if (date_words(s, w, 3) != 3)
 		return false;
 	for (size_t i = 0; i < 3; i++) {
 		num[i] = date_number(w[i], &digits[i]);
 		if (num[i] < 0) {
-			if (named != 3 || (month = month_number(w[i])) == 0)
+			if (named != 3 || (*month = month_number(w[i])) == 0)
 				return false;
 			named = i;
 		}
@@ -1010,22 +1012,53 @@ bool lex_date(struct span s, char out[LEX_DATE_SIZE])
 		/* All numbers: only the unambiguous ISO order year-month-day. */
 		if (digits[0] != 4 || digits[1] > 2 || digits[2] > 2)
 			return false;
-		year = num[0];
-		month = num[1];
-		day = num[2];
-	} else {
-		/* A month name: the four-digit number is the year, the other the day. */
-		for (size_t i = 0; i < 3; i++) {
-			if (i == named)
-				continue;
-			if (digits[i] == 4 && year == 0)
-				year = num[i];
-			else if (digits[i] <= 2 && day == 0)
-				day = num[i];
-			else
-				return false;
-		}
+		*year = num[0];
+		*month = num[1];
+		*day = num[2];
+		return true;
 	}
+	/* A month name: the four-digit number is the year, the other the day. */
+	for (size_t i = 0; i < 3; i++) {
+		if (i == named)
+			continue;
+		if (digits[i] == 4 && *year == 0)
+			*year = num[i];
+		else if (digits[i] <= 2 && *day == 0)
+			*day = num[i];
+		else
+			return false;
+	}
+	return true;
+}
+
+/* The same for "YYYY-MM-DD" with at most separators around it ("**2024-10-09**"), as a table
+ * cell of most digests has it: read at once, as date_fields would read it. */
+static bool iso_date_fields(struct span s, int *year, int *month, int *day)
+{
+	static const char digit_at[] = "dddd-dd-dd";
+
+	while (s.n > 0 && is_date_sep(s.s[0]))
+		s = span_skip(s, 1);
+	while (s.n > 0 && is_date_sep(s.s[s.n - 1]))
+		s.n--;
+	if (s.n != 10)
+		return false;
+	for (size_t i = 0; i < 10; i++) {
+		if (digit_at[i] == 'd' ? !is_digit(s.s[i]) : s.s[i] != '-')
+			return false;
+	}
+	*year = (s.s[0] - '0') * 1000 + (s.s[1] - '0') * 100 + (s.s[2] - '0') * 10 + (s.s[3] - '0');
+	*month = (s.s[5] - '0') * 10 + (s.s[6] - '0');
+	*day = (s.s[8] - '0') * 10 + (s.s[9] - '0');
+	return true;
+}
+
+bool lex_date(struct span s, char out[LEX_DATE_SIZE])
+{
+	int year, month, day;
+
+	if (!iso_date_fields(s, &year, &month, &day) && !date_fields(s, &year, &month, &day))
+		return false;
 	if (year < 1900 || year > 2999 || month < 1 || month > 12 || day < 1 ||
 	    day > days_in(year, month))
 		return false;
