@@ -1295,34 +1295,28 @@ char *lex_text(struct span sp)
 	return s;
 }
 
-/* Whether the last bytes of s could hold an "et al." marker: "et", "..." or "hers". */
-static bool may_end_et_al(struct span s)
-{
-	size_t from = s.n > 12 ? s.n - 12 : 0;
-
-	for (size_t i = from; i + 1 < s.n; i++) {
-		char a = lower(s.s[i]), b = lower(s.s[i + 1]);
-
-		if ((a == 'e' && b == 't') || (a == '.' && b == '.') || (a == 'r' && b == 's') ||
-		    (unsigned char)a == 0xe2)
-			return true;
-	}
-	return false;
-}
-
 /* Whether s ends with an "et al." marker; if so, shortens it to what precedes. */
 static bool cut_et_al(struct span *s)
 {
-	static const char *const marks[] = {"et al.", "et.al.",     "et. al.", "et al",
-					    "et.al",  "and others", "...",     "\xe2\x80\xa6"};
+	static const struct {
+		const char *s;
+		size_t n;
+	} marks[] = {
+		{"et al.", 6}, {"et.al.", 6},      {"et. al.", 7}, {"et al", 5},
+		{"et.al", 5},  {"and others", 10}, {"...", 3},     {"\xe2\x80\xa6", 3},
+	};
+	char last;
 
-	if (!may_end_et_al(*s))
+	if (s->n == 0)
+		return false;
+	/* Every marker ends in one of these: most lists end in none of them. */
+	last = lower(s->s[s->n - 1]);
+	if (last != '.' && last != 'l' && last != 's' && last != '\xa6')
 		return false;
 	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
-		size_t len = strlen(marks[i]);
-
-		if (s->n >= len && span_starts(span_skip(*s, s->n - len), marks[i])) {
-			s->n -= len;
+		if (s->n >= marks[i].n &&
+		    span_starts(span_skip(*s, s->n - marks[i].n), marks[i].s)) {
+			s->n -= marks[i].n;
 			*s = span_trim(*s);
 			while (s->n > 0 && s->s[s->n - 1] == ',')
 				s->n--;

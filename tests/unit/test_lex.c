@@ -253,6 +253,19 @@ static void author_lists_split_and_flag_et_al(void **state)
 	assert_int_equal(n, 2);
 	assert_string_equal(names[1], "C. D");
 	assert_true(trunc);
+	/* Every marker, in any case. */
+	names = lex_authors(&a, span_of(buf, sizeof(buf), "A, B and others"), &n, &trunc);
+	assert_int_equal(n, 2);
+	assert_true(trunc);
+	names = lex_authors(&a, span_of(buf, sizeof(buf), "A, B\xe2\x80\xa6"), &n, &trunc);
+	assert_string_equal(names[1], "B");
+	assert_true(trunc);
+	names = lex_authors(&a, span_of(buf, sizeof(buf), "Ada Lovelace ET AL"), &n, &trunc);
+	assert_string_equal(names[0], "Ada Lovelace");
+	assert_true(trunc);
+	names = lex_authors(&a, span_of(buf, sizeof(buf), "Kim Wells, Amy Ross"), &n, &trunc);
+	assert_int_equal(n, 2);
+	assert_false(trunc);
 	names = lex_authors(&a, span_of(buf, sizeof(buf), " , ; "), &n, &trunc);
 	assert_null(names);
 	assert_int_equal(n, 0);
