@@ -73,6 +73,14 @@ static void link_text_url_and_what_precedes(void **state)
 			     &text, &url));
 	assert_memory_equal(text.s, "A [b] c", text.n);
 	assert_memory_equal(url.s, "http://x/(y)", url.n);
+	/* A title after a long address, and a tab; a control byte is not a blank. */
+	assert_true(lex_link(
+		span_of(buf, sizeof(buf), "[T](https://arxiv.org/abs/2410.13232v2\t\"t\")"),
+		&before, &text, &url));
+	assert_int_equal(url.n, strlen("https://arxiv.org/abs/2410.13232v2"));
+	assert_true(lex_link(span_of(buf, sizeof(buf), "[T](https://example.org/a\x01b/c/d/e/f)"),
+			     &before, &text, &url));
+	assert_int_equal(url.n, strlen("https://example.org/a\x01b/c/d/e/f"));
 	assert_false(
 		lex_link(span_of(buf, sizeof(buf), "no [link] here (x)"), &before, &text, &url));
 }
