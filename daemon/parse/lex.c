@@ -1287,7 +1287,10 @@ static size_t clean_from(char *s, size_t n, size_t i)
 			i += 2;
 			continue;
 		}
-		run = join_to_special(s, n, i + 1) - i;
+		/* Line breaks are made spaces ahead only where the text has not moved: behind the
+		 * result, the text must stay as it was, for the fallback reads it. */
+		run = o == i ? join_to_special(s, n, i + 1) - i
+			     : 1 + first_special(s + i + 1, n - i - 1);
 		if (o != i)
 			memmove(s + o, s + i, run);
 		o += run;
