@@ -67,6 +67,7 @@ SRCS := \
 	daemon/parse/format_list.c \
 	daemon/parse/format_records.c \
 	daemon/parse/format_table.c \
+	daemon/parse/idset.c \
 	daemon/parse/lex.c \
 	daemon/parse/parse.c \
 	daemon/parse/parser.c \
@@ -90,6 +91,7 @@ MAIN := daemon/main.c
 UNIT_TESTS := \
 	tests/unit/test_config.c \
 	tests/unit/test_hmap.c \
+	tests/unit/test_idset.c \
 	tests/unit/test_lex.c \
 	tests/unit/test_loop.c \
 	tests/unit/test_match.c \

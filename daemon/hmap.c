@@ -22,6 +22,18 @@ void hmap_free(struct hmap *m)
 	hmap_init(m);
 }
 
+void hmap_clear(struct hmap *m)
+{
+	if (m->slots == NULL)
+		return;
+	if ((size_t)m->count * 8 < (size_t)m->mask + 1) {
+		hmap_free(m);
+		return;
+	}
+	memset(m->slots, 0, ((size_t)m->mask + 1) * sizeof(*m->slots));
+	m->count = 0;
+}
+
 /* FNV-1a: short keys (words, ids) dominate, and it needs no alignment or length tricks. */
 uint32_t hmap_hash(const char *key, size_t len)
 {

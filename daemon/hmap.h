@@ -26,6 +26,9 @@ void hmap_init(struct hmap *m);
 /* Makes room for n keys at once, so that filling the map does not rehash. */
 void hmap_reserve(struct hmap *m, size_t n);
 void hmap_free(struct hmap *m);
+/* Removes every key. The slots stay for the keys to come, unless most of them were unused: then
+ * they go, so that clearing a map costs no more than filling it did. */
+void hmap_clear(struct hmap *m);
 uint32_t hmap_hash(const char *key, size_t len);
 /* Finds or inserts key; *existed says which. The slot stays valid until the next insertion; a
  * caller may point a new slot's key at a copy of the same bytes that lives longer. */

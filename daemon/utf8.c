@@ -83,6 +83,7 @@ static size_t ascii_run(const unsigned char *p, size_t n)
 }
 
 #if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
 #include <tmmintrin.h>
 
 /*
@@ -105,6 +106,32 @@ enum {
 	ANY = TOO_SHORT | TOO_LONG | TWO_CONTS,
 };
 
+/* Indexed by a nibble; the ranges spell out which bytes each class concerns. */
+static const unsigned char by_prev_high[16] = {
+	[0x0 ... 0x7] = TOO_LONG,
+	[0x8 ... 0xb] = TWO_CONTS,
+	[0xc] = TOO_SHORT | OVERLONG_2,
+	[0xd] = TOO_SHORT,
+	[0xe] = TOO_SHORT | OVERLONG_3 | SURROGATE,
+	[0xf] = TOO_SHORT | TOO_LARGE | OVER_4,
+};
+static const unsigned char by_prev_low[16] = {
+	[0x0] = ANY | OVERLONG_3 | OVERLONG_2 | OVER_4, /* C0, E0, F0 */
+	[0x1] = ANY | OVERLONG_2,                       /* C1 */
+	[0x2 ... 0x3] = ANY,
+	[0x4] = ANY | TOO_LARGE,                      /* F4 */
+	[0x5 ... 0xc] = ANY | TOO_LARGE | OVER_4,     /* F5..FC */
+	[0xd] = ANY | TOO_LARGE | OVER_4 | SURROGATE, /* ED, FD */
+	[0xe ... 0xf] = ANY | TOO_LARGE | OVER_4,     /* FE, FF */
+};
+static const unsigned char by_high[16] = {
+	[0x0 ... 0x7] = TOO_SHORT,
+	[0x8] = TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | OVER_4,
+	[0x9] = TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE,
+	[0xa ... 0xb] = TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE,
+	[0xc ... 0xf] = TOO_SHORT,
+};
+
 __attribute__((target("ssse3"))) static __m128i lookup(__m128i nibbles, const unsigned char t[16])
 {
 	return _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)t), nibbles);
@@ -113,31 +140,6 @@ __attribute__((target("ssse3"))) static __m128i lookup(__m128i nibbles, const un
 /* The error classes of each pair (byte before, byte) in input; prev is the 16 bytes before. */
 __attribute__((target("ssse3"))) static __m128i pair_errors(__m128i input, __m128i prev)
 {
-	/* Indexed by a nibble; the ranges spell out which bytes each class concerns. */
-	static const unsigned char by_prev_high[16] = {
-		[0x0 ... 0x7] = TOO_LONG,
-		[0x8 ... 0xb] = TWO_CONTS,
-		[0xc] = TOO_SHORT | OVERLONG_2,
-		[0xd] = TOO_SHORT,
-		[0xe] = TOO_SHORT | OVERLONG_3 | SURROGATE,
-		[0xf] = TOO_SHORT | TOO_LARGE | OVER_4,
-	};
-	static const unsigned char by_prev_low[16] = {
-		[0x0] = ANY | OVERLONG_3 | OVERLONG_2 | OVER_4, /* C0, E0, F0 */
-		[0x1] = ANY | OVERLONG_2,                       /* C1 */
-		[0x2 ... 0x3] = ANY,
-		[0x4] = ANY | TOO_LARGE,                      /* F4 */
-		[0x5 ... 0xc] = ANY | TOO_LARGE | OVER_4,     /* F5..FC */
-		[0xd] = ANY | TOO_LARGE | OVER_4 | SURROGATE, /* ED, FD */
-		[0xe ... 0xf] = ANY | TOO_LARGE | OVER_4,     /* FE, FF */
-	};
-	static const unsigned char by_high[16] = {
-		[0x0 ... 0x7] = TOO_SHORT,
-		[0x8] = TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | OVER_4,
-		[0x9] = TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE,
-		[0xa ... 0xb] = TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE,
-		[0xc ... 0xf] = TOO_SHORT,
-	};
 	const __m128i low = _mm_set1_epi8(0x0f);
 	__m128i prev1 = _mm_alignr_epi8(input, prev, 15);
 	__m128i prev2 = _mm_alignr_epi8(input, prev, 14);
@@ -194,6 +196,81 @@ __attribute__((target("ssse3"))) static size_t valid_blocks(const unsigned char 
 	return last;
 }
 
+/* The same 32 bytes at a time, with AVX2: the tables stand in both halves of a register, and the
+ * bytes before each byte come across the halves from the previous block. */
+__attribute__((target("avx2"))) static __m256i lookup32(__m256i nibbles, const unsigned char t[16])
+{
+	return _mm256_shuffle_epi8(
+		_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)t)),
+		nibbles);
+}
+
+__attribute__((target("avx2"))) static __m256i pair_errors32(__m256i input, __m256i prev)
+{
+	const __m256i low = _mm256_set1_epi8(0x0f);
+	/* The last 16 bytes of prev, then the first 16 of input: what each half shifts in. */
+	__m256i before = _mm256_permute2x128_si256(prev, input, 0x21);
+	__m256i prev1 = _mm256_alignr_epi8(input, before, 15);
+	__m256i prev2 = _mm256_alignr_epi8(input, before, 14);
+	__m256i prev3 = _mm256_alignr_epi8(input, before, 13);
+	__m256i special, must_cont;
+
+	special = _mm256_and_si256(
+		_mm256_and_si256(
+			lookup32(_mm256_and_si256(_mm256_srli_epi16(prev1, 4), low), by_prev_high),
+			lookup32(_mm256_and_si256(prev1, low), by_prev_low)),
+		lookup32(_mm256_and_si256(_mm256_srli_epi16(input, 4), low), by_high));
+	must_cont = _mm256_or_si256(_mm256_subs_epu8(prev2, _mm256_set1_epi8((char)(0xe0 - 0x80))),
+				    _mm256_subs_epu8(prev3, _mm256_set1_epi8((char)(0xf0 - 0x80))));
+	must_cont = _mm256_and_si256(must_cont, _mm256_set1_epi8((char)0x80));
+	return _mm256_xor_si256(special, must_cont);
+}
+
+/* As valid_blocks: valid up to a character boundary at least 32 bytes before the first error. */
+__attribute__((target("avx2"))) static size_t valid_blocks32(const unsigned char *s, size_t n)
+{
+	__m256i prev = _mm256_setzero_si256();
+	size_t i = 0, last = 0;
+
+	while (i + 32 <= n) {
+		const __m256i *b = (const __m256i *)(const void *)(s + i);
+		__m256i input = _mm256_loadu_si256(b);
+
+		if (i + 64 <= n) {
+			__m256i b1 = _mm256_loadu_si256(b + 1);
+
+			if (_mm256_movemask_epi8(
+				    _mm256_or_si256(_mm256_or_si256(input, b1), prev)) == 0) {
+				prev = b1;
+				last = i + 32;
+				i += 64;
+				continue;
+			}
+		}
+		if (_mm256_movemask_epi8(_mm256_or_si256(input, prev)) != 0) {
+			__m256i errors = pair_errors32(input, prev);
+
+			if (!_mm256_testz_si256(errors, errors))
+				break;
+		}
+		prev = input;
+		last = i;
+		i += 32;
+	}
+	while (last > 0 && (s[last] & 0xc0) == 0x80)
+		last--;
+	return last;
+}
+
+static bool have_avx2(void)
+{
+	static int known = -1;
+
+	if (known < 0)
+		known = __builtin_cpu_supports("avx2") ? 1 : 0;
+	return known == 1;
+}
+
 static bool have_ssse3(void)
 {
 	static int known = -1;
@@ -231,6 +308,21 @@ static size_t valid_scalar(const unsigned char *p, size_t n, size_t i)
 }
 
 size_t utf8_valid_prefix(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+#if defined(__x86_64__) || defined(__i386__)
+	if (n >= 64 && have_avx2())
+		i = valid_blocks32(p, n);
+	else if (n >= 64 && have_ssse3())
+		i = valid_blocks(p, n);
+#endif
+	return valid_scalar(p, n, i);
+}
+
+/* For tests: the 16-byte check, which machines without AVX2 use, on its own. */
+size_t utf8_valid_prefix_16(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;

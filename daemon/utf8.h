@@ -12,6 +12,8 @@ size_t utf8_valid_prefix(const char *s, size_t n);
 
 /* The same, by the plain byte-by-byte method: the reference the fast one is tested against. */
 size_t utf8_valid_prefix_scalar(const char *s, size_t n);
+/* The same, 16 bytes at a time where SSSE3 allows: what machines without AVX2 run, for tests. */
+size_t utf8_valid_prefix_16(const char *s, size_t n);
 
 /* Copies s, replacing each maximal ill-formed subpart (Unicode 3.9, "U+FFFD substitution of
  * maximal subparts") with U+FFFD. The caller owns the result, which is NUL-terminated and one

@@ -11,6 +11,7 @@
 #include "err.h"
 #include "fallback.h"
 #include "hmap.h"
+#include "idset.h"
 #include "lex.h"
 #include "paper.h"
 #include "parse.h"
@@ -26,7 +27,7 @@ struct parser {
 	const struct parse_opts *opts;
 	struct arena keep;    /* lives for the whole file: the format's state */
 	struct arena scratch; /* emptied after each window: strings of the papers emitted in it */
-	struct hmap emitted;  /* ids already handed out, so a paper listed twice is emitted once */
+	struct idset emitted; /* ids already handed out, so a paper listed twice is emitted once */
 	unsigned line;        /* number of the first line of the text being fed */
 	char *text;           /* the text being fed, which claims point into */
 	struct fallback fallback;
@@ -61,6 +62,9 @@ struct format {
 void parser_emit(struct parser *p, struct paper *paper);
 /* Whether a paper with this id was already emitted. */
 bool parser_emitted(const struct parser *p, const char *id);
+/* Says that the paper with this id is about to be emitted or looked up: the set of ids seen, too
+ * large for the cache in a long digest, starts fetching its place meanwhile. */
+void parser_prefetch(const struct parser *p, const char *id, size_t len);
 /* Says that text[from..to) of the text being fed, from line number line on, was read as a record
  * (call it for every record emitted, whose text the format may clean). When the record names its
  * arXiv paper, the paper links inside it are its own or citations, and the fallback leaves them

@@ -57,10 +57,17 @@ struct md_block {
 	char *start; /* the heading line, where the block is read again if the text ends in it */
 	char *end;   /* the end of its last line so far */
 	unsigned line;
-	struct span title, byline;
+	struct span title, byline, authors;            /* byline s NULL until the by-line is read */
+	char id[ARXIV_ID_MAX], version[ARXIV_VER_MAX]; /* the by-line's, read once */
 	struct span
 		part[2]; /* abstract and translation, from the first line to the end of the last */
 	int cur;         /* the part being read: -1 before the by-line */
+};
+
+/* A row held for its abstract block. */
+struct md_pending {
+	struct paper paper;
+	bool merged; /* its block came, and emitted the paper with the row's fields */
 };
 
 struct md {
@@ -71,9 +78,10 @@ struct md {
 	bool named; /* the first table header named the format */
 	struct md_block block;
 	/* Rows waiting for their abstract block: copies in their own arena, emptied by category. */
-	struct paper *rows;
+	struct md_pending *rows;
 	size_t n_rows, cap_rows;
-	struct hmap pending; /* id -> index in rows */
+	size_t next_row; /* the row whose block should come next: blocks keep the table's order */
+	struct hmap pending; /* id -> index in rows, for a block that does not */
 	struct arena rows_arena;
 };
 
@@ -234,27 +242,38 @@ static bool md_title_link(const struct md_table *t, const struct span *cells, st
 }
 
 /* Keeps a copy of a row that waits for its abstract block. */
-static void md_hold(struct md *m, const struct paper *row)
+static void md_hold(struct parser *p, struct md *m, const struct paper *row)
 {
-	struct paper *copy;
+	size_t len = strlen(row->id);
 	bool existed;
+	struct hmap_slot *slot = hmap_put(&m->pending, row->id, len, &existed);
+	struct paper *copy;
 
-	if (hmap_get(&m->pending, row->id, strlen(row->id)) != NULL)
+	if (existed)
 		return;
 	m->rows = xgrow(m->rows, &m->cap_rows, m->n_rows + 1, sizeof(*m->rows));
-	copy = &m->rows[m->n_rows];
+	m->rows[m->n_rows].merged = false;
+	copy = &m->rows[m->n_rows].paper;
 	paper_copy(&m->rows_arena, copy, row);
 	/* Keyed by the copy's id, which outlives the text the row was read from. */
-	hmap_put(&m->pending, copy->id, strlen(copy->id), &existed)->value = (uint32_t)m->n_rows++;
+	slot->key = copy->id;
+	slot->value = (uint32_t)m->n_rows++;
+	/* Its block, a category's table later, looks it up in the set of ids emitted, too large
+	 * for the cache in a long digest: the memory can come meanwhile. */
+	parser_prefetch(p, copy->id, len);
 }
 
-/* Emits the rows whose block never came, and forgets them all (a category ended). */
+/* Emits the rows whose block never came, and forgets them all (a category ended). A row whose
+ * block came needs no look in the set of ids emitted: its paper is in it. */
 static void md_flush(struct parser *p, struct md *m)
 {
-	for (size_t i = 0; i < m->n_rows; i++)
-		parser_emit(p, &m->rows[i]);
+	for (size_t i = 0; i < m->n_rows; i++) {
+		if (!m->rows[i].merged)
+			parser_emit(p, &m->rows[i].paper);
+	}
 	m->n_rows = 0;
-	hmap_free(&m->pending);
+	m->next_row = 0;
+	hmap_clear(&m->pending); /* the next category is likely as long */
 	arena_reset(&m->rows_arena);
 }
 
@@ -331,7 +350,7 @@ static void md_row(struct parser *p, struct md *m, struct span row, struct span 
 	}
 	parser_claim(p, row.s, row.s + row.n, no, paper.id != NULL);
 	if (paper.abstract == NULL && paper.id != NULL)
-		md_hold(m, &paper);
+		md_hold(p, m, &paper);
 	else
 		parser_emit(p, &paper);
 }
@@ -396,28 +415,42 @@ static bool md_row_continues(const struct md *m, struct span line)
 	       m->row.lines < MD_ROW_LINES_MAX;
 }
 
-/* Whether line is an arXiv-daily by-line: "2410.07177v1 by A, B". */
-static bool is_byline(struct span line, struct span *id, struct span *authors)
+/* Whether line is an arXiv-daily by-line, "2410.07177v1 by A, B": its id and version, and the
+ * author list. */
+static bool is_byline(struct span line, char id[ARXIV_ID_MAX], char version[ARXIV_VER_MAX],
+		      struct span *authors)
 {
 	char *space = memchr(line.s, ' ', line.n);
-	char idbuf[ARXIV_ID_MAX], ver[ARXIV_VER_MAX];
 
 	if (space == NULL || !span_starts(span_skip(line, (size_t)(space - line.s)), " by "))
 		return false;
-	*id = (struct span){line.s, (size_t)(space - line.s)};
 	*authors = span_skip(line, (size_t)(space - line.s) + 4);
-	return lex_arxiv_id(*id, idbuf, ver);
+	return lex_arxiv_id((struct span){line.s, (size_t)(space - line.s)}, id, version);
 }
 
-/* Merges what the table row said into the paper of a block. */
+/* The held row of the paper a block is about, or NULL. Rows are held once per id, so the row
+ * expected next is the one the map would find. */
+static struct md_pending *md_find_row(struct md *m, const char *id)
+{
+	const uint32_t *i;
+
+	if (m->next_row < m->n_rows && strcmp(m->rows[m->next_row].paper.id, id) == 0)
+		return &m->rows[m->next_row];
+	i = hmap_get(&m->pending, id, strlen(id));
+	return i != NULL ? &m->rows[*i] : NULL;
+}
+
+/* Merges what the table row said into the paper of a block, which is emitted next. */
 static void md_merge_row(struct md *m, struct paper *paper)
 {
-	const uint32_t *i = hmap_get(&m->pending, paper->id, strlen(paper->id));
+	struct md_pending *held = md_find_row(m, paper->id);
 	const struct paper *row;
 
-	if (i == NULL)
+	if (held == NULL)
 		return;
-	row = &m->rows[*i];
+	held->merged = true;
+	m->next_row = (size_t)(held - m->rows) + 1;
+	row = &held->paper;
 	paper->date = row->date;
 	if (paper->version == NULL)
 		paper->version = row->version;
@@ -434,21 +467,20 @@ static void md_block_finish(struct parser *p, struct md *m)
 {
 	struct md_block *b = &m->block;
 	struct paper paper = {.line = b->line};
-	struct span id, authors;
 
 	if (!b->open)
 		return;
 	b->open = false;
-	if (b->byline.s == NULL || !is_byline(b->byline, &id, &authors)) {
+	if (b->byline.s == NULL) {
 		parser_skip(p, b->line, "abstract block without an 'ID by AUTHORS' line");
 		return;
 	}
 	parser_claim(p, b->start, b->end, b->line, true);
-	parse_link(p, &paper, id);
+	parse_id(p, &paper, b->id, b->version);
 	if (parser_emitted(p, paper.id))
 		return;
 	paper.authors =
-		lex_authors(&p->scratch, authors, &paper.n_authors, &paper.authors_truncated);
+		lex_authors(&p->scratch, b->authors, &paper.n_authors, &paper.authors_truncated);
 	paper.title = lex_text(b->title);
 	if (b->part[0].s != NULL)
 		paper.abstract = lex_text(b->part[0]);
@@ -478,7 +510,7 @@ static bool is_translation(struct span line, size_t *label)
 static void md_block_line(struct md *m, struct span line)
 {
 	struct md_block *b = &m->block;
-	struct span id, authors, *part;
+	struct span *part;
 	size_t label;
 
 	b->end = line.s + line.n;
@@ -488,7 +520,7 @@ static void md_block_line(struct md *m, struct span line)
 		if (t.n == 0)
 			return;
 		b->cur = 0;
-		if (is_byline(t, &id, &authors)) {
+		if (is_byline(t, b->id, b->version, &b->authors)) {
 			b->byline = t;
 			return;
 		}

@@ -6,6 +6,10 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define LEX_AVX2 1
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,14 +91,142 @@ unsigned lex_count_lines(const char *s, size_t n)
 	return count;
 }
 
+#ifdef __SSE2__
+/* The sum of the sixteen byte lanes of v. */
+static unsigned sum_lanes(__m128i v)
+{
+	__m128i s = _mm_sad_epu8(v, _mm_setzero_si128());
+
+	return (unsigned)_mm_extract_epi16(s, 0) + (unsigned)_mm_extract_epi16(s, 4);
+}
+
+/* Whether the 64 positions from q on hold no line break followed by a or b; if so, the breaks
+ * they hold are added to the byte lanes of *lanes. */
+static bool skip64(const char *q, __m128i nl, __m128i va, __m128i vb, __m128i *lanes)
+{
+	__m128i hits = _mm_setzero_si128(), breaks = _mm_setzero_si128();
+
+	for (int k = 0; k < 64; k += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(q + k));
+		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(q + k + 1));
+		__m128i br = _mm_cmpeq_epi8(x, nl);
+
+		hits = _mm_or_si128(hits, _mm_and_si128(br, _mm_or_si128(_mm_cmpeq_epi8(y, va),
+									 _mm_cmpeq_epi8(y, vb))));
+		breaks = _mm_sub_epi8(breaks, br); /* a break compares as -1 */
+	}
+	if (_mm_movemask_epi8(hits) != 0)
+		return false;
+	*lanes = _mm_add_epi8(*lanes, breaks);
+	return true;
+}
+
+/* Moves q on by 64 bytes at a time while they hold no line break followed by a or b (a
+ * paragraph), stopping with more than 64 bytes left; adds the breaks passed to *no. They are
+ * counted in byte lanes, each of which takes at most four a round and is added up before it
+ * can overflow. */
+static char *skip_rounds_sse2(char *q, const char *end, char a, char b, unsigned *no)
+{
+	const __m128i nl = _mm_set1_epi8('\n'), va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
+	__m128i lanes = _mm_setzero_si128();
+	unsigned rounds = 0;
+
+	while (end - q > 64 && skip64(q, nl, va, vb, &lanes)) {
+		q += 64;
+		if (++rounds == 255 / 4) {
+			*no += sum_lanes(lanes);
+			lanes = _mm_setzero_si128();
+			rounds = 0;
+		}
+	}
+	*no += sum_lanes(lanes);
+	return q;
+}
+#endif
+
+/* Whether the scans may use AVX2: -1 until the processor is asked. */
+static int avx2 = -1;
+
+void lex_allow_avx2(bool allow)
+{
+	avx2 = allow ? -1 : 0;
+}
+
+#ifdef LEX_AVX2
+static bool have_avx2(void)
+{
+	if (avx2 < 0)
+		avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+	return avx2 == 1;
+}
+
+/* The sum of the 32 byte lanes of v. */
+__attribute__((target("avx2"))) static unsigned sum_lanes32(__m256i v)
+{
+	__m256i s = _mm256_sad_epu8(v, _mm256_setzero_si256());
+	__m128i t = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+
+	return (unsigned)_mm_cvtsi128_si32(t) + (unsigned)_mm_extract_epi16(t, 4);
+}
+
+/* skip_rounds_sse2 with 32-byte registers, whose lanes take at most two a round. */
+__attribute__((target("avx2"))) static char *skip_rounds_avx2(char *q, const char *end, char a,
+							      char b, unsigned *no)
+{
+	const __m256i nl = _mm256_set1_epi8('\n'), va = _mm256_set1_epi8(a);
+	const __m256i vb = _mm256_set1_epi8(b);
+	__m256i lanes = _mm256_setzero_si256();
+	unsigned rounds = 0;
+
+	while (end - q > 64) {
+		__m256i x0 = _mm256_loadu_si256((const __m256i *)(const void *)q);
+		__m256i y0 = _mm256_loadu_si256((const __m256i *)(const void *)(q + 1));
+		__m256i x1 = _mm256_loadu_si256((const __m256i *)(const void *)(q + 32));
+		__m256i y1 = _mm256_loadu_si256((const __m256i *)(const void *)(q + 33));
+		__m256i b0 = _mm256_cmpeq_epi8(x0, nl), b1 = _mm256_cmpeq_epi8(x1, nl);
+		__m256i hits = _mm256_or_si256(
+			_mm256_and_si256(b0, _mm256_or_si256(_mm256_cmpeq_epi8(y0, va),
+							     _mm256_cmpeq_epi8(y0, vb))),
+			_mm256_and_si256(b1, _mm256_or_si256(_mm256_cmpeq_epi8(y1, va),
+							     _mm256_cmpeq_epi8(y1, vb))));
+
+		if (!_mm256_testz_si256(hits, hits))
+			break;
+		lanes = _mm256_sub_epi8(_mm256_sub_epi8(lanes, b0), b1);
+		q += 64;
+		if (++rounds == 255 / 2) {
+			*no += sum_lanes32(lanes);
+			lanes = _mm256_setzero_si256();
+			rounds = 0;
+		}
+	}
+	*no += sum_lanes32(lanes);
+	return q;
+}
+#endif
+
+#ifdef __SSE2__
+/* skip_rounds_sse2 with the widest registers the processor has. */
+static char *skip_rounds(char *q, const char *end, char a, char b, unsigned *no)
+{
+#ifdef LEX_AVX2
+	if (have_avx2())
+		return skip_rounds_avx2(q, end, a, b, no);
+#endif
+	return skip_rounds_sse2(q, end, a, b, no);
+}
+#endif
+
 struct span lines_skip_to(struct lines *it, char a, char b)
 {
 	char *start = it->p, *q = it->p, *end = it->end;
 
 #ifdef __SSE2__
-	/* A line break followed by a or b, sixteen positions at a time. */
+	/* A line break followed by a or b: 64 positions at a time while there is none, then 16 at
+	 * a time to find the hit. */
 	const __m128i nl = _mm_set1_epi8('\n'), va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
 
+	q = skip_rounds(q, end, a, b, &it->no);
 	while (end - q > 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
 		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(q + 1));
@@ -259,6 +391,35 @@ static size_t find3(const char *s, size_t n, char a, char b, char c)
 	return n;
 }
 
+/* Offset of the first blank byte (space, tab, line break...) in s[0..n), or n. Every link of every
+ * row is looked through for one, so this goes 16 bytes at a time over the bytes up to ' '. */
+static size_t first_space(const char *s, size_t n)
+{
+	size_t i = 0;
+
+#ifdef __SSE2__
+	const __m128i blank = _mm_set1_epi8(' ');
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		unsigned low =
+			(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(x, blank), x));
+
+		for (; low != 0; low &= low - 1) {
+			size_t at = i + (size_t)__builtin_ctz(low);
+
+			if (is_space(s[at]))
+				return at;
+		}
+	}
+#endif
+	for (; i < n; i++) {
+		if (is_space(s[i]))
+			return i;
+	}
+	return n;
+}
+
 /* Bounds that keep finding a link linear whatever the cell holds: URLs are never this long,
  * and no real cell offers this many "](" before its link. */
 #define LINK_URL_MAX 2048
@@ -320,12 +481,7 @@ bool lex_link(struct span s, struct span *before, struct span *text, struct span
 		*text = (struct span){s.s + start + 1, i - start - 1};
 		*url = span_trim((struct span){s.s + i + 2, rp - i - 2});
 		/* A link title ("url "title"") is not part of the address. */
-		for (size_t k = 0; k < url->n; k++) {
-			if (is_space(url->s[k])) {
-				url->n = k;
-				break;
-			}
-		}
+		url->n = first_space(url->s, url->n);
 		if (url->n >= 2 && url->s[0] == '<' && url->s[url->n - 1] == '>') {
 			url->s++;
 			url->n -= 2;
@@ -858,18 +1014,20 @@ static int date_number(struct span w, size_t *digits)
 	return -1;
 }
 
-bool lex_date(struct span s, char out[LEX_DATE_SIZE])
+/* Year, month and day of a date in any of the forms lex_date reads. */
+static bool date_fields(struct span s, int *year, int *month, int *day)
 {
 	struct span w[3];
-	int num[3], year = 0, month = 0, day = 0;
+	int num[3];
 	size_t digits[3], named = 3;
 
+	*year = *month = *day = 0;
 	if (date_words(s, w, 3) != 3)
 		return false;
 	for (size_t i = 0; i < 3; i++) {
 		num[i] = date_number(w[i], &digits[i]);
 		if (num[i] < 0) {
-			if (named != 3 || (month = month_number(w[i])) == 0)
+			if (named != 3 || (*month = month_number(w[i])) == 0)
 				return false;
 			named = i;
 		}
@@ -878,22 +1036,53 @@ bool lex_date(struct span s, char out[LEX_DATE_SIZE])
 		/* All numbers: only the unambiguous ISO order year-month-day. */
 		if (digits[0] != 4 || digits[1] > 2 || digits[2] > 2)
 			return false;
-		year = num[0];
-		month = num[1];
-		day = num[2];
-	} else {
-		/* A month name: the four-digit number is the year, the other the day. */
-		for (size_t i = 0; i < 3; i++) {
-			if (i == named)
-				continue;
-			if (digits[i] == 4 && year == 0)
-				year = num[i];
-			else if (digits[i] <= 2 && day == 0)
-				day = num[i];
-			else
-				return false;
-		}
+		*year = num[0];
+		*month = num[1];
+		*day = num[2];
+		return true;
 	}
+	/* A month name: the four-digit number is the year, the other the day. */
+	for (size_t i = 0; i < 3; i++) {
+		if (i == named)
+			continue;
+		if (digits[i] == 4 && *year == 0)
+			*year = num[i];
+		else if (digits[i] <= 2 && *day == 0)
+			*day = num[i];
+		else
+			return false;
+	}
+	return true;
+}
+
+/* The same for "YYYY-MM-DD" with at most separators around it ("**2024-10-09**"), as a table
+ * cell of most digests has it: read at once, as date_fields would read it. */
+static bool iso_date_fields(struct span s, int *year, int *month, int *day)
+{
+	static const char digit_at[] = "dddd-dd-dd";
+
+	while (s.n > 0 && is_date_sep(s.s[0]))
+		s = span_skip(s, 1);
+	while (s.n > 0 && is_date_sep(s.s[s.n - 1]))
+		s.n--;
+	if (s.n != 10)
+		return false;
+	for (size_t i = 0; i < 10; i++) {
+		if (digit_at[i] == 'd' ? !is_digit(s.s[i]) : s.s[i] != '-')
+			return false;
+	}
+	*year = (s.s[0] - '0') * 1000 + (s.s[1] - '0') * 100 + (s.s[2] - '0') * 10 + (s.s[3] - '0');
+	*month = (s.s[5] - '0') * 10 + (s.s[6] - '0');
+	*day = (s.s[8] - '0') * 10 + (s.s[9] - '0');
+	return true;
+}
+
+bool lex_date(struct span s, char out[LEX_DATE_SIZE])
+{
+	int year, month, day;
+
+	if (!iso_date_fields(s, &year, &month, &day) && !date_fields(s, &year, &month, &day))
+		return false;
 	if (year < 1900 || year > 2999 || month < 1 || month > 12 || day < 1 ||
 	    day > days_in(year, month))
 		return false;
@@ -911,6 +1100,26 @@ bool lex_date(struct span s, char out[LEX_DATE_SIZE])
 	return true;
 }
 
+static bool is_special(char c)
+{
+	return (unsigned char)c < 0x20 || c == '\\' || c == '*';
+}
+
+#ifdef __SSE2__
+/* The bytes of the 16 at s that lex_text may have to change, as a mask. */
+static unsigned special_mask(const char *s)
+{
+	const __m128i bs = _mm_set1_epi8('\\'), star = _mm_set1_epi8('*');
+	const __m128i ctl = _mm_set1_epi8(0x1f);
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+	__m128i hit = _mm_or_si128(_mm_cmpeq_epi8(x, bs), _mm_cmpeq_epi8(x, star));
+
+	/* x <= 0x1f, unsigned: the minimum of x and 0x1f is x itself. */
+	hit = _mm_or_si128(hit, _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x));
+	return (unsigned)_mm_movemask_epi8(hit);
+}
+#endif
+
 /* Offset of the first byte lex_text must change (a control byte, '\\' or '*'), or n. This is
  * the scan every byte of every field goes through, so it looks at 16 bytes at a time. */
 static size_t first_special(const char *s, size_t n)
@@ -918,19 +1127,11 @@ static size_t first_special(const char *s, size_t n)
 	size_t i = 0;
 
 #ifdef __SSE2__
-	const __m128i bs = _mm_set1_epi8('\\'), star = _mm_set1_epi8('*');
-	const __m128i ctl = _mm_set1_epi8(0x1f);
-
 	for (; i + 16 <= n; i += 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		__m128i hit = _mm_or_si128(_mm_cmpeq_epi8(x, bs), _mm_cmpeq_epi8(x, star));
-		int mask;
+		unsigned mask = special_mask(s + i);
 
-		/* x <= 0x1f, unsigned: the minimum of x and 0x1f is x itself. */
-		hit = _mm_or_si128(hit, _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x));
-		mask = _mm_movemask_epi8(hit);
 		if (mask != 0)
-			return i + (size_t)__builtin_ctz((unsigned)mask);
+			return i + (size_t)__builtin_ctz(mask);
 	}
 #endif
 	/* Short strings (author names) and tails: eight bytes at a time. */
@@ -946,6 +1147,107 @@ static size_t first_special(const char *s, size_t n)
 
 		if (c < 0x20 || c == '\\' || c == '*')
 			return i;
+	}
+	return n;
+}
+
+/* Whether the control byte at s[i] (a line break) stands between two bytes that are neither
+ * blank nor control, where cleaning makes it one space and changes nothing else. Inlined into
+ * the AVX2 scan too: a call from there would leave the processor in its wide state. */
+__attribute__((always_inline)) static inline bool lone_break(const char *s, size_t n, size_t i)
+{
+	return (unsigned char)s[i] < 0x20 && i > 0 && s[i - 1] != ' ' && i + 1 < n &&
+	       s[i + 1] != ' ' && (unsigned char)s[i + 1] >= 0x20;
+}
+
+/* Makes a space of each lone break among the special bytes that mask marks (bit k for s[i + k]);
+ * returns the offset of the first other one, or n. */
+__attribute__((always_inline)) static inline size_t join_mask(char *s, size_t n, size_t i,
+							      uint64_t mask)
+{
+	for (; mask != 0; mask &= mask - 1) {
+		size_t at = i + (size_t)__builtin_ctzll(mask);
+
+		if (!lone_break(s, n, at))
+			return at;
+		s[at] = ' ';
+	}
+	return n;
+}
+
+#ifdef __SSE2__
+/* join_to_special 64 bytes a round from *i, while 64 are left: the offset of the first special
+ * byte that is not a lone break, or n with *i where the rounds stopped. */
+static size_t join_rounds_sse2(char *s, size_t n, size_t *i)
+{
+	for (; *i + 64 <= n; *i += 64) {
+		uint64_t mask = (uint64_t)special_mask(s + *i) |
+				(uint64_t)special_mask(s + *i + 16) << 16 |
+				(uint64_t)special_mask(s + *i + 32) << 32 |
+				(uint64_t)special_mask(s + *i + 48) << 48;
+		size_t at = join_mask(s, n, *i, mask);
+
+		if (at < n)
+			return at;
+	}
+	return n;
+}
+#endif
+
+#ifdef LEX_AVX2
+/* The special bytes of the 32 at s, as a mask. */
+__attribute__((target("avx2"))) static uint64_t special_mask32(const char *s)
+{
+	const __m256i bs = _mm256_set1_epi8('\\'), star = _mm256_set1_epi8('*');
+	const __m256i ctl = _mm256_set1_epi8(0x1f);
+	__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)s);
+	__m256i hit = _mm256_or_si256(_mm256_cmpeq_epi8(x, bs), _mm256_cmpeq_epi8(x, star));
+
+	hit = _mm256_or_si256(hit, _mm256_cmpeq_epi8(_mm256_min_epu8(x, ctl), x));
+	return (uint32_t)_mm256_movemask_epi8(hit);
+}
+
+/* join_rounds_sse2 with 32-byte registers. */
+__attribute__((target("avx2"))) static size_t join_rounds_avx2(char *s, size_t n, size_t *i)
+{
+	for (; *i + 64 <= n; *i += 64) {
+		uint64_t mask = special_mask32(s + *i) | special_mask32(s + *i + 32) << 32;
+		size_t at = join_mask(s, n, *i, mask);
+
+		if (at < n)
+			return at;
+	}
+	return n;
+}
+#endif
+
+/* Like first_special from s[i] on, but a line break between two words, as a hard-wrapped
+ * paragraph has dozens of, is made a space where it lies and the scan goes on: what the slow
+ * path would write there, without stopping at every line. */
+static size_t join_to_special(char *s, size_t n, size_t i)
+{
+#ifdef __SSE2__
+	size_t at;
+
+#ifdef LEX_AVX2
+	at = have_avx2() ? join_rounds_avx2(s, n, &i) : join_rounds_sse2(s, n, &i);
+#else
+	at = join_rounds_sse2(s, n, &i);
+#endif
+	if (at < n)
+		return at;
+	for (; i + 16 <= n; i += 16) {
+		at = join_mask(s, n, i, special_mask(s + i));
+		if (at < n)
+			return at;
+	}
+#endif
+	for (; i < n; i++) {
+		if (!is_special(s[i]))
+			continue;
+		if (!lone_break(s, n, i))
+			return i;
+		s[i] = ' ';
 	}
 	return n;
 }
@@ -985,7 +1287,10 @@ static size_t clean_from(char *s, size_t n, size_t i)
 			i += 2;
 			continue;
 		}
-		run = 1 + first_special(s + i + 1, n - i - 1);
+		/* Line breaks are made spaces ahead only where the text has not moved: behind the
+		 * result, the text must stay as it was, for the fallback reads it. */
+		run = o == i ? join_to_special(s, n, i + 1) - i
+			     : 1 + first_special(s + i + 1, n - i - 1);
 		if (o != i)
 			memmove(s + o, s + i, run);
 		o += run;
@@ -1002,7 +1307,7 @@ char *lex_text(struct span sp)
 	sp = span_trim(sp);
 	s = sp.s;
 	n = sp.n;
-	i = first_special(s, n);
+	i = join_to_special(s, n, 0);
 	if (i < n) {
 		/* Undoing markers can leave blanks at either end ("** Title **"). */
 		n = clean_from(s, n, i);
@@ -1017,34 +1322,28 @@ char *lex_text(struct span sp)
 	return s;
 }
 
-/* Whether the last bytes of s could hold an "et al." marker: "et", "..." or "hers". */
-static bool may_end_et_al(struct span s)
-{
-	size_t from = s.n > 12 ? s.n - 12 : 0;
-
-	for (size_t i = from; i + 1 < s.n; i++) {
-		char a = lower(s.s[i]), b = lower(s.s[i + 1]);
-
-		if ((a == 'e' && b == 't') || (a == '.' && b == '.') || (a == 'r' && b == 's') ||
-		    (unsigned char)a == 0xe2)
-			return true;
-	}
-	return false;
-}
-
 /* Whether s ends with an "et al." marker; if so, shortens it to what precedes. */
 static bool cut_et_al(struct span *s)
 {
-	static const char *const marks[] = {"et al.", "et.al.",     "et. al.", "et al",
-					    "et.al",  "and others", "...",     "\xe2\x80\xa6"};
+	static const struct {
+		const char *s;
+		size_t n;
+	} marks[] = {
+		{"et al.", 6}, {"et.al.", 6},      {"et. al.", 7}, {"et al", 5},
+		{"et.al", 5},  {"and others", 10}, {"...", 3},     {"\xe2\x80\xa6", 3},
+	};
+	char last;
 
-	if (!may_end_et_al(*s))
+	if (s->n == 0)
+		return false;
+	/* Every marker ends in one of these: most lists end in none of them. */
+	last = lower(s->s[s->n - 1]);
+	if (last != '.' && last != 'l' && last != 's' && last != '\xa6')
 		return false;
 	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
-		size_t len = strlen(marks[i]);
-
-		if (s->n >= len && span_starts(span_skip(*s, s->n - len), marks[i])) {
-			s->n -= len;
+		if (s->n >= marks[i].n &&
+		    span_starts(span_skip(*s, s->n - marks[i].n), marks[i].s)) {
+			s->n -= marks[i].n;
 			*s = span_trim(*s);
 			while (s->n > 0 && s->s[s->n - 1] == ',')
 				s->n--;
@@ -1072,6 +1371,37 @@ static size_t author_sep(const char *s, size_t n, size_t i)
 	}
 }
 
+/* The first offset at or after i where an author separator may start: a ',' or ';', or a blank
+ * before "a" or "&"; n when there is none. Names are mostly letters and blanks, so this looks
+ * at 16 bytes at a time. */
+static size_t next_sep(const char *s, size_t n, size_t i)
+{
+#ifdef __SSE2__
+	const __m128i comma = _mm_set1_epi8(','), semi = _mm_set1_epi8(';');
+	const __m128i blank = _mm_set1_epi8(' '), a = _mm_set1_epi8('a'), amp = _mm_set1_epi8('&');
+
+	for (; i + 17 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 1));
+		__m128i hit = _mm_or_si128(_mm_cmpeq_epi8(x, comma), _mm_cmpeq_epi8(x, semi));
+		unsigned mask;
+
+		hit = _mm_or_si128(hit, _mm_and_si128(_mm_cmpeq_epi8(x, blank),
+						      _mm_or_si128(_mm_cmpeq_epi8(y, a),
+								   _mm_cmpeq_epi8(y, amp))));
+		mask = (unsigned)_mm_movemask_epi8(hit);
+		if (mask != 0)
+			return i + (size_t)__builtin_ctz(mask);
+	}
+#endif
+	for (; i < n; i++) {
+		if (s[i] == ',' || s[i] == ';' ||
+		    (s[i] == ' ' && i + 1 < n && (s[i + 1] == 'a' || s[i + 1] == '&')))
+			return i;
+	}
+	return n;
+}
+
 /* Names gathered before the list is copied into the arena; longer lists grow on the heap. */
 #define AUTHORS_ON_STACK 64
 
@@ -1085,7 +1415,8 @@ const char **lex_authors(struct arena *a, struct span s, size_t *n, bool *trunca
 	*truncated = cut_et_al(&s);
 	/* One look at the whole list: names without markup need only trimming. */
 	plain = first_special(s.s, s.n) == s.n;
-	for (size_t i = 0; i <= s.n; i++) {
+	for (size_t i = next_sep(s.s, s.n, 0);; i = next_sep(s.s, s.n, i + 1)) {
+		/* The end of the list ends its last name. */
 		size_t sep = i < s.n ? author_sep(s.s, s.n, i) : 1;
 		struct span name;
 
@@ -1104,6 +1435,8 @@ const char **lex_authors(struct arena *a, struct span s, size_t *n, bool *trunca
 				name.s[name.n] = '\0';
 			names[count++] = plain ? name.s : lex_text(name);
 		}
+		if (i >= s.n)
+			break;
 		start = i + sep;
 		i += sep - 1;
 	}

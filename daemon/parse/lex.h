@@ -27,6 +27,10 @@ void lines_init(struct lines *it, char *text, size_t len, unsigned first_no);
 /* The next line without its "\n" or "\r\n"; false after the last. */
 bool lines_next(struct lines *it, struct span *line);
 
+/* For tests: whether the scans may use AVX2 where the processor has it, as they do unless told
+ * otherwise, so that the 16-byte scans other processors run are tested too. */
+void lex_allow_avx2(bool allow);
+
 /* The number of line breaks in s[0..n). */
 unsigned lex_count_lines(const char *s, size_t n);
 

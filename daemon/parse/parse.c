@@ -455,7 +455,7 @@ static void parser_init(struct parser *p, const char *path, const struct parse_o
 	p->line = 1;
 	arena_init(&p->keep);
 	arena_init(&p->scratch);
-	hmap_init(&p->emitted);
+	idset_init(&p->emitted);
 	fallback_init(&p->fallback);
 }
 
@@ -464,7 +464,7 @@ static void parser_free(struct parser *p)
 	free(p->source);
 	arena_free(&p->keep);
 	arena_free(&p->scratch);
-	hmap_free(&p->emitted);
+	idset_free(&p->emitted);
 	fallback_free(&p->fallback);
 }
 
@@ -538,7 +538,7 @@ int parse_file(const char *path, const struct parse_opts *opts, struct parse_res
 	res->size = (long long)st.st_size;
 	res->mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
 	parser_init(&p, path, opts);
-	hmap_reserve(&p.emitted, src.left / BYTES_PER_PAPER);
+	idset_reserve(&p.emitted, src.left / BYTES_PER_PAPER);
 	rc = parse_stream(&p, &src, res, err);
 	if (rc == 0 && src.left > 0)
 		log_warn(

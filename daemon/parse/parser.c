@@ -11,7 +11,12 @@
 
 bool parser_emitted(const struct parser *p, const char *id)
 {
-	return hmap_get(&p->emitted, id, strlen(id)) != NULL;
+	return idset_has(&p->emitted, id, strlen(id));
+}
+
+void parser_prefetch(const struct parser *p, const char *id, size_t len)
+{
+	idset_prefetch(&p->emitted, id, len);
 }
 
 void parser_emit(struct parser *p, struct paper *paper)
@@ -19,11 +24,11 @@ void parser_emit(struct parser *p, struct paper *paper)
 	if (paper->id != NULL) {
 		size_t n = strlen(paper->id);
 		bool existed;
-		struct hmap_slot *slot = hmap_put(&p->emitted, paper->id, n, &existed);
+		const char **kept = idset_put(&p->emitted, paper->id, n, &existed);
 
 		if (existed)
 			return;
-		slot->key = arena_strndup(&p->keep, paper->id, n); /* outlives the window */
+		*kept = arena_strndup(&p->keep, paper->id, n); /* outlives the window */
 	}
 	paper->source = p->source;
 	if (paper->format == NULL) /* the fallback names itself */

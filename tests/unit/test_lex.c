@@ -3,6 +3,8 @@
  */
 #include "unit.h"
 
+#include <ctype.h>
+
 #include "arena.h"
 #include "parse/lex.h"
 
@@ -71,6 +73,14 @@ static void link_text_url_and_what_precedes(void **state)
 			     &text, &url));
 	assert_memory_equal(text.s, "A [b] c", text.n);
 	assert_memory_equal(url.s, "http://x/(y)", url.n);
+	/* A title after a long address, and a tab; a control byte is not a blank. */
+	assert_true(lex_link(
+		span_of(buf, sizeof(buf), "[T](https://arxiv.org/abs/2410.13232v2\t\"t\")"),
+		&before, &text, &url));
+	assert_int_equal(url.n, strlen("https://arxiv.org/abs/2410.13232v2"));
+	assert_true(lex_link(span_of(buf, sizeof(buf), "[T](https://example.org/a\x01b/c/d/e/f)"),
+			     &before, &text, &url));
+	assert_int_equal(url.n, strlen("https://example.org/a\x01b/c/d/e/f"));
 	assert_false(
 		lex_link(span_of(buf, sizeof(buf), "no [link] here (x)"), &before, &text, &url));
 }
@@ -123,10 +133,13 @@ static void dates_in_every_digest_style(void **state)
 		{"31st October 2024", "2024-10-31"}, {"1st October 2024", "2024-10-01"},
 		{"22nd Oct 2024", "2024-10-22"},     {"October 3, 2024", "2024-10-03"},
 		{"Sept. 3 2024", "2024-09-03"},      {"29 February 2024", "2024-02-29"},
+		{" - 2024-02-29 ", "2024-02-29"},    {"**2024-1-9**", "2024-01-09"},
+		{"2024/10/09", "2024-10-09"},
 	};
-	static const char *const refused[] = {"29 February 2023", "2024-13-01", "31st Foo 2024",
-					      "10/09/2024",       "2024",       "yesterday",
-					      "32 May 2024"};
+	static const char *const refused[] = {"29 February 2023", "2024-13-01",    "31st Foo 2024",
+					      "10/09/2024",       "2024",          "yesterday",
+					      "32 May 2024",      "2023-02-29",    "**1899-12-31**",
+					      "2024-10-09x",      "2024-10-09 10", "0000-00-00"};
 	char buf[64], out[11];
 
 	(void)state;
@@ -164,6 +177,70 @@ static void text_is_trimmed_joined_and_unescaped_in_place(void **state)
 		assert_string_equal(lex_text(span_of(buf, sizeof(buf), cases[i].in)), cases[i].out);
 }
 
+/* lex_text one byte at a time, as its comment says, writing each byte of the result in turn and
+ * nothing else: what its fast paths must give and leave. */
+static char *text_bytewise(char *s, size_t n)
+{
+	size_t i = 0, o = 0, from = 0;
+
+	while (n > 0 && isspace((unsigned char)s[0]))
+		s++, n--;
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		n--;
+	while (i < n) {
+		if ((unsigned char)s[i] < 0x20) {
+			while (o > 0 && s[o - 1] == ' ')
+				o--;
+			while (i < n && (s[i] == ' ' || (unsigned char)s[i] < 0x20))
+				i++;
+			s[o++] = ' ';
+		} else if (s[i] == '\\' && i + 1 < n && ispunct((unsigned char)s[i + 1])) {
+			s[o++] = s[i + 1];
+			i += 2;
+		} else if (s[i] == '*' && i + 1 < n && s[i + 1] == '*') {
+			i += 2;
+		} else {
+			s[o++] = s[i++];
+		}
+	}
+	while (o > 0 && s[o - 1] == ' ')
+		o--;
+	while (from < o && s[from] == ' ')
+		from++;
+	s[o] = '\0';
+	return s + from;
+}
+
+static void text_of_wrapped_paragraphs_is_cleaned_as_byte_by_byte(void **state)
+{
+	/* Mostly words and line breaks, as a hard-wrapped abstract, with blanks around some
+	 * breaks, blank lines, CRLF, tabs, escapes and bold markers here and there. */
+	static const char pick[] = "abcdefghijklmnop abcdefghijklmnop\n\n \r\t**\\|.";
+	static char fast[600], slow[600];
+	unsigned seed = 11;
+
+	(void)state;
+	for (int round = 0; round < 6000; round++) {
+		size_t n = 1 + (size_t)round % (sizeof(fast) - 1);
+
+		/* Every other round without AVX2, as processors that have none read. */
+		lex_allow_avx2(round % 2 == 0);
+
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			fast[i] = (seed >> 16) % 4 == 0 ? pick[(seed >> 8) % (sizeof(pick) - 1)]
+							: "wordy"[i % 5];
+		}
+		memcpy(slow, fast, n);
+		assert_string_equal(lex_text((struct span){fast, n - 1}),
+				    text_bytewise(slow, n - 1));
+		/* Every byte alike, what follows the NUL too: the fallback reads the text of a
+		 * record that names no paper after the format has cleaned it. */
+		assert_memory_equal(fast, slow, n);
+	}
+	lex_allow_avx2(true);
+}
+
 static void author_lists_split_and_flag_et_al(void **state)
 {
 	struct arena a;
@@ -188,6 +265,21 @@ static void author_lists_split_and_flag_et_al(void **state)
 	assert_int_equal(n, 2);
 	assert_string_equal(names[1], "C. D");
 	assert_true(trunc);
+	/* Every marker, in any case. */
+	names = lex_authors(&a, span_of(buf, sizeof(buf), "A, B and others"), &n, &trunc);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[1], "B");
+	assert_true(trunc);
+	names = lex_authors(&a, span_of(buf, sizeof(buf), "A, B\xe2\x80\xa6"), &n, &trunc);
+	assert_string_equal(names[1], "B");
+	assert_true(trunc);
+	names = lex_authors(&a, span_of(buf, sizeof(buf), "Ada Lovelace ET AL"), &n, &trunc);
+	assert_string_equal(names[0], "Ada Lovelace");
+	assert_true(trunc);
+	names = lex_authors(&a, span_of(buf, sizeof(buf), "Kim Wells, Amy Ross"), &n, &trunc);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[1], "Amy Ross");
+	assert_false(trunc);
 	names = lex_authors(&a, span_of(buf, sizeof(buf), " , ; "), &n, &trunc);
 	assert_null(names);
 	assert_int_equal(n, 0);
@@ -195,6 +287,79 @@ static void author_lists_split_and_flag_et_al(void **state)
 	names = lex_authors(&a, span_of(buf, sizeof(buf), "Anand Sandra; Bo"), &n, &trunc);
 	assert_int_equal(n, 2);
 	assert_string_equal(names[0], "Anand Sandra");
+	arena_free(&a);
+}
+
+/* The names of a list without markup, trimmed and split one byte at a time as lex_authors's
+ * comment says; out gets them one after the other, each with its NUL. */
+static size_t authors_bytewise(const char *s, size_t n, char *out)
+{
+	size_t count = 0, start = 0, o = 0;
+
+	while (n > 0 && s[n - 1] == ' ')
+		n--;
+	while (n > 0 && s[0] == ' ')
+		s++, n--;
+	for (size_t i = 0; i <= n; i++) {
+		size_t sep = i == n                                          ? 1
+			     : s[i] == ',' || s[i] == ';'                    ? 1
+			     : i + 5 <= n && strncmp(s + i, " and ", 5) == 0 ? 5
+			     : i + 3 <= n && strncmp(s + i, " & ", 3) == 0   ? 3
+									     : 0;
+		size_t from = start, to = i;
+
+		if (sep == 0)
+			continue;
+		while (from < to && s[from] == ' ')
+			from++;
+		while (to > from && s[to - 1] == ' ')
+			to--;
+		if (to > from) {
+			memcpy(out + o, s + from, to - from);
+			o += to - from;
+			out[o++] = '\0';
+			count++;
+		}
+		start = i + sep;
+		i += sep - 1;
+	}
+	return count;
+}
+
+static void author_lists_split_as_byte_by_byte(void **state)
+{
+	/* Pieces of names and of separators, and words that only look like them. */
+	static const char *const pieces[] = {"Ann", "Bo",  "Lu", " ",  ",",     ";",  " and ",
+					     " & ", "and", "&",  " a", "Anand", "  ", "Zhang Wei"};
+	struct arena a;
+	char list[400], copy[400], want[800];
+	unsigned seed = 3;
+
+	(void)state;
+	arena_init(&a);
+	for (int round = 0; round < 3000; round++) {
+		size_t len = 0, n, wanted;
+		const char **names;
+		bool trunc;
+		const char *w = want;
+
+		while (len < (size_t)round % 120) {
+			const char *piece;
+
+			seed = seed * 1103515245u + 12345u;
+			piece = pieces[(seed >> 16) % (sizeof(pieces) / sizeof(pieces[0]))];
+			memcpy(list + len, piece, strlen(piece));
+			len += strlen(piece);
+		}
+		list[len] = '\0';
+		memcpy(copy, list, len + 1);
+		wanted = authors_bytewise(copy, len, want);
+		names = lex_authors(&a, (struct span){list, len}, &n, &trunc);
+		assert_int_equal(n, wanted);
+		for (size_t i = 0; i < n; w += strlen(w) + 1, i++)
+			assert_string_equal(names[i], w);
+		assert_false(trunc);
+	}
 	arena_free(&a);
 }
 
@@ -244,6 +409,59 @@ static void skip_to_stops_at_lines_starting_with_either_byte(void **state)
 	assert_false(lines_next(&it, &line));
 }
 
+/* What lines_skip_to must do, one byte at a time. */
+static struct span skip_to_bytewise(struct lines *it, char a, char b)
+{
+	char *start = it->p;
+
+	for (char *q = it->p; q < it->end; q++) {
+		if (*q != '\n')
+			continue;
+		it->no++;
+		if (q + 1 < it->end && (q[1] == a || q[1] == b)) {
+			it->p = q + 1;
+			return (struct span){start, (size_t)(it->p - start)};
+		}
+	}
+	it->p = it->end;
+	return (struct span){start, (size_t)(it->end - start)};
+}
+
+static void skip_to_counts_every_break_of_a_long_paragraph(void **state)
+{
+	/* Lines of one byte, far more than a byte lane counts to, then lines of every length
+	 * with stop bytes here and there, searched from many offsets. */
+	enum { N = 40000 };
+	static const char pick[] = "abcdefgh abcdefgh abcdefgh\n\n\n#\xe6";
+	static char text[N];
+	unsigned seed = 7;
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		seed = seed * 1103515245u + 12345u;
+		text[i] = i < N / 2 ? "x\n"[i % 2] : pick[(seed >> 16) % (sizeof(pick) - 1)];
+	}
+	/* With the widest registers the processor has, then with those of any x86-64. */
+	for (int wide = 1; wide >= 0; wide--) {
+		lex_allow_avx2(wide);
+		for (size_t from = 0; from < N; from += 997) {
+			struct lines it, ref;
+
+			lines_init(&it, text + from, N - from, 1);
+			lines_init(&ref, text + from, N - from, 1);
+			while (it.p < it.end) {
+				struct span got = lines_skip_to(&it, '#', '\xe6');
+				struct span want = skip_to_bytewise(&ref, '#', '\xe6');
+
+				assert_ptr_equal(got.s, want.s);
+				assert_int_equal(got.n, want.n);
+				assert_int_equal(it.no, ref.no);
+			}
+		}
+	}
+	lex_allow_avx2(true);
+}
+
 static void link_scan_finds_paper_links_in_order_in_any_case(void **state)
 {
 	char text[] = "see arXiv.org/abs/2410.07177v2 and\n"
@@ -281,9 +499,12 @@ int main(void)
 		cmocka_unit_test(arxiv_ids_from_urls_and_bare_text),
 		cmocka_unit_test(dates_in_every_digest_style),
 		cmocka_unit_test(text_is_trimmed_joined_and_unescaped_in_place),
+		cmocka_unit_test(text_of_wrapped_paragraphs_is_cleaned_as_byte_by_byte),
 		cmocka_unit_test(author_lists_split_and_flag_et_al),
+		cmocka_unit_test(author_lists_split_as_byte_by_byte),
 		cmocka_unit_test(lines_strip_crlf_and_count),
 		cmocka_unit_test(skip_to_stops_at_lines_starting_with_either_byte),
+		cmocka_unit_test(skip_to_counts_every_break_of_a_long_paragraph),
 	};
 
 	return cmocka_run_group_tests_name("lex", tests, NULL, NULL);

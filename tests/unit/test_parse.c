@@ -126,6 +126,51 @@ static void arxiv_daily_merges_row_and_abstract_block(void **state)
 	digest_free(&d);
 }
 
+static void arxiv_daily_block_out_of_order_merges_the_first_row_of_its_id(void **state)
+{
+	struct digest d;
+	struct err err;
+
+	(void)state;
+	assert_int_equal(
+		parse_string(&d,
+			     "### LLM\n"
+			     "|Publish Date|Title|Authors|Homepage|Code|\n"
+			     "|---|---|---|---|---|\n"
+			     "|**2024-10-01**|**A**|X et.al.|[2410.00001v1]"
+			     "(http://arxiv.org/abs/2410.00001v1)|null|\n"
+			     "|**2024-10-02**|**B**|Y et.al.|[2410.00002v1]"
+			     "(http://arxiv.org/abs/2410.00002v1)|null|\n"
+			     "|**2024-10-03**|**A again**|Z et.al.|[2410.00001v2]"
+			     "(http://arxiv.org/abs/2410.00001v2)|null|\n"
+			     "|**2024-10-04**|**C**|W et.al.|[2410.00003v1]"
+			     "(http://arxiv.org/abs/2410.00003v1)|null|\n"
+			     "|**2024-10-05**|**D**|V et.al.|[2410.00004v1]"
+			     "(http://arxiv.org/abs/2410.00004v1)|null|\n"
+			     "\n#### Abstracts\n"
+			     "##### **B**\n2410.00002 by Y One, Y Two\n\nAbstract of B.\n\n"
+			     "##### **A**\n2410.00001 by X One\n\nAbstract of A.\n\n"
+			     "##### **C**\n2410.00003v1 by W One\n\nAbstract of C.\n\n"
+			     "##### **B twice**\n2410.00002 by Y One\n\nAbstract again.\n",
+			     &err),
+		0);
+	/* The blocks in their order, then the row that had none. */
+	assert_int_equal(d.n_papers, 4);
+	assert_string_equal(d.papers[0].id, "2410.00002");
+	assert_string_equal(d.papers[0].abstract, "Abstract of B.");
+	assert_int_equal(d.papers[0].n_authors, 2);
+	/* A's block comes after B's and has no version: the first row of its id says v1. */
+	assert_string_equal(d.papers[1].id, "2410.00001");
+	assert_string_equal(d.papers[1].version, "v1");
+	assert_string_equal(d.papers[1].date, "2024-10-01");
+	assert_string_equal(d.papers[1].title, "A");
+	assert_string_equal(d.papers[2].date, "2024-10-04");
+	assert_string_equal(d.papers[3].id, "2410.00004");
+	assert_true(d.papers[3].authors_truncated);
+	assert_null(d.papers[3].abstract);
+	digest_free(&d);
+}
+
 static void date_table_reads_ordinal_dates_and_linked_titles(void **state)
 {
 	struct digest d;
@@ -515,6 +560,7 @@ int main(void)
 		cmocka_unit_test(sample_counts_and_formats_match_the_digests),
 		cmocka_unit_test(hf_daily_row_gives_title_id_authors_date),
 		cmocka_unit_test(arxiv_daily_merges_row_and_abstract_block),
+		cmocka_unit_test(arxiv_daily_block_out_of_order_merges_the_first_row_of_its_id),
 		cmocka_unit_test(date_table_reads_ordinal_dates_and_linked_titles),
 		cmocka_unit_test(records_read_title_pdf_summary),
 		cmocka_unit_test(paper_under_two_categories_is_emitted_once),

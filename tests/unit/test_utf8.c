@@ -112,6 +112,9 @@ static void vector_check_agrees_with_scalar_check(void **state)
 		if (utf8_valid_prefix(buf, n) != utf8_valid_prefix_scalar(buf, n))
 			fail_msg("round %d: vector %zu, scalar %zu", round,
 				 utf8_valid_prefix(buf, n), utf8_valid_prefix_scalar(buf, n));
+		if (utf8_valid_prefix_16(buf, n) != utf8_valid_prefix_scalar(buf, n))
+			fail_msg("round %d: 16-byte vector %zu, scalar %zu", round,
+				 utf8_valid_prefix_16(buf, n), utf8_valid_prefix_scalar(buf, n));
 	}
 }
 
