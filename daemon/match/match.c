@@ -824,21 +824,34 @@ static void scan_singular(struct matcher *m, uint32_t i, const char *b, unsigned
 		apply_slot(m, e, SCAN_EXACT, i, fbit);
 }
 
-/* Looks the strict prefixes of word i up, of the lengths prefix keys have; the lengths from
- * DICT_HEAD on only when some prefix key starts as the word does. */
+/* Looks the strict prefixes of word i up: those shorter than DICT_HEAD by their lengths, the
+ * longer all at once, as the group of prefix keys that start as the word does. */
 static void scan_prefixes(struct matcher *m, uint32_t i, const char *b, uint32_t len, unsigned fbit)
 {
 	const struct dict *d = &m->dict;
-	bool heads = len > DICT_HEAD && dict_may_have(d->head_filter, dict_hash(b, DICT_HEAD));
+	const struct dict_head *g;
+	uint32_t head, hh;
 
 	for (size_t k = 0; k < d->n_pfx_lens && d->pfx_lens[k] < len; k++) {
-		uint32_t n = d->pfx_lens[k], h;
+		uint32_t n = d->pfx_lens[k], h = dict_hash(b, n);
 		const struct dict_slot *e;
 
-		if (n >= DICT_HEAD && !heads)
-			return;
-		h = dict_hash(b, n);
 		if (dict_may_have(d->pfx_filter, h) && (e = dict_find(d, b, n, h)) != NULL)
+			apply_slot(m, e, SCAN_PREFIX, i, fbit);
+	}
+	if (len <= DICT_HEAD)
+		return;
+	head = dict_head4(b);
+	hh = dict_head_hash(head);
+	if (!dict_may_have(d->head_filter, hh) || (g = dict_find_head(d, head, hh)) == NULL)
+		return;
+	for (uint32_t k = g->first; k < g->first + g->n; k++) {
+		const struct dict_slot *e = &d->slots[d->head_keys[k]];
+
+		if (e->len >= len)
+			return;
+		if (dict_head(b, e->len) == e->head &&
+		    (e->len <= 8 || memcmp(e->key + 8, b + 8, e->len - 8) == 0))
 			apply_slot(m, e, SCAN_PREFIX, i, fbit);
 	}
 }
