@@ -84,7 +84,8 @@ struct scratch {
 	uint8_t *lit_fields;
 	uint32_t *lits_seen;
 	size_t n_lits_seen;
-	uint64_t *cand; /* per rule: has a term that hit, so it must be evaluated */
+	uint64_t *cand;     /* per rule: has a term that hit, so it must be evaluated */
+	uint64_t *cand_any; /* per word of cand: whether it has a bit set */
 	struct text_words tw;
 	struct seg *segs;
 	size_t n_segs, cap_segs;
@@ -121,9 +122,11 @@ struct matcher {
 	struct litscan *lits;
 	uint32_t *lit_terms; /* the term of each literal */
 	size_t n_lits;
-	unsigned lit_fields; /* fields some literal is looked for in */
-	uint64_t *always;    /* per rule: evaluated for every paper */
-	size_t n_rule_words; /* 64-bit words in always and cand */
+	unsigned lit_fields;  /* fields some literal is looked for in */
+	uint64_t *always;     /* per rule: evaluated for every paper */
+	uint64_t *always_any; /* per word of always: whether it has a bit set */
+	size_t n_rule_words;  /* 64-bit words in always and cand */
+	size_t n_any_words;   /* and in always_any and cand_any */
 	struct scratch s;
 };
 
@@ -173,6 +176,7 @@ static void compiled_free(struct matcher *m)
 	litscan_free(m->lits);
 	free(m->lit_terms);
 	free(m->always);
+	free(m->always_any);
 	free(s->occ_first);
 	free(s->occ_last);
 	free(s->rx_gen);
@@ -181,17 +185,18 @@ static void compiled_free(struct matcher *m)
 	free(s->lit_fields);
 	free(s->lits_seen);
 	free(s->cand);
+	free(s->cand_any);
 	m->term_rules = NULL;
 	m->hot = NULL;
 	m->term_rx = NULL;
-	m->simple = m->always = NULL;
+	m->simple = m->always = m->always_any = NULL;
 	m->lits = NULL;
 	m->lit_terms = NULL;
 	m->n_lits = 0;
 	s->occ_first = s->occ_last = s->rx_gen = s->lit_gen = s->lits_seen = NULL;
 	s->rx_val = NULL;
 	s->lit_fields = NULL;
-	s->cand = NULL;
+	s->cand = s->cand_any = NULL;
 	m->compiled = false;
 }
 
@@ -575,21 +580,25 @@ static void scratch_size(struct matcher *m)
 	s->lit_fields = xcalloc(l, sizeof(*s->lit_fields));
 	s->lits_seen = xcalloc(l, sizeof(*s->lits_seen));
 	s->cand = xcalloc(m->n_rule_words, sizeof(*s->cand));
+	s->cand_any = xcalloc(m->n_any_words, sizeof(*s->cand_any));
 }
 
 /* Marks the rules matched as soon as their one term hits, and those evaluated for every paper. */
 static void classify_rules(struct matcher *m)
 {
 	m->n_rule_words = (m->n_rules + 63) / 64 + 1;
+	m->n_any_words = (m->n_rule_words + 63) / 64;
 	m->always = xcalloc(m->n_rule_words, sizeof(*m->always));
+	m->always_any = xcalloc(m->n_any_words, sizeof(*m->always_any));
 	m->simple = xcalloc(m->n_rule_words, sizeof(*m->simple));
 	for (uint32_t r = 0; r < m->n_rules; r++) {
 		const struct rule *rule = &m->rules[r];
 		const struct query_node *root = m->nodes + rule->nodes;
 
-		if (unseen_value(m, root) != TRI_NO)
+		if (unseen_value(m, root) != TRI_NO) {
 			bit_set(m->always, r);
-		else if (rule->n_nodes == 1 && !m->term_rx[root->arg])
+			bit_set(m->always_any, r >> 6);
+		} else if (rule->n_nodes == 1 && !m->term_rx[root->arg])
 			bit_set(m->simple, r);
 	}
 }
@@ -669,17 +678,24 @@ static void cut_paper(struct matcher *m, const struct paper *p)
 		add_seg(m, MATCH_ID, 0, p->id);
 }
 
+/* Marks rule r for evaluation. */
+static inline void touch_rule(struct scratch *s, uint32_t r)
+{
+	bit_set(s->cand, r);
+	bit_set(s->cand_any, r >> 6);
+}
+
 /* Marks the rules that have term u for evaluation. */
 static inline void touch_rules(struct matcher *m, uint32_t u)
 {
 	const struct term_hot *t = &m->hot[u];
 
 	if (t->n_rules == 1) {
-		bit_set(m->s.cand, t->rules);
+		touch_rule(&m->s, t->rules);
 		return;
 	}
 	for (uint32_t i = 0; i < t->n_rules; i++)
-		bit_set(m->s.cand, m->term_rules[t->rules + i]);
+		touch_rule(&m->s, m->term_rules[t->rules + i]);
 }
 
 /* Term u hit words first..last. */
@@ -1041,6 +1057,28 @@ static void explain_rule(struct matcher *m, const struct rule *r)
 	}
 }
 
+/* Evaluates the rules of bits, those of the w-th word of rules, and reports each that matches;
+ * returns how many did. */
+static size_t match_word(struct matcher *m, size_t w, uint64_t bits, match_fn fn, void *ctx)
+{
+	struct scratch *s = &m->s;
+	size_t count = 0;
+
+	for (; bits != 0; bits &= bits - 1) {
+		uint32_t r = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+		const struct rule *rule = &m->rules[r];
+
+		if (!bit_test(m->simple, r) && !eval(m, m->nodes + rule->nodes))
+			continue;
+		count++;
+		if (s->explain)
+			explain_rule(m, rule);
+		if (fn != NULL)
+			fn(ctx, r, s->explain ? s->hits : NULL, s->explain ? s->n_hits : 0);
+	}
+	return count;
+}
+
 size_t matcher_match(struct matcher *m, const struct paper *p, bool explain, match_fn fn, void *ctx)
 {
 	struct scratch *s = &m->s;
@@ -1053,23 +1091,18 @@ size_t matcher_match(struct matcher *m, const struct paper *p, bool explain, mat
 	scan_words(m);
 	if (m->n_lits > 0)
 		scan_literals(m);
-	/* Candidates and the always-evaluated rules, in rule order; candidates are cleared on the
-	 * way, ready for the next paper. */
-	for (size_t w = 0; w < m->n_rule_words; w++) {
-		uint64_t bits = s->cand[w] | m->always[w];
+	/* Candidates and the always-evaluated rules, in rule order, found through the words of
+	 * their bits that have any: a paper touches a few rules of thousands. Candidates are
+	 * cleared on the way, ready for the next paper. */
+	for (size_t a = 0; a < m->n_any_words; a++) {
+		uint64_t words = s->cand_any[a] | m->always_any[a];
 
-		s->cand[w] = 0;
-		for (; bits != 0; bits &= bits - 1) {
-			uint32_t r = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
-			const struct rule *rule = &m->rules[r];
+		s->cand_any[a] = 0;
+		for (; words != 0; words &= words - 1) {
+			size_t w = a * 64 + (size_t)__builtin_ctzll(words);
 
-			if (!bit_test(m->simple, r) && !eval(m, m->nodes + rule->nodes))
-				continue;
-			count++;
-			if (explain)
-				explain_rule(m, rule);
-			if (fn != NULL)
-				fn(ctx, r, explain ? s->hits : NULL, explain ? s->n_hits : 0);
+			count += match_word(m, w, s->cand[w] | m->always[w], fn, ctx);
+			s->cand[w] = 0;
 		}
 	}
 	return count;
