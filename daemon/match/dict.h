@@ -18,7 +18,8 @@
 /* What a key stands for: a term of the matcher, in some fields. */
 struct dict_posting {
 	uint32_t term;
-	uint8_t fields;     /* the term's field bits, DICT_PHRASE, DICT_NEIGHBOUR, DICT_BEFORE */
+	uint8_t fields;     /* the term's field bits, DICT_PHRASE, DICT_NEIGHBOUR, DICT_BEFORE,
+			     * DICT_START */
 	uint8_t anchor;     /* which word of the term the key is */
 	uint16_t neighbour; /* with DICT_NEIGHBOUR, dict_fingerprint() of the word after the
 			     * anchor (before it, when the anchor is last) */
@@ -30,6 +31,9 @@ struct dict_posting {
  * word after the anchor, or with DICT_BEFORE the word before it. */
 #define DICT_NEIGHBOUR 0x40
 #define DICT_BEFORE    0x20
+/* The word after the anchor is a prefix, which has no one hash: the posting holds its first two
+ * bytes instead, which the word there must start with. */
+#define DICT_START 0x10
 
 /* A key and its postings: n_exact that need the whole word to be the key, then n_prefix for
  * which the key may be a prefix of the word. Empty when len is 0. */

@@ -455,14 +455,19 @@ static void add_term_keys(struct matcher *m, struct build *b, uint32_t u)
 		else
 			dict_add(&m->dict, t->words[0].s, t->words[0].len, false, p);
 	} else if (t->kind == QUERY_WORDS) {
-		/* A neighbour that is a prefix has no one hash: it is not fingerprinted. */
+		/* A neighbour that is a prefix has no one hash: its first bytes stand for it. */
 		uint32_t next;
 
 		t->anchor = phrase_anchor(t);
 		next = t->anchor + 1 < t->n_words ? t->anchor + 1 : t->anchor - 1;
 		p.anchor = (uint8_t)t->anchor;
 		p.fields |= DICT_PHRASE;
-		if (!(t->prefix && next + 1 == t->n_words)) {
+		if (t->prefix && next + 1 == t->n_words) {
+			if (t->words[next].len >= 2) {
+				p.fields |= DICT_START;
+				memcpy(&p.neighbour, t->words[next].s, 2);
+			}
+		} else {
 			p.fields |= DICT_NEIGHBOUR | (next < t->anchor ? DICT_BEFORE : 0);
 			p.neighbour = word_fingerprint(b, &t->words[next]);
 		}
@@ -756,6 +761,14 @@ static bool neighbour_may_be(const struct matcher *m, uint32_t j, uint16_t fp)
 	       ((h->forms & FORM_LESS_ES) && dict_fingerprint(h->less_es) == fp);
 }
 
+/* Whether text word j may be the prefix whose first two bytes are those of start. */
+static bool neighbour_starts(const struct matcher *m, uint32_t j, uint16_t start)
+{
+	const struct text_words *tw = &m->s.tw;
+
+	return j < tw->n && tw->w[j].len >= 2 && memcmp(text_word_bytes(tw, j), &start, 2) == 0;
+}
+
 /* How a word met a key: the key is the word, the word less a plural ending, or a strict prefix
  * of the word. */
 enum scan_how { SCAN_WHOLE, SCAN_EXACT, SCAN_PREFIX };
@@ -786,6 +799,8 @@ static void apply_slot(struct matcher *m, const struct dict_slot *e, enum scan_h
 		pos = i - p->anchor;
 		if ((p->fields & DICT_NEIGHBOUR) &&
 		    !neighbour_may_be(m, (p->fields & DICT_BEFORE) ? i - 1 : i + 1, p->neighbour))
+			continue;
+		if ((p->fields & DICT_START) && !neighbour_starts(m, i + 1, p->neighbour))
 			continue;
 		t = &m->terms[p->term];
 		if (phrase_at(m, t, pos))
