@@ -475,17 +475,116 @@ static void add_term_keys(struct matcher *m, struct build *b, uint32_t u)
 	}
 }
 
-/* Lists, for each term, the rules that have it (each once), from the pairs noted when adding;
- * pairs come in rule order, so a rule naming a term twice gives adjacent pairs. */
+/* How likely a term is to hit a paper, roughly, for choosing what wakes a rule: a phrase or an
+ * id least, then a word, a regular expression, a prefix. */
+static unsigned trigger_cost(const struct cterm *t)
+{
+	if (t->kind == QUERY_ID || (t->kind == QUERY_WORDS && t->n_words > 1))
+		return 1;
+	if (t->kind == QUERY_REGEX)
+		return 3;
+	if (t->prefix)
+		return t->words[0].len < DICT_HEAD ? 6 : 4;
+	return t->words[0].len < DICT_HEAD ? 3 : 2;
+}
+
+#define NO_TRIGGER UINT32_MAX
+
+/* The cost of the terms of the subtree at n one of which must hit for it to hold (the cheapest
+ * child of an AND, every child of an OR), or NO_TRIGGER when it can hold with none: under a
+ * negation. */
+static uint32_t subtree_cost(const struct matcher *m, const struct query_node *n)
+{
+	const struct query_node *c = n + 1;
+	uint32_t best = NO_TRIGGER, sum = 0;
+
+	switch (n->op) {
+	case QUERY_TERM:
+		return trigger_cost(&m->terms[n->arg]);
+	case QUERY_NOT:
+		return NO_TRIGGER;
+	case QUERY_AND:
+		for (unsigned i = 0; i < n->arg; i++, c += c->size) {
+			uint32_t k = subtree_cost(m, c);
+
+			best = k < best ? k : best;
+		}
+		return best;
+	default:
+		for (unsigned i = 0; i < n->arg; i++, c += c->size) {
+			uint32_t k = subtree_cost(m, c);
+
+			if (k == NO_TRIGGER)
+				return NO_TRIGGER;
+			sum += k;
+		}
+		return sum;
+	}
+}
+
+/* Appends (term, rule r) to pairs for the terms subtree_cost() counted, those that wake r. */
+static void add_triggers(const struct matcher *m, const struct query_node *n, uint32_t r,
+			 uint32_t *pairs, size_t *n_pairs)
+{
+	const struct query_node *c = n + 1, *best = NULL;
+	uint32_t best_cost = NO_TRIGGER;
+
+	if (n->op == QUERY_TERM) {
+		pairs[(*n_pairs)++] = n->arg;
+		pairs[(*n_pairs)++] = r;
+		return;
+	}
+	for (unsigned i = 0; i < n->arg; i++, c += c->size) {
+		uint32_t k = subtree_cost(m, c);
+
+		if (n->op == QUERY_OR) {
+			add_triggers(m, c, r, pairs, n_pairs);
+		} else if (k < best_cost) {
+			best = c;
+			best_cost = k;
+		}
+	}
+	if (best != NULL)
+		add_triggers(m, best, r, pairs, n_pairs);
+}
+
+/* The (term, rule) pairs by which a term hit wakes a rule, in rule order. A rule is woken only
+ * by terms one of which must hit for it to hold, not by a term it excludes (-survey) nor by
+ * the commoner side of an AND; a rule that can hold with none is evaluated for every paper
+ * anyway (classify_rules), and wakes by all its terms. Returns the count of uint32_t. */
+static size_t wake_pairs(const struct matcher *m, uint32_t *pairs)
+{
+	size_t n = 0;
+
+	for (uint32_t r = 0; r < m->n_rules; r++) {
+		const struct rule *rule = &m->rules[r];
+		const struct query_node *root = m->nodes + rule->nodes;
+
+		if (subtree_cost(m, root) != NO_TRIGGER) {
+			add_triggers(m, root, r, pairs, &n);
+			continue;
+		}
+		for (uint32_t k = 0; k < rule->n_terms; k++) {
+			pairs[n++] = m->rule_terms[rule->terms + k];
+			pairs[n++] = r;
+		}
+	}
+	return n;
+}
+
+/* Lists, for each term, the rules it wakes (each once), from wake_pairs(); pairs come in rule
+ * order, so a rule naming a term twice is noticed. */
 static void link_term_rules(struct matcher *m)
 {
 	uint32_t *last = xreallocarray(NULL, m->n_terms + 1, sizeof(*last)), at = 0;
+	uint32_t *pairs = xreallocarray(NULL, m->n_pairs + 2, sizeof(*pairs));
+	size_t n_pairs = wake_pairs(m, pairs);
 
-	m->term_rules = xreallocarray(NULL, m->n_pairs / 2 + 1, sizeof(*m->term_rules));
+	m->term_rules = xreallocarray(NULL, n_pairs / 2 + 1, sizeof(*m->term_rules));
 	m->hot = xcalloc(m->n_terms + 1, sizeof(*m->hot));
 	memset(last, 0xff, (m->n_terms + 1) * sizeof(*last));
-	for (size_t i = 0; i < m->n_pairs; i += 2) {
-		uint32_t u = m->pairs[i], rule = m->pairs[i + 1];
+	for (size_t i = 0; i < n_pairs; i += 2) {
+		uint32_t u = pairs[i], rule = pairs[i + 1];
 
 		if (last[u] != rule)
 			m->hot[u].n_rules++;
@@ -497,8 +596,8 @@ static void link_term_rules(struct matcher *m)
 		m->hot[u].n_rules = 0;
 	}
 	memset(last, 0xff, (m->n_terms + 1) * sizeof(*last));
-	for (size_t i = 0; i < m->n_pairs; i += 2) {
-		uint32_t u = m->pairs[i], rule = m->pairs[i + 1];
+	for (size_t i = 0; i < n_pairs; i += 2) {
+		uint32_t u = pairs[i], rule = pairs[i + 1];
 
 		if (last[u] != rule)
 			m->term_rules[m->hot[u].rules + m->hot[u].n_rules++] = rule;
@@ -509,6 +608,7 @@ static void link_term_rules(struct matcher *m)
 		if (m->hot[u].n_rules == 1)
 			m->hot[u].rules = m->term_rules[m->hot[u].rules];
 	}
+	free(pairs);
 	free(last);
 }
 
