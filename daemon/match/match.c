@@ -118,7 +118,7 @@ struct matcher {
 	struct term_hot *hot; /* per term */
 	uint32_t *term_rules;
 	uint8_t *term_rx; /* per term: a regular expression, evaluated lazily */
-	uint64_t *simple; /* per rule: one positive term, no regex: matched when touched */
+	uint64_t *simple; /* per rule: a term, or an OR of terms, no regex: matched when touched */
 	struct litscan *lits;
 	uint32_t *lit_terms; /* the term of each literal */
 	size_t n_lits;
@@ -688,7 +688,22 @@ static void scratch_size(struct matcher *m)
 	s->cand_any = xcalloc(m->n_any_words, sizeof(*s->cand_any));
 }
 
-/* Marks the rules matched as soon as their one term hits, and those evaluated for every paper. */
+/* Whether the rule at root holds as soon as it is woken: a term, or an OR of terms, none a
+ * regular expression (which wakes its rule when its literal is seen, before it is run). */
+static bool holds_when_woken(const struct matcher *m, const struct query_node *root)
+{
+	if (root->op == QUERY_TERM)
+		return !m->term_rx[root->arg];
+	if (root->op != QUERY_OR)
+		return false;
+	for (unsigned i = 1; i <= root->arg; i++) {
+		if (root[i].op != QUERY_TERM || m->term_rx[root[i].arg])
+			return false;
+	}
+	return true;
+}
+
+/* Marks the rules matched as soon as they are woken, and those evaluated for every paper. */
 static void classify_rules(struct matcher *m)
 {
 	m->n_rule_words = (m->n_rules + 63) / 64 + 1;
@@ -703,8 +718,9 @@ static void classify_rules(struct matcher *m)
 		if (unseen_value(m, root) != TRI_NO) {
 			bit_set(m->always, r);
 			bit_set(m->always_any, r >> 6);
-		} else if (rule->n_nodes == 1 && !m->term_rx[root->arg])
+		} else if (holds_when_woken(m, root)) {
 			bit_set(m->simple, r);
+		}
 	}
 }
 
