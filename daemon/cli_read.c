@@ -538,10 +538,12 @@ static void json_line(struct match_cmd *m)
 	m->matched++;
 	j->n = 0;
 	jl_lit(j, "{");
-	if (p->id != NULL)
+	if (p->id != NULL) {
 		jl_member(j, &k, "id", p->id, m->id_len);
-	else
-		jl_lit(j, k++ ? ",\"id\":null" : "\"id\":null");
+	} else {
+		jl_lit(j, "\"id\":null");
+		k++;
+	}
 	jl_member(j, &k, "title", p->title, m->title_len);
 	jl_member(j, &k, "source", m->file, strlen(m->file));
 	jl_lit(j, k ? ",\"rules\":[" : "\"rules\":[");

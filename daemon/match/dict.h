@@ -90,17 +90,18 @@ void dict_build(struct dict *d);
 
 /* The first eight bytes at p, those past n (when n < 8) zeroed; p + 8 must be readable. Shifted
  * out and back rather than masked after a test of n: the lengths of a paper's words come at
- * random, and so would the test's outcome. */
+ * random, and so would the test's outcome. Each shift is done in two halves, so that n = 0
+ * (a shift of 64) is defined too. */
 static inline uint64_t dict_head(const char *p, uint32_t n)
 {
 	uint64_t x;
-	uint32_t cut = 8 * (8 - (n < 8 ? n : 8));
+	uint32_t half = 4 * (8 - (n < 8 ? n : 8));
 
 	memcpy(&x, p, 8);
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	return cut == 64 ? 0 : x >> cut << cut;
+	return x >> half >> half << half << half;
 #else
-	return cut == 64 ? 0 : x << cut >> cut;
+	return x << half << half >> half >> half;
 #endif
 }
 
