@@ -17,6 +17,7 @@
 #include "parse/parse.h"
 #include "pipeline.h"
 #include "state.h"
+#include "utf8.h"
 #include "watch.h"
 #include "xmalloc.h"
 
@@ -221,6 +222,89 @@ struct hit_word {
 	unsigned fields; /* 1 << enum match_field */
 };
 
+/* A line of JSON being written by hand, for `match --json`. jansson's objects, and its dump,
+ * which checks every object and array for a loop, cost several times what matching the paper
+ * does, for a line whose shape is fixed. Strings are written as jansson writes them (short
+ * escapes, \u00XX for other control characters, UTF-8 as it is), and one that is not valid
+ * UTF-8 is left out, as jansson leaves out what it cannot make a string of. */
+struct jline {
+	char *s;
+	size_t n, cap;
+};
+
+static void jl_raw(struct jline *j, const char *s, size_t n)
+{
+	if (n == 0)
+		return;
+	j->s = xgrow(j->s, &j->cap, j->n + n + 1, 1);
+	memcpy(j->s + j->n, s, n);
+	j->n += n;
+}
+
+static void jl_lit(struct jline *j, const char *s)
+{
+	jl_raw(j, s, strlen(s));
+}
+
+/* Appends s[0..n) as a JSON string; false, with nothing appended, when it is not UTF-8. */
+static bool jl_str(struct jline *j, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *o;
+
+	if (utf8_valid_prefix(s, n) != n)
+		return false;
+	j->s = xgrow(j->s, &j->cap, j->n + 6 * n + 3, 1);
+	o = j->s + j->n;
+	*o++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *e = c == '"'    ? "\\\""
+				: c == '\\' ? "\\\\"
+				: c == '\b' ? "\\b"
+				: c == '\f' ? "\\f"
+				: c == '\n' ? "\\n"
+				: c == '\r' ? "\\r"
+				: c == '\t' ? "\\t"
+					    : NULL;
+
+		if (e != NULL) {
+			*o++ = e[0];
+			*o++ = e[1];
+		} else if (c < 0x20) {
+			*o++ = '\\';
+			*o++ = 'u';
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		} else {
+			*o++ = (char)c;
+		}
+	}
+	*o++ = '"';
+	j->n = (size_t)(o - j->s);
+	return true;
+}
+
+/* Appends "key": and s as a JSON string, or nothing when s is NULL or not UTF-8; a comma first
+ * when *n says something came before, and *n counts it. */
+static void jl_member(struct jline *j, size_t *n, const char *key, const char *s, size_t len)
+{
+	size_t at = j->n;
+
+	if (s == NULL)
+		return;
+	jl_lit(j, *n ? ",\"" : "\"");
+	jl_lit(j, key);
+	jl_lit(j, "\":");
+	if (!jl_str(j, s, len)) {
+		j->n = at;
+		return;
+	}
+	(*n)++;
+}
+
 struct match_cmd {
 	struct matcher *matcher;
 	const char *const *names; /* rule names by index */
@@ -232,7 +316,9 @@ struct match_cmd {
 	const struct paper *paper;
 	char *key; /* the paper's identity in the state */
 	size_t papers, matched, files_matched;
-	json_t *rules, *hits, *alerted;
+	struct jline rules, hits, alerted, line; /* --json: the parts of a paper's line */
+	size_t n_rules, n_hits, n_alerted;       /* the entries of each so far */
+	size_t title_len, abstract_len, id_len;  /* of the paper, for its hits */
 	struct hit_word *words;
 	size_t cap_words;
 };
@@ -262,6 +348,37 @@ static const char *hit_span(const struct paper *p, const struct match_hit *h, si
 	return s + h->start;
 }
 
+/* The same, for a paper whose fields' lengths m has. */
+static const char *hit_span_known(const struct match_cmd *m, const struct match_hit *h, size_t *len)
+{
+	const struct paper *p = m->paper;
+	const char *s = NULL;
+	size_t n = 0;
+
+	switch (h->field) {
+	case MATCH_TITLE:
+		s = p->title;
+		n = m->title_len;
+		break;
+	case MATCH_AUTHORS:
+		s = h->author < p->n_authors ? p->authors[h->author] : NULL;
+		n = s ? strlen(s) : 0;
+		break;
+	case MATCH_ABSTRACT:
+		s = p->abstract;
+		n = m->abstract_len;
+		break;
+	case MATCH_ID:
+		s = p->id;
+		n = m->id_len;
+		break;
+	}
+	if (s == NULL || h->end > n || h->start > h->end)
+		return NULL;
+	*len = h->end - h->start;
+	return s + h->start;
+}
+
 /* The notifiers the paper was already alerted to for rule, into buf ("" for none). */
 static void alerted_to(struct match_cmd *m, unsigned rule, char *buf, size_t size)
 {
@@ -274,28 +391,53 @@ static void alerted_to(struct match_cmd *m, unsigned rule, char *buf, size_t siz
 	}
 }
 
+/* Appends, after a comma when *n counts something before it, rule's name as a JSON string;
+ * false when it is not UTF-8, and then nothing is appended. */
+static bool json_name(struct match_cmd *m, struct jline *j, size_t *n, unsigned rule)
+{
+	const char *name = m->names[rule];
+	size_t at = j->n;
+
+	if (*n)
+		jl_lit(j, ",");
+	if (!jl_str(j, name, strlen(name))) {
+		j->n = at;
+		return false;
+	}
+	(*n)++;
+	return true;
+}
+
+/* The rule and its hits in the paper's line: its name in "rules", its hits under its name in
+ * "hits", each {"term", "field", "text"}, and its name in "alerted" when it was. */
 static void json_rule(struct match_cmd *m, unsigned rule, const struct match_hit *hits,
 		      size_t n_hits)
 {
-	json_t *list = json_array();
 	char who[256];
 
-	json_array_append_new(m->rules, json_string(m->names[rule]));
-	for (size_t i = 0; i < n_hits; i++) {
-		json_t *h = json_object();
-		size_t len = 0;
-		const char *t = hit_span(m->paper, &hits[i], &len);
+	json_name(m, &m->rules, &m->n_rules, rule);
+	if (json_name(m, &m->hits, &m->n_hits, rule)) {
+		jl_lit(&m->hits, ":[");
+		for (size_t i = 0; i < n_hits; i++) {
+			const char *term = matcher_term_text(m->matcher, rule, hits[i].term);
+			const char *field = match_field_name(hits[i].field);
+			size_t len = 0, k = 0;
+			const char *t = hit_span_known(m, &hits[i], &len);
 
-		json_object_set_new(h, "term",
-				    json_string(matcher_term_text(m->matcher, rule, hits[i].term)));
-		json_object_set_new(h, "field", json_string(match_field_name(hits[i].field)));
-		json_object_set_new(h, "text", t ? json_stringn(t, len) : json_null());
-		json_array_append_new(list, h);
+			jl_lit(&m->hits, i ? ",{" : "{");
+			jl_member(&m->hits, &k, "term", term, term ? strlen(term) : 0);
+			jl_member(&m->hits, &k, "field", field, strlen(field));
+			if (t != NULL)
+				jl_member(&m->hits, &k, "text", t, len);
+			else
+				jl_lit(&m->hits, k ? ",\"text\":null" : "\"text\":null");
+			jl_lit(&m->hits, "}");
+		}
+		jl_lit(&m->hits, "]");
 	}
-	json_object_set_new(m->hits, m->names[rule], list);
 	alerted_to(m, rule, who, sizeof(who));
 	if (who[0] != '\0')
-		json_array_append_new(m->alerted, json_string(m->names[rule]));
+		json_name(m, &m->alerted, &m->n_alerted, rule);
 }
 
 /* The hits' distinct texts (compared without case), in the order they first come. */
@@ -386,20 +528,49 @@ static void on_match(void *ctx, unsigned rule, const struct match_hit *hits, siz
 		human_rule(m, rule, hits, n_hits);
 }
 
+/* Prints the paper's line: {"id", "title", "source", "rules", "hits", "alerted"}. */
+static void json_line(struct match_cmd *m)
+{
+	struct jline *j = &m->line;
+	const struct paper *p = m->paper;
+	size_t k = 0;
+
+	m->matched++;
+	j->n = 0;
+	jl_lit(j, "{");
+	if (p->id != NULL) {
+		jl_member(j, &k, "id", p->id, m->id_len);
+	} else {
+		jl_lit(j, "\"id\":null");
+		k++;
+	}
+	jl_member(j, &k, "title", p->title, m->title_len);
+	jl_member(j, &k, "source", m->file, strlen(m->file));
+	jl_lit(j, k ? ",\"rules\":[" : "\"rules\":[");
+	jl_raw(j, m->rules.s, m->rules.n);
+	jl_lit(j, "],\"hits\":{");
+	jl_raw(j, m->hits.s, m->hits.n);
+	jl_lit(j, "},\"alerted\":[");
+	jl_raw(j, m->alerted.s, m->alerted.n);
+	jl_lit(j, "]}\n");
+	(void)fwrite(j->s, 1, j->n, stdout); /* a failure shows in ferror(), at the end */
+}
+
 /* The parser's callback for `match`: shows the paper if a rule matched, with why. */
 static void match_paper(void *ctx, const struct paper *p)
 {
 	struct match_cmd *m = ctx;
-	json_t *o;
 
 	m->paper = p;
 	m->paper_shown = false;
 	m->key = m->st ? pipeline_paper_key(p) : NULL;
 	m->papers++;
 	if (m->json) {
-		m->rules = json_array();
-		m->hits = json_object();
-		m->alerted = json_array();
+		m->rules.n = m->hits.n = m->alerted.n = 0;
+		m->n_rules = m->n_hits = m->n_alerted = 0;
+		m->title_len = p->title ? strlen(p->title) : 0;
+		m->abstract_len = p->abstract ? strlen(p->abstract) : 0;
+		m->id_len = p->id ? strlen(p->id) : 0;
 	}
 	matcher_match(m->matcher, p, true, on_match, m);
 	free(m->key);
@@ -408,23 +579,8 @@ static void match_paper(void *ctx, const struct paper *p)
 		m->matched += m->paper_shown;
 		return;
 	}
-	if (json_array_size(m->rules) > 0) {
-		m->matched++;
-		o = json_object();
-		json_object_set_new(o, "id", p->id ? json_string(p->id) : json_null());
-		json_object_set_new(o, "title", json_string(p->title));
-		json_object_set_new(o, "source", json_string(m->file));
-		json_object_set_new(o, "rules", m->rules);
-		json_object_set_new(o, "hits", m->hits);
-		json_object_set_new(o, "alerted", m->alerted);
-		json_dumpf(o, stdout, JSON_COMPACT);
-		fputc('\n', stdout);
-		json_decref(o);
-	} else {
-		json_decref(m->rules);
-		json_decref(m->hits);
-		json_decref(m->alerted);
-	}
+	if (m->n_rules > 0)
+		json_line(m);
 }
 
 /* Reads every file through the matcher; returns the exit status. folder: the one the files
@@ -452,6 +608,10 @@ static int match_files(struct match_cmd *m, size_t max_size, const char *folder,
 		       m->matched ? "\n" : "", m->matched, m->papers, plural(m->papers),
 		       m->files_matched, n, plural(n));
 	free(m->words);
+	free(m->rules.s);
+	free(m->hits.s);
+	free(m->alerted.s);
+	free(m->line.s);
 	return cli_finish_output(status);
 }
 

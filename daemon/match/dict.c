@@ -33,6 +33,8 @@ void dict_free(struct dict *d)
 	free(d->filter);
 	free(d->pfx_filter);
 	free(d->head_filter);
+	free(d->heads);
+	free(d->head_keys);
 	free(d->pending);
 	hmap_free(&d->index);
 	arena_free(&d->arena);
@@ -77,15 +79,58 @@ static void filter_set(uint64_t *filter, uint32_t h)
 	filter[bit >> 6] |= (uint64_t)1 << (bit & 63);
 }
 
-/* Notes the length and hash of a prefix key for the prefix probes. */
-static void note_prefix(struct dict *d, const char *key, uint32_t len, uint8_t *seen)
+/* A prefix key of DICT_HEAD bytes or more, waiting to be grouped by its first bytes. */
+struct head_key {
+	uint32_t head, len, slot;
+};
+
+/* Notes a prefix key for the prefix probes: a short one by its length and hash, a longer one in
+ * *longer, for the groups of heads[]. */
+static void note_prefix(struct dict *d, uint32_t slot, uint8_t *seen, struct head_key *longer,
+			size_t *n_longer)
 {
-	filter_set(d->pfx_filter, dict_hash(key, len));
-	if (len >= DICT_HEAD)
-		filter_set(d->head_filter, dict_hash(key, DICT_HEAD));
-	if (!seen[len]) {
-		seen[len] = 1;
-		d->pfx_lens[d->n_pfx_lens++] = len;
+	const struct dict_slot *s = &d->slots[slot];
+
+	if (s->len >= DICT_HEAD) {
+		longer[(*n_longer)++] = (struct head_key){dict_head4(s->key), s->len, slot};
+		return;
+	}
+	filter_set(d->pfx_filter, dict_hash(s->key, s->len));
+	if (!seen[s->len]) {
+		seen[s->len] = 1;
+		d->pfx_lens[d->n_pfx_lens++] = s->len;
+	}
+}
+
+static int cmp_head_key(const void *a, const void *b)
+{
+	const struct head_key *x = a, *y = b;
+
+	if (x->head != y->head)
+		return x->head < y->head ? -1 : 1;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* Groups the longer prefix keys by their first DICT_HEAD bytes, each group shortest first. */
+static void group_heads(struct dict *d, struct head_key *keys, size_t n)
+{
+	uint32_t cap = 16;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	d->heads = xcalloc(cap, sizeof(*d->heads));
+	d->heads_mask = cap - 1;
+	d->head_keys = xreallocarray(NULL, n + 1, sizeof(*d->head_keys));
+	qsort(keys, n, sizeof(*keys), cmp_head_key);
+	for (size_t i = 0, end; i < n; i = end) {
+		uint32_t h = dict_head_hash(keys[i].head), k = (h >> 16 ^ h) & d->heads_mask;
+
+		for (end = i; end < n && keys[end].head == keys[i].head; end++)
+			d->head_keys[end] = keys[end].slot;
+		while (d->heads[k].n != 0)
+			k = (k + 1) & d->heads_mask;
+		d->heads[k] = (struct dict_head){keys[i].head, (uint32_t)i, (uint32_t)(end - i)};
+		filter_set(d->head_filter, h);
 	}
 }
 
@@ -139,6 +184,8 @@ void dict_build(struct dict *d)
 	uint32_t at = 0;
 	uint32_t *counts = xcalloc(d->n_keys + 1, 2 * sizeof(*counts));
 	uint32_t *slot_of = xcalloc(d->n_keys + 1, sizeof(*slot_of));
+	struct head_key *longer = xcalloc(d->n_keys + 1, sizeof(*longer));
+	size_t n_longer = 0;
 	uint8_t *seen;
 
 	seen = xcalloc(alloc_tables(d) + 1, 1);
@@ -152,9 +199,11 @@ void dict_build(struct dict *d)
 		slot_of[h->value] = place(d, h->key, h->len, counts + 2 * (size_t)h->value, &at);
 		filter_set(d->filter, dict_hash(h->key, h->len));
 		if (counts[2 * (size_t)h->value + 1] > 0)
-			note_prefix(d, h->key, h->len, seen);
+			note_prefix(d, slot_of[h->value], seen, longer, &n_longer);
 	}
 	qsort(d->pfx_lens, d->n_pfx_lens, sizeof(*d->pfx_lens), cmp_u32);
+	group_heads(d, longer, n_longer);
+	free(longer);
 	fill_postings(d, slot_of);
 	free(seen);
 	free(counts);

@@ -18,7 +18,8 @@
 /* What a key stands for: a term of the matcher, in some fields. */
 struct dict_posting {
 	uint32_t term;
-	uint8_t fields;     /* the term's field bits, DICT_PHRASE, DICT_NEIGHBOUR, DICT_BEFORE */
+	uint8_t fields;     /* the term's field bits, DICT_PHRASE, DICT_NEIGHBOUR, DICT_BEFORE,
+			     * DICT_START */
 	uint8_t anchor;     /* which word of the term the key is */
 	uint16_t neighbour; /* with DICT_NEIGHBOUR, dict_fingerprint() of the word after the
 			     * anchor (before it, when the anchor is last) */
@@ -30,6 +31,9 @@ struct dict_posting {
  * word after the anchor, or with DICT_BEFORE the word before it. */
 #define DICT_NEIGHBOUR 0x40
 #define DICT_BEFORE    0x20
+/* The word after the anchor is a prefix, which has no one hash: the posting holds its first two
+ * bytes instead, which the word there must start with. */
+#define DICT_START 0x10
 
 /* A key and its postings: n_exact that need the whole word to be the key, then n_prefix for
  * which the key may be a prefix of the word. Empty when len is 0. */
@@ -40,17 +44,27 @@ struct dict_slot {
 	uint32_t first, n_exact, n_prefix; /* postings[first ...] */
 };
 
+/* The prefix keys of DICT_HEAD bytes or more that start with the same DICT_HEAD bytes: the
+ * slots of keys head_keys[first ... first + n), shortest first. Empty when n is 0. */
+struct dict_head {
+	uint32_t head; /* the first DICT_HEAD bytes, dict_head4() */
+	uint32_t first, n;
+};
+
 struct dict {
 	struct dict_slot *slots;
 	uint32_t mask; /* slots - 1, a power of two less one */
 	size_t n_keys;
 	struct dict_posting *postings;
-	uint32_t *pfx_lens; /* the lengths prefix keys have, ascending */
+	uint32_t *pfx_lens; /* the lengths prefix keys shorter than DICT_HEAD have, ascending */
 	size_t n_pfx_lens;
 	uint64_t *filter;      /* a bit per key's hash: most words of a paper are no key */
 	uint64_t *pfx_filter;  /* the same for prefix keys alone */
-	uint64_t *head_filter; /* a bit per prefix key of DICT_HEAD bytes or more, for the hash of
-				* its first DICT_HEAD: most words share no start with any */
+	uint64_t *head_filter; /* a bit per group of heads[], by dict_head_hash(): most words share
+				* no start with any prefix key */
+	struct dict_head *heads; /* the groups of longer prefix keys, by their first bytes */
+	uint32_t heads_mask;
+	uint32_t *head_keys;
 	/* While building. */
 	struct arena arena;
 	struct hmap index; /* key -> its number */
@@ -58,7 +72,8 @@ struct dict {
 	size_t n_pending, cap_pending;
 };
 
-/* The bytes of a word's start looked for in head_filter before its prefixes are. */
+/* The bytes of a word's start by which the prefix keys it may have are found at once: one
+ * lookup for all of them, whatever their lengths. */
 #define DICT_HEAD 4
 
 /* Bits in the filters, indexed by the top bits of a hash. */
@@ -73,18 +88,20 @@ void dict_add(struct dict *d, const char *key, size_t len, bool prefix, struct d
 /* Lays the keys and postings out for lookups; no dict_add after it. */
 void dict_build(struct dict *d);
 
-/* The first eight bytes at p, those past n (when n < 8) zeroed; p + 8 must be readable. */
+/* The first eight bytes at p, those past n (when n < 8) zeroed; p + 8 must be readable. Shifted
+ * out and back rather than masked after a test of n: the lengths of a paper's words come at
+ * random, and so would the test's outcome. Each shift is done in two halves, so that n = 0
+ * (a shift of 64) is defined too. */
 static inline uint64_t dict_head(const char *p, uint32_t n)
 {
 	uint64_t x;
+	uint32_t half = 4 * (8 - (n < 8 ? n : 8));
 
 	memcpy(&x, p, 8);
-	if (n >= 8)
-		return x;
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	return x & ~(~0ull >> (8 * n));
+	return x >> half >> half << half << half;
 #else
-	return x & ((1ull << (8 * n)) - 1);
+	return x << half << half >> half >> half;
 #endif
 }
 
@@ -102,6 +119,35 @@ static inline uint32_t dict_hash(const char *p, uint32_t n)
 	}
 	h = (h ^ dict_head(p, n)) * 0xff51afd7ed558ccdull;
 	return (uint32_t)(h >> 32) ^ (uint32_t)h;
+}
+
+/* The first DICT_HEAD bytes at p as a number. */
+static inline uint32_t dict_head4(const char *p)
+{
+	uint32_t x;
+
+	memcpy(&x, p, sizeof(x));
+	return x;
+}
+
+/* A hash of dict_head4(): the bit of its group in head_filter, and where heads[] starts it. */
+static inline uint32_t dict_head_hash(uint32_t head)
+{
+	return head * 0x9e3779b1u;
+}
+
+/* The group of prefix keys that start with head, or NULL. */
+static inline const struct dict_head *dict_find_head(const struct dict *d, uint32_t head,
+						     uint32_t h)
+{
+	for (uint32_t i = (h >> 16 ^ h) & d->heads_mask;; i = (i + 1) & d->heads_mask) {
+		const struct dict_head *g = &d->heads[i];
+
+		if (g->n == 0)
+			return NULL;
+		if (g->head == head)
+			return g;
+	}
 }
 
 /* Sixteen bits of a hash, to tell words apart without reading them (a false "same" now and

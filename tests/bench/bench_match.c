@@ -69,6 +69,26 @@ static size_t load_rules(struct matcher *m, const char *path)
 	return n;
 }
 
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median number of rules a paper matches, over the distinct papers. */
+static size_t median_matches(struct matcher *m, const struct paper *papers, size_t n)
+{
+	size_t *counts = xcalloc(n + 1, sizeof(*counts)), median;
+
+	for (size_t i = 0; i < n; i++)
+		counts[i] = matcher_match(m, &papers[i], false, NULL, NULL);
+	qsort(counts, n, sizeof(*counts), cmp_size);
+	median = n > 0 ? counts[n / 2] : 0;
+	free(counts);
+	return median;
+}
+
 /* Matches the papers once; returns the seconds taken and adds up matches and hits. */
 static double pass(struct matcher *m, const struct paper *const *papers, size_t n, bool explain,
 		   size_t *matches, size_t *hits)
@@ -87,7 +107,7 @@ int main(int argc, char **argv)
 	struct digest d;
 	struct parse_opts opts = {.emit = digest_collect, .ctx = &d};
 	const struct paper **papers;
-	size_t n_rules, n_papers, matches = 0, hits = 0;
+	size_t n_rules, n_papers, matches = 0, hits = 0, median;
 	double t[RUNS], te[RUNS], compile;
 
 	if (argc < 4) {
@@ -114,6 +134,7 @@ int main(int argc, char **argv)
 	compile = now();
 	matcher_compile(m);
 	compile = now() - compile;
+	median = median_matches(m, d.papers, d.n_papers);
 	pass(m, papers, n_papers, false, &matches, &hits);
 	for (int r = 0; r < RUNS; r++) {
 		t[r] = pass(m, papers, n_papers, false, &matches, &hits);
@@ -123,9 +144,9 @@ int main(int argc, char **argv)
 	qsort(te, RUNS, sizeof(te[0]), cmp_double);
 	printf("{\"rules\":%zu,\"papers\":%zu,\"compile_s\":%.6f,\"median_s\":%.6f,"
 	       "\"best_s\":%.6f,\"explain_median_s\":%.6f,\"matches_per_paper\":%.2f,"
-	       "\"hits_per_paper\":%.2f}\n",
+	       "\"matches_median\":%zu,\"hits_per_paper\":%.2f}\n",
 	       n_rules, n_papers, compile, t[RUNS / 2], t[0], te[RUNS / 2],
-	       (double)matches / (double)n_papers, (double)hits / (double)n_papers);
+	       (double)matches / (double)n_papers, median, (double)hits / (double)n_papers);
 	free(papers);
 	digest_free(&d);
 	matcher_free(m);

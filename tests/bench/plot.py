@@ -5,7 +5,7 @@ they come from:
     results/latency.png   the latency distribution of each tool, as the share of digests alerted
                           within a given time (a cumulative distribution, log time axis)
     results/match.png     the matcher's papers per second against the number of rules, beside
-                          the target at 10,000 rules
+                          the worst case and the target at 10,000 rules
 
 usage: plot.py [RESULTS_JSON]    (default tests/bench/results/latest.json)
 """
@@ -82,9 +82,15 @@ def match(res, out, tmp):
         path = os.path.join(tmp, f'match-{key}.dat')
         write_points(path, [(r['rules'], r[key]) for r in rows])
         plots.append(f'"{path}" using 1:2 with linespoints lw 2 pt 7 title "{title}"')
+    worst = sorted(res.get('match_worst', []), key=lambda r: r['rules'])
+    if worst:
+        path = os.path.join(tmp, 'match-worst.dat')
+        write_points(path, [(r['rules'], r['papers_per_s']) for r in worst])
+        plots.append(f'"{path}" using 1:2 with linespoints lw 2 dt 3 pt 6 '
+                     'title "worst case: rules drawn from the papers matched"')
     plots.append(f'{MATCH_TARGET} with lines dt 2 lc rgb "#888888" title "target at 10,000 rules"')
     gnuplot(STYLE + f'''set output "{out}"
-set title "Matcher throughput against the number of rules ({rows[0]['papers']:,} papers)"
+set title "Matcher throughput against the number of rules ({rows[0]['papers']:,} papers of real digests)"
 set logscale xy 10
 set xrange [{rows[0]['rules'] / 2}:{rows[-1]['rules'] * 2}]
 set xlabel "rules"

@@ -9,8 +9,11 @@ shell pipeline and the Python script users would otherwise run), and medians are
 Sections, each kept in latest.json under its own key (a section not run keeps its last figures):
 
   parse    the parser on 100 MB digests beside `wc -l` (bench_parse.c)
-  match    the matcher on 100,000 papers against 10, 1,000 and 10,000 generated rules, each
-           beside ten rules (bench_match.c, gen_rules.py)
+  match    the matcher on 100,000 papers against 10, 1,000 and 10,000 realistic rules, each
+           beside ten rules, on the half of the real digests the rules were not drawn from;
+           the worst case (10,000 rules drawn from the papers matched) beside ten such rules;
+           and `paperwatch match --json` end to end at 10 and 10,000 rules (bench_match.c,
+           gen_rules.py)
   compare  paperwatch against the baselines (compare.py)
   memory   paperwatch's memory after start, with a file notifier and with a webhook, beside
            the baselines and libcurl's floor (memory.py)
@@ -89,38 +92,104 @@ def bench_parse():
 
 MATCH_RULES = [10, 1000, 10000]
 MATCH_PAPERS = 100000
+# The worst case, at the largest count and beside ten rules drawn alike on the same papers.
+WORST_RULES = [10, 10000]
+# End to end: `paperwatch match --json`, less the same command over a digest with no paper.
+E2E_RULES = [10, 10000]
+E2E_REPEAT = 4  # the matched half read this many times over, for a time well above the clock's tick
+EMPTY_DIGEST = '## Papers for 2024-01-01\n\n'
 
 
-def bench_match():
-    """Papers per second, on one core, for each number of rules; rounds interleaved by rule count
-    so that a noisy moment falls on all of them alike."""
-    digests = sorted(glob.glob(os.path.join(SAMPLES, '*.txt')))
-    rules = {}
-    for n in MATCH_RULES:
-        rules[n] = os.path.join(DATA, f'rules-{n}.txt')
-        subprocess.run([sys.executable, os.path.join(HERE, 'gen_rules.py'), BINARY, str(n),
-                        rules[n]], check=True)
-    runs = {n: [] for n in MATCH_RULES}
-    for _ in range(ROUNDS):
-        for n in MATCH_RULES:
-            out = subprocess.run([os.path.join(BUILD, 'bench_match'), rules[n], str(MATCH_PAPERS),
-                                  *digests], check=True, capture_output=True).stdout
-            runs[n].append(json.loads(out))
+def write_config(path, rules_file):
+    """A configuration of the rules in rules_file, named r0, r1, ..., and no state to read."""
+    with open(rules_file) as f:
+        rules = [line.rstrip('\n') for line in f]
+    esc = lambda s: s.replace('\\', '\\\\').replace('"', '\\"')
+    with open(path, 'w') as f:
+        f.write(f'state = "{DATA}/no-state/state.db";\nwatch = {{ dir = "{DATA}/no-inbox"; }};\n'
+                'notifiers = ({ name = "out"; type = "file"; path = "-"; });\nrules = (\n')
+        f.write(',\n'.join(f'  {{ name = "r{i}"; query = "{esc(r)}"; }}' for i, r in enumerate(rules)))
+        f.write('\n);\n')
+
+
+def cpu(argv):
+    """The CPU time (user and system) of a command, its output thrown away."""
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    if status != 0:
+        raise RuntimeError(f'{argv[:4]} failed')
+    return ru.ru_utime + ru.ru_stime
+
+
+def match_rows(runs, counts):
+    """One row per rule count from the runs of bench_match, with the ratio to the first."""
     rows = []
-    for n in MATCH_RULES:
+    for n in counts:
         t = statistics.median(r['median_s'] for r in runs[n])
         te = statistics.median(r['explain_median_s'] for r in runs[n])
         r = runs[n][0]
         rows.append({'rules': n, 'papers': r['papers'], 'seconds': round(t, 4),
                      'papers_per_s': round(r['papers'] / t), 'us_per_paper': round(t / r['papers'] * 1e6, 2),
                      'papers_per_s_explain': round(r['papers'] / te),
-                     'matches_per_paper': r['matches_per_paper'], 'hits_per_paper': r['hits_per_paper'],
+                     'matches_per_paper': r['matches_per_paper'],
+                     'matches_median': r['matches_median'], 'hits_per_paper': r['hits_per_paper'],
                      'compile_s': round(statistics.median(x['compile_s'] for x in runs[n]), 4),
-                     'runs': ROUNDS})
+                     'runs': len(runs[n])})
     base = rows[0]['us_per_paper']
     for row in rows:
         row['ratio_to_10_rules'] = round(row['us_per_paper'] / base, 2)
     return rows
+
+
+def bench_match():
+    """Papers per second, on one core, for each number of rules, with the realistic rules on the
+    half of the real digests they were not drawn from; the worst case on the papers its rules
+    come from; and `paperwatch match --json` end to end. Rounds interleaved by rule count so
+    that a noisy moment falls on all of them alike."""
+    gen = os.path.join(HERE, 'gen_rules.py')
+    real_files = subprocess.run([sys.executable, gen, 'files', BINARY], check=True,
+                                capture_output=True, text=True).stdout.split()
+    samples = sorted(glob.glob(os.path.join(SAMPLES, '*.txt')))
+    jobs = {}  # (set, rules) -> the command
+    for kind, counts, files in (('real', MATCH_RULES, real_files), ('worst', WORST_RULES, samples)):
+        for n in counts:
+            rules = os.path.join(DATA, f'rules-{kind}-{n}.txt')
+            subprocess.run([sys.executable, gen, kind, BINARY, str(n), rules], check=True)
+            jobs[kind, n] = [os.path.join(BUILD, 'bench_match'), rules, str(MATCH_PAPERS), *files]
+    empty = os.path.join(DATA, 'empty-digest.md')
+    with open(empty, 'w') as f:
+        f.write(EMPTY_DIGEST)
+    for n in E2E_RULES:
+        conf = os.path.join(DATA, f'rules-real-{n}.conf')
+        write_config(conf, os.path.join(DATA, f'rules-real-{n}.txt'))
+        jobs['e2e', n] = [BINARY, 'match', '--json', '-c', conf]
+    n_real = len(parse_papers(real_files)) * E2E_REPEAT
+    runs = {k: [] for k in jobs}
+    for _ in range(ROUNDS):
+        for k, argv in jobs.items():
+            if k[0] == 'e2e':
+                full = statistics.median(cpu(argv + real_files * E2E_REPEAT) for _ in range(3))
+                none = statistics.median(cpu(argv + [empty]) for _ in range(3))
+                runs[k].append(full - none)
+            else:
+                out = subprocess.run(argv, check=True, capture_output=True).stdout
+                runs[k].append(json.loads(out))
+    e2e = []
+    for n in E2E_RULES:
+        t = statistics.median(runs['e2e', n])
+        e2e.append({'rules': n, 'papers': n_real, 'seconds': round(t, 4),
+                    'papers_per_s': round(n_real / t), 'us_per_paper': round(t / n_real * 1e6, 2),
+                    'runs': ROUNDS})
+    for row in e2e:
+        row['ratio_to_10_rules'] = round(row['us_per_paper'] / e2e[0]['us_per_paper'], 2)
+    return {'real': match_rows({n: runs['real', n] for n in MATCH_RULES}, MATCH_RULES),
+            'worst': match_rows({n: runs['worst', n] for n in WORST_RULES}, WORST_RULES),
+            'end_to_end': e2e}
+
+
+def parse_papers(files):
+    out = subprocess.run([BINARY, 'parse', *files], check=True, capture_output=True).stdout
+    return out.decode().splitlines()
 
 
 def main():
@@ -134,7 +203,10 @@ def main():
     if 'parse' in sections:
         results['parse'] = bench_parse()
     if 'match' in sections:
-        results['match'] = bench_match()
+        m = bench_match()
+        results['match'] = m['real']
+        results['match_worst'] = m['worst']
+        results['match_end_to_end'] = m['end_to_end']
     if 'compare' in sections:
         print('comparing paperwatch with the baselines ...', flush=True)
         results['compare'] = compare.run(BINARY)

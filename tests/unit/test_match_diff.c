@@ -417,7 +417,7 @@ static void random_term(char *q, size_t size, const struct npaper *np)
 	k = 1 + rnd(3);
 	if (w + k > g->n)
 		k = g->n - w;
-	switch (rnd(9)) {
+	switch (rnd(10)) {
 	case 0: /* a word as written, maybe its plural or singular */
 	case 1: {
 		size_t n = g->w[w].end - g->w[w].start;
@@ -439,6 +439,24 @@ static void random_term(char *q, size_t size, const struct npaper *np)
 			snprintf(buf, sizeof(buf), "zzqx");
 		}
 		break;
+	case 9: { /* a phrase whose last word is a prefix: "visual decod*" */
+		size_t last = w + (k > 1 ? k : 2) - 1, n, cut;
+
+		if (last >= g->n) {
+			snprintf(buf, sizeof(buf), "zzqx");
+			break;
+		}
+		n = g->w[last].end - g->w[last].start;
+		cut = 1 + rnd((unsigned)n);
+		while (cut < n && ((unsigned char)g->s[g->w[last].start + cut] & 0xc0) == 0x80)
+			cut++;
+		snprintf(buf, sizeof(buf), "\"%.*s*\"",
+			 (int)(g->w[last].start + cut - g->w[w].start), g->s + g->w[w].start);
+		if (strchr(buf + 1, '"') != buf + strlen(buf) - 1 ||
+		    strchr(buf, '*') != buf + strlen(buf) - 2)
+			snprintf(buf, sizeof(buf), "zzqx");
+		break;
+	}
 	case 2: { /* a prefix: some whole characters of a word */
 		size_t n = g->w[w].end - g->w[w].start, cut = 1 + rnd((unsigned)n);
 
