@@ -68,9 +68,12 @@ struct outbox {
 
 static void dest_pump(struct dest *d);
 
-/* A delivery a channel's receiver dedups by its id is written within this many seconds: in the
- * next commit, a burst's in one. Losing one in a crash only sends it again, with its id. */
+/* A delivery a channel's receiver dedups by its id is written with the next digests' commit,
+ * or within MARKS_WITHIN seconds, or once MARKS_MAX of them wait, or when its queue runs empty,
+ * whichever comes first. Losing them in a crash only sends them again, with their ids: at most
+ * MARKS_MAX messages. */
 #define MARKS_WITHIN 1.0
+#define MARKS_MAX    16
 
 void outbox_flush(struct outbox *o)
 {
@@ -270,7 +273,9 @@ static void dest_record(struct dest *d, const struct config *cfg, struct state_c
 	case SEND_DELIVERED:
 		if (n != NULL && n->ops->idempotent) {
 			state_claim_delivered_lazily(o->state, it, d->name, wall);
-			if (!loop_timer_armed(o->marks_timer))
+			if (state_marks_pending(o->state) >= MARKS_MAX)
+				outbox_flush(o);
+			else if (!loop_timer_armed(o->marks_timer))
 				loop_timer_set(o->marks_timer, MARKS_WITHIN);
 		} else {
 			rc = state_claim_delivered(o->state, it, wall, &err);
@@ -555,8 +560,13 @@ static void dest_pump(struct dest *d)
 			loop_timer_set(d->timer, o->cfg->delivery.retry_base);
 			return;
 		}
-		if (next_ms < 0)
+		if (next_ms < 0) {
+			/* The queue is empty: its deliveries are written now, not within the
+			 * second, so that a crash between bursts sends nothing twice. */
+			if (state_marks_pending(o->state) > 0)
+				outbox_flush(o);
 			return;
+		}
 		if (n == NULL) {
 			if (!d->unknown_noted)
 				log_warn("%s: messages wait for a notifier of this name, which the "
