@@ -81,7 +81,8 @@ static void filter_set(uint64_t *filter, uint32_t h)
 
 /* A prefix key of DICT_HEAD bytes or more, waiting to be grouped by its first bytes. */
 struct head_key {
-	uint32_t head, len, slot;
+	uint64_t head;
+	uint32_t len, slot;
 };
 
 /* Notes a prefix key for the prefix probes: a short one by its length and hash, a longer one in
@@ -92,7 +93,7 @@ static void note_prefix(struct dict *d, uint32_t slot, uint8_t *seen, struct hea
 	const struct dict_slot *s = &d->slots[slot];
 
 	if (s->len >= DICT_HEAD) {
-		longer[(*n_longer)++] = (struct head_key){dict_head4(s->key), s->len, slot};
+		longer[(*n_longer)++] = (struct head_key){dict_start(s->key), s->len, slot};
 		return;
 	}
 	filter_set(d->pfx_filter, dict_hash(s->key, s->len));

@@ -47,7 +47,7 @@ struct dict_slot {
 /* The prefix keys of DICT_HEAD bytes or more that start with the same DICT_HEAD bytes: the
  * slots of keys head_keys[first ... first + n), shortest first. Empty when n is 0. */
 struct dict_head {
-	uint32_t head; /* the first DICT_HEAD bytes, dict_head4() */
+	uint64_t head; /* the first DICT_HEAD bytes, dict_start() */
 	uint32_t first, n;
 };
 
@@ -74,7 +74,7 @@ struct dict {
 
 /* The bytes of a word's start by which the prefix keys it may have are found at once: one
  * lookup for all of them, whatever their lengths. */
-#define DICT_HEAD 4
+#define DICT_HEAD 5
 
 /* Bits in the filters, indexed by the top bits of a hash. */
 #define DICT_FILTER_BITS 16
@@ -121,23 +121,20 @@ static inline uint32_t dict_hash(const char *p, uint32_t n)
 	return (uint32_t)(h >> 32) ^ (uint32_t)h;
 }
 
-/* The first DICT_HEAD bytes at p as a number. */
-static inline uint32_t dict_head4(const char *p)
+/* The first DICT_HEAD bytes at p as a number; p + 8 must be readable. */
+static inline uint64_t dict_start(const char *p)
 {
-	uint32_t x;
-
-	memcpy(&x, p, sizeof(x));
-	return x;
+	return dict_head(p, DICT_HEAD);
 }
 
-/* A hash of dict_head4(): the bit of its group in head_filter, and where heads[] starts it. */
-static inline uint32_t dict_head_hash(uint32_t head)
+/* A hash of dict_start(): the bit of its group in head_filter, and where heads[] starts it. */
+static inline uint32_t dict_head_hash(uint64_t head)
 {
-	return head * 0x9e3779b1u;
+	return (uint32_t)((head * 0x9e3779b97f4a7c15ull) >> 32);
 }
 
 /* The group of prefix keys that start with head, or NULL. */
-static inline const struct dict_head *dict_find_head(const struct dict *d, uint32_t head,
+static inline const struct dict_head *dict_find_head(const struct dict *d, uint64_t head,
 						     uint32_t h)
 {
 	for (uint32_t i = (h >> 16 ^ h) & d->heads_mask;; i = (i + 1) & d->heads_mask) {

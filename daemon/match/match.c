@@ -978,7 +978,8 @@ static void scan_prefixes(struct matcher *m, uint32_t i, const char *b, uint32_t
 {
 	const struct dict *d = &m->dict;
 	const struct dict_head *g;
-	uint32_t head, hh;
+	uint64_t head;
+	uint32_t hh;
 
 	for (size_t k = 0; k < d->n_pfx_lens && d->pfx_lens[k] < len; k++) {
 		uint32_t n = d->pfx_lens[k], h = dict_hash(b, n);
@@ -989,7 +990,7 @@ static void scan_prefixes(struct matcher *m, uint32_t i, const char *b, uint32_t
 	}
 	if (len <= DICT_HEAD)
 		return;
-	head = dict_head4(b);
+	head = dict_start(b);
 	hh = dict_head_hash(head);
 	if (!dict_may_have(d->head_filter, hh) || (g = dict_find_head(d, head, hh)) == NULL)
 		return;
