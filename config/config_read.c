@@ -40,14 +40,14 @@ static void diag_vadd(struct conf_ctx *c, bool warning, const config_setting_t *
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	d->items = xreallocarray(d->items, d->n + 1, sizeof(*d->items));
 	d->items[d->n].warning = warning;
+	/* Whether it is a warning is the item's flag, which whoever shows it says (the log's
+	 * "warning:"), not its text. */
 	if (line > 0)
-		d->items[d->n].text =
-			xasprintf("%s:%u: %s%s%s%s", file, line, c->what ? c->what : "",
-				  c->what ? ": " : "", warning ? "warning: " : "", msg);
+		d->items[d->n].text = xasprintf("%s:%u: %s%s%s", file, line, c->what ? c->what : "",
+						c->what ? ": " : "", msg);
 	else
-		d->items[d->n].text =
-			xasprintf("%s: %s%s%s%s", file, c->what ? c->what : "", c->what ? ": " : "",
-				  warning ? "warning: " : "", msg);
+		d->items[d->n].text = xasprintf("%s: %s%s%s", file, c->what ? c->what : "",
+						c->what ? ": " : "", msg);
 	d->n++;
 	if (!warning)
 		d->n_errors++;

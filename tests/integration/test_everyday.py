@@ -102,6 +102,15 @@ def a_lower_case_operator_between_terms_warns_in_check_config_and_match():
 
 
 @test
+def a_configuration_warning_says_warning_once():
+    d, conf, _ = inbox_setup([{'name': 'loose', 'query': 'agent or robot'}])
+    err = text(pw('check-config', '-c', conf).stderr)
+    line = [x for x in err.splitlines() if 'searched as a word' in x][0]
+    assert line.count('warning') == 1, line
+    assert re.match(r'paperwatch: warning: .*pw\.conf:\d+: rule "loose": query column 7: ', line), line
+
+
+@test
 def check_config_says_when_an_author_rule_can_never_fire_on_the_digests_seen():
     # A date table and Title/PDF/Summary records: neither names authors.
     d, conf, _ = inbox_setup([{'name': 'levine', 'query': 'author:"Sergey Levine"'},
