@@ -183,6 +183,10 @@ int cli_main(int argc, char **argv)
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
 		return cmd_help(1, argv);
 	lead = leading_options(argc, argv, &bad);
+	if (lead < 0 && strcmp(argv[bad], "-c") == 0) {
+		log_error("-c needs a configuration file: paperwatch -c FILE COMMAND");
+		return EXIT_USAGE;
+	}
 	if (lead < 0) {
 		log_error("unknown option '%s' before the command; 'paperwatch help' lists the "
 			  "commands and their options",

@@ -161,6 +161,8 @@ def options_may_come_before_the_command():
     assert after.stdout == before.stdout and b'out ' in after.stdout
     p = pw('--frobnicate', 'status')
     assert p.returncode == 2 and "unknown option '--frobnicate'" in text(p.stderr)
+    p = pw('-c')
+    assert p.returncode == 2 and '-c needs a configuration file' in text(p.stderr)
 
 
 @test
