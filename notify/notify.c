@@ -561,21 +561,35 @@ static size_t mark_run(struct notify_text *out, const char *s, size_t len,
 	return used + (bold ? close_c : 0);
 }
 
+/* s[0..len) marked up within max characters; when it does not all fit, what does and "…", cut
+ * between words when at_word says so and a word takes no more than half of the room. */
+static size_t mark_cut(struct notify_text *out, const char *s, size_t len,
+		       const struct notify_span *sp, size_t n_sp, const struct notify_style *st,
+		       size_t max, bool at_word)
+{
+	const char *space;
+	size_t used, taken;
+
+	mark_run(NULL, s, len, sp, n_sp, st, max, &taken);
+	if (taken == len)
+		return mark_run(out, s, len, sp, n_sp, st, max, &taken);
+	if (max == 0)
+		return 0;
+	/* It does not all fit: what does, with room for the "…". */
+	mark_run(NULL, s, len, sp, n_sp, st, max - 1, &taken);
+	space = !at_word || s[taken] == ' ' ? NULL : memrchr(s, ' ', taken);
+	if (space != NULL && (size_t)(space - s) >= taken / 2)
+		taken = (size_t)(space - s);
+	used = mark_run(out, s, taken, sp, n_sp, st, max - 1, &taken);
+	notify_text_puts(out, ellipsis);
+	return used + 1;
+}
+
 size_t notify_mark(struct notify_text *out, const char *s, size_t len,
 		   const struct notify_span *spans, size_t n_spans, const struct notify_style *st,
 		   size_t max)
 {
-	size_t used, taken;
-
-	mark_run(NULL, s, len, spans, n_spans, st, max, &taken);
-	if (taken == len)
-		return mark_run(out, s, len, spans, n_spans, st, max, &taken);
-	if (max == 0)
-		return 0;
-	/* It does not all fit: what does, with room for the "…". */
-	used = mark_run(out, s, len, spans, n_spans, st, max - 1, &taken);
-	notify_text_puts(out, ellipsis);
-	return used + 1;
+	return mark_cut(out, s, len, spans, n_spans, st, max, false);
 }
 
 size_t notify_plain(struct notify_text *out, const char *s, const struct notify_style *st,
@@ -796,29 +810,6 @@ static bool fits(const char *s, size_t n, const struct notify_span *sp, size_t n
 	return taken == n;
 }
 
-/* Appends s[0..len) with its spans within max characters; when it does not all fit, the words
- * that do and "…". A word longer than half of the room is cut inside. Returns the characters. */
-static size_t snippet_cut(struct notify_text *out, const char *s, size_t len,
-			  const struct notify_span *sp, size_t n_sp, const struct notify_style *st,
-			  size_t max)
-{
-	const char *space;
-	size_t taken, used;
-
-	mark_run(NULL, s, len, sp, n_sp, st, max, &taken);
-	if (taken == len)
-		return mark_run(out, s, len, sp, n_sp, st, max, &taken);
-	if (max == 0)
-		return 0;
-	mark_run(NULL, s, len, sp, n_sp, st, max - 1, &taken);
-	space = s[taken] == ' ' ? NULL : memrchr(s, ' ', taken);
-	if (space != NULL && (size_t)(space - s) >= taken / 2)
-		taken = (size_t)(space - s);
-	used = mark_run(out, s, taken, sp, n_sp, st, max - 1, &taken);
-	notify_text_puts(out, ellipsis);
-	return used + 1;
-}
-
 size_t notify_snippet(struct notify_text *out, const struct alert *a, const struct notify_style *st,
 		      size_t max)
 {
@@ -857,7 +848,7 @@ size_t notify_snippet(struct notify_text *out, const struct alert *a, const stru
 		}
 	}
 	if (t.len > 0)
-		used += snippet_cut(out, t.s + start, end - start, sp, n, st, max - used);
+		used += mark_cut(out, t.s + start, end - start, sp, n, st, max - used, true);
 	free(t.s);
 	free(sp);
 	return used;
