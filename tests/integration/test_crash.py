@@ -41,6 +41,19 @@ def arrived(receiver):
     return seen, count
 
 
+def judge(receiver, expected, what=''):
+    """Asserts every expected alert arrived, none in two different messages and none unexpected;
+    prints the tallies."""
+    seen, count = arrived(receiver)
+    lost = expected - set(seen)
+    split = {k: ids for k, ids in seen.items() if len(ids) > 1}
+    print(f'# kills {KILLS}{what}, alerts expected {len(expected)}, lost {len(lost)}, '
+          f'repeated {sum(c - 1 for c in count.values())} (each within one message)')
+    assert not lost, sorted(lost)[:5]
+    assert not split, f'an alert came in two different messages: {list(split.items())[:3]}'
+    assert set(seen) == expected, sorted(set(seen) - expected)[:5]
+
+
 @test
 def killed_at_random_moments_the_daemon_loses_no_alert_and_repeats_only_whole_messages():
     rng = random.Random(int(os.environ.get('PW_CRASH_SEED', '7')))
@@ -73,15 +86,7 @@ def killed_at_random_moments_the_daemon_loses_no_alert_and_repeats_only_whole_me
             daemon.start()
         wait_until(lambda: expected <= set(arrived(r)[0]), 120, 'every alert to arrive')
         assert daemon.stop() == 0
-        seen, count = arrived(r)
-        lost = expected - set(seen)
-        split = {k: ids for k, ids in seen.items() if len(ids) > 1}
-        repeated = sum(c - 1 for c in count.values())
-        print(f'# kills {KILLS}, alerts expected {len(expected)}, lost {len(lost)}, '
-              f'repeated {repeated} (each within one message)')
-        assert not lost, sorted(lost)[:5]
-        assert not split, f'an alert came in two different messages: {list(split.items())[:3]}'
-        assert set(seen) == expected, sorted(set(seen) - expected)[:5]
+        judge(r, expected)
 
 
 @test
@@ -119,14 +124,7 @@ def killed_inside_a_burst_the_group_of_digests_is_recorded_whole_or_read_again()
             daemon.start()
         wait_until(lambda: expected <= set(arrived(r)[0]), 120, 'every alert to arrive')
         assert daemon.stop() == 0
-        seen, count = arrived(r)
-        lost = expected - set(seen)
-        split = {k: ids for k, ids in seen.items() if len(ids) > 1}
-        print(f'# kills {KILLS}, alerts expected {len(expected)}, lost {len(lost)}, '
-              f'repeated {sum(c - 1 for c in count.values())} (each within one message)')
-        assert not lost, sorted(lost)[:5]
-        assert not split, f'an alert came in two different messages: {list(split.items())[:3]}'
-        assert set(seen) == expected, sorted(set(seen) - expected)[:5]
+        judge(r, expected)
 
 
 def faulty(rng):
@@ -224,17 +222,10 @@ def killed_beside_scan_and_retry_with_a_faulty_endpoint_it_loses_nothing_and_nev
             p.wait(60)
         wait_until(lambda: expected <= set(arrived(r)[0]), 180, 'every alert to arrive')
         assert daemon.stop() == 0
-        seen, count = arrived(r)
-        lost = expected - set(seen)
-        split = {k: ids for k, ids in seen.items() if len(ids) > 1}
+        judge(r, expected, f', beside {len(beside)}')
         twice = overlapping_senders(r)
-        print(f'# kills {KILLS}, beside {len(beside)}, alerts expected {len(expected)}, '
-              f'lost {len(lost)}, repeated {sum(c - 1 for c in count.values())}, '
-              f'sent by two at once {len(twice)}')
-        assert not lost, sorted(lost)[:5]
-        assert not split, f'an alert came in two different messages: {list(split.items())[:3]}'
+        print(f'# sent by two at once {len(twice)}')
         assert not twice, twice[:2]
-        assert set(seen) == expected, sorted(set(seen) - expected)[:5]
 
 
 if __name__ == '__main__':
