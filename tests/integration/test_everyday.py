@@ -370,6 +370,14 @@ def test_notify_fails_at_once_on_a_configuration_fault_with_a_hint():
                             [{'name': 'r', 'query': 'agent'}])
         p = pw('test-notify', '-c', conf, 'hook')
         assert p.returncode == 0, text(p.stderr)
+    # An unknown host (.invalid never resolves) is the configuration's fault too.
+    conf = write_config(os.path.join(d, 'pw.conf'),
+                        [{'name': 'hook', 'type': 'webhook', 'url': 'https://nosuch.invalid/x'}],
+                        [{'name': 'r', 'query': 'agent'}])
+    p = pw('test-notify', '-c', conf, 'hook', timeout=20)
+    err = text(p.stderr)
+    assert p.returncode == 1 and 'unknown host' in err and 'url' in err, err
+    assert 'next attempt' not in err, err
 
 
 # ---- The README ----
