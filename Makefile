@@ -35,7 +35,7 @@ CURL_LIBS = $(eval CURL_LIBS := $$(shell pkg-config --libs libcurl))$(CURL_LIBS)
 
 # Debian packages: what building needs, and what the tests add.
 BUILD_DEBS := gcc libc6-dev make pkg-config libcurl4-openssl-dev libconfig-dev libsqlite3-dev \
-	libjansson-dev libutf8proc-dev libpcre2-dev libssl-dev
+	libjansson-dev libutf8proc-dev libpcre2-dev libssl-dev tzdata
 TEST_DEBS := libcmocka-dev clang libclang-rt-14-dev clang-format clang-tidy cppcheck python3 \
 	python3-aiosmtpd openssl systemd groff-base man-db
 VALGRIND_DEBS := valgrind
@@ -72,6 +72,7 @@ SRCS := \
 	daemon/parse/parse.c \
 	daemon/parse/parser.c \
 	daemon/pipeline.c \
+	daemon/schedule.c \
 	daemon/sdnotify.c \
 	daemon/state.c \
 	daemon/utf8.c \
@@ -103,6 +104,7 @@ UNIT_TESTS := \
 	tests/unit/test_parse.c \
 	tests/unit/test_query.c \
 	tests/unit/test_rx.c \
+	tests/unit/test_schedule.c \
 	tests/unit/test_state.c \
 	tests/unit/test_text.c \
 	tests/unit/test_utf8.c \
