@@ -47,6 +47,7 @@ SRCS := \
 	config/config_read.c \
 	config/config_types.c \
 	daemon/arena.c \
+	daemon/cadence.c \
 	daemon/cli.c \
 	daemon/cli_read.c \
 	daemon/cli_state.c \

@@ -16,6 +16,7 @@
 #include "match/match.h"
 #include "notify.h"
 #include "parse/parse.h"
+#include "schedule.h"
 #include "xmalloc.h"
 
 /* A configuration file larger than this is refused before libconfig sees it. */
@@ -120,6 +121,12 @@ static const struct conf_key rule_keys[] = {
 		.offset = offsetof(struct config_rule, notify),
 		.desc = "the notifiers told; left out, every notifier",
 	},
+	{
+		.name = "urgent",
+		.type = CONF_BOOL,
+		.offset = offsetof(struct config_rule, urgent),
+		.desc = "its papers go out at once, even to a notifier with a schedule",
+	},
 	{.name = NULL},
 };
 
@@ -133,6 +140,13 @@ static const struct conf_key top_keys[] = {
 		.def_str = "./paperwatch.db",
 		.def_state = "state.db",
 		.desc = "the SQLite state",
+	},
+	{
+		.name = "timezone",
+		.type = CONF_STRING,
+		.offset = offsetof(struct config, timezone),
+		.def_str = "",
+		.desc = "the IANA zone of schedules; left out, the machine's local time",
 	},
 	{.name = "delivery", .type = CONF_ANY, .desc = "retries and their limits: delivery_keys"},
 	{.name = "notifiers", .type = CONF_ANY, .desc = "where alerts go: load_notifiers"},
@@ -285,6 +299,23 @@ static void load_groups(struct conf_ctx *c, const config_t *cf, struct config *c
 	/* One setting bounding another is more than a row can say. */
 	if (cfg->delivery.retry_max < cfg->delivery.retry_base)
 		cfg->delivery.retry_max = cfg->delivery.retry_base;
+	if (cfg->timezone[0] != '\0') {
+		struct err err;
+
+		if (schedule_zone_check(cfg->timezone, &err) != 0)
+			conf_error(c, config_lookup(cf, "timezone"), "timezone: %s", err.msg);
+	}
+}
+
+/* A notifier that names no zone of its own keeps its schedule in the file's. */
+static void notifier_zones(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_notifiers; i++) {
+		struct notifier *n = &cfg->notifiers[i];
+
+		if (n->when.zone[0] == '\0')
+			snprintf(n->when.zone, sizeof(n->when.zone), "%s", cfg->timezone);
+	}
 }
 
 /* Checks the parsed file into a config; NULL when anything is wrong. */
@@ -301,6 +332,7 @@ static struct config *config_build(const char *name, config_t *cf, struct config
 	load_groups(&c, cf, cfg);
 	hmap_init(&broken);
 	load_notifiers(&c, cf, cfg, &broken, rules_only);
+	notifier_zones(cfg);
 	load_rules(&c, cf, cfg, &broken);
 	hmap_free(&broken);
 	/* The loaders report through c: what they found is counted there. */
@@ -522,7 +554,7 @@ void config_unref(struct config *c)
 		return;
 	free(c->path);
 	conf_free_group(watch_keys, &c->watch);
-	free(c->state);
+	conf_free_group(top_keys, c); /* state, timezone */
 	for (size_t i = 0; i < c->n_notifiers; i++)
 		notify_free(&c->notifiers[i]);
 	free(c->notifiers);

@@ -33,6 +33,7 @@ struct config_rule {
 	char *name;
 	char *query;
 	struct conf_strings notify; /* notifier names; empty means every notifier */
+	bool urgent;                /* goes out at once even to a notifier with a schedule */
 	size_t *targets;            /* indices into config.notifiers */
 	size_t n_targets;
 	unsigned line;
@@ -43,6 +44,7 @@ struct config {
 	char *path;
 	struct config_watch watch;
 	char *state;
+	char *timezone; /* schedules' zone where a notifier names none; "" for the machine's */
 	struct config_delivery delivery;
 	struct notifier *notifiers;
 	size_t n_notifiers;

@@ -423,18 +423,27 @@ static int read_key(struct conf_ctx *c, const config_setting_t *s, const struct 
 	case CONF_SECRET:
 	case CONF_ANY:
 	case CONF_INCLUDE:
+	case CONF_ELSEWHERE:
 		return 0;
 	}
 	return 0;
 }
 
 /* The row of the table (or an included one) for a key name; *base gets the row's struct. */
+/* What find_key gives for a key another table reads: nothing is stored. */
+static const struct conf_key read_elsewhere = {.name = "", .type = CONF_ANY};
+
 static const struct conf_key *find_key(const struct conf_key *keys, const char *name, size_t *base)
 {
 	for (const struct conf_key *k = keys; k->name != NULL; k++) {
 		size_t n = strlen(k->name);
 
-		if (k->type == CONF_INCLUDE) {
+		if (k->type == CONF_ELSEWHERE) {
+			size_t inner = 0;
+
+			if (find_key(k->sub, name, &inner) != NULL)
+				return &read_elsewhere;
+		} else if (k->type == CONF_INCLUDE) {
 			size_t inner = 0;
 			const struct conf_key *f = find_key(k->sub, name, &inner);
 
@@ -457,7 +466,7 @@ static void key_names(const struct conf_key *keys, char *out, size_t size)
 	for (const struct conf_key *k = keys; k->name != NULL; k++) {
 		size_t used = strlen(out);
 
-		if (k->type == CONF_INCLUDE)
+		if (k->type == CONF_INCLUDE || k->type == CONF_ELSEWHERE)
 			key_names(k->sub, out, size);
 		else if (used + strlen(k->name) + 3 < size)
 			snprintf(out + used, size - used, "%s%s", used ? ", " : "", k->name);
@@ -509,6 +518,7 @@ static void set_default(const struct conf_key *k, char *at, bool given)
 	case CONF_SECRET:
 	case CONF_ANY:
 	case CONF_INCLUDE:
+	case CONF_ELSEWHERE:
 		return;
 	}
 }
@@ -534,7 +544,9 @@ static int read_rows(struct conf_ctx *c, const config_setting_t *s, const struct
 	for (const struct conf_key *k = keys; k->name != NULL; k++) {
 		bool given = config_setting_get_member(s, k->name) != NULL;
 
-		if (k->type == CONF_INCLUDE) {
+		if (k->type == CONF_ELSEWHERE) {
+			continue;
+		} else if (k->type == CONF_INCLUDE) {
 			problems += read_rows(c, s, k->sub, target + k->offset);
 		} else if (k->type == CONF_SECRET) {
 			problems += read_secret(c, s, k, (char **)(void *)(target + k->offset));
@@ -548,8 +560,9 @@ static int read_rows(struct conf_ctx *c, const config_setting_t *s, const struct
 	return problems;
 }
 
-int conf_read_group(struct conf_ctx *c, const config_setting_t *s, const struct conf_key *keys,
-		    void *target)
+/* Reads group s by the table; with strict, a key the table does not have is a problem. */
+static int read_group(struct conf_ctx *c, const config_setting_t *s, const struct conf_key *keys,
+		      void *target, bool strict)
 {
 	int problems = 0;
 
@@ -569,7 +582,7 @@ int conf_read_group(struct conf_ctx *c, const config_setting_t *s, const struct 
 		size_t base = 0;
 		const struct conf_key *k = find_key(keys, name, &base);
 
-		if (k == NULL) {
+		if (k == NULL && strict) {
 			char known[512] = "";
 
 			key_names(keys, known, sizeof(known));
@@ -577,9 +590,22 @@ int conf_read_group(struct conf_ctx *c, const config_setting_t *s, const struct 
 			problems++;
 			continue;
 		}
-		problems += read_key(c, e, k, (char *)target + base);
+		if (k != NULL)
+			problems += read_key(c, e, k, (char *)target + base);
 	}
 	return problems + read_rows(c, s, keys, target);
+}
+
+int conf_read_group(struct conf_ctx *c, const config_setting_t *s, const struct conf_key *keys,
+		    void *target)
+{
+	return read_group(c, s, keys, target, true);
+}
+
+int conf_read_some(struct conf_ctx *c, const config_setting_t *s, const struct conf_key *keys,
+		   void *target)
+{
+	return read_group(c, s, keys, target, false);
 }
 
 void conf_free_group(const struct conf_key *keys, void *target)

@@ -25,6 +25,7 @@ enum conf_type {
 	CONF_SECRET,   /* char *: the key itself, or "<key>_file" naming a file holding it */
 	CONF_ANY,      /* not read here (the caller reads it), only allowed */
 	CONF_INCLUDE,  /* the rows of sub, for a struct at offset (shared keys of several groups) */
+	CONF_ELSEWHERE, /* the rows of sub are allowed here, and read by another table (sub) */
 };
 
 /* One setting of a group: a row of its table, written with designated initializers. */
@@ -62,6 +63,10 @@ void conf_warn(struct conf_ctx *c, const config_setting_t *s, const char *fmt, .
  * them when s is NULL, the group being left out). Returns the number of problems. */
 int conf_read_group(struct conf_ctx *c, const config_setting_t *s, const struct conf_key *keys,
 		    void *target);
+/* Reads only the keys of the table that group s has, leaving every other key to another table
+ * (a notifier's common keys beside its channel's own); keys left out take their defaults. */
+int conf_read_some(struct conf_ctx *c, const config_setting_t *s, const struct conf_key *keys,
+		   void *target);
 /* Frees what conf_read_group stored in target by the same table. */
 void conf_free_group(const struct conf_key *keys, void *target);
 

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cadence.h"
 #include "cli.h"
 #include "log.h"
 #include "loop.h"
@@ -45,6 +46,8 @@ struct daemon {
 	double again_delay;
 	/* Wakes the loop when the state's maintenance falls due. */
 	struct loop_timer *maintain;
+	/* Wakes the loop at the next scheduled message's deadline. */
+	struct loop_timer *cadence;
 	/* STATUS= goes out at most once a STATUS_EVERY: a burst of files or deliveries is one
 	 * update, not one per event. */
 	struct loop_timer *status;
@@ -197,6 +200,7 @@ static void on_file(void *ctx, const char *path, const char *name)
 {
 	struct daemon *d = ctx;
 	struct pipeline_result r;
+	char held[64] = "";
 	struct err err;
 
 	if (d->stopping)
@@ -218,9 +222,11 @@ static void on_file(void *ctx, const char *path, const char *name)
 	d->partial += r.fallback > 0 || r.skipped > 0;
 	d->alerts += r.alerts;
 	d->queued += r.messages;
-	log_info("%s: %zu paper%s, %zu matched, %zu new alert%s in %zu message%s", name, r.papers,
+	if (r.held > 0)
+		snprintf(held, sizeof(held), ", %zu held for scheduled messages", r.held);
+	log_info("%s: %zu paper%s, %zu matched, %zu new alert%s in %zu message%s%s", name, r.papers,
 		 plural(r.papers), r.matched, r.alerts, plural(r.alerts), r.messages,
-		 plural(r.messages));
+		 plural(r.messages), held);
 	d->group_files++;
 	d->group_messages += r.messages;
 	if (r.messages > 0 && !state_grouped(d->state))
@@ -252,6 +258,29 @@ static void on_knock(void *ctx, int fd, uint32_t events)
 	daemon_count(d); /* the outbox grew behind the status line's back */
 	outbox_kick(d->outbox);
 	daemon_status_soon(d);
+}
+
+/* Makes the scheduled messages whose deadline has come (and those a stopped daemon missed), and
+ * sets the timer for the next deadline; after a failure, tries again in retry_base. */
+static void on_cadence(void *ctx)
+{
+	struct daemon *d = ctx;
+	struct cadence_result r;
+	long long now = state_now_ms(), next;
+	double wait;
+	int rc;
+
+	group_end(d); /* digests read before the deadline are in its message */
+	rc = cadence_run(d->cfg, d->state, now, &r, &next);
+	if (r.messages > 0) {
+		d->queued += r.messages;
+		outbox_kick(d->outbox);
+		daemon_status_soon(d);
+	}
+	wait = next < 0 ? -1 : (double)(next - now) / 1000;
+	if (rc != 0 && (wait < 0 || wait > d->cfg->delivery.retry_base))
+		wait = d->cfg->delivery.retry_base;
+	loop_timer_set(d->cadence, wait);
 }
 
 /* Reads the folder again after the state failed to record a file. */
@@ -310,6 +339,7 @@ static void daemon_reload(struct daemon *d)
 	outbox_set_config(d->outbox, cfg);
 	/* A new watcher on the new settings; its rescan also reads files again for new rules. */
 	daemon_watch(d);
+	on_cadence(d); /* schedules may have changed */
 	config_unref(old);
 	log_info("reloaded: %zu notifiers, %zu rules", cfg->n_notifiers, cfg->n_rules);
 	daemon_count(d);
@@ -396,6 +426,7 @@ static void daemon_free(struct daemon *d)
 	loop_timer_free(d->watchdog);
 	loop_timer_free(d->again);
 	loop_timer_free(d->maintain);
+	loop_timer_free(d->cadence);
 	loop_timer_free(d->status);
 	if (d->sfd >= 0)
 		close(d->sfd);
@@ -445,6 +476,7 @@ static int daemon_start(struct daemon *d)
 	daemon_watchdog(d);
 	d->again = loop_timer_new(d->loop, on_again, d);
 	d->maintain = loop_timer_new(d->loop, daemon_maintain, d);
+	d->cadence = loop_timer_new(d->loop, on_cadence, d);
 	d->status = loop_timer_new(d->loop, on_status, d);
 	state_maintain_when_quiet(d->state);
 	outbox_on_change(d->outbox, daemon_status_soon, d);
@@ -454,7 +486,8 @@ static int daemon_start(struct daemon *d)
 	daemon_log_regex();
 	if (daemon_watch(d) != 0)
 		return EXIT_FAIL;
-	group_end(d); /* what the folder held: recorded before READY=1 */
+	group_end(d);  /* what the folder held: recorded before READY=1 */
+	on_cadence(d); /* a deadline passed while the daemon was not running is made up now */
 	outbox_kick(d->outbox);
 	daemon_status(d, "READY=1\n");
 	return EXIT_OK;

@@ -59,3 +59,43 @@ json_t *paper_json(const struct paper *p)
 	json_object_set_new(o, "format", json_str_or_null(p->format));
 	return o;
 }
+
+/* The string member key of o, copied into the arena; NULL when it is not a string. */
+static const char *arena_member(struct arena *a, const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? arena_strndup(a, json_string_value(v), json_string_length(v))
+				 : NULL;
+}
+
+int paper_from_json(struct arena *a, struct paper *p, const json_t *o)
+{
+	const json_t *authors = json_object_get(o, "authors");
+
+	*p = (struct paper){0};
+	if ((p->title = arena_member(a, o, "title")) == NULL)
+		return -1;
+	p->id = arena_member(a, o, "id");
+	p->version = arena_member(a, o, "version");
+	p->abstract = arena_member(a, o, "abstract");
+	p->translation = arena_member(a, o, "translation");
+	p->date = arena_member(a, o, "date");
+	p->url = arena_member(a, o, "url");
+	p->source = arena_member(a, o, "source");
+	p->authors_truncated = json_is_true(json_object_get(o, "authors_truncated"));
+	if (json_is_array(authors)) {
+		size_t n = json_array_size(authors);
+		const char **names = arena_alloc(a, (n + 1) * sizeof(*names));
+
+		for (size_t i = 0; i < n; i++) {
+			const json_t *v = json_array_get(authors, i);
+
+			if (json_is_string(v))
+				names[p->n_authors++] = arena_strndup(a, json_string_value(v),
+								      json_string_length(v));
+		}
+		p->authors = names;
+	}
+	return 0;
+}

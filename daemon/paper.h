@@ -34,5 +34,8 @@ void paper_copy(struct arena *a, struct paper *c, const struct paper *p);
 
 /* The paper as a JSON object with the keys of `paperwatch parse`; the caller owns it. */
 json_t *paper_json(const struct paper *p);
+/* The paper paper_json gave, read back into p, its strings in the arena; -1 when o is not one
+ * (no title). Only the format name is not kept: it is not needed past the parse. */
+int paper_from_json(struct arena *a, struct paper *p, const json_t *o);
 
 #endif

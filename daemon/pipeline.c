@@ -11,6 +11,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include "cadence.h"
 #include "hex.h"
 #include "match/match.h"
 #include "notify.h"
@@ -136,7 +137,50 @@ struct share {
 	struct alert *alerts;
 	size_t n_alerts;
 	char key[PIPELINE_KEY_SIZE];
+	/* A notifier with a schedule: its open period (known once a paper is held for it), and
+	 * how many papers were held for its message. */
+	struct state_period period;
+	bool period_known;
+	size_t held;
 };
+
+/* Whether paper k goes to notifier t at once: it has no schedule, or an urgent rule matched. */
+static bool goes_now(const struct config *cfg, const struct kept *k, size_t t)
+{
+	if (cfg->notifiers[t].when.kind == SCHEDULE_INSTANT)
+		return true;
+	for (size_t i = 0; i < k->n_rules; i++) {
+		if (cfg->rules[k->rules[i]].urgent)
+			return true;
+	}
+	return false;
+}
+
+/* The batch key a held paper's alerts carry: the notifier's open period's. */
+static const char *period_key(struct run *r, struct state *st, struct share *sh, size_t t,
+			      struct err *err)
+{
+	const struct notifier *n = &r->cfg->notifiers[t];
+
+	if (!sh[t].period_known &&
+	    state_period(st, n->name, schedule_last(&n->when, r->now_ms), &sh[t].period, err) != 0)
+		return NULL;
+	sh[t].period_known = true;
+	return sh[t].period.key;
+}
+
+/* Keeps a paper for the notifier's next scheduled message, with all it needs. */
+static int hold_paper(struct run *r, struct state *st, const struct alert *a, size_t t,
+		      struct share *sh, struct err *err)
+{
+	size_t len;
+	char *held = cadence_encode(a, &len);
+	int rc = state_hold(st, r->cfg->notifiers[t].name, held, len, r->now_ms, err);
+
+	free(held);
+	sh[t].held += rc == 0;
+	return rc;
+}
 
 /* Records the alerts of one kept paper; adds it to every notifier it is new for. */
 static int record_paper(struct run *r, struct state *st, const struct kept *k, struct share *sh,
@@ -147,6 +191,8 @@ static int record_paper(struct run *r, struct state *st, const struct kept *k, s
 	int rc = 0;
 
 	for (size_t t = 0; t < cfg->n_notifiers && rc == 0; t++) {
+		bool now = goes_now(cfg, k, t);
+		const char *batch = now ? sh[t].key : NULL;
 		size_t n_new = 0;
 
 		for (size_t i = 0; i < k->n_rules && rc == 0; i++) {
@@ -158,10 +204,14 @@ static int record_paper(struct run *r, struct state *st, const struct kept *k, s
 				targets |= rule->targets[j] == t;
 			if (!targets)
 				continue;
+			if (batch == NULL && (batch = period_key(r, st, sh, t, err)) == NULL) {
+				rc = -1;
+				break;
+			}
 			a = (struct state_alert){.paper = key,
 						 .rule = rule->name,
 						 .notifier = cfg->notifiers[t].name,
-						 .batch = sh[t].key,
+						 .batch = batch,
 						 .title = k->paper.title,
 						 .created_ms = r->now_ms};
 			rc = state_alert_add(st, &a, &fresh, err);
@@ -169,15 +219,19 @@ static int record_paper(struct run *r, struct state *st, const struct kept *k, s
 				names[n_new++] = rule->name;
 		}
 		if (rc == 0 && n_new > 0) {
-			struct alert *a = &sh[t].alerts[sh[t].n_alerts++];
 			const char **rules = arena_alloc(&r->arena, n_new * sizeof(*rules));
+			struct alert a;
 
 			memcpy(rules, names, n_new * sizeof(*rules));
-			*a = (struct alert){.paper = &k->paper,
-					    .rules = rules,
-					    .n_rules = n_new,
-					    .hits = k->hits,
-					    .n_hits = k->n_hits};
+			a = (struct alert){.paper = &k->paper,
+					   .rules = rules,
+					   .n_rules = n_new,
+					   .hits = k->hits,
+					   .n_hits = k->n_hits};
+			if (now)
+				sh[t].alerts[sh[t].n_alerts++] = a;
+			else
+				rc = hold_paper(r, st, &a, t, sh, err);
 		}
 	}
 	free(key);
@@ -201,6 +255,8 @@ static int queue_shares(struct run *r, struct state *st, const char *source, str
 		struct message_list msgs = {0};
 		int rc = 0;
 
+		res->alerts += sh[t].held;
+		res->held += sh[t].held;
 		if (b.n_alerts == 0)
 			continue;
 		if (n->ops->format(n, &b, &msgs, err) != 0)

@@ -24,7 +24,8 @@ struct pipeline_result {
 	size_t fallback;   /* of them, papers only the parser's fallback read */
 	size_t skipped;    /* records the format left out */
 	size_t matched;    /* papers that matched at least one rule */
-	size_t alerts;     /* new (paper, rule, notifier) alerts */
+	size_t alerts;     /* papers newly alerted, counted once for each notifier */
+	size_t held;       /* of them, papers held for a scheduled message */
 	size_t messages;   /* messages queued */
 };
 

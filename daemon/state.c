@@ -19,8 +19,8 @@
 
 /* 2: a delivered message keeps its row, for the counts, but not its body; 3: how much of each
  * file was read; 4: what `status` shows of alerts and attempts, and bodies in a table of their
- * own. */
-#define SCHEMA_VERSION 4
+ * own; 5: alerts held for a notifier's scheduled message, and each schedule's last period. */
+#define SCHEMA_VERSION 5
 /* How long a writer waits for another (a `paperwatch status` reading while the daemon writes). */
 #define BUSY_TIMEOUT_MS 10000
 /* The write-ahead log is copied back into the database (a checkpoint) once it holds
@@ -67,7 +67,17 @@ static const char schema[] =
 	/* A message's body until it is delivered, apart from its row: the row's updates (each
 	 * attempt's) never copy it, and letting it go is a delete, not a rewrite of the row. */
 	"CREATE TABLE IF NOT EXISTS bodies ("
-	"  message INTEGER PRIMARY KEY, body BLOB NOT NULL);";
+	"  message INTEGER PRIMARY KEY, body BLOB NOT NULL);"
+	/* Alerts waiting for their notifier's scheduled message: all the message needs of each
+	 * (its paper, rules and hits, encoded by the caller), so a restart loses none. */
+	"CREATE TABLE IF NOT EXISTS held ("
+	"  id INTEGER PRIMARY KEY, notifier TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+	"  alert BLOB NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS held_queue ON held (notifier, id);"
+	/* Per scheduled notifier: the deadline of the last period whose message was made, and the
+	 * key the open period's alerts and message carry. */
+	"CREATE TABLE IF NOT EXISTS periods ("
+	"  notifier TEXT PRIMARY KEY, last_ms INTEGER NOT NULL, key TEXT NOT NULL);";
 
 enum stmt {
 	ST_BEGIN,
@@ -98,8 +108,18 @@ enum stmt {
 	ST_ALERTED,
 	ST_RECENT,
 	ST_AUTHORS,
+	ST_HOLD,
+	ST_HELD,
+	ST_HELD_RELEASE,
+	ST_HELD_COUNT,
+	ST_PERIOD_OPEN,
+	ST_PERIOD_GET,
+	ST_PERIOD_CLOSE,
 	N_STMTS
 };
+
+/* A period's key is a batch key as the pipeline makes them: the stem and 16 random bytes. */
+#define PERIOD_KEY "'msg_' || lower(hex(randomblob(16)))"
 
 static const char *const stmt_sql[N_STMTS] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -173,6 +193,15 @@ static const char *const stmt_sql[N_STMTS] = {
 		"  (SELECT group_concat(format, ', ') FROM (SELECT DISTINCT format FROM files "
 		"   WHERE with_authors >= 0 AND papers > 0 AND format != '' ORDER BY format)) "
 		"FROM files WHERE with_authors >= 0 AND papers > 0",
+	[ST_HOLD] = "INSERT INTO held (notifier, created_ms, alert) VALUES (?1, ?2, ?3)",
+	[ST_HELD] = "SELECT id, alert, created_ms FROM held WHERE notifier = ?1 ORDER BY id",
+	[ST_HELD_RELEASE] = "DELETE FROM held WHERE notifier = ?1 AND id <= ?2",
+	[ST_HELD_COUNT] = "SELECT count(*), min(created_ms) FROM held WHERE notifier = ?1",
+	[ST_PERIOD_OPEN] = "INSERT OR IGNORE INTO periods (notifier, last_ms, key) "
+			   "VALUES (?1, ?2, " PERIOD_KEY ")",
+	[ST_PERIOD_GET] = "SELECT last_ms, key FROM periods WHERE notifier = ?1",
+	[ST_PERIOD_CLOSE] =
+		"UPDATE periods SET last_ms = ?2, key = " PERIOD_KEY " WHERE notifier = ?1",
 };
 
 struct state {
@@ -377,6 +406,12 @@ static int migrate_history(struct state *s, struct err *err)
 	return exec_sql(s, "PRAGMA user_version = 4", err);
 }
 
+/* Schema 5: its tables are new (the schema made them); the version says they are there. */
+static int migrate_schedules(struct state *s, struct err *err)
+{
+	return exec_sql(s, "PRAGMA user_version = 5", err);
+}
+
 /* A next attempt so far off it cannot be meant (older versions could store a server's
  * Retry-After of 1e17 as a negative time): the message is due now instead of never. */
 #define NEXT_ATTEMPT_MAX_MS (10LL * 365 * 86400 * 1000)
@@ -425,6 +460,8 @@ static int state_setup(struct state *s, struct err *err)
 	if (version < 3 && migrate_partial(s, err) != 0)
 		return -1;
 	if (version < 4 && migrate_history(s, err) != 0)
+		return -1;
+	if (version < 5 && migrate_schedules(s, err) != 0)
 		return -1;
 	if (repair_next_attempts(s, err) != 0)
 		return -1;
@@ -1208,4 +1245,95 @@ int state_notifiers(struct state *s, char ***names, size_t *n, struct err *err)
 	if (rc != SQLITE_DONE)
 		return db_error(s, rc, err);
 	return 0;
+}
+
+/* ---- Scheduled messages ---- */
+
+int state_hold(struct state *s, const char *notifier, const char *alert, size_t len,
+	       long long now_ms, struct err *err)
+{
+	sqlite3_stmt *st = s->stmt[ST_HOLD];
+
+	sqlite3_bind_text(st, 1, notifier, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now_ms);
+	sqlite3_bind_blob64(st, 3, alert, len, SQLITE_STATIC);
+	return step_done(s, ST_HOLD, err);
+}
+
+int state_held(struct state *s, const char *notifier, state_held_fn fn, void *ctx, int64_t *last_id,
+	       struct err *err)
+{
+	sqlite3_stmt *st = s->stmt[ST_HELD];
+	int rc;
+
+	*last_id = 0;
+	sqlite3_bind_text(st, 1, notifier, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const void *alert = sqlite3_column_blob(st, 1);
+
+		*last_id = sqlite3_column_int64(st, 0);
+		fn(ctx, alert ? alert : "", (size_t)sqlite3_column_bytes(st, 1),
+		   sqlite3_column_int64(st, 2));
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : db_error(s, rc, err);
+}
+
+int state_held_release(struct state *s, const char *notifier, int64_t last_id, struct err *err)
+{
+	sqlite3_stmt *st = s->stmt[ST_HELD_RELEASE];
+
+	sqlite3_bind_text(st, 1, notifier, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, last_id);
+	return step_done(s, ST_HELD_RELEASE, err);
+}
+
+int state_held_count(struct state *s, const char *notifier, size_t *n, long long *oldest_ms,
+		     struct err *err)
+{
+	sqlite3_stmt *st = s->stmt[ST_HELD_COUNT];
+	int rc;
+
+	*n = 0;
+	*oldest_ms = 0;
+	sqlite3_bind_text(st, 1, notifier, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*n = (size_t)sqlite3_column_int64(st, 0);
+		*oldest_ms = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW ? 0 : db_error(s, rc, err);
+}
+
+int state_period(struct state *s, const char *notifier, long long first_ms, struct state_period *p,
+		 struct err *err)
+{
+	sqlite3_stmt *st = s->stmt[ST_PERIOD_GET];
+	int rc;
+
+	sqlite3_bind_text(s->stmt[ST_PERIOD_OPEN], 1, notifier, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s->stmt[ST_PERIOD_OPEN], 2, first_ms);
+	if (step_done(s, ST_PERIOD_OPEN, err) != 0)
+		return -1;
+	sqlite3_bind_text(st, 1, notifier, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		p->last_ms = sqlite3_column_int64(st, 0);
+		snprintf(p->key, sizeof(p->key), "%s", column_text(st, 1));
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW ? 0 : db_error(s, rc, err);
+}
+
+int state_period_close(struct state *s, const char *notifier, long long last_ms, struct err *err)
+{
+	sqlite3_stmt *st = s->stmt[ST_PERIOD_CLOSE];
+
+	sqlite3_bind_text(st, 1, notifier, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, last_ms);
+	return step_done(s, ST_PERIOD_CLOSE, err);
 }

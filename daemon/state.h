@@ -227,6 +227,41 @@ struct state_authors {
 };
 int state_authors(struct state *s, struct state_authors *a, struct err *err);
 
+/* ---- Scheduled messages ----
+ *
+ * A notifier with a schedule gets one message a period. Its alerts are recorded as they come
+ * (state_alert_add, their batch the open period's key) and held with all their message needs;
+ * at the deadline one transaction queues the period's message, lets the held alerts go and
+ * opens the next period: each alert is in exactly one message. Call these between
+ * state_begin and state_commit. */
+
+/* A batch key, as a period's is: "msg_" and 32 hex digits, and its NUL. */
+#define STATE_KEY_SIZE 37
+
+struct state_period {
+	long long last_ms;        /* the deadline of the last period whose message was made */
+	char key[STATE_KEY_SIZE]; /* the open period's: its alerts' batch, its message's stem */
+};
+
+/* The notifier's period, opened with last_ms first_ms the first time a notifier has one. */
+int state_period(struct state *s, const char *notifier, long long first_ms, struct state_period *p,
+		 struct err *err);
+/* Its message is queued: the period up to the deadline last_ms is done, a new one opens. */
+int state_period_close(struct state *s, const char *notifier, long long last_ms, struct err *err);
+/* Holds an alert (len bytes, as the caller encodes it) for the notifier's next message. */
+int state_hold(struct state *s, const char *notifier, const char *alert, size_t len,
+	       long long now_ms, struct err *err);
+typedef void (*state_held_fn)(void *ctx, const char *alert, size_t len, long long created_ms);
+/* Calls fn for each alert held for notifier, oldest first (the bytes live for the call); *last_id
+ * is the last one's, for state_held_release, 0 when none is held. */
+int state_held(struct state *s, const char *notifier, state_held_fn fn, void *ctx, int64_t *last_id,
+	       struct err *err);
+/* Lets the notifier's held alerts up to last_id go: their message is queued. */
+int state_held_release(struct state *s, const char *notifier, int64_t last_id, struct err *err);
+/* How many alerts are held for notifier, and when the oldest was (0 when none is). */
+int state_held_count(struct state *s, const char *notifier, size_t *n, long long *oldest_ms,
+		     struct err *err);
+
 /* Wall-clock milliseconds since the epoch: what the database stores. */
 long long state_now_ms(void);
 

@@ -147,12 +147,14 @@ size_t notify_rules(struct notify_text *out, const struct alert *a, const struct
  * parts > 1 ", part 2 of 7 (papers 50–98)" for the papers from..to-1 of part number `part` (from
  * 0). The date is the one the batch's papers carry, "2024-10-01 to 2024-10-31" when they carry
  * several; when none has one, "in FILE" names the digest's file instead, cut at 200
- * characters. Returns the characters appended. */
+ * characters. A scheduled message's opens with its title: "Daily papers, Tue 2027-03-30: 12 of 40
+ * papers". Returns the characters appended. */
 size_t notify_heading(struct notify_text *out, const struct alert_batch *b, size_t from, size_t to,
 		      size_t part, size_t parts, const struct notify_style *st);
 /* The line of details under a heading that names a date: "from FILE", the digest's file name cut
- * at 200 characters. Nothing when the heading names the file itself. Returns the characters
- * appended. */
+ * at 200 characters. Nothing when the heading names the file itself. A scheduled message's says
+ * what it leaves out ("and 12 more: agents 8, robots 4") and when it is late. Returns the
+ * characters appended. */
 size_t notify_source(struct notify_text *out, const struct alert_batch *b,
 		     const struct notify_style *st);
 /* Splits n items (papers) of the given sizes into runs (messages) of at most max_items items
@@ -168,5 +170,8 @@ bool notify_url_linkable(const char *url);
  * abstract's snippet as plain text, null when there is none), date, url, rules. The caller owns
  * it. */
 json_t *notify_paper_json(const struct alert *a);
+/* A scheduled message's period as JSON: schedule, due, late, periods, total, shown and more (by
+ * rule); the caller owns it. */
+json_t *notify_period_json(const struct alert_batch *b);
 
 #endif

@@ -64,6 +64,44 @@ const char *notify_types(void)
 	return list;
 }
 
+/* A scheduled message shows this many papers unless the notifier says otherwise. */
+#define MAX_PAPERS_DEFAULT 30
+#define MAX_PAPERS_MAX     1000
+
+/* When messages go out: read by notify_check for every channel. */
+static const struct conf_key notify_cadence_keys[] = {
+	{
+		.name = "schedule",
+		.type = CONF_STRING,
+		.offset = offsetof(struct notifier_cadence, schedule),
+		.def_str = "instant",
+		.desc = "\"instant\", \"daily HH:MM\" or \"weekly DAY HH:MM\"",
+	},
+	{
+		.name = "timezone",
+		.type = CONF_STRING,
+		.offset = offsetof(struct notifier_cadence, timezone),
+		.def_str = "",
+		.desc = "the schedule's IANA zone; left out, the file's timezone",
+	},
+	{
+		.name = "max_papers",
+		.type = CONF_INT,
+		.offset = offsetof(struct notifier_cadence, max_papers),
+		.def_num = MAX_PAPERS_DEFAULT,
+		.min = 1,
+		.max = MAX_PAPERS_MAX,
+		.desc = "papers a scheduled message shows before \"and N more\"",
+	},
+	{
+		.name = "send_empty",
+		.type = CONF_BOOL,
+		.offset = offsetof(struct notifier_cadence, send_empty),
+		.desc = "a scheduled period without papers still sends a message",
+	},
+	{.name = NULL},
+};
+
 /* Read by notify_check before the channel's own table is. */
 const struct conf_key notify_common_keys[] = {
 	{
@@ -78,8 +116,49 @@ const struct conf_key notify_common_keys[] = {
 		.required = true,
 		.desc = "the channel: slack, discord, webhook, email or file",
 	},
+	{
+		.name = "",
+		.type = CONF_ELSEWHERE,
+		.sub = notify_cadence_keys,
+		.desc = "schedule, timezone, max_papers and send_empty: notify_check reads them",
+	},
 	{.name = NULL},
 };
+
+/* Reads and checks the keys every notifier has beside its channel's. */
+static int check_cadence(struct conf_ctx *c, const config_setting_t *entry, struct notifier *n)
+{
+	struct notifier_cadence *k = &n->cadence;
+	struct err err;
+
+	if (conf_read_some(c, entry, notify_cadence_keys, k) != 0)
+		return -1;
+	if (schedule_parse(k->schedule, &n->when, &err) != 0) {
+		conf_error(c, config_setting_get_member(entry, "schedule"), "%s", err.msg);
+		return -1;
+	}
+	if (k->timezone[0] != '\0' && schedule_zone_check(k->timezone, &err) != 0) {
+		conf_error(c, config_setting_get_member(entry, "timezone"), "timezone: %s",
+			   err.msg);
+		return -1;
+	}
+	snprintf(n->when.zone, sizeof(n->when.zone), "%s", k->timezone);
+	if (n->when.kind == SCHEDULE_INSTANT) {
+		static const char *const scheduled_only[] = {"timezone", "max_papers",
+							     "send_empty"};
+
+		for (size_t i = 0; i < sizeof(scheduled_only) / sizeof(scheduled_only[0]); i++) {
+			const config_setting_t *s =
+				config_setting_get_member(entry, scheduled_only[i]);
+
+			if (s != NULL)
+				conf_warn(c, s,
+					  "%s has no effect without a schedule (\"daily 08:00\")",
+					  scheduled_only[i]);
+		}
+	}
+	return 0;
+}
 
 /* Names go into logs, file names and message headers: keep them plain. */
 static bool valid_name(const char *s)
@@ -118,7 +197,8 @@ int notify_check(struct conf_ctx *c, const config_setting_t *entry, struct notif
 	n->name = xstrdup(name);
 	n->ops = notify_find(type);
 	n->line = config_setting_source_line(entry);
-	if (n->ops->check(&inner, entry, &n->conf) != 0 || c->diag->n_errors > errors) {
+	if (n->ops->check(&inner, entry, &n->conf) != 0 || check_cadence(&inner, entry, n) != 0 ||
+	    c->diag->n_errors > errors) {
 		notify_free(n);
 		return -1;
 	}
@@ -131,6 +211,7 @@ void notify_free(struct notifier *n)
 		return;
 	if (n->ops != NULL && n->conf != NULL)
 		n->ops->free(n->conf);
+	conf_free_group(notify_cadence_keys, &n->cadence);
 	free(n->name);
 	memset(n, 0, sizeof(*n));
 }
@@ -910,12 +991,56 @@ static bool batch_dates(const struct alert_batch *b, const char **first, const c
 	return *first != NULL;
 }
 
+/* The papers past the cap, by rule, within this many characters. */
+#define MORE_MAX 400
+
+/* What a scheduled message leaves out, and why it is late: "and 12 more: agents 8, robots 4 ·
+ * late: due ...". */
+static size_t period_details(struct notify_text *out, const struct alert_period *p,
+			     const struct notify_style *st)
+{
+	size_t start = out->len, more = 0;
+
+	for (size_t i = 0; i < p->n_more; i++)
+		more += p->more_counts[i];
+	if (more > 0) {
+		struct notify_text rules = {0};
+
+		for (size_t i = 0; i < p->n_more; i++)
+			notify_text_printf(&rules, "%s%s %zu", i ? ", " : "", p->more_rules[i],
+					   p->more_counts[i]);
+		notify_text_printf(out, "and %zu more: ", more);
+		notify_plain(out, rules.s, st, MORE_MAX);
+		free(rules.s);
+	}
+	if (p->note != NULL) {
+		notify_text_puts(out, more > 0 ? " · " : "");
+		notify_plain(out, p->note, st, SOURCE_MAX + MORE_MAX);
+	}
+	return notify_chars(out->s + start, out->len - start);
+}
+
 size_t notify_heading(struct notify_text *out, const struct alert_batch *b, size_t from, size_t to,
 		      size_t part, size_t parts, const struct notify_style *st)
 {
 	size_t start = out->len;
 	const char *first, *last;
 
+	if (b->period != NULL) {
+		notify_text_puts(out, st->bold_open);
+		notify_plain(out, b->period->title, st, SOURCE_MAX);
+		notify_text_puts(out, st->bold_close);
+		if (b->period->total > b->n_alerts)
+			notify_text_printf(out, ": %zu of %zu papers", b->n_alerts,
+					   b->period->total);
+		else
+			notify_text_printf(out, ": %zu paper%s", b->n_alerts,
+					   b->n_alerts == 1 ? "" : "s");
+		if (parts > 1)
+			notify_text_printf(out, ", part %zu of %zu (papers %zu–%zu)", part + 1,
+					   parts, from + 1, to);
+		return notify_chars(out->s + start, out->len - start);
+	}
 	notify_text_printf(out, "%s%zu new paper%s%s", st->bold_open, b->n_alerts,
 			   b->n_alerts == 1 ? "" : "s", st->bold_close);
 	/* A date is what a reader knows a digest by; without one, its file name, as nothing is
@@ -940,6 +1065,8 @@ size_t notify_source(struct notify_text *out, const struct alert_batch *b,
 	size_t start = out->len;
 	const char *first, *last;
 
+	if (b->period != NULL)
+		return period_details(out, b->period, st);
 	if (b->source == NULL || !batch_dates(b, &first, &last))
 		return 0;
 	notify_text_puts(out, "from ");
@@ -1004,6 +1131,26 @@ static const struct notify_style json_style = {"", "", NULL};
 static json_t *json_str_or_null(const char *s)
 {
 	return s ? json_string(s) : json_null();
+}
+
+json_t *notify_period_json(const struct alert_batch *b)
+{
+	const struct alert_period *p = b->period;
+	json_t *o = json_object(), *more = json_object();
+
+	for (size_t i = 0; i < p->n_more; i++)
+		json_object_set_new(more, p->more_rules[i],
+				    json_integer((json_int_t)p->more_counts[i]));
+	json_object_set_new(o, "title", json_string(p->title));
+	json_object_set_new(o, "schedule", json_str_or_null(p->schedule));
+	json_object_set_new(o, "due", json_str_or_null(p->due));
+	json_object_set_new(o, "late", json_boolean(p->late));
+	json_object_set_new(o, "periods", json_integer(p->periods));
+	json_object_set_new(o, "total", json_integer((json_int_t)p->total));
+	json_object_set_new(o, "shown", json_integer((json_int_t)b->n_alerts));
+	json_object_set_new(o, "more", more);
+	json_object_set_new(o, "note", json_str_or_null(p->note));
+	return o;
 }
 
 json_t *notify_paper_json(const struct alert *a)

@@ -8,9 +8,11 @@
 #define PW_NOTIFY_H
 
 #include <curl/curl.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "err.h"
+#include "schedule.h"
 
 struct conf_ctx;         /* config_read.h: where an entry is read, for messages */
 struct config_setting_t; /* libconfig's setting: the entry itself */
@@ -26,6 +28,21 @@ struct alert {
 	size_t n_hits;
 };
 
+/* A scheduled message: the period it covers and what it leaves out. */
+struct alert_period {
+	const char *title;    /* "Daily papers, Tue 2027-03-30" */
+	const char *note;     /* "late: ..." or "covers 3 days ...", NULL when on time and one */
+	const char *schedule; /* "daily 08:00 Europe/Berlin" */
+	const char *due;      /* the deadline, RFC 3339 */
+	bool late;            /* made well after its deadline (the daemon was not running) */
+	unsigned periods;     /* the deadlines it covers: more than 1 when some were missed */
+	size_t total;         /* papers of the period, shown or not */
+	/* The papers left out past max_papers, counted by their first rule. */
+	const char *const *more_rules;
+	const size_t *more_counts;
+	size_t n_more;
+};
+
 /* What one digest file newly brings one notifier: it goes out together. */
 struct alert_batch {
 	const char *source; /* the digest's file name */
@@ -33,6 +50,7 @@ struct alert_batch {
 	size_t n_alerts;
 	const char *key; /* unique and stable for the batch; each message's key starts with it */
 	long long created_ms; /* when the batch was made, wall clock (an email's Date) */
+	const struct alert_period *period; /* a scheduled message's; NULL for a digest's */
 };
 
 /* One unit of delivery, stored in the outbox and sent unchanged on every attempt. */
@@ -74,11 +92,21 @@ struct send_response {
 	const char *error;       /* curl's error text */
 };
 
+/* When a notifier's messages go out: every notifier has these keys beside its channel's own. */
+struct notifier_cadence {
+	char *schedule;       /* "instant", "daily HH:MM", "weekly DAY HH:MM", as written */
+	char *timezone;       /* "": the file's top-level timezone, or the machine's */
+	long long max_papers; /* a scheduled message shows at most these, then "and N more" */
+	bool send_empty;      /* a period without papers still sends a message */
+};
+
 /* A configured notifier. */
 struct notifier {
 	char *name;
 	const struct notifier_ops *ops;
 	void *conf; /* the channel's own options, from ops->check */
+	struct notifier_cadence cadence;
+	struct schedule when; /* cadence.schedule, read; its zone set once the file's is known */
 	unsigned line;
 };
 

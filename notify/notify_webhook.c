@@ -117,7 +117,8 @@ static int webhook_check(struct conf_ctx *c, const config_setting_t *entry, void
 	return 0;
 }
 
-/* One message per digest: {"source": FILE, "papers": [...]}, papers in the digest's order. */
+/* One message per digest: {"source": FILE, "papers": [...]}, papers in the digest's order. A
+ * scheduled message's source is its title, and "period" says what it covers. */
 static int webhook_format(const struct notifier *n, const struct alert_batch *b,
 			  struct message_list *out, struct err *err)
 {
@@ -128,6 +129,8 @@ static int webhook_format(const struct notifier *n, const struct alert_batch *b,
 	for (size_t i = 0; i < b->n_alerts; i++)
 		json_array_append_new(papers, notify_paper_json(&b->alerts[i]));
 	json_object_set_new(o, "source", json_string(b->source));
+	if (b->period != NULL)
+		json_object_set_new(o, "period", notify_period_json(b));
 	json_object_set_new(o, "papers", papers);
 	body = json_dumps(o, JSON_COMPACT);
 	json_decref(o);

@@ -258,7 +258,7 @@ static void an_older_state_lets_go_of_the_bodies_it_delivered(void **state)
 		      "'delivered', 1, 1), ('n', 'k-0', 'd.md', 'pending', 1, 'pending', 1, 1);"
 		      "PRAGMA user_version = 1;");
 	assert_int_equal(state_open(path, &s, &err), 0);
-	assert_int_equal(sql_number(path, "PRAGMA user_version"), 4);
+	assert_int_equal(sql_number(path, "PRAGMA user_version"), 5);
 	/* Only the body still needed is kept, in its own table. */
 	assert_int_equal(sql_number(path, "SELECT count(*) FROM bodies"), 1);
 	assert_int_equal(sql_number(path, "SELECT count(*) FROM pragma_table_info('outbox') "
@@ -434,7 +434,7 @@ static void a_schema_2_state_learns_how_files_were_read(void **state)
 		      "NULL); INSERT INTO files VALUES ('old.md', 1, 2, 3, 4, 'h', 5, 6); "
 		      "PRAGMA user_version = 2;");
 	assert_int_equal(state_open(path, &s, &err), 0);
-	assert_int_equal(sql_number(path, "PRAGMA user_version"), 4);
+	assert_int_equal(sql_number(path, "PRAGMA user_version"), 5);
 	assert_int_equal(sql_number(path, "SELECT fallback + skipped FROM files"), 0);
 	assert_int_equal(state_files_partial(s, &pt, &err), 0);
 	assert_int_equal(pt.files, 0);
@@ -509,7 +509,7 @@ static void a_schema_3_state_keeps_its_alerts_and_gains_their_history(void **sta
 		"notifier)) WITHOUT ROWID; INSERT INTO alerts VALUES ('p', 'r', 'n', 'b');"
 		"ALTER TABLE outbox DROP COLUMN tried_ms; PRAGMA user_version = 3;");
 	assert_int_equal(state_open(path, &s, &err), 0);
-	assert_int_equal(sql_number(path, "PRAGMA user_version"), 4);
+	assert_int_equal(sql_number(path, "PRAGMA user_version"), 5);
 	assert_int_equal(state_recent(s, 5, collect_recent, recent, &err), 0);
 	assert_string_equal(recent, "r/n///0\n");
 	state_close(s);
@@ -657,6 +657,92 @@ static void a_delivery_known_in_memory_moves_the_queue_on_and_is_written_later(v
 	remove_db(path);
 }
 
+static void collect_held(void *ctx, const char *alert, size_t len, long long created_ms)
+{
+	char *seen = ctx;
+
+	(void)created_ms;
+	strncat(seen, alert, len);
+	strcat(seen, ";");
+}
+
+/* A scheduled notifier's period: alerts held until its message is queued, each in exactly one,
+ * and a restart in the middle loses none. */
+static void held_alerts_go_into_exactly_one_period_message(void **state)
+{
+	char path[64], seen[256] = "";
+	struct state *s = fresh_state(path);
+	struct state_period p, again;
+	int64_t last = 0;
+	size_t n;
+	long long oldest;
+	struct err err;
+
+	(void)state;
+	assert_int_equal(state_begin(s, &err), 0);
+	assert_int_equal(state_period(s, "daily", 5000, &p, &err), 0);
+	assert_int_equal(p.last_ms, 5000);
+	assert_int_equal(strncmp(p.key, "msg_", 4), 0);
+	assert_int_equal(strlen(p.key), STATE_KEY_SIZE - 1);
+	assert_int_equal(state_hold(s, "daily", "one", 3, 6000, &err), 0);
+	assert_int_equal(state_hold(s, "daily", "two", 3, 7000, &err), 0);
+	assert_int_equal(state_hold(s, "other", "three", 5, 7000, &err), 0);
+	assert_int_equal(state_commit(s, &err), 0);
+	/* Opening again gives the same period: the first deadline given is kept. */
+	assert_int_equal(state_period(s, "daily", 9000, &again, &err), 0);
+	assert_int_equal(again.last_ms, 5000);
+	assert_string_equal(again.key, p.key);
+	state_close(s);
+
+	assert_int_equal(state_open(path, &s, &err), 0);
+	assert_int_equal(state_held_count(s, "daily", &n, &oldest, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(oldest, 6000);
+	assert_int_equal(state_begin(s, &err), 0);
+	assert_int_equal(state_held(s, "daily", collect_held, seen, &last, &err), 0);
+	assert_string_equal(seen, "one;two;");
+	assert_int_equal(state_held_release(s, "daily", last, &err), 0);
+	assert_int_equal(state_period_close(s, "daily", 8000, &err), 0);
+	assert_int_equal(state_commit(s, &err), 0);
+	assert_int_equal(state_period(s, "daily", 1, &again, &err), 0);
+	assert_int_equal(again.last_ms, 8000);
+	assert_string_not_equal(again.key, p.key); /* the next period's message has its own ids */
+	assert_int_equal(state_held_count(s, "daily", &n, &oldest, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(state_held_count(s, "other", &n, &oldest, &err), 0);
+	assert_int_equal(n, 1);
+	/* A release rolled back lets nothing go. */
+	assert_int_equal(state_begin(s, &err), 0);
+	assert_int_equal(state_held(s, "other", collect_held, seen, &last, &err), 0);
+	assert_int_equal(state_held_release(s, "other", last, &err), 0);
+	state_rollback(s);
+	assert_int_equal(state_held_count(s, "other", &n, &oldest, &err), 0);
+	assert_int_equal(n, 1);
+	state_close(s);
+	remove_db(path);
+}
+
+/* A schema 4 state gains the tables of scheduled messages and keeps the rest. */
+static void a_schema_4_state_gains_the_schedules_tables(void **state)
+{
+	char path[64];
+	struct state *s = fresh_state(path);
+	struct state_period p;
+	struct err err;
+
+	(void)state;
+	state_close(s);
+	sql_run(path, "DROP TABLE held; DROP TABLE periods; PRAGMA user_version = 4;");
+	assert_int_equal(state_open(path, &s, &err), 0);
+	assert_int_equal(sql_number(path, "PRAGMA user_version"), 5);
+	assert_int_equal(state_begin(s, &err), 0);
+	assert_int_equal(state_period(s, "daily", 1, &p, &err), 0);
+	assert_int_equal(state_hold(s, "daily", "x", 1, 2, &err), 0);
+	assert_int_equal(state_commit(s, &err), 0);
+	state_close(s);
+	remove_db(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -681,6 +767,8 @@ int main(void)
 		cmocka_unit_test(a_schema_3_state_keeps_its_alerts_and_gains_their_history),
 		cmocka_unit_test(a_next_attempt_out_of_range_is_repaired_when_the_state_opens),
 		cmocka_unit_test(a_damaged_database_is_named_with_the_way_out),
+		cmocka_unit_test(held_alerts_go_into_exactly_one_period_message),
+		cmocka_unit_test(a_schema_4_state_gains_the_schedules_tables),
 	};
 
 	return cmocka_run_group_tests_name("state", tests, NULL, NULL);
