@@ -23,7 +23,8 @@ import threading
 from dataclasses import dataclass
 
 OPENSSL = 'openssl'
-DAYS = '30'
+# Long enough for the tests that move the daemon's clock a year or two on.
+DAYS = '1500'
 CURVE = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-noenc']
 SERVER_NAMES = 'subjectAltName=DNS:localhost,IP:127.0.0.1'
 # A marker written last, so a directory holding it holds a complete set.
