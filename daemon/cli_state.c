@@ -375,6 +375,55 @@ static void status_waiting(const struct status_view *v)
 	}
 }
 
+/* Each notifier with a schedule: what it holds and when its next message goes; lines under the
+ * table, or "schedules". */
+static void status_schedules(struct status_view *v, struct state *st, const struct config *cfg)
+{
+	json_t *list = json_array();
+	bool any = false;
+
+	for (size_t i = 0; i < cfg->n_notifiers; i++) {
+		const struct notifier *n = &cfg->notifiers[i];
+		char what[96], next[40], since[TIME_TEXT_SIZE];
+		long long now = state_now_ms(), oldest;
+		size_t held;
+		struct err err;
+
+		if (n->when.kind == SCHEDULE_INSTANT)
+			continue;
+		if (state_held_count(st, n->name, &held, &oldest, &err) != 0) {
+			log_error("%s", err.msg);
+			continue;
+		}
+		schedule_describe(&n->when, what, sizeof(what));
+		if (v->json) {
+			json_t *o = json_object();
+
+			schedule_time(&n->when, schedule_next(&n->when, now), SCHEDULE_RFC3339,
+				      next, sizeof(next));
+			json_object_set_new(o, "notifier", json_string(n->name));
+			json_object_set_new(o, "schedule", json_string(what));
+			json_object_set_new(o, "held", json_integer((json_int_t)held));
+			json_object_set_new(o, "held_since", json_time(oldest));
+			json_object_set_new(o, "next", json_string(next));
+			json_array_append_new(list, o);
+			continue;
+		}
+		if (!any)
+			printf("\nscheduled messages:\n");
+		any = true;
+		schedule_time(&n->when, schedule_next(&n->when, now), SCHEDULE_MINUTE, next,
+			      sizeof(next));
+		format_time(oldest, since, sizeof(since), false);
+		printf("  %s: %s; %zu paper%s held%s%s; the next message at %s\n", n->name, what,
+		       held, plural(held), held ? " since " : "", held ? since : "", next);
+	}
+	if (v->json)
+		json_object_set_new(v->out, "schedules", list);
+	else
+		json_decref(list);
+}
+
 /* Digests whose format did not read them whole: a line under the table, or "partial". */
 static void status_partial(struct status_view *v, struct state *st)
 {
@@ -435,8 +484,10 @@ static void status_recent_one(void *ctx, const struct state_recent *r)
 	snprintf(title, sizeof(title), "%s", a->title[0] ? a->title : a->paper);
 	clean(title);
 	printf("  %s  %s -> %s, %s: %s%s%s\n", when, a->rule, a->notifier,
-	       r->message_state[0] ? r->message_state : "message no longer kept", title,
-	       has_id ? "  " : "", has_id ? a->paper : "");
+	       strcmp(r->message_state, "held") == 0 ? "held for its scheduled message"
+	       : r->message_state[0]                 ? r->message_state
+						     : "message no longer kept",
+	       title, has_id ? "  " : "", has_id ? a->paper : "");
 }
 
 static void status_recent(struct status_view *v, struct state *st, size_t n)
@@ -482,6 +533,7 @@ static void status_show(struct status_view *v, struct state *st, const struct co
 	}
 	if (!v->json)
 		status_waiting(v);
+	status_schedules(v, st, cfg);
 	status_partial(v, st);
 	if (recent > 0)
 		status_recent(v, st, recent);

@@ -183,8 +183,10 @@ static const char *const stmt_sql[N_STMTS] = {
 	/* A batch's messages are its key and "-N": the range from "-" to the next byte, '.'. */
 	[ST_RECENT] =
 		"SELECT a.paper, a.title, a.rule, a.notifier, a.created_ms, "
-		"  (SELECT min(o.state) FROM outbox o WHERE o.notifier = a.notifier AND "
+		"  coalesce((SELECT min(o.state) FROM outbox o WHERE o.notifier = a.notifier AND "
 		"   o.key > a.batch || '-' AND o.key < a.batch || '.'), "
+		"   (SELECT 'held' FROM periods p WHERE p.notifier = a.notifier AND "
+		"    p.key = a.batch)), "
 		"  (SELECT max(o.done_ms) FROM outbox o WHERE o.notifier = a.notifier AND "
 		"   o.key > a.batch || '-' AND o.key < a.batch || '.') "
 		"FROM alerts a ORDER BY a.created_ms DESC, a.paper, a.rule, a.notifier LIMIT ?1",

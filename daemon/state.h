@@ -207,8 +207,9 @@ int state_notifiers(struct state *s, char ***names, size_t *n, struct err *err);
 int state_alerted(struct state *s, const char *paper, const char *rule, char *notifiers,
 		  size_t size, struct err *err);
 
-/* One of the latest alerts, and how its message fared ("pending", "delivered", "failed"; "" for a
- * message no longer kept) and when it was done (0 when not yet). */
+/* One of the latest alerts, and how its message fared ("pending", "delivered", "failed"; "held"
+ * while it waits for a scheduled message; "" for a message no longer kept) and when it was done
+ * (0 when not yet). */
 struct state_recent {
 	struct state_alert alert;
 	const char *message_state;

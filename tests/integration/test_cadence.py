@@ -278,6 +278,30 @@ def sigkills_inside_a_period_lose_no_paper_and_send_none_twice():
 
 
 @test
+def papers_held_for_a_schedule_taken_out_of_the_file_go_at_once():
+    d, conf, inbox, out = setup('daily 08:00')
+    sample = digests()[0]
+    clock = Clock('2027-03-27 05:00:00')
+    with Daemon(conf, d, env=clock.env()) as dm:
+        dm.start()
+        drop(inbox, sample)
+        dm.wait_note('1 file', timeout=10)
+        assert dm.stop() == 0
+    assert read_jsonl(out) == []
+    with open(conf) as f:
+        text_ = f.read()
+    with open(conf, 'w') as f:
+        f.write(text_.replace('schedule = "daily 08:00";', ''))
+    with Daemon(conf, d, env=clock.env()) as dm:
+        dm.start()
+        found = wait_until(lambda: periods(out), timeout=10, what='the held papers')
+        assert dm.stop() == 0
+    [lines] = found.values()
+    assert lines[0]['period']['title'] == 'Papers held for a schedule no longer set'
+    assert {key(x) for x in lines} == expected_papers(conf, [sample])
+
+
+@test
 def check_config_names_a_bad_schedule_or_zone():
     d = tmpdir()
     for notifier, top, said in [

@@ -197,6 +197,40 @@ static void every_setting_left_out_takes_its_documented_default(void **state)
 	assert_true(c->delivery.retry_base == 10);
 	assert_true(c->delivery.retry_max == 30 * 60);
 	assert_true(c->delivery.shutdown_grace == 5);
+	assert_string_equal(c->timezone, "");
+	config_unref(c);
+	config_diag_free(&d);
+}
+
+/* A notifier's schedule settings and a rule's urgency, left out and given. */
+static void a_notifier_is_instant_unless_it_has_a_schedule(void **state)
+{
+	struct config_diag d;
+	struct config *c;
+
+	(void)state;
+	c = load("timezone = \"Asia/Tokyo\";"
+		 "notifiers = ({ name = \"a\"; type = \"file\"; path = \"-\"; },"
+		 "  { name = \"b\"; type = \"file\"; path = \"x.jsonl\"; schedule = "
+		 "\"weekly tue 07:30\"; max_papers = 5; send_empty = true; },"
+		 "  { name = \"c\"; type = \"file\"; path = \"y.jsonl\"; schedule = "
+		 "\"daily 18:00\"; timezone = \"Europe/Berlin\"; });"
+		 "rules = ({ name = \"r\"; query = \"agent\"; },"
+		 "  { name = \"u\"; query = \"robot\"; urgent = true; });",
+		 &d);
+	assert_non_null(c);
+	assert_int_equal(c->notifiers[0].when.kind, SCHEDULE_INSTANT);
+	assert_string_equal(c->notifiers[0].cadence.schedule, "instant");
+	assert_int_equal(c->notifiers[0].cadence.max_papers, 30);
+	assert_false(c->notifiers[0].cadence.send_empty);
+	assert_int_equal(c->notifiers[1].when.kind, SCHEDULE_WEEKLY);
+	assert_int_equal(c->notifiers[1].when.weekday, 2);
+	assert_string_equal(c->notifiers[1].when.zone, "Asia/Tokyo"); /* the file's */
+	assert_int_equal(c->notifiers[1].cadence.max_papers, 5);
+	assert_true(c->notifiers[1].cadence.send_empty);
+	assert_string_equal(c->notifiers[2].when.zone, "Europe/Berlin"); /* its own */
+	assert_false(c->rules[0].urgent);
+	assert_true(c->rules[1].urgent);
 	config_unref(c);
 	config_diag_free(&d);
 }
@@ -568,6 +602,7 @@ int main(void)
 		cmocka_unit_test(syntax_errors_come_from_libconfig_with_the_line),
 		cmocka_unit_test(defaults_follow_the_state_directory),
 		cmocka_unit_test(every_setting_left_out_takes_its_documented_default),
+		cmocka_unit_test(a_notifier_is_instant_unless_it_has_a_schedule),
 		cmocka_unit_test(a_retry_max_below_retry_base_is_raised_to_it),
 		cmocka_unit_test(rules_without_notify_go_to_every_notifier),
 		cmocka_unit_test(the_built_in_configuration_is_valid),
