@@ -100,7 +100,7 @@ static void delivery_close(struct delivery *d)
  * is read and remembered as the daemon does. */
 static int scan_file(struct delivery *d, const char *path, bool inbox, unsigned flags)
 {
-	char real[PATH_MAX];
+	char real[PATH_MAX], what[160];
 	struct pipeline_result r;
 	struct err err;
 	int rc;
@@ -117,12 +117,12 @@ static int scan_file(struct delivery *d, const char *path, bool inbox, unsigned 
 		log_error("%s", err.msg);
 		return -1;
 	}
-	if (r.unchanged)
+	if (r.unchanged) {
 		log_info("%s: unchanged since it was processed", path);
-	else
-		log_info("%s: %zu paper%s, %zu matched, %zu new alert%s in %zu message%s", path,
-			 r.papers, plural(r.papers), r.matched, r.alerts, plural(r.alerts),
-			 r.messages, plural(r.messages));
+		return 0;
+	}
+	pipeline_describe(&r, what, sizeof(what));
+	log_info("%s: %s", path, what);
 	return 0;
 }
 

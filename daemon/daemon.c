@@ -200,7 +200,7 @@ static void on_file(void *ctx, const char *path, const char *name)
 {
 	struct daemon *d = ctx;
 	struct pipeline_result r;
-	char held[64] = "";
+	char what[160];
 	struct err err;
 
 	if (d->stopping)
@@ -222,11 +222,8 @@ static void on_file(void *ctx, const char *path, const char *name)
 	d->partial += r.fallback > 0 || r.skipped > 0;
 	d->alerts += r.alerts;
 	d->queued += r.messages;
-	if (r.held > 0)
-		snprintf(held, sizeof(held), ", %zu held for scheduled messages", r.held);
-	log_info("%s: %zu paper%s, %zu matched, %zu new alert%s in %zu message%s%s", name, r.papers,
-		 plural(r.papers), r.matched, r.alerts, plural(r.alerts), r.messages,
-		 plural(r.messages), held);
+	pipeline_describe(&r, what, sizeof(what));
+	log_info("%s: %s", name, what);
 	d->group_files++;
 	d->group_messages += r.messages;
 	if (r.messages > 0 && !state_grouped(d->state))
@@ -281,6 +278,13 @@ static void on_cadence(void *ctx)
 	if (rc != 0 && (wait < 0 || wait > d->cfg->delivery.retry_base))
 		wait = d->cfg->delivery.retry_base;
 	loop_timer_set(d->cadence, wait);
+}
+
+/* The wall clock was set, or the machine woke from suspend: the deadlines are computed again. */
+static void on_clock_set(void *ctx)
+{
+	log_info("the clock was set: the next deadlines are computed again");
+	on_cadence(ctx);
 }
 
 /* Reads the folder again after the state failed to record a file. */
@@ -477,6 +481,9 @@ static int daemon_start(struct daemon *d)
 	d->again = loop_timer_new(d->loop, on_again, d);
 	d->maintain = loop_timer_new(d->loop, daemon_maintain, d);
 	d->cadence = loop_timer_new(d->loop, on_cadence, d);
+	if (loop_on_clock_set(d->loop, on_clock_set, d, &err) != 0)
+		log_warn("%s; a deadline after the clock is set or the machine wakes may be late",
+			 err.msg);
 	d->status = loop_timer_new(d->loop, on_status, d);
 	state_maintain_when_quiet(d->state);
 	outbox_on_change(d->outbox, daemon_status_soon, d);

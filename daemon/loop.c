@@ -33,6 +33,9 @@ struct loop_timer {
 
 struct loop {
 	int epfd, tfd;
+	int cfd; /* the wall clock's watch (loop_on_clock_set), -1 without one */
+	loop_timer_fn on_clock_set;
+	void *clock_ctx;
 	struct watch *watches; /* indexed by fd */
 	size_t n_watches;
 	struct loop_timer **timers;
@@ -55,6 +58,7 @@ int loop_new(struct loop **out, struct err *err)
 	struct epoll_event ev = {.events = EPOLLIN};
 
 	l->armed = -1;
+	l->cfd = -1;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	ev.data.fd = l->tfd;
@@ -75,6 +79,8 @@ void loop_free(struct loop *l)
 		close(l->epfd);
 	if (l->tfd >= 0)
 		close(l->tfd);
+	if (l->cfd >= 0)
+		close(l->cfd);
 	free(l->watches);
 	free(l->timers);
 	free(l);
@@ -197,6 +203,39 @@ static void loop_fire_timers(struct loop *l)
 		}
 	}
 	loop_rearm(l);
+}
+
+/* The wall clock's watch: a timer on it that never fires, which the kernel cancels whenever the
+ * clock is set. */
+static int clock_arm(struct loop *l)
+{
+	struct itimerspec far = {.it_value = {.tv_sec = (time_t)INT32_MAX}};
+
+	return timerfd_settime(l->cfd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &far, NULL);
+}
+
+static void on_clock(void *ctx, int fd, uint32_t events)
+{
+	struct loop *l = ctx;
+	uint64_t expirations;
+
+	(void)events;
+	if (read(fd, &expirations, sizeof(expirations)) >= 0 || errno != ECANCELED)
+		return;
+	clock_arm(l);
+	l->on_clock_set(l->clock_ctx);
+}
+
+int loop_on_clock_set(struct loop *l, loop_timer_fn fn, void *ctx, struct err *err)
+{
+	l->on_clock_set = fn;
+	l->clock_ctx = ctx;
+	if (l->cfd >= 0)
+		return 0;
+	l->cfd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (l->cfd < 0 || clock_arm(l) != 0)
+		return err_set(err, "event loop: watching the wall clock: %s", strerror(errno));
+	return loop_watch(l, l->cfd, EPOLLIN, on_clock, l, err);
 }
 
 int loop_turn(struct loop *l, double deadline, struct err *err)

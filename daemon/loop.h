@@ -33,6 +33,11 @@ void loop_timer_set(struct loop_timer *t, double seconds);
 bool loop_timer_armed(const struct loop_timer *t);
 void loop_timer_free(struct loop_timer *t);
 
+/* Calls fn whenever the wall clock is set: by hand, by NTP stepping it, or on waking from
+ * suspend, during which no monotonic timer ran. Timers for a wall-clock deadline (08:00 local
+ * time) are computed again then. One callback per loop; a second call replaces it. */
+int loop_on_clock_set(struct loop *l, loop_timer_fn fn, void *ctx, struct err *err);
+
 /* Waits for and dispatches one round of events, at most until the deadline (a loop_now() time;
  * negative: no deadline). Returns -1 only if epoll itself fails. */
 int loop_turn(struct loop *l, double deadline, struct err *err);

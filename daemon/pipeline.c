@@ -119,6 +119,21 @@ char *pipeline_paper_key(const struct paper *p)
 	return key;
 }
 
+static const char *plural_s(size_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+void pipeline_describe(const struct pipeline_result *r, char *out, size_t size)
+{
+	int n = snprintf(out, size, "%zu paper%s, %zu matched, %zu new alert%s in %zu message%s",
+			 r->papers, plural_s(r->papers), r->matched, r->alerts, plural_s(r->alerts),
+			 r->messages, plural_s(r->messages));
+
+	if (r->held > 0 && n > 0 && (size_t)n < size)
+		snprintf(out + n, size - (size_t)n, ", %zu held for scheduled messages", r->held);
+}
+
 /* A fresh batch key: "msg_" and BATCH_KEY_BYTES random bytes, the idempotency key's stem. */
 static int batch_key(char out[PIPELINE_KEY_SIZE], struct err *err)
 {

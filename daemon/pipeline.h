@@ -40,6 +40,10 @@ struct pipeline_result {
 int pipeline_file(struct config *cfg, struct state *st, const char *path, const char *name,
 		  const char *folder, unsigned flags, struct pipeline_result *res, struct err *err);
 
+/* What reading a file did, for the log: "12 papers, 3 matched, 3 new alerts in 1 message", and
+ * ", 2 held for scheduled messages" when some were. */
+void pipeline_describe(const struct pipeline_result *r, char *out, size_t size);
+
 /* The identity alerts are remembered by: the arXiv id, or "title:" and the title folded to
  * lower-case words for a paper with none. The caller frees it. */
 char *pipeline_paper_key(const struct paper *p);
