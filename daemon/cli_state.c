@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cadence.h"
 #include "cli.h"
 #include "log.h"
 #include "loop.h"
@@ -170,12 +171,14 @@ int cmd_scan(int argc, char **argv)
 	const char *path = NULL;
 	double wait = SCAN_WAIT_DEFAULT;
 	struct cli_files files = {0};
+	struct cadence_result made;
 	struct delivery d;
 	struct config *cfg;
 	unsigned flags = 0;
 	int c, status = EXIT_OK;
 	size_t pending;
 	long owner;
+	long long next;
 
 	while ((c = getopt_long(argc, argv, "c:w:", options, NULL)) != -1) {
 		if (c == 'c')
@@ -205,6 +208,9 @@ int cmd_scan(int argc, char **argv)
 	}
 	if (optind == argc)
 		log_info("%zu digest%s in %s", files.n, plural(files.n), cfg->watch.dir);
+	/* A scan run from cron, with no daemon, makes the scheduled messages that are due. */
+	if (cadence_run(cfg, d.st, state_now_ms(), &made, &next) != 0)
+		status = EXIT_FAIL;
 	if (owner > 0) {
 		status = scan_hand_over(&d, cfg, owner, status);
 		goto out;

@@ -57,7 +57,9 @@ class Clock:
 
 
 def setup(schedule, zone='Europe/Berlin', notifier=None, rules=RULES, **extra):
-    """An empty inbox, a file channel on the schedule and the rules; (dir, conf, inbox, out)."""
+    """An empty inbox, a file channel on the schedule (every paper shown, unless extra says
+    otherwise) and the rules; (dir, conf, inbox, out)."""
+    extra.setdefault('max_papers', 1000)
     d = tmpdir()
     inbox = os.path.join(d, 'inbox')
     os.mkdir(inbox)
@@ -244,7 +246,7 @@ def the_cap_keeps_the_papers_that_hit_most_rules_and_counts_the_rest_by_rule():
 
 @test
 def sigkills_inside_a_period_lose_no_paper_and_send_none_twice():
-    d, conf, inbox, out = setup('daily 08:00', max_papers=1000)
+    d, conf, inbox, out = setup('daily 08:00')
     files = digests()
     everything = expected_papers(conf, files)
     clock = Clock('2027-03-27 06:59:30')
@@ -299,6 +301,28 @@ def papers_held_for_a_schedule_taken_out_of_the_file_go_at_once():
     [lines] = found.values()
     assert lines[0]['period']['title'] == 'Papers held for a schedule no longer set'
     assert {key(x) for x in lines} == expected_papers(conf, [sample])
+
+
+@test
+def scan_from_cron_holds_papers_and_makes_the_message_once_it_is_due():
+    d, conf, inbox, out = setup('daily 08:00')
+    sample = digests()
+    clock = Clock('2027-03-27 05:00:00')
+    drop(inbox, sample[0])
+    r = pw('scan', '-c', conf, env=clock.env())
+    assert r.returncode == 0, text(r.stderr)
+    assert 'held for scheduled messages' in text(r.stderr), text(r.stderr)
+    assert read_jsonl(out) == []
+    clock.jump('2027-03-27 07:30:00')
+    drop(inbox, sample[1])
+    for _ in range(2):
+        r = pw('scan', '-c', conf, env=clock.env())
+        assert r.returncode == 0, text(r.stderr)
+    found = periods(out)
+    assert len(found) == 1, found.keys()
+    [lines] = found.values()
+    assert {key(x) for x in lines} == expected_papers(conf, sample[:2])
+    assert lines[0]['period']['due'] == '2027-03-27T08:00:00+01:00'
 
 
 @test
