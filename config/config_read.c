@@ -544,9 +544,9 @@ static int read_rows(struct conf_ctx *c, const config_setting_t *s, const struct
 	for (const struct conf_key *k = keys; k->name != NULL; k++) {
 		bool given = config_setting_get_member(s, k->name) != NULL;
 
-		if (k->type == CONF_ELSEWHERE) {
+		if (k->type == CONF_ELSEWHERE)
 			continue;
-		} else if (k->type == CONF_INCLUDE) {
+		if (k->type == CONF_INCLUDE) {
 			problems += read_rows(c, s, k->sub, target + k->offset);
 		} else if (k->type == CONF_SECRET) {
 			problems += read_secret(c, s, k, (char **)(void *)(target + k->offset));

@@ -55,12 +55,11 @@ struct gather {
 };
 
 /* A hit read back, or false when the array is not one. */
-static bool decode_hit(const json_t *v, const struct paper *p, struct match_hit *h)
+static bool decode_hit(json_t *v, const struct paper *p, struct match_hit *h)
 {
 	json_int_t term, field, author, start, end;
 
-	if (json_unpack((json_t *)(uintptr_t)v, "[I, I, I, I, I]", &term, &field, &author, &start,
-			&end) != 0 ||
+	if (json_unpack(v, "[I, I, I, I, I]", &term, &field, &author, &start, &end) != 0 ||
 	    field < MATCH_TITLE || field > MATCH_ID || start < 0 || end < start)
 		return false;
 	if (field == MATCH_AUTHORS && (size_t)author >= p->n_authors)
@@ -77,7 +76,7 @@ static void on_held(void *ctx, const char *bytes, size_t len, long long created_
 {
 	struct gather *g = ctx;
 	json_t *o = json_loadb(bytes, len, 0, NULL);
-	const json_t *rules = json_object_get(o, "rules"), *hits = json_object_get(o, "hits");
+	json_t *rules = json_object_get(o, "rules"), *hits = json_object_get(o, "hits");
 	struct paper *p = arena_alloc(&g->arena, sizeof(*p));
 	struct held *h;
 	const char **names;
@@ -249,74 +248,91 @@ static int queue_period(const struct notifier *n, struct state *st, struct gathe
 	return rc;
 }
 
-/* One notifier's due period, if it has one, in one transaction. */
-static int run_one(struct config *cfg, const struct notifier *n, struct state *st, long long now_ms,
-		   struct cadence_result *res, struct err *err)
+/* Says what a period's message held. */
+static void log_period(const struct notifier *n, const struct alert_period *p, size_t papers,
+		       size_t queued)
+{
+	const char *s = papers == 1 ? "" : "s", *ms = queued == 1 ? "" : "s";
+
+	if (p->late)
+		log_warn("%s: %s: %zu paper%s in %zu message%s, %s", n->name, p->title, papers, s,
+			 queued, ms, p->note);
+	else
+		log_info("%s: %s: %zu paper%s in %zu message%s", n->name, p->title, papers, s,
+			 queued, ms);
+}
+
+/* Inside the transaction: the period's message, if it is due, queued with the held alerts let
+ * go and the period closed; *made counts it (nothing when it was not due). The period's words
+ * live in w. */
+static int make_period(const struct config *cfg, const struct notifier *n, struct state *st,
+		       long long now_ms, struct alert_period *period, struct period_words *w,
+		       struct cadence_result *made, struct err *err)
 {
 	struct gather g = {.cfg = cfg};
 	struct state_period sp;
-	struct alert_period period = {0};
-	struct period_words words;
 	bool scheduled = n->when.kind != SCHEDULE_INSTANT;
 	long long due = scheduled ? schedule_last(&n->when, now_ms) : now_ms;
-	size_t queued = 0, papers = 0;
 	int64_t last_id = 0;
 	int rc;
 
-	if (!scheduled) {
-		size_t held;
-		long long oldest;
+	if (state_period(st, n->name, due, &sp, err) != 0)
+		return -1;
+	if (scheduled && due <= sp.last_ms)
+		return 0; /* not due: the period is open */
+	arena_init(&g.arena);
+	rc = state_held(st, n->name, on_held, &g, &last_id, err);
+	if (rc == 0 && g.unreadable > 0)
+		log_error("%s: %zu held alert%s could not be read back and are left out", n->name,
+			  g.unreadable, g.unreadable == 1 ? "" : "s");
+	if (scheduled) {
+		period_words(n, &sp, due, now_ms, period, w);
+	} else {
+		/* The schedule was taken out of the file: what it held goes now. */
+		period->title = "Papers held for a schedule no longer set";
+		period->periods = 1;
+	}
+	if (rc == 0 && g.n > 0)
+		rc = queue_period(n, st, &g, &sp, period, now_ms, &made->messages, &made->papers,
+				  err);
+	if (rc == 0 && last_id > 0)
+		rc = state_held_release(st, n->name, last_id, err);
+	if (rc == 0)
+		rc = state_period_close(st, n->name, scheduled ? due : sp.last_ms, err);
+	free(g.v);
+	arena_free(&g.arena);
+	return rc;
+}
 
+/* One notifier's due period, if it has one, in one transaction. */
+static int run_one(const struct config *cfg, const struct notifier *n, struct state *st,
+		   long long now_ms, struct cadence_result *res, struct err *err)
+{
+	struct alert_period period = {0};
+	struct period_words words;
+	struct cadence_result made = {0};
+	size_t held;
+	long long oldest;
+
+	if (n->when.kind == SCHEDULE_INSTANT) {
 		if (state_held_count(st, n->name, &held, &oldest, err) != 0)
 			return -1;
 		if (held == 0)
 			return 0;
 	}
-	arena_init(&g.arena);
-	if ((rc = state_begin(st, err)) != 0)
-		goto out;
-	rc = state_period(st, n->name, due, &sp, err);
-	if (rc == 0 && scheduled && due <= sp.last_ms)
-		goto done; /* not due: the period is open */
-	if (rc == 0)
-		rc = state_held(st, n->name, on_held, &g, &last_id, err);
-	if (rc == 0 && g.unreadable > 0)
-		log_error("%s: %zu held alert%s could not be read back and are left out", n->name,
-			  g.unreadable, g.unreadable == 1 ? "" : "s");
-	if (rc == 0 && scheduled) {
-		period_words(n, &sp, due, now_ms, &period, &words);
-	} else if (rc == 0) {
-		/* The schedule was taken out of the file: what it held goes now. */
-		period.title = "Papers held for a schedule no longer set";
-		period.periods = 1;
-	}
-	if (rc == 0 && g.n > 0)
-		rc = queue_period(n, st, &g, &sp, &period, now_ms, &queued, &papers, err);
-	if (rc == 0 && last_id > 0)
-		rc = state_held_release(st, n->name, last_id, err);
-	if (rc == 0)
-		rc = state_period_close(st, n->name, scheduled ? due : sp.last_ms, err);
-done:
-	if (rc == 0)
-		rc = state_commit(st, err);
-	else
+	if (state_begin(st, err) != 0)
+		return -1;
+	if (make_period(cfg, n, st, now_ms, &period, &words, &made, err) != 0) {
 		state_rollback(st);
-	if (rc == 0 && (queued > 0 || (scheduled && due > sp.last_ms))) {
-		if (period.late)
-			log_warn("%s: %s: %zu paper%s in %zu message%s, %s", n->name, period.title,
-				 papers, papers == 1 ? "" : "s", queued, queued == 1 ? "" : "s",
-				 period.note);
-		else
-			log_info("%s: %s: %zu paper%s in %zu message%s", n->name,
-				 period.title ? period.title : "", papers, papers == 1 ? "" : "s",
-				 queued, queued == 1 ? "" : "s");
+		return -1;
 	}
-	res->messages += queued;
-	res->papers += papers;
-out:
-	free(g.v);
-	arena_free(&g.arena);
-	return rc;
+	if (state_commit(st, err) != 0)
+		return -1;
+	if (period.title != NULL)
+		log_period(n, &period, made.papers, made.messages);
+	res->messages += made.messages;
+	res->papers += made.papers;
+	return 0;
 }
 
 int cadence_run(struct config *cfg, struct state *st, long long now_ms, struct cadence_result *res,

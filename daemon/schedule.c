@@ -124,16 +124,25 @@ int schedule_zone_check(const char *zone, struct err *err)
 }
 
 /* The deadline on the local day of *day (any field may be out of range: mktime mends it). In a
- * gap (a clock put forward past 02:30) it is the time the clock jumps to. */
+ * gap (a clock put forward past 02:30) it is the time the clock jumps to; in the hour a clock
+ * goes back, when 02:30 comes twice, the first. */
 static long long deadline_on(const struct schedule *s, const struct tm *day)
 {
-	struct tm t = *day;
+	struct tm t = *day, other;
+	time_t at, again;
 
 	t.tm_hour = s->hour;
 	t.tm_min = s->minute;
 	t.tm_sec = 0;
 	t.tm_isdst = -1;
-	return (long long)mktime(&t) * 1000;
+	other = t;
+	at = mktime(&t);
+	other.tm_isdst = t.tm_isdst > 0 ? 0 : 1;
+	again = mktime(&other);
+	if (again < at && other.tm_hour == s->hour && other.tm_min == s->minute &&
+	    other.tm_mday == t.tm_mday)
+		at = again;
+	return (long long)at * 1000;
 }
 
 /* The latest deadline at or before now_ms; the zone is set. */

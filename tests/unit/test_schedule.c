@@ -95,6 +95,18 @@ static void a_deadline_the_clock_skips_falls_after_the_jump(void **state)
 	assert_int_equal(schedule_next(&s, d), utc(2027, 3, 29, 0, 30));
 }
 
+static void a_deadline_the_clock_shows_twice_is_the_first_and_only(void **state)
+{
+	struct schedule s = zoned("daily 02:30", "Europe/Berlin");
+
+	(void)state;
+	/* On 31 October 2027 02:30 comes at 00:30 UTC (CEST) and again at 01:30 UTC (CET): one
+	 * message, at the first. */
+	assert_int_equal(schedule_next(&s, utc(2027, 10, 30, 12, 0)), utc(2027, 10, 31, 0, 30));
+	assert_int_equal(schedule_last(&s, utc(2027, 10, 31, 1, 45)), utc(2027, 10, 31, 0, 30));
+	assert_int_equal(schedule_next(&s, utc(2027, 10, 31, 0, 30)), utc(2027, 11, 1, 1, 30));
+}
+
 static void weekly_finds_its_day(void **state)
 {
 	struct schedule s = zoned("weekly monday 09:00", "America/New_York");
@@ -138,6 +150,7 @@ int main(void)
 		cmocka_unit_test(zones_are_checked_against_tzdata),
 		cmocka_unit_test(daily_keeps_its_local_time_across_summer_time),
 		cmocka_unit_test(a_deadline_the_clock_skips_falls_after_the_jump),
+		cmocka_unit_test(a_deadline_the_clock_shows_twice_is_the_first_and_only),
 		cmocka_unit_test(weekly_finds_its_day),
 		cmocka_unit_test(local_times_are_shown_in_the_zone_and_the_process_keeps_its_own),
 	};
