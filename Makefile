@@ -37,7 +37,7 @@ CURL_LIBS = $(eval CURL_LIBS := $$(shell pkg-config --libs libcurl))$(CURL_LIBS)
 BUILD_DEBS := gcc libc6-dev make pkg-config libcurl4-openssl-dev libconfig-dev libsqlite3-dev \
 	libjansson-dev libutf8proc-dev libpcre2-dev libssl-dev
 TEST_DEBS := libcmocka-dev clang libclang-rt-14-dev clang-format clang-tidy cppcheck python3 \
-	python3-aiosmtpd openssl systemd groff-base man-db
+	python3-aiosmtpd openssl systemd groff-base man-db faketime
 VALGRIND_DEBS := valgrind
 # The benchmarks' baselines (a shell pipeline, a Python watchdog script) and their plots.
 BENCH_DEBS := python3 inotify-tools python3-watchdog curl grep gnuplot-nox
@@ -52,6 +52,7 @@ SRCS := \
 	daemon/cli_state.c \
 	daemon/daemon.c \
 	daemon/err.c \
+	daemon/health.c \
 	daemon/hex.c \
 	daemon/hmap.c \
 	daemon/log.c \
