@@ -345,18 +345,18 @@ static const char *bad_pattern(const char *p)
 static void load_expect(struct conf_ctx *c, const config_setting_t *s, const char *text,
 			struct config_watch *w)
 {
-	const char *end = text + strlen(text), *word;
+	const char *start = text + strspn(text, " \t"), *end = text + strlen(text), *word;
 	char *pattern, *dur;
 	const char *why;
 	double every;
 
-	while (end > text && (end[-1] == ' ' || end[-1] == '\t'))
+	while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
 		end--;
 	word = end;
-	while (word > text && word[-1] != ' ' && word[-1] != '\t')
+	while (word > start && word[-1] != ' ' && word[-1] != '\t')
 		word--;
 	dur = xstrndup(word, (size_t)(end - word));
-	pattern = xstrndup(text, (size_t)(word - text));
+	pattern = xstrndup(start, (size_t)(word - start));
 	for (size_t n = strlen(pattern);
 	     n > 0 && (pattern[n - 1] == ' ' || pattern[n - 1] == '\t');)
 		pattern[--n] = '\0';
