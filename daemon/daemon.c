@@ -468,8 +468,7 @@ static int daemon_start(struct daemon *d)
 	}
 	if (loop_new(&d->loop, &err) != 0 || daemon_signals(d, &err) != 0 ||
 	    outbox_new(d->loop, d->state, d->cfg, &d->outbox, &err) != 0 ||
-	    loop_watch(d->loop, state_knock_fd(d->state), EPOLLIN, on_knock, d, &err) != 0 ||
-	    health_new(d->loop, d->state, d->cfg, on_health_queued, d, &d->health, &err) != 0) {
+	    loop_watch(d->loop, state_knock_fd(d->state), EPOLLIN, on_knock, d, &err) != 0) {
 		log_error("%s", err.msg);
 		return EXIT_FAIL;
 	}
@@ -477,6 +476,10 @@ static int daemon_start(struct daemon *d)
 	d->again = loop_timer_new(d->loop, on_again, d);
 	d->maintain = loop_timer_new(d->loop, daemon_maintain, d);
 	d->status = loop_timer_new(d->loop, on_status, d);
+	if (health_new(d->loop, d->state, d->cfg, on_health_queued, d, &d->health, &err) != 0) {
+		log_error("%s", err.msg);
+		return EXIT_STATE;
+	}
 	state_maintain_when_quiet(d->state);
 	outbox_on_change(d->outbox, daemon_status_soon, d);
 	daemon_count(d);

@@ -22,7 +22,7 @@
 #define NOTICE_KEY_STEM  "health_"
 #define NOTICE_KEY_BYTES 16
 /* A condition's detail for people, and a name or pattern in it. */
-#define DETAIL_MAX 1024
+#define DETAIL_MAX     1024
 #define NAME_MAX_SHOWN 200
 
 /* One condition, as the state's health table has it. */
@@ -116,7 +116,7 @@ static void duration_text(double seconds, char *out, size_t size)
 {
 	long long s = (long long)seconds;
 
-	if (s % 86400 == 0)
+	if (s % 86400 == 0 && s >= 2 * 86400)
 		snprintf(out, size, "%lldd", s / 86400);
 	else if (s % 3600 == 0)
 		snprintf(out, size, "%lldh", s / 3600);
@@ -137,8 +137,8 @@ static void time_text(long long ms, char *out, size_t size)
 }
 
 /* Queues the notice of c starting or clearing to every notifier of health.notify. */
-static int notice_queue(struct health *h, const struct cond *c, const char *title,
-			size_t *queued, struct err *err)
+static int notice_queue(struct health *h, const struct cond *c, const char *title, size_t *queued,
+			struct err *err)
 {
 	unsigned char r[NOTICE_KEY_BYTES];
 	char key[sizeof(NOTICE_KEY_STEM) + HEX_LEN(NOTICE_KEY_BYTES)];
@@ -284,8 +284,8 @@ static void quiet_check(void *ctx)
 }
 
 /* A digest came: every pattern it matches waits anew, and is no longer quiet. */
-static int quiet_digest(struct health *h, const char *name, const char *shown_name,
-			size_t *queued, struct err *err)
+static int quiet_digest(struct health *h, const char *name, const char *shown_name, size_t *queued,
+			struct err *err)
 {
 	long long now = state_now_ms();
 
@@ -367,8 +367,7 @@ static int judge_small(struct health *h, const char *name, const char *shown_nam
 			 r->format);
 	snprintf(v->detail, sizeof(v->detail),
 		 "%s: %zu paper%s; the median of the last %zu %s digests is %zu%s.", shown_name,
-		 r->papers,
-		 plural(r->papers), n, r->format, median,
+		 r->papers, plural(r->papers), n, r->format, median,
 		 v->active ? " (cut short, or a search capped?)" : "");
 	return 0;
 }
@@ -395,8 +394,8 @@ static int judge_stale(struct health *h, const char *name, const char *shown_nam
 	} else {
 		snprintf(v->title, sizeof(v->title), "%s digests bring new papers again",
 			 r->format);
-		snprintf(v->detail, sizeof(v->detail), "%s has papers no earlier digest had all of.",
-			 shown_name);
+		snprintf(v->detail, sizeof(v->detail),
+			 "%s has papers no earlier digest had all of.", shown_name);
 	}
 	free(o);
 	return 0;
@@ -445,8 +444,10 @@ void health_digest(struct health *h, const char *name, const struct pipeline_res
 		state_rollback(h->st);
 	if (rc == 0 && queued > 0)
 		h->queued(h->ctx, queued);
-	/* A quiet pattern now waits anew, from this digest. */
-	quiet_check(h);
+	/* A pattern waits anew from this digest: the timer is set again on the loop's next turn,
+	 * once the burst's digests are all in. */
+	if (h->cfg->watch.n_expects > 0)
+		loop_timer_set(h->quiet, 0);
 out:
 	if (rc != 0)
 		log_error("health: %s: %s", n, err.msg);
@@ -496,7 +497,9 @@ void health_set_config(struct health *h, const struct config *cfg)
 			log_error("health: %s", err.msg);
 		}
 	}
-	quiet_check(h);
+	/* On the loop's next turn: what the folder holds (the start-up scan) is read first, so a
+	 * digest that came while the daemon was down counts. */
+	loop_timer_set(h->quiet, 0);
 }
 
 size_t health_summary(const struct health *h, char *out, size_t size)
