@@ -116,7 +116,7 @@ static void duration_text(double seconds, char *out, size_t size)
 {
 	long long s = (long long)seconds;
 
-	if (s % 86400 == 0 && s >= 2 * 86400)
+	if (s % 86400 == 0 && s >= 2 * 86400LL)
 		snprintf(out, size, "%lldd", s / 86400);
 	else if (s % 3600 == 0)
 		snprintf(out, size, "%lldh", s / 3600);
@@ -513,14 +513,12 @@ size_t health_summary(const struct health *h, char *out, size_t size)
 
 		if (!c->active)
 			continue;
-		w = snprintf(out + len, size - len, "%s%s %s", n ? ", " : "", c->condition,
-			     c->subject);
+		/* Past the end, the rest is counted, not written: snprintf ended the text. */
+		w = len + 1 < size ? snprintf(out + len, size - len, "%s%s %s", n ? ", " : "",
+					      c->condition, c->subject)
+				   : 0;
+		len = w < 0 || len + (size_t)w >= size ? size : len + (size_t)w;
 		n++;
-		if (w < 0 || (size_t)w >= size - len) {
-			len = size - 1;
-			break;
-		}
-		len += (size_t)w;
 	}
 	return n;
 }

@@ -1336,7 +1336,7 @@ int state_health_put(struct state *s, const struct state_health *h, struct err *
 
 	sqlite3_bind_text(st, 1, h->condition, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, h->subject, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, h->active);
+	sqlite3_bind_int(st, 3, h->active ? 1 : 0);
 	sqlite3_bind_int64(st, 4, h->since_ms);
 	sqlite3_bind_int64(st, 5, h->last_ms);
 	sqlite3_bind_text(st, 6, h->detail ? h->detail : "", -1, SQLITE_STATIC);

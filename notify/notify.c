@@ -169,8 +169,8 @@ json_t *notify_notice_json(const struct notice *nt)
 	struct tm tm;
 	json_t *o = json_object();
 
-	if (gmtime_r(&t, &tm) != NULL)
-		strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (gmtime_r(&t, &tm) == NULL || strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		at[0] = '\0';
 	json_object_set_new(o, "type", json_string(nt->type));
 	json_object_set_new(o, "condition",
 			    nt->condition ? json_string(nt->condition) : json_null());
