@@ -48,8 +48,16 @@ class Setup:
         os.rename(tmp, os.path.join(self.inbox, name))
 
     def notices(self, condition=None):
-        return [l for l in read_jsonl(self.ops) if l.get('type') == 'health'
-                and (condition is None or l['condition'] == condition)]
+        """The health lines of the file channel; a line written again after a SIGKILL (before
+        its delivery was recorded) carries the same message key, and is dropped as a reader
+        would."""
+        seen, out = set(), []
+        for l in read_jsonl(self.ops):
+            if l.get('type') == 'health' and l['message'] not in seen and \
+                    (condition is None or l['condition'] == condition):
+                seen.add(l['message'])
+                out.append(l)
+        return out
 
     def states(self, condition):
         return [n['state'] for n in self.notices(condition)]
