@@ -231,10 +231,18 @@ static int quiet_raise(struct health *h, const struct config_expect *e, struct c
 	time_text(c->last_ms, last, sizeof(last));
 	pattern_text(e->pattern, title, sizeof(title));
 	snprintf(title + strlen(title), sizeof(title) - strlen(title), " for %s", every);
-	snprintf(detail, sizeof(detail),
-		 "The last came at %s (or waiting began then); watch.expect says one comes every "
-		 "%s. The generator may have stopped.",
-		 last, every);
+	/* Until it is raised, the detail of a quiet condition names the last digest, if any. */
+	if (c->detail[0] != '\0')
+		snprintf(detail, sizeof(detail),
+			 "The last, %s, came at %s; watch.expect says one comes every %s. The "
+			 "generator may have stopped.",
+			 c->detail, last, every);
+	else
+		snprintf(
+			detail, sizeof(detail),
+			"None has come since paperwatch began waiting at %s; watch.expect says one "
+			"comes every %s.",
+			last, every);
 	return cond_change(h, c, true, title, detail, queued, err);
 }
 
@@ -301,6 +309,8 @@ static int quiet_digest(struct health *h, const char *name, const char *shown_na
 		last_ms = c->last_ms;
 		c->last_ms = now;
 		if (!c->active) {
+			free(c->detail);
+			c->detail = xstrdup(shown_name);
 			if (cond_put(h, c, err) != 0)
 				return -1;
 			continue;
@@ -315,6 +325,10 @@ static int quiet_digest(struct health *h, const char *name, const char *shown_na
 		snprintf(detail, sizeof(detail), "%s came; the one before came at %s.", shown_name,
 			 last);
 		if (cond_change(h, c, false, title, detail, queued, err) != 0)
+			return -1;
+		free(c->detail);
+		c->detail = xstrdup(shown_name);
+		if (cond_put(h, c, err) != 0)
 			return -1;
 	}
 	return 0;

@@ -132,6 +132,24 @@ def a_quiet_condition_survives_a_sigkill_and_a_restart_without_a_second_alert():
 
 
 @test
+def a_digest_that_came_while_the_daemon_was_down_counts_before_the_deadline_is_judged():
+    s = Setup(expect='3s')
+    with s.daemon.start():
+        s.drop('a.md', records(1, 3))
+        s.daemon.wait_note('STATUS=1 file')
+        assert s.daemon.stop() == 0
+    s.drop('b.md', records(10, 3))
+    time.sleep(3.5)  # a.md's deadline has passed, b.md's has not
+    s.daemon = Daemon(s.conf, s.dir)
+    with s.daemon.start():
+        time.sleep(1)
+        assert s.states('quiet') == [], s.daemon.log_text()
+        s.wait_states('quiet', ['raised'], timeout=10)
+        assert 'The last, b.md, came at' in s.notices('quiet')[0]['detail']
+        assert s.daemon.stop() == 0
+
+
+@test
 def under_a_moved_clock_the_quiet_deadline_counts_from_the_last_digest_across_restarts():
     if not os.path.exists(FAKETIME_LIB):
         raise Skip(f'no {FAKETIME_LIB} (Debian package faketime)')
