@@ -6,6 +6,7 @@ once, at a loopback webhook receiver or the file channel, shown by status and th
 line, and neither repeated nor forgotten across a restart or a SIGKILL."""
 import json
 import os
+import signal
 import time
 
 from harness import test, run, pw, text, tmpdir, write_config, read_jsonl, Daemon, Skip
@@ -29,17 +30,20 @@ class Setup:
         self.inbox = os.path.join(self.dir, 'inbox')
         os.mkdir(self.inbox)
         self.ops = os.path.join(self.dir, 'ops.jsonl')
+        self.notifiers = notifiers or [{'name': 'ops', 'type': 'file', 'path': self.ops}]
+        self.conf = os.path.join(self.dir, 'pw.conf')
+        self.write_conf(expect)
+        self.env = env
+        self.daemon = Daemon(self.conf, self.dir, env=env)
+
+    def write_conf(self, expect):
         watch = {'dir': self.inbox}
         if expect is not None:
             watch['expect'] = expect
-        self.conf = write_config(
-            os.path.join(self.dir, 'pw.conf'),
-            notifiers or [{'name': 'ops', 'type': 'file', 'path': self.ops}],
-            [{'name': 'agents', 'query': 'agents', 'notify': ['ops']}],
-            state=os.path.join(self.dir, 'state.db'), watch=watch, delivery=FAST,
-            health={'notify': ['ops']})
-        self.env = env
-        self.daemon = Daemon(self.conf, self.dir, env=env)
+        write_config(self.conf, self.notifiers,
+                     [{'name': 'agents', 'query': 'agents', 'notify': ['ops']}],
+                     state=os.path.join(self.dir, 'state.db'), watch=watch, delivery=FAST,
+                     health={'notify': ['ops']})
 
     def drop(self, name, body):
         tmp = os.path.join(self.inbox, '.' + name + '.tmp')
@@ -179,6 +183,23 @@ def under_a_moved_clock_the_quiet_deadline_counts_from_the_last_digest_across_re
         assert s.states('quiet') == ['raised']
         s.drop('hf-2.md', records(10, 3))
         s.wait_states('quiet', ['raised', 'cleared'])
+        assert s.daemon.stop() == 0
+
+
+@test
+def a_reload_that_expects_a_pattern_no_more_ends_its_quiet_condition_in_the_log_only():
+    s = Setup(expect=['hf-*.md 2s', 'ax-*.md 1h'])
+    with s.daemon.start():
+        s.drop('hf-1.md', records(1, 3))
+        s.wait_states('quiet', ['raised'], timeout=10)
+        s.write_conf(['ax-*.md 1h'])
+        mark = len(s.daemon.notes)
+        s.daemon.signal(signal.SIGHUP)
+        s.daemon.wait_note('READY=1', after=mark)
+        assert 'health: hf-*.md is no longer expected' in s.daemon.log_text()
+        assert s.status()['health'] == []
+        time.sleep(2.5)
+        assert s.states('quiet') == ['raised']
         assert s.daemon.stop() == 0
 
 
