@@ -104,14 +104,15 @@ static void daemon_health_status(const struct daemon *d, char *out, size_t size)
 		snprintf(out, size, "; health: %s", list);
 }
 
-/* The health checks queued notices: counted, and sent once their transaction is committed. */
-static void on_health_queued(void *ctx, size_t messages)
+/* Health conditions changed: the status line says so, and their notices are counted and sent
+ * once their transaction is committed. */
+static void on_health_changed(void *ctx, size_t messages)
 {
 	struct daemon *d = ctx;
 
 	d->queued += messages;
 	d->group_messages += messages;
-	if (!state_grouped(d->state))
+	if (messages > 0 && !state_grouped(d->state))
 		outbox_kick(d->outbox);
 	daemon_status_soon(d);
 }
@@ -476,7 +477,7 @@ static int daemon_start(struct daemon *d)
 	d->again = loop_timer_new(d->loop, on_again, d);
 	d->maintain = loop_timer_new(d->loop, daemon_maintain, d);
 	d->status = loop_timer_new(d->loop, on_status, d);
-	if (health_new(d->loop, d->state, d->cfg, on_health_queued, d, &d->health, &err) != 0) {
+	if (health_new(d->loop, d->state, d->cfg, on_health_changed, d, &d->health, &err) != 0) {
 		log_error("%s", err.msg);
 		return EXIT_STATE;
 	}

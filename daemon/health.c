@@ -40,8 +40,9 @@ struct health {
 	struct cond *v;
 	size_t n, cap;
 	struct loop_timer *quiet; /* at the earliest deadline of a pattern not yet quiet */
-	health_queued_fn queued;
+	health_changed_fn changed;
 	void *ctx;
+	bool any_change; /* a condition started or cleared in the check under way */
 };
 
 static int cmp_size(const void *a, const void *b)
@@ -183,6 +184,7 @@ static int cond_change(struct health *h, struct cond *c, bool active, const char
 		       const char *detail, size_t *queued, struct err *err)
 {
 	c->active = active;
+	h->any_change = true;
 	if (active)
 		c->since_ms = state_now_ms();
 	free(c->detail);
@@ -284,8 +286,9 @@ static void quiet_check(void *ctx)
 		state_rollback(h->st);
 	if (rc != 0)
 		log_error("health: %s", err.msg);
-	else if (queued > 0)
-		h->queued(h->ctx, queued);
+	else if (h->any_change)
+		h->changed(h->ctx, queued);
+	h->any_change = false;
 	/* The timer is monotonic, the deadlines wall-clock: a clock set forward is seen when the
 	 * timer fires, and looked at again then. */
 	loop_timer_set(h->quiet, next < 0 ? -1 : (double)(next - now) / 1000.0);
@@ -456,8 +459,9 @@ void health_digest(struct health *h, const char *name, const struct pipeline_res
 		rc = state_commit(h->st, &err);
 	else
 		state_rollback(h->st);
-	if (rc == 0 && queued > 0)
-		h->queued(h->ctx, queued);
+	if (rc == 0 && h->any_change)
+		h->changed(h->ctx, queued);
+	h->any_change = false;
 	/* A pattern waits anew from this digest: the timer is set again on the loop's next turn,
 	 * once the burst's digests are all in. */
 	if (h->cfg->watch.n_expects > 0)
@@ -470,12 +474,12 @@ out:
 
 /* ---- The module ---- */
 
-int health_new(struct loop *l, struct state *st, const struct config *cfg, health_queued_fn fn,
+int health_new(struct loop *l, struct state *st, const struct config *cfg, health_changed_fn fn,
 	       void *ctx, struct health **out, struct err *err)
 {
 	struct health *h = xcalloc(1, sizeof(*h));
 
-	*h = (struct health){.loop = l, .st = st, .cfg = cfg, .queued = fn, .ctx = ctx};
+	*h = (struct health){.loop = l, .st = st, .cfg = cfg, .changed = fn, .ctx = ctx};
 	if (state_health_each(st, on_loaded, h, err) != 0) {
 		health_free(h);
 		return -1;

@@ -22,12 +22,13 @@
 
 struct health;
 
-/* Told how many messages the checks queued (in a transaction of the state's, which may be a
- * group's savepoint): the owner sends them once they are committed. */
-typedef void (*health_queued_fn)(void *ctx, size_t messages);
+/* Told that conditions started or cleared, and how many messages that queued (in a transaction
+ * of the state's, which may be a group's savepoint): the owner sends them once they are
+ * committed, and updates its status line. */
+typedef void (*health_changed_fn)(void *ctx, size_t messages);
 
 /* Loads the conditions from the state and arms the quiet check's timer on l. */
-int health_new(struct loop *l, struct state *st, const struct config *cfg, health_queued_fn fn,
+int health_new(struct loop *l, struct state *st, const struct config *cfg, health_changed_fn fn,
 	       void *ctx, struct health **out, struct err *err);
 /* A new configuration (a reload): its patterns and notifiers from now on. */
 void health_set_config(struct health *h, const struct config *cfg);

@@ -25,12 +25,13 @@ def records(first, n):
 class Setup:
     """A folder, a file channel for alerts and one for health notices, and a daemon."""
 
-    def __init__(self, expect=None, notifiers=None, env=None):
+    def __init__(self, expect=None, notifiers=None, env=None, notify=('ops',)):
         self.dir = tmpdir()
         self.inbox = os.path.join(self.dir, 'inbox')
         os.mkdir(self.inbox)
         self.ops = os.path.join(self.dir, 'ops.jsonl')
         self.notifiers = notifiers or [{'name': 'ops', 'type': 'file', 'path': self.ops}]
+        self.notify = list(notify)
         self.conf = os.path.join(self.dir, 'pw.conf')
         self.write_conf(expect)
         self.env = env
@@ -43,7 +44,7 @@ class Setup:
         write_config(self.conf, self.notifiers,
                      [{'name': 'agents', 'query': 'agents', 'notify': ['ops']}],
                      state=os.path.join(self.dir, 'state.db'), watch=watch, delivery=FAST,
-                     health={'notify': ['ops']})
+                     health={'notify': self.notify} if self.notify else {})
 
     def drop(self, name, body):
         tmp = os.path.join(self.inbox, '.' + name + '.tmp')
@@ -113,6 +114,23 @@ def quiet_is_raised_once_at_the_deadline_and_cleared_once_by_the_next_digest():
         assert 'health: digests matching hf-*.md come again: hf-2.md came' in \
             s.daemon.log_text()
         assert s.status()['health'] == []
+        assert s.daemon.stop() == 0
+
+
+@test
+def without_health_notify_a_condition_is_in_the_log_status_and_status_line_only():
+    s = Setup(expect='2s', notify=())
+    with s.daemon.start():
+        s.drop('a.md', records(1, 3))
+        s.daemon.wait_note('health: quiet *', timeout=10)
+        assert 'warning: health: no digest for 2s' in s.daemon.log_text()
+        assert [h['condition'] for h in s.status()['health']] == ['quiet']
+        s.drop('b.md', records(10, 3))
+        mark = len(s.daemon.notes)
+        s.daemon.wait_note('STATUS=2 files', after=mark)
+        assert all('health:' not in n for _, n in s.daemon.notes[mark:])
+        lines = read_jsonl(s.ops)  # the two digests' papers, and nothing else
+        assert len(lines) == 6 and all('type' not in l for l in lines), lines
         assert s.daemon.stop() == 0
 
 
