@@ -195,6 +195,8 @@ static void group_end(struct daemon *d)
 		log_error("%s: the last %zu digest%s were not recorded", err.msg, files,
 			  plural(files));
 	if (state_group_lost(d->state)) {
+		if (d->health != NULL && health_reload(d->health, &err) != 0)
+			log_error("%s", err.msg);
 		read_again_later(d, "the folder");
 		return;
 	}

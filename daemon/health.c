@@ -34,7 +34,6 @@ struct cond {
 };
 
 struct health {
-	struct loop *loop;
 	struct state *st;
 	const struct config *cfg;
 	struct cond *v;
@@ -212,6 +211,17 @@ static void pattern_text(const char *pattern, char *out, size_t size)
 	free(p);
 }
 
+/* A check's writes were rolled back (the state failed): memory goes back to what the state
+ * holds, so the next check says again what this one could not record. */
+static void resync(struct health *h, struct err *err)
+{
+	struct err again;
+
+	log_error("health: %s", err->msg);
+	if (health_reload(h, &again) != 0)
+		log_error("health: %s", again.msg);
+}
+
 /* Opens the transaction of a check at its first write. */
 static int begin_once(struct health *h, bool *open, struct err *err)
 {
@@ -285,7 +295,7 @@ static void quiet_check(void *ctx)
 	else if (open)
 		state_rollback(h->st);
 	if (rc != 0)
-		log_error("health: %s", err.msg);
+		resync(h, &err);
 	else if (h->any_change)
 		h->changed(h->ctx, queued);
 	h->any_change = false;
@@ -440,8 +450,11 @@ void health_digest(struct health *h, const char *name, const struct pipeline_res
 	struct err err;
 	int rc;
 
-	if ((rc = state_begin(h->st, &err)) != 0)
-		goto out;
+	if (state_begin(h->st, &err) != 0) {
+		log_error("health: %s: %s", n, err.msg);
+		free(n);
+		return;
+	}
 	rc = quiet_digest(h, name, n, &queued, &err);
 	if (rc == 0 && r->format != NULL) {
 		judge_partial(n, r, &partial);
@@ -459,32 +472,51 @@ void health_digest(struct health *h, const char *name, const struct pipeline_res
 		rc = state_commit(h->st, &err);
 	else
 		state_rollback(h->st);
-	if (rc == 0 && h->any_change)
+	if (rc != 0)
+		resync(h, &err);
+	else if (h->any_change)
 		h->changed(h->ctx, queued);
 	h->any_change = false;
 	/* A pattern waits anew from this digest: the timer is set again on the loop's next turn,
 	 * once the burst's digests are all in. */
 	if (h->cfg->watch.n_expects > 0)
 		loop_timer_set(h->quiet, 0);
-out:
-	if (rc != 0)
-		log_error("health: %s: %s", n, err.msg);
 	free(n);
 }
 
 /* ---- The module ---- */
+
+/* Forgets the conditions in memory. */
+static void conds_free(struct health *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		free(h->v[i].condition);
+		free(h->v[i].subject);
+		free(h->v[i].detail);
+	}
+	h->n = 0;
+}
+
+int health_reload(struct health *h, struct err *err)
+{
+	conds_free(h);
+	if (state_health_each(h->st, on_loaded, h, err) != 0)
+		return -1;
+	loop_timer_set(h->quiet, 0);
+	return 0;
+}
 
 int health_new(struct loop *l, struct state *st, const struct config *cfg, health_changed_fn fn,
 	       void *ctx, struct health **out, struct err *err)
 {
 	struct health *h = xcalloc(1, sizeof(*h));
 
-	*h = (struct health){.loop = l, .st = st, .cfg = cfg, .changed = fn, .ctx = ctx};
+	*h = (struct health){.st = st, .cfg = cfg, .changed = fn, .ctx = ctx};
+	h->quiet = loop_timer_new(l, quiet_check, h);
 	if (state_health_each(st, on_loaded, h, err) != 0) {
 		health_free(h);
 		return -1;
 	}
-	h->quiet = loop_timer_new(l, quiet_check, h);
 	health_set_config(h, cfg);
 	*out = h;
 	return 0;
@@ -545,11 +577,7 @@ void health_free(struct health *h)
 {
 	if (h == NULL)
 		return;
-	for (size_t i = 0; i < h->n; i++) {
-		free(h->v[i].condition);
-		free(h->v[i].subject);
-		free(h->v[i].detail);
-	}
+	conds_free(h);
 	free(h->v);
 	loop_timer_free(h->quiet);
 	free(h);

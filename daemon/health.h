@@ -34,6 +34,9 @@ int health_new(struct loop *l, struct state *st, const struct config *cfg, healt
 void health_set_config(struct health *h, const struct config *cfg);
 /* Judges a digest just recorded under name, as the pipeline read it. */
 void health_digest(struct health *h, const char *name, const struct pipeline_result *r);
+/* Reads the conditions again from the state, after it lost what the checks wrote (a group of
+ * digests lost: they are read again, and judged again). */
+int health_reload(struct health *h, struct err *err);
 /* The conditions raised now, for the systemd status line: "quiet hf-*.md, small table", ""
  * for none. Returns how many there are. */
 size_t health_summary(const struct health *h, char *out, size_t size);
