@@ -301,6 +301,23 @@ def a_digest_read_only_partly_is_raised_once_and_cleared_by_one_read_whole():
 
 
 @test
+def check_config_refuses_bad_health_settings_naming_the_line_the_setting_and_why():
+    d = tmpdir()
+    conf = os.path.join(d, 'pw.conf')
+    with open(conf, 'w') as f:
+        f.write('watch = {\n  expect = ["hf-*.md 24h",\n    "hf-*.md tomorrow",\n'
+                '    "../x.md 1h"];\n};\nhealth = {\n  notify = ["ops"];\n};\n'
+                'notifiers = ({ name = "team"; type = "file"; path = "-"; });\n'
+                'rules = ({ name = "r"; query = "agents"; });\n')
+    p = pw('check-config', '-c', conf)
+    err = text(p.stderr)
+    assert p.returncode == 2, err
+    assert f'{conf}:3: watch.expect: "hf-*.md tomorrow": "tomorrow" is not a duration' in err, err
+    assert f'{conf}:4: watch.expect: "../x.md 1h": a pattern matches names' in err, err
+    assert f'{conf}:7: health.notify: no notifier named "ops"' in err, err
+
+
+@test
 def with_expect_set_an_idle_daemon_wakes_only_at_the_deadline():
     s = Setup(expect='1h')
     with s.daemon.start():
