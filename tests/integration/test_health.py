@@ -18,7 +18,7 @@ FAST = {'retry_base': '200ms', 'retry_max': '1s'}
 
 def records(first, n):
     """A Title/PDF/Summary digest of n papers, ids 2501.<first> on."""
-    return '\n---\n'.join(f'Title: Paper {i} on agents\nPDF: https://arxiv.org/pdf/2501.{i:05d}\n'
+    return '\n---\n'.join(f'Title: Paper {i} on robots\nPDF: https://arxiv.org/pdf/2501.{i:05d}\n'
                           f'Summary: Paper {i}.\n' for i in range(first, first + n))
 
 
@@ -42,7 +42,7 @@ class Setup:
         if expect is not None:
             watch['expect'] = expect
         write_config(self.conf, self.notifiers,
-                     [{'name': 'agents', 'query': 'agents', 'notify': ['ops']}],
+                     [{'name': 'robots', 'query': 'robots', 'notify': ['ops']}],
                      state=os.path.join(self.dir, 'state.db'), watch=watch, delivery=FAST,
                      health={'notify': self.notify} if self.notify else {})
 
@@ -308,7 +308,7 @@ def check_config_refuses_bad_health_settings_naming_the_line_the_setting_and_why
         f.write('watch = {\n  expect = ["hf-*.md 24h",\n    "hf-*.md tomorrow",\n'
                 '    "../x.md 1h"];\n};\nhealth = {\n  notify = ["ops"];\n};\n'
                 'notifiers = ({ name = "team"; type = "file"; path = "-"; });\n'
-                'rules = ({ name = "r"; query = "agents"; });\n')
+                'rules = ({ name = "r"; query = "robots"; });\n')
     p = pw('check-config', '-c', conf)
     err = text(p.stderr)
     assert p.returncode == 2, err
