@@ -53,6 +53,7 @@ SRCS := \
 	daemon/cli_state.c \
 	daemon/daemon.c \
 	daemon/err.c \
+	daemon/health.c \
 	daemon/hex.c \
 	daemon/hmap.c \
 	daemon/log.c \

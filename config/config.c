@@ -60,6 +60,13 @@ static const struct conf_key watch_keys[] = {
 		.min = 1,
 		.desc = "larger files are refused with a message",
 	},
+	{
+		.name = "expect",
+		.type = CONF_STRINGS,
+		.offset = offsetof(struct config_watch, expect),
+		.desc = "how often digests come: \"24h\", or [\"PATTERN DURATION\", ...]; "
+			"none, not checked",
+	},
 	{.name = NULL},
 };
 
@@ -96,6 +103,27 @@ static const struct conf_key delivery_keys[] = {
 		.def_num = 5,
 		.max = 300,
 		.desc = "how long sends in flight may finish when the daemon stops",
+	},
+	{.name = NULL},
+};
+
+/* A digest under a third of the median of the last ones is small. */
+#define SMALL_RATIO_DEFAULT (1.0 / 3)
+/* The shortest and longest watch.expect durations. */
+#define EXPECT_MIN 1
+#define EXPECT_MAX DAYS(366)
+
+static const struct conf_key health_keys[] = {
+	{
+		.name = "notify",
+		.type = CONF_STRINGS,
+		.offset = offsetof(struct config_health, notify),
+		.desc = "the notifiers told when a condition starts or clears; none, only the log",
+	},
+	{
+		.name = "small_ratio",
+		.type = CONF_ANY,
+		.desc = "a digest with fewer papers than this share of the median is small; 0, off",
 	},
 	{.name = NULL},
 };
@@ -149,6 +177,7 @@ static const struct conf_key top_keys[] = {
 		.desc = "the IANA zone of schedules; left out, the machine's local time",
 	},
 	{.name = "delivery", .type = CONF_ANY, .desc = "retries and their limits: delivery_keys"},
+	{.name = "health", .type = CONF_ANY, .desc = "the health checks: health_keys"},
 	{.name = "notifiers", .type = CONF_ANY, .desc = "where alerts go: load_notifiers"},
 	{.name = "rules", .type = CONF_ANY, .desc = "what to look for: load_rules"},
 	{.name = NULL},
@@ -318,6 +347,130 @@ static void notifier_zones(struct config *cfg)
 	}
 }
 
+/* ---- Health: watch.expect and the health group ---- */
+
+/* Why a file-name pattern cannot be meant, or NULL for a good one. */
+static const char *bad_pattern(const char *p)
+{
+	if (p[0] == '\0')
+		return "the pattern is empty";
+	if (strchr(p, '/') != NULL)
+		return "a pattern matches names in the folder, never a path with '/'";
+	for (const char *c = p; *c != '\0'; c++) {
+		if (*c == '\\' && c[1] == '\0')
+			return "the pattern ends in a lone '\\'";
+		if (*c == '\\') {
+			c++;
+		} else if (*c == '[') {
+			const char *close = strchr(c + (c[1] == '!' || c[1] == '^' ? 3 : 2), ']');
+
+			if (c[1] == '\0' || close == NULL)
+				return "a '[' is never closed by ']'";
+			c = close;
+		}
+	}
+	return NULL;
+}
+
+/* One watch.expect entry: "DURATION" for any digest, or "PATTERN DURATION". */
+static void load_expect(struct conf_ctx *c, const config_setting_t *s, const char *text,
+			struct config_watch *w)
+{
+	const char *start = text + strspn(text, " \t"), *end = text + strlen(text), *word;
+	char *pattern, *dur;
+	const char *why;
+	double every;
+
+	while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	word = end;
+	while (word > start && word[-1] != ' ' && word[-1] != '\t')
+		word--;
+	dur = xstrndup(word, (size_t)(end - word));
+	pattern = xstrndup(start, (size_t)(word - start));
+	for (size_t n = strlen(pattern);
+	     n > 0 && (pattern[n - 1] == ' ' || pattern[n - 1] == '\t');)
+		pattern[--n] = '\0';
+	if (pattern[0] == '\0') {
+		free(pattern);
+		pattern = xstrdup("*");
+	}
+	if (conf_parse_duration(dur, &every) != 0 || every < EXPECT_MIN ||
+	    every > (double)EXPECT_MAX)
+		conf_error(c, s,
+			   "watch.expect: \"%s\": \"%s\" is not a duration from 1s to 366d "
+			   "(\"24h\", \"7d\"; \"PATTERN DURATION\" for some files)",
+			   text, dur);
+	else if ((why = bad_pattern(pattern)) != NULL)
+		conf_error(c, s, "watch.expect: \"%s\": %s", text, why);
+	else {
+		for (size_t i = 0; i < w->n_expects; i++) {
+			if (strcmp(w->expects[i].pattern, pattern) == 0) {
+				conf_error(c, s, "watch.expect: \"%s\": a second entry for %s",
+					   text, pattern);
+				goto out;
+			}
+		}
+		w->expects[w->n_expects++] =
+			(struct config_expect){.pattern = pattern, .every = every};
+		pattern = NULL;
+	}
+out:
+	free(pattern);
+	free(dur);
+}
+
+/* watch.expect, read by load_groups as strings, into its entries. */
+static void load_expects(struct conf_ctx *c, const config_t *cf, struct config_watch *w)
+{
+	const config_setting_t *s = config_lookup(cf, "watch.expect");
+
+	w->expects = xcalloc(w->expect.n + 1, sizeof(*w->expects));
+	for (size_t i = 0; i < w->expect.n; i++) {
+		const config_setting_t *e = s;
+
+		if (s != NULL && config_setting_is_aggregate(s))
+			e = config_setting_get_elem(s, (unsigned)i);
+		load_expect(c, e ? e : s, w->expect.v[i], w);
+	}
+}
+
+/* The health group: its notifiers must exist (or be ones that failed to load, in broken). */
+static void load_health(struct conf_ctx *c, const config_t *cf, struct config *cfg,
+			const struct hmap *broken)
+{
+	const config_setting_t *g = config_lookup(cf, "health"), *r;
+	struct config_health *h = &cfg->health;
+	double ratio = SMALL_RATIO_DEFAULT;
+
+	load_expects(c, cf, &cfg->watch);
+	conf_read_group(c, g, health_keys, h);
+	h->targets = xcalloc(h->notify.n + 1, sizeof(*h->targets));
+	for (size_t i = 0; i < h->notify.n; i++) {
+		int k = config_notifier_index(cfg, h->notify.v[i]);
+
+		if (k >= 0)
+			h->targets[h->n_targets++] = (size_t)k;
+		else if (hmap_get(broken, h->notify.v[i], strlen(h->notify.v[i])) == NULL)
+			conf_error(c, config_setting_get_member(g, "notify"),
+				   "health.notify: no notifier named \"%s\"", h->notify.v[i]);
+	}
+	r = g ? config_setting_get_member(g, "small_ratio") : NULL;
+	if (r != NULL) {
+		int type = config_setting_type(r);
+
+		ratio = type == CONFIG_TYPE_FLOAT ? config_setting_get_float(r)
+			: type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64
+				? (double)config_setting_get_int64(r)
+				: -1;
+		if (!(ratio >= 0 && ratio < 1))
+			conf_error(c, r,
+				   "health.small_ratio must be a number from 0 (off) to under 1, "
+				   "like 0.33");
+	}
+	h->small_ratio = ratio;
+}
+
 /* Checks the parsed file into a config; NULL when anything is wrong. */
 static struct config *config_build(const char *name, config_t *cf, struct config_diag *d,
 				   bool rules_only)
@@ -333,6 +486,7 @@ static struct config *config_build(const char *name, config_t *cf, struct config
 	hmap_init(&broken);
 	load_notifiers(&c, cf, cfg, &broken, rules_only);
 	notifier_zones(cfg);
+	load_health(&c, cf, cfg, &broken);
 	load_rules(&c, cf, cfg, &broken);
 	hmap_free(&broken);
 	/* The loaders report through c: what they found is counted there. */
@@ -553,7 +707,12 @@ void config_unref(struct config *c)
 	if (c == NULL || --c->refs > 0)
 		return;
 	free(c->path);
+	for (size_t i = 0; i < c->watch.n_expects; i++)
+		free(c->watch.expects[i].pattern);
+	free(c->watch.expects);
 	conf_free_group(watch_keys, &c->watch);
+	conf_free_group(health_keys, &c->health);
+	free(c->health.targets);
 	conf_free_group(top_keys, c); /* state, timezone */
 	for (size_t i = 0; i < c->n_notifiers; i++)
 		notify_free(&c->notifiers[i]);

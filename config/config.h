@@ -15,11 +15,28 @@ struct notifier;
 
 /* ---- The settings ---- */
 
+/* One watch.expect entry: a digest whose name matches pattern comes at least every `every`. */
+struct config_expect {
+	char *pattern; /* in watch.include's glob style; "*" for any digest */
+	double every;  /* seconds */
+};
+
 struct config_watch {
 	char *dir;
 	struct conf_strings include; /* names to read ("*.md", "*.txt") */
 	struct conf_strings exclude; /* names to leave alone besides hidden and temporary ones */
 	size_t max_file_size;
+	struct conf_strings expect;    /* as written: "24h", or "PATTERN DURATION" each */
+	struct config_expect *expects; /* expect read; none when off */
+	size_t n_expects;
+};
+
+/* The health checks: where their notices go, and what a small digest is. */
+struct config_health {
+	struct conf_strings notify; /* notifier names; none: the log and status only */
+	size_t *targets;            /* indices into config.notifiers */
+	size_t n_targets;
+	double small_ratio; /* a digest under this share of the median is small; 0: not judged */
 };
 
 struct config_delivery {
@@ -46,6 +63,7 @@ struct config {
 	char *state;
 	char *timezone; /* schedules' zone where a notifier names none; "" for the machine's */
 	struct config_delivery delivery;
+	struct config_health health;
 	struct notifier *notifiers;
 	size_t n_notifiers;
 	struct config_rule *rules;

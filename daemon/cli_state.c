@@ -13,6 +13,7 @@
 
 #include "cadence.h"
 #include "cli.h"
+#include "health.h"
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
@@ -305,6 +306,7 @@ struct status_view {
 	json_t *out;   /* with json: the object printed at the end */
 	json_t *notif; /* with json: its "notifiers" */
 	size_t n_waiting;
+	size_t n_health; /* conditions shown */
 	struct {
 		char name[128];
 		struct state_counts c;
@@ -463,6 +465,92 @@ static void status_partial(struct status_view *v, struct state *st)
 	printf("\n");
 }
 
+/* The folder's digests: the latest one's time and papers, and the median of the last ones. */
+static void status_digests(struct status_view *v, struct state *st, const struct config *cfg)
+{
+	struct state_digest last[HEALTH_MEDIAN_OF];
+	size_t n, papers[HEALTH_MEDIAN_OF], median = 0;
+	char when[TIME_TEXT_SIZE];
+	struct err err;
+	json_t *o;
+
+	if (state_files_latest(st, HEALTH_MEDIAN_OF, last, &n, &err) != 0) {
+		log_error("%s", err.msg);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		papers[i] = last[i].papers;
+	if (n > 0)
+		median = health_median(papers, n);
+	if (v->json) {
+		o = json_object();
+		json_object_set_new(o, "folder", json_string(cfg->watch.dir));
+		json_object_set_new(o, "latest", n ? json_string(last[0].name) : json_null());
+		json_object_set_new(o, "latest_at", json_time(n ? last[0].processed_ms : 0));
+		json_object_set_new(o, "latest_papers",
+				    n ? json_integer((json_int_t)last[0].papers) : json_null());
+		json_object_set_new(o, "median_of", json_integer((json_int_t)n));
+		json_object_set_new(o, "median_papers",
+				    n ? json_integer((json_int_t)median) : json_null());
+		json_object_set_new(v->out, "digests", o);
+		return;
+	}
+	if (n == 0) {
+		printf("\ndigests in %s: none read yet\n", cfg->watch.dir);
+		return;
+	}
+	clean(last[0].name);
+	format_time(last[0].processed_ms, when, sizeof(when), false);
+	printf("\ndigests in %s: the latest %s, read at %s, %zu paper%s; the median of the last "
+	       "%zu: %zu\n",
+	       cfg->watch.dir, last[0].name, when, last[0].papers, plural(last[0].papers), n,
+	       median);
+}
+
+/* state_health_each's callback: a condition raised, a line or an element of "health". */
+static void status_health_one(void *ctx, const struct state_health *hc)
+{
+	struct status_view *v = ctx;
+	char when[TIME_TEXT_SIZE], *subject, *detail;
+	json_t *o;
+
+	if (!hc->active)
+		return;
+	if (v->json) {
+		o = json_object();
+		json_object_set_new(o, "condition", json_string(hc->condition));
+		json_object_set_new(o, "subject", json_string(hc->subject));
+		json_object_set_new(o, "since", json_time(hc->since_ms));
+		json_object_set_new(o, "detail", json_string(hc->detail));
+		json_array_append_new(json_object_get(v->out, "health"), o);
+		return;
+	}
+	subject = xstrdup(hc->subject);
+	detail = xstrdup(hc->detail);
+	clean(subject);
+	clean(detail);
+	format_time(hc->since_ms, when, sizeof(when), false);
+	printf("  %s (%s) since %s: %s\n", hc->condition, subject, when, detail);
+	free(subject);
+	free(detail);
+	v->n_health++;
+}
+
+/* The health conditions raised: a line each under "health:", or "health" in JSON. */
+static void status_health(struct status_view *v, struct state *st)
+{
+	struct err err;
+
+	if (v->json)
+		json_object_set_new(v->out, "health", json_array());
+	else
+		printf("health:\n");
+	if (state_health_each(st, status_health_one, v, &err) != 0)
+		log_error("%s", err.msg);
+	if (!v->json && v->n_health == 0)
+		printf("  no condition raised\n");
+}
+
 /* state_recent's callback: one alert, a line or an element of "recent". */
 static void status_recent_one(void *ctx, const struct state_recent *r)
 {
@@ -541,6 +629,8 @@ static void status_show(struct status_view *v, struct state *st, const struct co
 		status_waiting(v);
 	status_schedules(v, st, cfg);
 	status_partial(v, st);
+	status_digests(v, st, cfg);
+	status_health(v, st);
 	if (recent > 0)
 		status_recent(v, st, recent);
 	if (v->json) {

@@ -15,6 +15,7 @@
 
 #include "cadence.h"
 #include "cli.h"
+#include "health.h"
 #include "log.h"
 #include "loop.h"
 #include "match/match.h"
@@ -38,6 +39,7 @@ struct daemon {
 	struct loop *loop;
 	struct outbox *outbox;
 	struct watcher *watcher;
+	struct health *health; /* the checks on the digests coming in */
 	struct loop_timer *watchdog;
 	double watchdog_interval;
 	/* Files the state could not record (a full disk) are read again by a rescan this timer
@@ -93,6 +95,31 @@ static void daemon_count(struct daemon *d)
 	d->failures0 = os->failed;
 }
 
+static void daemon_status_soon(void *ctx);
+
+/* The status line's end when health conditions are raised: "; health: quiet *.md, ...". */
+static void daemon_health_status(const struct daemon *d, char *out, size_t size)
+{
+	char list[480];
+	size_t n = d->health ? health_summary(d->health, list, sizeof(list)) : 0;
+
+	if (n > 0)
+		snprintf(out, size, "; health: %s", list);
+}
+
+/* Health conditions changed: the status line says so, and their notices are counted and sent
+ * once their transaction is committed. */
+static void on_health_changed(void *ctx, size_t messages)
+{
+	struct daemon *d = ctx;
+
+	d->queued += messages;
+	d->group_messages += messages;
+	if (messages > 0 && !state_grouped(d->state))
+		outbox_kick(d->outbox);
+	daemon_status_soon(d);
+}
+
 /* Tells systemd how things stand: "STATUS=..." with live counters. */
 static void daemon_status(struct daemon *d, const char *extra)
 {
@@ -101,15 +128,16 @@ static void daemon_status(struct daemon *d, const char *extra)
 	size_t pending = d->pending0 + d->queued > done ? d->pending0 + d->queued - done : 0;
 
 	size_t failed = d->failed0 + os->failed - d->failures0;
-	char partial[64] = "";
+	char partial[64] = "", health[512] = "";
 
 	if (d->partial > 0)
 		snprintf(partial, sizeof(partial), " (%zu read only partly)", d->partial);
+	daemon_health_status(d, health, sizeof(health));
 	sdnotify("%sSTATUS=%zu file%s%s, %zu paper%s, %zu alert%s; %zu message%s delivered (%zu "
-		 "paper%s), %zu pending, %zu failed",
+		 "paper%s), %zu pending, %zu failed%s",
 		 extra ? extra : "", d->files, plural(d->files), partial, d->papers,
 		 plural(d->papers), d->alerts, plural(d->alerts), os->delivered,
-		 plural(os->delivered), os->papers, plural(os->papers), pending, failed);
+		 plural(os->delivered), os->papers, plural(os->papers), pending, failed, health);
 	d->status_at = loop_now();
 }
 
@@ -170,6 +198,8 @@ static void group_end(struct daemon *d)
 		log_error("%s: the last %zu digest%s were not recorded", err.msg, files,
 			  plural(files));
 	if (state_group_lost(d->state)) {
+		if (d->health != NULL && health_reload(d->health, &err) != 0)
+			log_error("%s", err.msg);
 		read_again_later(d, "the folder");
 		return;
 	}
@@ -226,6 +256,7 @@ static void on_file(void *ctx, const char *path, const char *name)
 	log_info("%s: %s", name, what);
 	d->group_files++;
 	d->group_messages += r.messages;
+	health_digest(d->health, name, &r);
 	if (r.messages > 0 && !state_grouped(d->state))
 		outbox_kick(d->outbox);
 	daemon_status_soon(d);
@@ -341,6 +372,7 @@ static void daemon_reload(struct daemon *d)
 		log_warn("reload: a new state file takes a restart; still using %s", old->state);
 	d->cfg = cfg;
 	outbox_set_config(d->outbox, cfg);
+	health_set_config(d->health, cfg);
 	/* A new watcher on the new settings; its rescan also reads files again for new rules. */
 	daemon_watch(d);
 	on_cadence(d); /* schedules may have changed */
@@ -426,6 +458,7 @@ static void daemon_stop(struct daemon *d)
 static void daemon_free(struct daemon *d)
 {
 	watcher_free(d->watcher);
+	health_free(d->health);
 	outbox_free(d->outbox);
 	loop_timer_free(d->watchdog);
 	loop_timer_free(d->again);
@@ -485,6 +518,10 @@ static int daemon_start(struct daemon *d)
 		log_warn("%s; a deadline after the clock is set or the machine wakes may be late",
 			 err.msg);
 	d->status = loop_timer_new(d->loop, on_status, d);
+	if (health_new(d->loop, d->state, d->cfg, on_health_changed, d, &d->health, &err) != 0) {
+		log_error("%s", err.msg);
+		return EXIT_STATE;
+	}
 	state_maintain_when_quiet(d->state);
 	outbox_on_change(d->outbox, daemon_status_soon, d);
 	daemon_count(d);

@@ -48,6 +48,7 @@ struct run {
 	size_t n_hits, cap_hits;
 	EVP_MD_CTX *sha;
 	size_t papers, with_authors;
+	uint64_t papers_sum;   /* of every paper's identity hash: the same papers, the same sum */
 	struct file_read read; /* what the parser said of the file, for the state */
 	long long now_ms;      /* when the file's alerts were recorded */
 };
@@ -63,6 +64,65 @@ static void on_rule(void *ctx, unsigned rule, const struct match_hit *hits, size
 	r->n_hits += n_hits;
 }
 
+/* FNV-1a over the bytes of one part of a key. */
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME  0x100000001b3ULL
+
+static uint64_t fnv_byte(uint64_t h, unsigned char c)
+{
+	return (h ^ c) * FNV_PRIME;
+}
+
+/* The title folded as pipeline_paper_key folds it, after "title:": written into o when o is not
+ * NULL (with its NUL), hashed into h either way. */
+static uint64_t fold_title(const char *title, char *o, uint64_t h)
+{
+	bool gap = false, started = false;
+
+	for (const char *s = title; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z')) {
+			if (gap && started) {
+				h = fnv_byte(h, ' ');
+				if (o)
+					*o++ = ' ';
+			}
+			c = (unsigned char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+			h = fnv_byte(h, c);
+			if (o)
+				*o++ = (char)c;
+			gap = false;
+			started = true;
+		} else {
+			gap = true;
+		}
+	}
+	if (o)
+		*o = '\0';
+	return h;
+}
+
+/* The 64-bit hash of the paper's identity key, without building the key; mixed at the end
+ * (splitmix64's finaliser) so that sums of hashes of similar keys spread out. */
+static uint64_t paper_key_hash(const struct paper *p)
+{
+	uint64_t h = FNV_OFFSET;
+
+	if (p->id != NULL) {
+		for (const char *s = p->id; *s; s++)
+			h = fnv_byte(h, (unsigned char)*s);
+	} else {
+		for (const char *s = "title:"; *s; s++)
+			h = fnv_byte(h, (unsigned char)*s);
+		h = fold_title(p->title, NULL, h);
+	}
+	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+	return h ^ (h >> 31);
+}
+
 /* The parser's callback: match, and keep a copy of what matched. */
 static void on_paper(void *ctx, const struct paper *p)
 {
@@ -70,6 +130,7 @@ static void on_paper(void *ctx, const struct paper *p)
 	struct kept *k;
 
 	r->papers++;
+	r->papers_sum += paper_key_hash(p);
 	r->with_authors += p->n_authors > 0;
 	r->n_rules = r->n_hits = 0;
 	if (matcher_match(r->cfg->matcher, p, true, on_rule, r) == 0)
@@ -94,28 +155,13 @@ static void on_raw(void *ctx, const char *data, size_t len)
 
 char *pipeline_paper_key(const struct paper *p)
 {
-	char *key, *o;
-	bool gap = false;
+	char *key;
 
 	if (p->id != NULL)
 		return xstrdup(p->id);
 	/* Case, punctuation and spacing differ between digests; the words do not. */
 	key = xmalloc(strlen(p->title) + sizeof("title:"));
-	o = key + sprintf(key, "title:");
-	for (const char *s = p->title; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-		    (c >= 'A' && c <= 'Z')) {
-			if (gap && o[-1] != ':')
-				*o++ = ' ';
-			*o++ = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-			gap = false;
-		} else {
-			gap = true;
-		}
-	}
-	*o = '\0';
+	fold_title(p->title, key + sprintf(key, "title:"), FNV_OFFSET);
 	return key;
 }
 
@@ -363,7 +409,8 @@ int pipeline_file(struct config *cfg, struct state *st, const char *path, const 
 				    .fallback = pres.fallback,
 				    .skipped = pres.skipped,
 				    .format = pres.format,
-				    .with_authors = r.with_authors};
+				    .with_authors = r.with_authors,
+				    .papers_sum = r.papers_sum};
 	/* Record the file as it was while we read it, not as stat() saw it before. */
 	stamp = (struct file_stamp){
 		.dev = pres.dev, .ino = pres.ino, .size = pres.size, .mtime_ns = pres.mtime_ns};
@@ -382,6 +429,8 @@ int pipeline_file(struct config *cfg, struct state *st, const char *path, const 
 	res->fallback = pres.fallback;
 	res->skipped = pres.skipped;
 	res->matched = r.n_kept;
+	res->format = pres.format;
+	res->papers_sum = r.papers_sum;
 	/* Papers carry the file name as valid UTF-8; with none kept, no message needs it. */
 	rc = record(&r, st, name, r.n_kept ? r.kept[0].paper.source : "", &stamp, res, err);
 out:

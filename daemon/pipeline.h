@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "err.h"
@@ -18,15 +19,17 @@
 #define PIPELINE_KEY_SIZE 37
 
 struct pipeline_result {
-	bool unchanged;    /* processed before exactly as it is now: not read again */
-	bool state_failed; /* the failure was the state's (a full disk), not the file's */
-	size_t papers;     /* papers in the digest */
-	size_t fallback;   /* of them, papers only the parser's fallback read */
-	size_t skipped;    /* records the format left out */
-	size_t matched;    /* papers that matched at least one rule */
-	size_t alerts;     /* papers newly alerted, counted once for each notifier */
-	size_t held;       /* of them, papers held for a scheduled message */
-	size_t messages;   /* messages queued */
+	bool unchanged;      /* processed before exactly as it is now: not read again */
+	bool state_failed;   /* the failure was the state's (a full disk), not the file's */
+	size_t papers;       /* papers in the digest */
+	size_t fallback;     /* of them, papers only the parser's fallback read */
+	size_t skipped;      /* records the format left out */
+	size_t matched;      /* papers that matched at least one rule */
+	size_t alerts;       /* papers newly alerted, counted once for each notifier */
+	size_t held;         /* of them, papers held for a scheduled message */
+	size_t messages;     /* messages queued */
+	const char *format;  /* the format that read it (static), NULL for none */
+	uint64_t papers_sum; /* the sum of its papers' identity hashes, whatever their order */
 };
 
 /* Read the file even when it is unchanged since it was processed, so that rules added since

@@ -19,7 +19,8 @@
 
 /* 2: a delivered message keeps its row, for the counts, but not its body; 3: how much of each
  * file was read; 4: what `status` shows of alerts and attempts, and bodies in a table of their
- * own; 5: alerts held for a notifier's scheduled message, and each schedule's last period. */
+ * own; 5: each file's papers in sum, the health conditions, and alerts held for a notifier's
+ * scheduled message with each schedule's last period. */
 #define SCHEMA_VERSION 5
 /* How long a writer waits for another (a `paperwatch status` reading while the daemon writes). */
 #define BUSY_TIMEOUT_MS 10000
@@ -115,6 +116,11 @@ enum stmt {
 	ST_PERIOD_OPEN,
 	ST_PERIOD_GET,
 	ST_PERIOD_CLOSE,
+	ST_FILES_PAPERS,
+	ST_FILES_LATEST,
+	ST_FILE_REPEATS,
+	ST_HEALTH_LIST,
+	ST_HEALTH_PUT,
 	N_STMTS
 };
 
@@ -133,11 +139,11 @@ static const char *const stmt_sql[N_STMTS] = {
 	[ST_FILE_SEEN] = "SELECT 1 FROM files WHERE name = ?1 AND dev = ?2 AND ino = ?3 AND "
 			 "size = ?4 AND mtime_ns = ?5",
 	[ST_FILE_DONE] = "INSERT INTO files (name, dev, ino, size, mtime_ns, hash, papers, "
-			 "processed_ms, fallback, skipped, format, with_authors) "
-			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+			 "processed_ms, fallback, skipped, format, with_authors, papers_sum) "
+			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
 			 "ON CONFLICT (name) DO UPDATE SET dev = ?2, ino = ?3, size = ?4, "
 			 "mtime_ns = ?5, hash = ?6, papers = ?7, processed_ms = ?8, fallback = ?9, "
-			 "skipped = ?10, format = ?11, with_authors = ?12",
+			 "skipped = ?10, format = ?11, with_authors = ?12, papers_sum = ?13",
 	[ST_FILE_HASH] = "SELECT hash FROM files WHERE name = ?1",
 	[ST_FILES_PARTIAL] = "SELECT count(*), (SELECT name FROM files WHERE fallback > 0 OR "
 			     "skipped > 0 ORDER BY processed_ms DESC, name LIMIT 1), "
@@ -204,6 +210,19 @@ static const char *const stmt_sql[N_STMTS] = {
 	[ST_PERIOD_GET] = "SELECT last_ms, key FROM periods WHERE notifier = ?1",
 	[ST_PERIOD_CLOSE] =
 		"UPDATE periods SET last_ms = ?2, key = " PERIOD_KEY " WHERE notifier = ?1",
+	/* Health: each an index's few rows, however long the history. */
+	[ST_FILES_PAPERS] = "SELECT papers FROM files WHERE format = ?1 AND name != ?2 "
+			    "ORDER BY processed_ms DESC LIMIT ?3",
+	[ST_FILES_LATEST] = "SELECT name, papers, processed_ms FROM files "
+			    "ORDER BY processed_ms DESC LIMIT ?1",
+	[ST_FILE_REPEATS] = "SELECT name FROM files WHERE papers_sum = ?1 AND papers = ?2 AND "
+			    "name != ?3 LIMIT 1",
+	[ST_HEALTH_LIST] = "SELECT condition, subject, active, since_ms, last_ms, detail "
+			   "FROM health ORDER BY condition, subject",
+	[ST_HEALTH_PUT] = "INSERT INTO health (condition, subject, active, since_ms, last_ms, "
+			  "detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+			  "ON CONFLICT (condition, subject) DO UPDATE SET active = ?3, "
+			  "since_ms = ?4, last_ms = ?5, detail = ?6",
 };
 
 struct state {
@@ -408,9 +427,27 @@ static int migrate_history(struct state *s, struct err *err)
 	return exec_sql(s, "PRAGMA user_version = 4", err);
 }
 
-/* Schema 5: its tables are new (the schema made them); the version says they are there. */
-static int migrate_schedules(struct state *s, struct err *err)
+/* Schema 5: a file keeps the sum of its papers' identity hashes (NULL: read before, not known),
+ * by which a copy of an earlier digest is told; the health conditions live in a table of their
+ * own, one row per condition and what it is about (a pattern, a format), kept when it clears
+ * for the quiet check's last arrival. The tables of scheduled messages (held, periods) are
+ * new: the schema made them. */
+static int migrate_5(struct state *s, struct err *err)
 {
+	if (!has_column(s, "files", "papers_sum") &&
+	    exec_sql(s, "ALTER TABLE files ADD COLUMN papers_sum INTEGER", err) != 0)
+		return -1;
+	if (exec_sql(s,
+		     "CREATE TABLE IF NOT EXISTS health ("
+		     "  condition TEXT NOT NULL, subject TEXT NOT NULL,"
+		     "  active INTEGER NOT NULL DEFAULT 0, since_ms INTEGER NOT NULL DEFAULT 0,"
+		     "  last_ms INTEGER NOT NULL DEFAULT 0, detail TEXT NOT NULL DEFAULT '',"
+		     "  PRIMARY KEY (condition, subject)) WITHOUT ROWID;"
+		     "CREATE INDEX IF NOT EXISTS files_format ON files (format, processed_ms);"
+		     "CREATE INDEX IF NOT EXISTS files_time ON files (processed_ms);"
+		     "CREATE INDEX IF NOT EXISTS files_sum ON files (papers_sum);",
+		     err) != 0)
+		return -1;
 	return exec_sql(s, "PRAGMA user_version = 5", err);
 }
 
@@ -463,7 +500,7 @@ static int state_setup(struct state *s, struct err *err)
 		return -1;
 	if (version < 4 && migrate_history(s, err) != 0)
 		return -1;
-	if (version < 5 && migrate_schedules(s, err) != 0)
+	if (version < 5 && migrate_5(s, err) != 0)
 		return -1;
 	if (repair_next_attempts(s, err) != 0)
 		return -1;
@@ -954,6 +991,7 @@ int state_file_done(struct state *s, const char *name, const struct file_stamp *
 	sqlite3_bind_int64(st, 10, (sqlite3_int64)read->skipped);
 	sqlite3_bind_text(st, 11, read->format ? read->format : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 12, (sqlite3_int64)read->with_authors);
+	sqlite3_bind_int64(st, 13, (sqlite3_int64)read->papers_sum);
 	return step_done(s, ST_FILE_DONE, err);
 }
 
@@ -1338,4 +1376,93 @@ int state_period_close(struct state *s, const char *notifier, long long last_ms,
 	sqlite3_bind_text(st, 1, notifier, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, last_ms);
 	return step_done(s, ST_PERIOD_CLOSE, err);
+}
+
+/* ---- Health ---- */
+
+int state_files_papers(struct state *s, const char *format, const char *name, size_t max,
+		       size_t *papers, size_t *n, struct err *err)
+{
+	sqlite3_stmt *st = s->stmt[ST_FILES_PAPERS];
+	int rc;
+
+	*n = 0;
+	sqlite3_bind_text(st, 1, format, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
+		papers[(*n)++] = (size_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_error(s, rc, err);
+}
+
+int state_files_latest(struct state *s, size_t max, struct state_digest *out, size_t *n,
+		       struct err *err)
+{
+	sqlite3_stmt *st = s->stmt[ST_FILES_LATEST];
+	int rc;
+
+	*n = 0;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
+		struct state_digest *d = &out[(*n)++];
+
+		snprintf(d->name, sizeof(d->name), "%s", column_text(st, 0));
+		d->papers = (size_t)sqlite3_column_int64(st, 1);
+		d->processed_ms = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_error(s, rc, err);
+}
+
+int state_file_repeats(struct state *s, const char *name, uint64_t sum, size_t papers, char *other,
+		       size_t size, struct err *err)
+{
+	sqlite3_stmt *st = s->stmt[ST_FILE_REPEATS];
+	int rc;
+
+	other[0] = '\0';
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)sum);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)papers);
+	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(other, size, "%s", column_text(st, 0));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_error(s, rc, err);
+}
+
+int state_health_each(struct state *s, state_health_fn fn, void *ctx, struct err *err)
+{
+	sqlite3_stmt *st = s->stmt[ST_HEALTH_LIST];
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct state_health h = {.condition = column_text(st, 0),
+					 .subject = column_text(st, 1),
+					 .active = sqlite3_column_int(st, 2) != 0,
+					 .since_ms = sqlite3_column_int64(st, 3),
+					 .last_ms = sqlite3_column_int64(st, 4),
+					 .detail = column_text(st, 5)};
+
+		fn(ctx, &h);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_error(s, rc, err);
+}
+
+int state_health_put(struct state *s, const struct state_health *h, struct err *err)
+{
+	sqlite3_stmt *st = s->stmt[ST_HEALTH_PUT];
+
+	sqlite3_bind_text(st, 1, h->condition, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, h->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, h->active ? 1 : 0);
+	sqlite3_bind_int64(st, 4, h->since_ms);
+	sqlite3_bind_int64(st, 5, h->last_ms);
+	sqlite3_bind_text(st, 6, h->detail ? h->detail : "", -1, SQLITE_STATIC);
+	return step_done(s, ST_HEALTH_PUT, err);
 }

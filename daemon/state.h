@@ -76,6 +76,7 @@ struct file_read {
 	size_t skipped;      /* records left out */
 	const char *format;  /* the format that read it; NULL for none */
 	size_t with_authors; /* papers that named their authors */
+	uint64_t papers_sum; /* the sum of its papers' identity hashes, whatever their order */
 };
 
 /* The files read only partly (fallback or skipped above 0), for `paperwatch status`. */
@@ -262,6 +263,40 @@ int state_held_release(struct state *s, const char *notifier, int64_t last_id, s
 /* How many alerts are held for notifier, and when the oldest was (0 when none is). */
 int state_held_count(struct state *s, const char *notifier, size_t *n, long long *oldest_ms,
 		     struct err *err);
+/* ---- Health: what the history of digests says, and the conditions raised ---- */
+
+/* Into papers, the paper counts of the max latest digests of format other than name, the
+ * latest first; *n says how many there were. */
+int state_files_papers(struct state *s, const char *format, const char *name, size_t max,
+		       size_t *papers, size_t *n, struct err *err);
+
+/* One digest read, for `status`. */
+struct state_digest {
+	char name[256];
+	size_t papers;
+	long long processed_ms;
+};
+/* The max latest digests read, of any format, the latest first, into out; *n how many. */
+int state_files_latest(struct state *s, size_t max, struct state_digest *out, size_t *n,
+		       struct err *err);
+/* Into other (size bytes), the name of a digest other than name with the same number of papers
+ * and the same sum of their identity hashes (a copy of it), or "" when none has. */
+int state_file_repeats(struct state *s, const char *name, uint64_t sum, size_t papers, char *other,
+		       size_t size, struct err *err);
+
+/* A health condition (condition, subject): raised or not, since when, what it said; for the
+ * quiet check, when the latest digest it waits for came (or when waiting began). */
+struct state_health {
+	const char *condition, *subject;
+	bool active;
+	long long since_ms, last_ms;
+	const char *detail;
+};
+typedef void (*state_health_fn)(void *ctx, const struct state_health *h);
+/* Calls fn for every condition recorded; the strings live for the call. */
+int state_health_each(struct state *s, state_health_fn fn, void *ctx, struct err *err);
+/* Records a condition as h says, in the transaction that is open. */
+int state_health_put(struct state *s, const struct state_health *h, struct err *err);
 
 /* Wall-clock milliseconds since the epoch: what the database stores. */
 long long state_now_ms(void);

@@ -25,6 +25,15 @@ char *message_list_next_key(const struct message_list *l, const struct alert_bat
 void message_list_add(struct message_list *l, const struct alert_batch *b, char *body, size_t len,
 		      size_t n_papers);
 
+/* Appends a message carrying a notice, and no paper; the list takes ownership of body. Its key
+ * is "<notice key>-<n>". */
+void message_list_add_notice(struct message_list *l, const struct notice *nt, char *body,
+			     size_t len);
+/* The JSON form of a notice that webhooks and files carry: type, condition, subject, state
+ * ("raised" or "cleared"; null without a condition), title, detail, at (RFC 3339, UTC). The
+ * caller owns it. */
+json_t *notify_notice_json(const struct notice *nt);
+
 /* ---- Options ---- */
 
 /* The keys every notifier entry has (name, type): a channel's table includes them. */
@@ -121,6 +130,11 @@ size_t notify_mark(struct notify_text *out, const char *s, size_t len,
 		   size_t max);
 /* The same for text with nothing to highlight. */
 size_t notify_plain(struct notify_text *out, const char *s, const struct notify_style *st,
+		    size_t max);
+
+/* Text of several lines ("\n" apart) escaped by st, each line as notify_plain has it (at most
+ * max characters), the lines kept apart by "\n". Returns the characters appended. */
+size_t notify_lines(struct notify_text *out, const char *s, const struct notify_style *st,
 		    size_t max);
 
 /* The paper's title, its hits in bold, at most max characters. */

@@ -232,6 +232,39 @@ void message_list_add(struct message_list *l, const struct alert_batch *b, char 
 	l->n++;
 }
 
+void message_list_add_notice(struct message_list *l, const struct notice *nt, char *body,
+			     size_t len)
+{
+	l->v = xgrow(l->v, &l->cap, l->n + 1, sizeof(*l->v));
+	l->v[l->n].key = xasprintf("%s-%zu", nt->key, l->n);
+	l->v[l->n].body = body;
+	l->v[l->n].len = len;
+	l->v[l->n].n_papers = 0;
+	l->n++;
+}
+
+json_t *notify_notice_json(const struct notice *nt)
+{
+	time_t t = (time_t)(nt->created_ms / 1000);
+	char at[40] = "";
+	struct tm tm;
+	json_t *o = json_object();
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		at[0] = '\0';
+	json_object_set_new(o, "type", json_string(nt->type));
+	json_object_set_new(o, "condition",
+			    nt->condition ? json_string(nt->condition) : json_null());
+	json_object_set_new(o, "subject", nt->subject ? json_string(nt->subject) : json_null());
+	json_object_set_new(o, "state",
+			    nt->condition ? json_string(nt->clears ? "cleared" : "raised")
+					  : json_null());
+	json_object_set_new(o, "title", json_string(nt->title));
+	json_object_set_new(o, "detail", json_string(nt->detail ? nt->detail : ""));
+	json_object_set_new(o, "at", json_string(at));
+	return o;
+}
+
 void message_list_free(struct message_list *l)
 {
 	if (l == NULL)
@@ -677,6 +710,26 @@ size_t notify_plain(struct notify_text *out, const char *s, const struct notify_
 		    size_t max)
 {
 	return notify_mark(out, s, strlen(s), NULL, 0, st, max);
+}
+
+size_t notify_lines(struct notify_text *out, const char *s, const struct notify_style *st,
+		    size_t max)
+{
+	size_t chars = 0;
+
+	for (const char *p = s; *p != '\0';) {
+		size_t n = strcspn(p, "\n");
+
+		if (p > s) {
+			notify_text_add(out, "\n", 1);
+			chars++;
+		}
+		chars += notify_mark(out, p, n, NULL, 0, st, max);
+		p += n;
+		if (*p == '\n')
+			p++;
+	}
+	return chars;
 }
 
 static int span_cmp(const void *a, const void *b)

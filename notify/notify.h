@@ -53,6 +53,20 @@ struct alert_batch {
 	const struct alert_period *period; /* a scheduled message's; NULL for a digest's */
 };
 
+/* A message about paperwatch itself, not a batch of papers: a health condition that started or
+ * cleared, a period with nothing new. Every channel carries it as text; the JSON channels give
+ * its fields too, under a "type" that tells it from papers. */
+struct notice {
+	const char *type;      /* "health", ...: what the JSON channels call it */
+	const char *condition; /* "quiet", "small", ...: which one; NULL when none */
+	const char *subject;   /* what it is about: a file pattern, a format; NULL when nothing */
+	bool clears;           /* the condition ended (it started, or there is none, when false) */
+	const char *title;     /* one line for people: a subject, a notification */
+	const char *detail;    /* more text for people, lines apart by "\n"; "" for none */
+	const char *key;       /* unique and stable; each message's key starts with it */
+	long long created_ms;  /* when it was made, wall clock */
+};
+
 /* One unit of delivery, stored in the outbox and sent unchanged on every attempt. */
 struct message {
 	char *key;  /* idempotency key: webhook-id, Message-ID (owned) */
@@ -119,6 +133,9 @@ struct notifier_ops {
 	 * dropping a paper. */
 	int (*format)(const struct notifier *n, const struct alert_batch *b,
 		      struct message_list *out, struct err *err);
+	/* Formats a notice into messages (one, in every channel so far). */
+	int (*format_notice)(const struct notifier *n, const struct notice *nt,
+			     struct message_list *out, struct err *err);
 	/* Network channels: sets easy up to send m (URL, headers, body, timeouts, TLS). Headers
 	 * go into *headers, which the caller frees after the transfer. */
 	int (*prepare)(const struct notifier *n, const struct message *m, CURL *easy,

@@ -248,6 +248,33 @@ static int discord_format(const struct notifier *n, const struct alert_batch *b,
 	return rc;
 }
 
+/* A notice: its title in bold and its detail, as the content alone. */
+static int discord_format_notice(const struct notifier *n, const struct notice *nt,
+				 struct message_list *out, struct err *err)
+{
+	struct notify_text content = {0};
+	json_t *o;
+	char *body;
+
+	(void)n;
+	notify_text_puts(&content, "**paperwatch: ");
+	notify_plain(&content, nt->title, &discord_md, DISCORD_TITLE_MAX);
+	notify_text_puts(&content, "**");
+	if (nt->detail != NULL && nt->detail[0] != '\0') {
+		notify_text_puts(&content, "\n");
+		/* Each line within a share of the content's limit, so the whole stays under it. */
+		notify_lines(&content, nt->detail, &discord_md, DISCORD_CONTENT_MAX / 8);
+	}
+	o = json_pack("{s:s, s:{s:[]}}", "content", content.s, "allowed_mentions", "parse");
+	body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	free(content.s);
+	if (body == NULL)
+		return err_set(err, "cannot encode the message");
+	message_list_add_notice(out, nt, body, strlen(body));
+	return 0;
+}
+
 static int discord_prepare(const struct notifier *n, const struct message *m, CURL *easy,
 			   struct curl_slist **headers, struct err *err)
 {
@@ -301,6 +328,7 @@ const struct notifier_ops notifier_discord = {
 	.type = "discord",
 	.check = discord_check,
 	.format = discord_format,
+	.format_notice = discord_format_notice,
 	.prepare = discord_prepare,
 	.classify = discord_classify,
 	.free = discord_free,

@@ -452,6 +452,43 @@ static int email_format(const struct notifier *n, const struct alert_batch *b,
 	return 0;
 }
 
+/* A notice: one plain-text message, its title the subject and the body's first line. */
+static int email_format_notice(const struct notifier *n, const struct notice *nt,
+			       struct message_list *out, struct err *err)
+{
+	const struct email_conf *e = n->conf;
+	char *key = xasprintf("%s-%zu", nt->key, out->n);
+	struct notify_text m = {0}, subject = {0}, text = {0};
+
+	(void)err;
+	header_date(&m, nt->created_ms);
+	notify_text_printf(&m, "From: paperwatch <%s>\r\nTo: ", e->from);
+	for (size_t i = 0; i < e->to.n; i++)
+		notify_text_printf(&m, "%s%s", i ? ",\r\n " : "", e->to.v[i]);
+	notify_text_puts(&m, "\r\n");
+	notify_text_puts(&subject, "paperwatch: ");
+	notify_plain(&subject, nt->title, &plain_style, TITLE_MAX);
+	header_encoded(&m, "Subject", subject.s);
+	notify_text_printf(&m,
+			   "Message-ID: <%s@%s>\r\nMIME-Version: 1.0\r\n"
+			   "Auto-Submitted: auto-generated\r\n"
+			   "Content-Type: text/plain; charset=utf-8\r\n"
+			   "Content-Transfer-Encoding: quoted-printable\r\n\r\n",
+			   key, strchr(e->from, '@') + 1);
+	notify_text_add(&text, subject.s, subject.len);
+	if (nt->detail != NULL && nt->detail[0] != '\0') {
+		notify_text_puts(&text, "\n\n");
+		notify_lines(&text, nt->detail, &plain_style, TITLE_MAX);
+	}
+	notify_text_puts(&text, "\n");
+	qp_encode(&m, text.s, text.len);
+	message_list_add_notice(out, nt, m.s, m.len);
+	free(subject.s);
+	free(text.s);
+	free(key);
+	return 0;
+}
+
 /* ---- Sending ---- */
 
 static size_t on_read(char *buf, size_t size, size_t n, void *userp)
@@ -581,6 +618,7 @@ const struct notifier_ops notifier_email = {
 	.type = "email",
 	.check = email_check,
 	.format = email_format,
+	.format_notice = email_format_notice,
 	.prepare = email_prepare,
 	.classify = email_classify,
 	.free = email_free,

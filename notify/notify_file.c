@@ -114,6 +114,25 @@ static int file_format(const struct notifier *n, const struct alert_batch *b,
 	return 0;
 }
 
+/* A notice: one JSON line, its fields and the message's key. */
+static int file_format_notice(const struct notifier *n, const struct notice *nt,
+			      struct message_list *out, struct err *err)
+{
+	struct notify_text body = {0};
+	json_t *o = notify_notice_json(nt);
+	char *key = xasprintf("%s-%zu", nt->key, out->n);
+
+	(void)n;
+	(void)err;
+	json_object_set_new(o, "message", json_string(key));
+	json_dump_callback(o, append_json, &body, JSON_COMPACT);
+	json_decref(o);
+	notify_text_add(&body, "\n", 1);
+	message_list_add_notice(out, nt, body.s, body.len);
+	free(key);
+	return 0;
+}
+
 /* Writes all of buf, whatever the short writes. */
 static int write_all(int fd, const char *buf, size_t len)
 {
@@ -179,6 +198,7 @@ const struct notifier_ops notifier_file = {
 	.type = "file",
 	.check = file_check,
 	.format = file_format,
+	.format_notice = file_format_notice,
 	.deliver = file_deliver,
 	.free = file_free,
 };

@@ -206,6 +206,36 @@ static int slack_format(const struct notifier *n, const struct alert_batch *b,
 	return rc;
 }
 
+/* A notice: its title in bold and its detail in one section, the title alone as the text. */
+static int slack_format_notice(const struct notifier *n, const struct notice *nt,
+			       struct message_list *out, struct err *err)
+{
+	struct notify_text text = {0}, mrkdwn = {0};
+	json_t *o;
+	char *body;
+
+	(void)n;
+	notify_text_puts(&text, "paperwatch: ");
+	notify_plain(&text, nt->title, &slack_plain, SLACK_TEXT_MAX);
+	notify_text_puts(&mrkdwn, "*paperwatch: ");
+	notify_plain(&mrkdwn, nt->title, &slack_plain, TITLE_MAX);
+	notify_text_puts(&mrkdwn, "*");
+	if (nt->detail != NULL && nt->detail[0] != '\0') {
+		notify_text_puts(&mrkdwn, "\n");
+		notify_lines(&mrkdwn, nt->detail, &slack_plain, SLACK_SECTION_MAX / 4);
+	}
+	o = json_pack("{s:s, s:[o], s:b, s:b}", "text", text.s, "blocks", slack_section(mrkdwn.s),
+		      "unfurl_links", 0, "unfurl_media", 0);
+	body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	free(text.s);
+	free(mrkdwn.s);
+	if (body == NULL)
+		return err_set(err, "cannot encode the message");
+	message_list_add_notice(out, nt, body, strlen(body));
+	return 0;
+}
+
 static int slack_prepare(const struct notifier *n, const struct message *m, CURL *easy,
 			 struct curl_slist **headers, struct err *err)
 {
@@ -238,6 +268,7 @@ const struct notifier_ops notifier_slack = {
 	.type = "slack",
 	.check = slack_check,
 	.format = slack_format,
+	.format_notice = slack_format_notice,
 	.prepare = slack_prepare,
 	.classify = slack_classify,
 	.min_interval = 1.0,

@@ -140,6 +140,22 @@ static int webhook_format(const struct notifier *n, const struct alert_batch *b,
 	return 0;
 }
 
+/* A notice: {"type": "health", "condition": ..., "state": "raised", "title": ..., ...}, which a
+ * receiver tells from papers by its type. */
+static int webhook_format_notice(const struct notifier *n, const struct notice *nt,
+				 struct message_list *out, struct err *err)
+{
+	json_t *o = notify_notice_json(nt);
+	char *body = json_dumps(o, JSON_COMPACT);
+
+	(void)n;
+	json_decref(o);
+	if (body == NULL)
+		return err_set(err, "cannot encode the message");
+	message_list_add_notice(out, nt, body, strlen(body));
+	return 0;
+}
+
 static int webhook_prepare(const struct notifier *n, const struct message *m, CURL *easy,
 			   struct curl_slist **headers, struct err *err)
 {
@@ -187,6 +203,7 @@ const struct notifier_ops notifier_webhook = {
 	.type = "webhook",
 	.check = webhook_check,
 	.format = webhook_format,
+	.format_notice = webhook_format_notice,
 	.prepare = webhook_prepare,
 	.classify = webhook_classify,
 	/* Standard Webhooks: webhook-id is the message's key, the same on every attempt. */

@@ -150,6 +150,20 @@ static inline struct config *fake_config(const char *notifier)
 	return cfg;
 }
 
+/* A health notice whose text has markup and a mention in it, and two lines of detail. */
+static inline struct notice fake_notice(bool clears)
+{
+	return (struct notice){.type = "health",
+			       .condition = "quiet",
+			       .subject = "hf-*.md",
+			       .clears = clears,
+			       .title = "no digest matching hf-*.md <for> 24h & @everyone",
+			       .detail =
+				       "The last came at 2024-10-21 08:40:00 UTC.\nSecond *line*.",
+			       .key = "health_0123",
+			       .created_ms = 1729500000000LL};
+}
+
 /* The characters a service counts, for checking limits from the outside. */
 static inline size_t json_chars(const json_t *s)
 {

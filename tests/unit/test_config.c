@@ -198,6 +198,9 @@ static void every_setting_left_out_takes_its_documented_default(void **state)
 	assert_true(c->delivery.retry_max == 30 * 60);
 	assert_true(c->delivery.shutdown_grace == 5);
 	assert_string_equal(c->timezone, "");
+	assert_int_equal(c->watch.n_expects, 0);
+	assert_int_equal(c->health.n_targets, 0);
+	assert_true(c->health.small_ratio == 1.0 / 3);
 	config_unref(c);
 	config_diag_free(&d);
 }
@@ -232,6 +235,55 @@ static void a_notifier_is_instant_unless_it_has_a_schedule(void **state)
 	assert_false(c->rules[0].urgent);
 	assert_true(c->rules[1].urgent);
 	config_unref(c);
+	config_diag_free(&d);
+}
+
+static void watch_expect_takes_a_duration_or_patterns_with_theirs(void **state)
+{
+	struct config_diag d;
+	struct config *c;
+
+	(void)state;
+	c = load("watch = { expect = \"24h\"; };", &d);
+	assert_non_null(c);
+	assert_int_equal(c->watch.n_expects, 1);
+	assert_string_equal(c->watch.expects[0].pattern, "*");
+	assert_true(c->watch.expects[0].every == 86400);
+	config_unref(c);
+	config_diag_free(&d);
+	c = load("watch = { expect = [\"hf-*.md 24h\", \" arxiv-[0-9]*.md  7d \"]; };"
+		 "notifiers = ({ name = \"ops\"; type = \"file\"; path = \"-\"; });"
+		 "health = { notify = \"ops\"; small_ratio = 0.25; };",
+		 &d);
+	assert_non_null(c);
+	assert_int_equal(c->watch.n_expects, 2);
+	assert_string_equal(c->watch.expects[1].pattern, "arxiv-[0-9]*.md");
+	assert_true(c->watch.expects[1].every == 7 * 86400);
+	assert_int_equal(c->health.n_targets, 1);
+	assert_true(c->health.small_ratio == 0.25);
+	config_unref(c);
+	config_diag_free(&d);
+}
+
+static void bad_health_settings_are_refused_at_their_line_with_the_reason(void **state)
+{
+	struct config_diag d;
+
+	(void)state;
+	assert_null(load("watch = {\n expect = [\"*.md soon\",\n \"x/*.md 1h\",\n"
+			 " \"[ab.md 1h\", \"*.md 0s\", \"a* 1h\", \"a* 2h\"];\n};\n"
+			 "health = {\n notify = [\"ops\"];\n small_ratio = 2; };",
+			 &d));
+	assert_true(said(&d, "test.conf:2: watch.expect", "\"soon\" is not a duration"));
+	assert_true(said(&d, "test.conf:3: watch.expect", "never a path"));
+	assert_true(said(&d, "test.conf:4: watch.expect", "never closed"));
+	assert_true(said(&d, "\"0s\" is not a duration", NULL));
+	assert_true(said(&d, "a second entry for a*", NULL));
+	assert_true(said(&d, "test.conf:7: health.notify", "no notifier named \"ops\""));
+	assert_true(said(&d, "test.conf:8: health.small_ratio", NULL));
+	config_diag_free(&d);
+	assert_null(load("watch = { expect = 86400; };", &d));
+	assert_true(said(&d, "expect", NULL));
 	config_diag_free(&d);
 }
 
@@ -603,6 +655,8 @@ int main(void)
 		cmocka_unit_test(defaults_follow_the_state_directory),
 		cmocka_unit_test(every_setting_left_out_takes_its_documented_default),
 		cmocka_unit_test(a_notifier_is_instant_unless_it_has_a_schedule),
+		cmocka_unit_test(watch_expect_takes_a_duration_or_patterns_with_theirs),
+		cmocka_unit_test(bad_health_settings_are_refused_at_their_line_with_the_reason),
 		cmocka_unit_test(a_retry_max_below_retry_base_is_raised_to_it),
 		cmocka_unit_test(rules_without_notify_go_to_every_notifier),
 		cmocka_unit_test(the_built_in_configuration_is_valid),

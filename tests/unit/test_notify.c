@@ -551,10 +551,53 @@ static void webhook_secrets_of_the_wrong_form_are_refused(void **state)
 	assert_int_equal(notify_webhook_key("whsec_c2hvcnQ=", key, &len), -1); /* 5 bytes */
 }
 
+static void webhooks_and_files_carry_a_notice_as_json_of_its_own_type(void **state)
+{
+	struct config *cfg = fake_config(
+		"{ name = \"hook\"; type = \"webhook\"; url = \"https://example.org/h\"; },"
+		"{ name = \"log\"; type = \"file\"; path = \"-\"; }");
+	struct notice nt = fake_notice(true);
+	struct message_list hook = {0}, file = {0};
+	struct err err;
+	json_t *o;
+
+	(void)state;
+	assert_int_equal(cfg->notifiers[0].ops->format_notice(&cfg->notifiers[0], &nt, &hook, &err),
+			 0);
+	assert_int_equal(cfg->notifiers[1].ops->format_notice(&cfg->notifiers[1], &nt, &file, &err),
+			 0);
+	assert_int_equal(hook.n, 1);
+	assert_string_equal(hook.v[0].key, "health_0123-0");
+	o = json_loadb(hook.v[0].body, hook.v[0].len, 0, NULL);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "type")), "health");
+	assert_string_equal(json_string_value(json_object_get(o, "condition")), "quiet");
+	assert_string_equal(json_string_value(json_object_get(o, "subject")), "hf-*.md");
+	assert_string_equal(json_string_value(json_object_get(o, "state")), "cleared");
+	assert_string_equal(json_string_value(json_object_get(o, "title")), nt.title);
+	assert_string_equal(json_string_value(json_object_get(o, "detail")), nt.detail);
+	assert_string_equal(json_string_value(json_object_get(o, "at")), "2024-10-21T08:40:00Z");
+	assert_null(json_object_get(o, "papers"));
+	json_decref(o);
+	/* The file's line is the same object with the message's key, and ends the line. */
+	assert_int_equal(file.n, 1);
+	assert_int_equal(file.v[0].body[file.v[0].len - 1], '\n');
+	assert_null(memchr(file.v[0].body, '\n', file.v[0].len - 1));
+	o = json_loadb(file.v[0].body, file.v[0].len, 0, NULL);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "message")), "health_0123-0");
+	assert_string_equal(json_string_value(json_object_get(o, "type")), "health");
+	json_decref(o);
+	message_list_free(&hook);
+	message_list_free(&file);
+	config_unref(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(webhook_signature_matches_the_standard_webhooks_test_vector),
+		cmocka_unit_test(webhooks_and_files_carry_a_notice_as_json_of_its_own_type),
 		cmocka_unit_test(webhook_secrets_of_the_wrong_form_are_refused),
 		cmocka_unit_test(highlights_cover_hits_in_multibyte_text),
 		cmocka_unit_test(escapes_apply_inside_and_outside_highlights),

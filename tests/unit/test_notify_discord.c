@@ -217,10 +217,39 @@ static void details_never_show_the_webhook_token(void **state)
 	config_unref(cfg);
 }
 
+static void a_notice_is_its_title_in_bold_and_its_detail_mentioning_no_one(void **state)
+{
+	struct config *cfg = fake_config(DISCORD_CONF);
+	struct notice nt = fake_notice(true);
+	struct message_list l = {0};
+	struct err err;
+	json_t *o;
+
+	(void)state;
+	assert_int_equal(cfg->notifiers[0].ops->format_notice(&cfg->notifiers[0], &nt, &l, &err),
+			 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].key, "health_0123-0");
+	o = parse(&l.v[0]);
+	assert_string_equal(json_string_value(json_object_get(o, "content")),
+			    "**paperwatch: no digest matching hf\\-\\*.md \\<for\\> 24h & "
+			    "@\xe2\x80\x8b"
+			    "everyone**\nThe last came at 2024\\-10\\-21 08:40:00 UTC.\n"
+			    "Second \\*line\\*.");
+	assert_null(json_object_get(o, "embeds"));
+	assert_int_equal(
+		json_array_size(json_object_get(json_object_get(o, "allowed_mentions"), "parse")),
+		0);
+	json_decref(o);
+	message_list_free(&l);
+	config_unref(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(markdown_and_mentions_in_paper_text_are_escaped_and_hits_bold),
+		cmocka_unit_test(a_notice_is_its_title_in_bold_and_its_detail_mentioning_no_one),
 		cmocka_unit_test(every_paper_shows_a_snippet_and_no_line_for_what_it_lacks),
 		cmocka_unit_test(
 			three_hundred_papers_split_within_discord_limits_and_none_is_dropped),

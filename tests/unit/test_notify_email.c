@@ -361,10 +361,44 @@ static void plain_smtp_is_allowed_only_when_asked_for(void **state)
 	config_unref(b);
 }
 
+static void a_notice_is_one_plain_text_message_under_its_title(void **state)
+{
+	struct config *cfg = fake_config(EMAIL_CONF);
+	struct notice nt = fake_notice(false);
+	struct message_list l = {0};
+	struct err err;
+	const char *body;
+	char *v, *text;
+
+	(void)state;
+	assert_int_equal(cfg->notifiers[0].ops->format_notice(&cfg->notifiers[0], &nt, &l, &err),
+			 0);
+	assert_int_equal(l.n, 1);
+	assert_true(strncmp(l.v[0].body, "Date: Mon, 21 Oct 2024 08:40:00 +0000\r\n", 39) == 0);
+	v = header(l.v[0].body, "Message-ID");
+	assert_string_equal(v, "<health_0123-0@example.org>");
+	free(v);
+	v = header(l.v[0].body, "Subject");
+	assert_string_equal(v, "paperwatch: no digest matching hf-*.md <for> 24h & @everyone");
+	free(v);
+	v = header(l.v[0].body, "Content-Type");
+	assert_string_equal(v, "text/plain; charset=utf-8");
+	free(v);
+	body = strstr(l.v[0].body, "\r\n\r\n");
+	assert_non_null(body);
+	text = qp_decode(body + 4, strlen(body + 4));
+	assert_string_equal(text, "paperwatch: no digest matching hf-*.md <for> 24h & @everyone\n\n"
+				  "The last came at 2024-10-21 08:40:00 UTC.\nSecond *line*.\n");
+	free(text);
+	message_list_free(&l);
+	config_unref(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_message_has_the_headers_and_both_parts_a_mail_reader_needs),
+		cmocka_unit_test(a_notice_is_one_plain_text_message_under_its_title),
 		cmocka_unit_test(every_paper_shows_a_snippet_and_no_line_for_what_it_lacks),
 		cmocka_unit_test(a_non_ascii_subject_is_encoded_in_words_of_whole_characters),
 		cmocka_unit_test(every_line_is_short_seven_bit_and_decodes_to_every_paper),

@@ -240,10 +240,41 @@ static void only_https_webhooks_are_accepted(void **state)
 	config_diag_free(&d);
 }
 
+static void a_notice_is_one_section_of_its_title_in_bold_and_its_detail(void **state)
+{
+	struct config *cfg = fake_config(SLACK_CONF);
+	struct notice nt = fake_notice(false);
+	struct message_list l = {0};
+	struct err err;
+	json_t *o;
+
+	(void)state;
+	assert_int_equal(cfg->notifiers[0].ops->format_notice(&cfg->notifiers[0], &nt, &l, &err),
+			 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].key, "health_0123-0");
+	assert_int_equal(l.v[0].n_papers, 0);
+	o = parse(&l.v[0]);
+	assert_string_equal(
+		json_string_value(json_object_get(o, "text")),
+		"paperwatch: no digest matching hf-*.md &lt;for&gt; 24h &amp; @everyone");
+	assert_int_equal(json_array_size(json_object_get(o, "blocks")), 1);
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_object_get(json_array_get(json_object_get(o, "blocks"), 0), "text"),
+			"text")),
+		"*paperwatch: no digest matching hf-*.md &lt;for&gt; 24h &amp; "
+		"@everyone*\nThe last came at 2024-10-21 08:40:00 UTC.\nSecond *line*.");
+	json_decref(o);
+	message_list_free(&l);
+	config_unref(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(text_escapes_ampersand_and_angle_brackets_and_bolds_hits),
+		cmocka_unit_test(a_notice_is_one_section_of_its_title_in_bold_and_its_detail),
 		cmocka_unit_test(every_paper_shows_a_snippet_and_no_line_for_what_it_lacks),
 		cmocka_unit_test(
 			three_hundred_papers_split_within_slack_limits_and_none_is_dropped),

@@ -516,6 +516,98 @@ static void a_schema_3_state_keeps_its_alerts_and_gains_their_history(void **sta
 	remove_db(path);
 }
 
+static void collect_health(void *ctx, const struct state_health *h)
+{
+	char *out = ctx;
+
+	snprintf(out + strlen(out), 512 - strlen(out), "%s/%s/%d/%lld/%lld/%s\n", h->condition,
+		 h->subject, h->active, h->since_ms, h->last_ms, h->detail);
+}
+
+static void a_schema_4_state_gains_papers_sums_and_health_conditions(void **state)
+{
+	char path[64], other[64], health[512] = "";
+	struct state *s = fresh_state(path);
+	struct state_health h = {"quiet", "*.md", true, 10, 20, "no digest"};
+	struct err err;
+
+	(void)state;
+	state_close(s);
+	/* As schema 4 left it: no sums, no health table, a file read before. */
+	sql_run(path, "DROP TABLE health; DROP INDEX files_sum; DROP INDEX files_format; "
+		      "DROP INDEX files_time; ALTER TABLE files DROP COLUMN papers_sum; "
+		      "INSERT INTO files (name, dev, ino, size, mtime_ns, hash, papers, "
+		      "processed_ms) VALUES ('old.md', 1, 2, 3, 4, 'h', 5, 6); "
+		      "PRAGMA user_version = 4;");
+	assert_int_equal(state_open(path, &s, &err), 0);
+	assert_int_equal(sql_number(path, "PRAGMA user_version"), 5);
+	assert_int_equal(sql_number(path, "SELECT count(*) FROM files WHERE papers_sum IS NULL"),
+			 1);
+	/* A sum not known is no copy of anything. */
+	assert_int_equal(state_file_repeats(s, "new.md", 0, 5, other, sizeof(other), &err), 0);
+	assert_string_equal(other, "");
+	assert_int_equal(state_begin(s, &err), 0);
+	assert_int_equal(state_health_put(s, &h, &err), 0);
+	assert_int_equal(state_commit(s, &err), 0);
+	assert_int_equal(state_health_each(s, collect_health, health, &err), 0);
+	assert_string_equal(health, "quiet/*.md/1/10/20/no digest\n");
+	state_close(s);
+	remove_db(path);
+}
+
+static void digests_are_found_by_format_time_and_papers_sum(void **state)
+{
+	char path[64], other[64], health[512] = "";
+	struct state *s = fresh_state(path);
+	struct file_stamp f = {.hash = "h"};
+	struct state_digest last[3];
+	struct state_health h = {"small", "table", true, 5, 0, "few"};
+	size_t papers[7], n;
+	struct err err;
+
+	(void)state;
+	for (int i = 0; i < 9; i++) {
+		char name[16];
+		struct file_read r = {.papers = (size_t)10 + (size_t)i,
+				      .format = i % 3 == 0 ? "list" : "table",
+				      .papers_sum = 1000 + (uint64_t)i};
+
+		snprintf(name, sizeof(name), "d%d.md", i);
+		assert_int_equal(state_file_done(s, name, &f, &r, 100 + i, &err), 0);
+	}
+	/* The latest of the format first, the file itself left out. */
+	assert_int_equal(state_files_papers(s, "table", "d8.md", 7, papers, &n, &err), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(papers[0], 17);
+	assert_int_equal(papers[4], 11);
+	assert_int_equal(state_files_papers(s, "table", "x.md", 3, papers, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(papers[0], 18);
+	assert_int_equal(state_files_latest(s, 3, last, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(last[0].name, "d8.md");
+	assert_int_equal(last[0].papers, 18);
+	assert_int_equal(last[0].processed_ms, 108);
+	/* The same sum and count under another name is a copy; under its own name, not. */
+	assert_int_equal(state_file_repeats(s, "copy.md", 1004, 14, other, sizeof(other), &err), 0);
+	assert_string_equal(other, "d4.md");
+	assert_int_equal(state_file_repeats(s, "d4.md", 1004, 14, other, sizeof(other), &err), 0);
+	assert_string_equal(other, "");
+	assert_int_equal(state_file_repeats(s, "copy.md", 1004, 15, other, sizeof(other), &err), 0);
+	assert_string_equal(other, "");
+	/* A condition written twice is one row, as it was written last. */
+	assert_int_equal(state_begin(s, &err), 0);
+	assert_int_equal(state_health_put(s, &h, &err), 0);
+	h.active = false;
+	h.detail = "usual";
+	assert_int_equal(state_health_put(s, &h, &err), 0);
+	assert_int_equal(state_commit(s, &err), 0);
+	assert_int_equal(state_health_each(s, collect_health, health, &err), 0);
+	assert_string_equal(health, "small/table/0/5/0/usual\n");
+	state_close(s);
+	remove_db(path);
+}
+
 static void a_next_attempt_out_of_range_is_repaired_when_the_state_opens(void **state)
 {
 	char path[64];
@@ -766,6 +858,8 @@ int main(void)
 			a_delivery_known_in_memory_moves_the_queue_on_and_is_written_later),
 		cmocka_unit_test(a_schema_3_state_keeps_its_alerts_and_gains_their_history),
 		cmocka_unit_test(a_next_attempt_out_of_range_is_repaired_when_the_state_opens),
+		cmocka_unit_test(a_schema_4_state_gains_papers_sums_and_health_conditions),
+		cmocka_unit_test(digests_are_found_by_format_time_and_papers_sum),
 		cmocka_unit_test(a_damaged_database_is_named_with_the_way_out),
 		cmocka_unit_test(held_alerts_go_into_exactly_one_period_message),
 		cmocka_unit_test(a_schema_4_state_gains_the_schedules_tables),
