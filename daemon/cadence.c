@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cadence.h"
+#include "health.h"
 #include "log.h"
 #include "match/match.h"
 #include "paper.h"
@@ -262,6 +263,35 @@ static void log_period(const struct notifier *n, const struct alert_period *p, s
 			 queued, ms);
 }
 
+/* A period without papers, for a notifier that wants to hear of it: a notice saying so and how
+ * the input looks, so that silence always means something. */
+static int queue_empty(const struct notifier *n, struct state *st, const struct state_period *sp,
+		       const struct alert_period *period, long long now_ms, size_t *queued,
+		       struct err *err)
+{
+	char title[160], detail[768], health[512];
+	struct notice nt = {.type = "period",
+			    .title = title,
+			    .detail = detail,
+			    .key = sp->key,
+			    .created_ms = now_ms};
+	struct message_list msgs = {0};
+	int rc;
+
+	if (health_line(st, health, sizeof(health), err) != 0)
+		return -1;
+	snprintf(title, sizeof(title), "%s: no new papers for your rules", period->title);
+	snprintf(detail, sizeof(detail), "%s%s%s", period->note ? period->note : "",
+		 period->note ? "\n" : "", health);
+	rc = n->ops->format_notice(n, &nt, &msgs, err);
+	for (size_t i = 0; i < msgs.n && rc == 0; i++)
+		rc = state_outbox_add(st, n->name, msgs.v[i].key, period->title, msgs.v[i].body,
+				      msgs.v[i].len, 0, now_ms, err);
+	*queued = msgs.n;
+	message_list_free(&msgs);
+	return rc;
+}
+
 /* Inside the transaction: the period's message, if it is due, queued with the held alerts let
  * go and the period closed; *made counts it (nothing when it was not due). The period's words
  * live in w. */
@@ -295,6 +325,8 @@ static int make_period(const struct config *cfg, const struct notifier *n, struc
 	if (rc == 0 && g.n > 0)
 		rc = queue_period(n, st, &g, &sp, period, now_ms, &made->messages, &made->papers,
 				  err);
+	else if (rc == 0 && scheduled && n->cadence.send_empty)
+		rc = queue_empty(n, st, &sp, period, now_ms, &made->messages, err);
 	if (rc == 0 && last_id > 0)
 		rc = state_held_release(st, n->name, last_id, err);
 	if (rc == 0)

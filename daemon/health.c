@@ -582,3 +582,45 @@ void health_free(struct health *h)
 	loop_timer_free(h->quiet);
 	free(h);
 }
+
+/* state_health_each's callback for health_line: each condition raised, "quiet hf-*.md". */
+struct line {
+	char *out;
+	size_t size, len, raised;
+};
+
+static void line_one(void *ctx, const struct state_health *sh)
+{
+	struct line *l = ctx;
+	int w;
+
+	if (!sh->active || l->len + 1 >= l->size)
+		return;
+	w = snprintf(l->out + l->len, l->size - l->len, "%s%s %s", l->raised ? ", " : "",
+		     sh->condition, sh->subject);
+	l->len = w < 0 || l->len + (size_t)w >= l->size ? l->size : l->len + (size_t)w;
+	l->raised++;
+}
+
+int health_line(struct state *st, char *out, size_t size, struct err *err)
+{
+	struct state_digest latest;
+	char when[40], *name, raised[256] = "";
+	struct line l = {.out = raised, .size = sizeof(raised)};
+	size_t n;
+
+	if (state_files_latest(st, 1, &latest, &n, err) != 0 ||
+	    state_health_each(st, line_one, &l, err) != 0)
+		return -1;
+	if (n == 0) {
+		snprintf(out, size, "no digest has been read yet");
+		return 0;
+	}
+	name = shown(latest.name);
+	time_text(latest.processed_ms, when, sizeof(when));
+	snprintf(out, size, "the latest digest, %s, %zu paper%s at %s; %s%s", name, latest.papers,
+		 latest.papers == 1 ? "" : "s", when, l.raised ? "health: " : "nothing looks wrong",
+		 raised);
+	free(name);
+	return 0;
+}

@@ -43,6 +43,11 @@ size_t health_summary(const struct health *h, char *out, size_t size);
 /* NULL is a no-op. */
 void health_free(struct health *h);
 
+/* One line on the input's health from the state alone, for a message that has no papers to
+ * show: "the latest digest, NAME, 212 papers at TIME; nothing looks wrong", or the conditions
+ * raised instead of "nothing looks wrong". */
+int health_line(struct state *st, char *out, size_t size, struct err *err);
+
 /* The median of n counts (n > 0): the middle one, or the lower middle one of an even number.
  * Sorts v. */
 size_t health_median(size_t *v, size_t n);

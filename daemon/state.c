@@ -138,12 +138,15 @@ static const char *const stmt_sql[N_STMTS] = {
 	[ST_MAX_ID] = "SELECT coalesce(max(id), 0) FROM outbox",
 	[ST_FILE_SEEN] = "SELECT 1 FROM files WHERE name = ?1 AND dev = ?2 AND ino = ?3 AND "
 			 "size = ?4 AND mtime_ns = ?5",
-	[ST_FILE_DONE] = "INSERT INTO files (name, dev, ino, size, mtime_ns, hash, papers, "
-			 "processed_ms, fallback, skipped, format, with_authors, papers_sum) "
-			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
-			 "ON CONFLICT (name) DO UPDATE SET dev = ?2, ino = ?3, size = ?4, "
-			 "mtime_ns = ?5, hash = ?6, papers = ?7, processed_ms = ?8, fallback = ?9, "
-			 "skipped = ?10, format = ?11, with_authors = ?12, papers_sum = ?13",
+	[ST_FILE_DONE] =
+		"INSERT INTO files (name, dev, ino, size, mtime_ns, hash, papers, "
+		"processed_ms, fallback, skipped, format, with_authors, papers_sum) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+		"ON CONFLICT (name) DO UPDATE SET dev = ?2, ino = ?3, size = ?4, "
+		"mtime_ns = ?5, hash = ?6, papers = ?7, "
+		/* The same bytes touched or copied over: the same digest, read when it was. */
+		"processed_ms = CASE WHEN hash = ?6 THEN processed_ms ELSE ?8 END, fallback = ?9, "
+		"skipped = ?10, format = ?11, with_authors = ?12, papers_sum = ?13",
 	[ST_FILE_HASH] = "SELECT hash FROM files WHERE name = ?1",
 	[ST_FILES_PARTIAL] = "SELECT count(*), (SELECT name FROM files WHERE fallback > 0 OR "
 			     "skipped > 0 ORDER BY processed_ms DESC, name LIMIT 1), "

@@ -113,7 +113,7 @@ int state_alert_add(struct state *s, const struct state_alert *a, bool *fresh, s
 int state_outbox_add(struct state *s, const char *notifier, const char *key, const char *source,
 		     const char *body, size_t len, size_t n_papers, long long now_ms,
 		     struct err *err);
-/* Records the file as processed. */
+/* Records the file as processed; a file with the bytes it had keeps the time it was read. */
 int state_file_done(struct state *s, const char *name, const struct file_stamp *f,
 		    const struct file_read *read, long long now_ms, struct err *err);
 int state_commit(struct state *s, struct err *err);

@@ -41,8 +41,9 @@ class Clock:
         return time.time() + self.offset
 
     def env(self):
+        # Files keep their real times: a digest is not touched by a restart at a later hour.
         return {'LD_PRELOAD': FAKETIME_LIB, 'FAKETIME': f'{self.offset:+.3f}',
-                'FAKETIME_DONT_FAKE_MONOTONIC': '1', 'TZ': 'UTC'}
+                'FAKETIME_DONT_FAKE_MONOTONIC': '1', 'NO_FAKE_STAT': '1', 'TZ': 'UTC'}
 
     def jump(self, stamp):
         """Moves the clock on to stamp (UTC), for the daemon started next: time that passed
@@ -277,6 +278,38 @@ def sigkills_inside_a_period_lose_no_paper_and_send_none_twice():
     assert set(sent) == everything, (len(set(sent)), len(everything))
     r = pw('status', '-c', conf, '--json')
     assert r.returncode == 0, text(r.stderr)
+
+
+@test
+def an_empty_period_says_so_with_the_health_of_the_input_when_asked_to():
+    d, conf, inbox, out = setup('daily 08:00', send_empty=True)
+    with open(conf, 'a') as f:
+        f.write('watch = { dir = "%s"; expect = "12h"; };\n' % inbox)
+    with open(conf) as f:  # the second watch group replaces the first
+        lines = [x for x in f if not (x.startswith('watch = ') and 'expect' not in x)]
+    with open(conf, 'w') as f:
+        f.writelines(lines)
+    clock = Clock('2027-03-27 06:59:54')
+    with Daemon(conf, d, env=clock.env()) as dm:
+        dm.start()
+        drop(inbox, digests()[0])
+        dm.wait_note('1 file', timeout=10)
+        wait_until(lambda: periods(out), timeout=15, what="Saturday's papers")
+        assert dm.stop() == 0
+    assert [x for x in read_jsonl(out) if x.get('type') == 'period'] == []
+    # Sunday brings nothing: the message says so, and that digests stopped coming.
+    clock.jump('2027-03-28 05:59:55')
+    with Daemon(conf, d, env=clock.env()) as dm:
+        dm.start()
+        empty = wait_until(lambda: [x for x in read_jsonl(out) if x.get('type') == 'period'],
+                           timeout=15, what='the empty period\'s message')
+        assert dm.stop() == 0
+    [notice] = empty
+    assert notice['title'] == 'Daily papers, Sun 2027-03-28: no new papers for your rules', notice
+    assert 'the latest digest, 000_6b369aa832a2006d.txt, 12 papers at 2027-03-27' in \
+        notice['detail'], notice
+    assert 'health: quiet *' in notice['detail'], notice
+    assert len(periods(out)) == 1, 'the papers went in one message, the empty period in another'
 
 
 @test

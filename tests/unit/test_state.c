@@ -418,6 +418,35 @@ static void files_read_only_partly_are_counted_and_the_latest_named(void **state
 	remove_db(path);
 }
 
+/* A digest touched or copied over itself is the same digest: it keeps the time it was read. */
+static void a_file_with_the_same_bytes_keeps_the_time_it_was_read(void **state)
+{
+	char path[64];
+	struct state *s = fresh_state(path);
+	struct file_stamp f = {.dev = 1, .ino = 2, .size = 3, .mtime_ns = 4, .hash = "abc"};
+	struct state_digest latest;
+	size_t n;
+	struct err err;
+
+	(void)state;
+	assert_int_equal(
+		state_file_done(s, "d.md", &f, &(struct file_read){.papers = 9}, 1000, &err), 0);
+	f.mtime_ns = 5;
+	assert_int_equal(
+		state_file_done(s, "d.md", &f, &(struct file_read){.papers = 9}, 2000, &err), 0);
+	assert_int_equal(state_files_latest(s, 1, &latest, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(latest.processed_ms, 1000);
+	snprintf(f.hash, sizeof(f.hash), "def");
+	assert_int_equal(
+		state_file_done(s, "d.md", &f, &(struct file_read){.papers = 8}, 3000, &err), 0);
+	assert_int_equal(state_files_latest(s, 1, &latest, &n, &err), 0);
+	assert_int_equal(latest.processed_ms, 3000);
+	assert_int_equal(latest.papers, 8);
+	state_close(s);
+	remove_db(path);
+}
+
 static void a_schema_2_state_learns_how_files_were_read(void **state)
 {
 	char path[64];
@@ -862,6 +891,7 @@ int main(void)
 		cmocka_unit_test(digests_are_found_by_format_time_and_papers_sum),
 		cmocka_unit_test(a_damaged_database_is_named_with_the_way_out),
 		cmocka_unit_test(held_alerts_go_into_exactly_one_period_message),
+		cmocka_unit_test(a_file_with_the_same_bytes_keeps_the_time_it_was_read),
 		cmocka_unit_test(a_schema_4_state_gains_the_schedules_tables),
 	};
 
