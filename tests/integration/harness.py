@@ -112,12 +112,14 @@ def write_config(path, notifiers=(), rules=(), **groups):
 
 
 def read_jsonl(path):
-    """The JSON lines of a file (the file channel's output); [] when it does not exist yet."""
+    """The JSON lines of a file (the file channel's output) written whole so far: a line the
+    daemon is still writing is left for the next look. [] when the file does not exist yet."""
     try:
         with open(path, encoding='utf-8') as f:
-            return [json.loads(line) for line in f if line.strip()]
+            data = f.read()
     except FileNotFoundError:
         return []
+    return [json.loads(line) for line in data.split('\n')[:-1] if line.strip()]
 
 
 def wait_until(predicate, timeout=20.0, what='the condition'):
