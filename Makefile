@@ -57,6 +57,7 @@ SRCS := \
 	daemon/log.c \
 	daemon/loop.c \
 	daemon/match/dict.c \
+	daemon/match/library.c \
 	daemon/match/litscan.c \
 	daemon/match/match.c \
 	daemon/match/query.c \
@@ -93,6 +94,7 @@ UNIT_TESTS := \
 	tests/unit/test_hmap.c \
 	tests/unit/test_idset.c \
 	tests/unit/test_lex.c \
+	tests/unit/test_library.c \
 	tests/unit/test_loop.c \
 	tests/unit/test_match.c \
 	tests/unit/test_match_diff.c \
@@ -114,6 +116,7 @@ TEST_SRCS := \
 
 FUZZERS := \
 	tests/fuzz/fuzz_config.c \
+	tests/fuzz/fuzz_library.c \
 	tests/fuzz/fuzz_parse.c \
 	tests/fuzz/fuzz_query.c
 
