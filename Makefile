@@ -13,6 +13,8 @@ PYTHON ?= /usr/bin/python3
 CFLAGS ?= -O2 -g
 
 PKGS := libconfig sqlite3 jansson libutf8proc libpcre2-8 libcrypto
+# Libraries Debian ships without a pkg-config file: linked by name.
+NOPC_LIBS := -lstemmer -lm
 # Headers only: notify/net.c loads libcurl when a notifier needs the network.
 HEADER_PKGS := libcurl
 
@@ -29,13 +31,13 @@ VALGRIND_CFLAGS := -O1 -g -DPW_RX_NO_JIT
 
 # pkg-config runs once, after the dependency check has made sure the packages are there.
 PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS) $(HEADER_PKGS)))$(PKG_CFLAGS)
-PKG_LIBS = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
+PKG_LIBS = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)) $(NOPC_LIBS))$(PKG_LIBS)
 CMOCKA_LIBS = $(eval CMOCKA_LIBS := $$(shell pkg-config --libs cmocka))$(CMOCKA_LIBS)
 CURL_LIBS = $(eval CURL_LIBS := $$(shell pkg-config --libs libcurl))$(CURL_LIBS)
 
 # Debian packages: what building needs, and what the tests add.
 BUILD_DEBS := gcc libc6-dev make pkg-config libcurl4-openssl-dev libconfig-dev libsqlite3-dev \
-	libjansson-dev libutf8proc-dev libpcre2-dev libssl-dev
+	libjansson-dev libutf8proc-dev libpcre2-dev libssl-dev libstemmer-dev
 TEST_DEBS := libcmocka-dev clang libclang-rt-14-dev clang-format clang-tidy cppcheck python3 \
 	python3-aiosmtpd openssl systemd groff-base man-db
 VALGRIND_DEBS := valgrind
@@ -58,6 +60,7 @@ SRCS := \
 	daemon/loop.c \
 	daemon/match/dict.c \
 	daemon/match/library.c \
+	daemon/match/like.c \
 	daemon/match/litscan.c \
 	daemon/match/match.c \
 	daemon/match/query.c \
@@ -95,6 +98,7 @@ UNIT_TESTS := \
 	tests/unit/test_idset.c \
 	tests/unit/test_lex.c \
 	tests/unit/test_library.c \
+	tests/unit/test_like.c \
 	tests/unit/test_loop.c \
 	tests/unit/test_match.c \
 	tests/unit/test_match_diff.c \

@@ -2,6 +2,7 @@
  * fuzz_library.c — libFuzzer target for the library reader. Any bytes must read without a crash,
  * a leak or undefined behaviour, as BibTeX, CSL JSON or an ids list; every entry kept must have
  * a title or an id, valid UTF-8, a field no longer than the bound, and a line inside the input.
+ * The entries are then indexed and a paper scored against them: a score in [0, 1].
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "match/library.h"
+#include "match/like.h"
 #include "utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -39,7 +41,13 @@ static void check_text(const char *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const struct paper p = {
+		.title = "Diffusion policies for robot control",
+		.abstract = "We learn visuomotor policies with diffusion models and tool use.",
+	};
 	struct library_file f;
+	struct like *lk;
+	double s;
 
 	lines_in = 1;
 	for (size_t i = 0; i < size; i++)
@@ -54,6 +62,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_text(e->abstract);
 		check_text(e->authors);
 	}
+	lk = like_new(&f);
+	like_observe(lk, &p);
+	s = like_score(lk, &p, NULL);
+	check(s >= 0 && s <= 1);
+	like_free(lk);
 	library_file_free(&f);
 	return 0;
 }
