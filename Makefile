@@ -46,6 +46,7 @@ BENCH_DEBS := python3 inotify-tools python3-watchdog curl grep gnuplot-nox
 
 SRCS := \
 	config/config.c \
+	config/config_libraries.c \
 	config/config_read.c \
 	config/config_types.c \
 	daemon/arena.c \
@@ -56,6 +57,7 @@ SRCS := \
 	daemon/err.c \
 	daemon/hex.c \
 	daemon/hmap.c \
+	daemon/libwatch.c \
 	daemon/log.c \
 	daemon/loop.c \
 	daemon/match/dict.c \

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "libwatch.h"
 #include "log.h"
 #include "loop.h"
 #include "match/match.h"
@@ -37,6 +38,7 @@ struct daemon {
 	struct loop *loop;
 	struct outbox *outbox;
 	struct watcher *watcher;
+	struct libwatch *libwatch; /* the library files of like: rules */
 	struct loop_timer *watchdog;
 	double watchdog_interval;
 	/* Files the state could not record (a full disk) are read again by a rescan this timer
@@ -276,6 +278,10 @@ static int daemon_watch(struct daemon *d)
 {
 	struct err err;
 
+	/* The library files of this configuration's like: rules, watched for changes. */
+	libwatch_free(d->libwatch);
+	if (libwatch_new(d->loop, d->cfg, &d->libwatch, &err) != 0)
+		log_warn("%s; a library that changes takes a reload", err.msg);
 	watcher_free(d->watcher);
 	d->watcher = NULL;
 	if (watcher_new(d->loop, &d->cfg->watch, on_file, d, &d->watcher, &err) != 0) {
@@ -392,6 +398,7 @@ static void daemon_stop(struct daemon *d)
 static void daemon_free(struct daemon *d)
 {
 	watcher_free(d->watcher);
+	libwatch_free(d->libwatch);
 	outbox_free(d->outbox);
 	loop_timer_free(d->watchdog);
 	loop_timer_free(d->again);

@@ -33,6 +33,10 @@ struct kept {
 	size_t n_rules;
 	struct match_hit *hits;
 	size_t n_hits;
+	double *scores;  /* per rule: its like: score, -1 for a rule with none */
+	double score;    /* the best of them, by which the papers of a message are ordered */
+	const char *why; /* what the best like: rule made of the paper, or NULL */
+	size_t order;    /* where it came in the digest, for ties */
 };
 
 struct run {
@@ -62,6 +66,27 @@ static void on_rule(void *ctx, unsigned rule, const struct match_hit *hits, size
 	r->n_hits += n_hits;
 }
 
+/* The like: scores of a kept paper's rules, and why the best one holds. */
+static void keep_scores(struct run *r, struct kept *k, const struct paper *p)
+{
+	k->scores = arena_alloc(&r->arena, k->n_rules * sizeof(*k->scores) + 1);
+	k->score = -1;
+	k->why = NULL;
+	k->order = r->n_kept;
+	for (size_t i = 0; i < k->n_rules; i++) {
+		double s;
+		char *why = r->cfg->n_libraries ? config_like_explain(r->cfg, k->rules[i], p, &s)
+						: NULL;
+
+		k->scores[i] = why ? s : -1;
+		if (why != NULL && s > k->score) {
+			k->score = s;
+			k->why = arena_strndup(&r->arena, why, strlen(why));
+		}
+		free(why);
+	}
+}
+
 /* The parser's callback: match, and keep a copy of what matched. */
 static void on_paper(void *ctx, const struct paper *p)
 {
@@ -71,6 +96,8 @@ static void on_paper(void *ctx, const struct paper *p)
 	r->papers++;
 	r->with_authors += p->n_authors > 0;
 	r->n_rules = r->n_hits = 0;
+	if (r->cfg->n_libraries > 0)
+		config_like_begin(r->cfg, p);
 	if (matcher_match(r->cfg->matcher, p, true, on_rule, r) == 0)
 		return;
 	r->kept = xgrow(r->kept, &r->cap_kept, r->n_kept + 1, sizeof(*r->kept));
@@ -82,6 +109,7 @@ static void on_paper(void *ctx, const struct paper *p)
 	k->n_hits = r->n_hits;
 	k->hits = arena_alloc(&r->arena, r->n_hits * sizeof(*k->hits) + 1);
 	memcpy(k->hits, r->hits, r->n_hits * sizeof(*k->hits));
+	keep_scores(r, k, p);
 }
 
 static void on_raw(void *ctx, const char *data, size_t len)
@@ -116,6 +144,82 @@ char *pipeline_paper_key(const struct paper *p)
 	}
 	*o = '\0';
 	return key;
+}
+
+/* Most similar first; papers no like: rule scored keep their order, after those scored. */
+static int by_score(const void *a, const void *b)
+{
+	const struct kept *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score < y->score ? 1 : -1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* A paper's place in one rule's ranking. */
+struct ranked {
+	double score;
+	size_t paper, slot; /* r->kept[paper].rules[slot] */
+};
+
+static int by_rank(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score < y->score ? 1 : -1;
+	return x->paper < y->paper ? -1 : x->paper > y->paper;
+}
+
+/* Slots from the last: taken off in this order, none moves another still to take. */
+static int by_slot(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	return x->slot < y->slot ? 1 : x->slot > y->slot ? -1 : 0;
+}
+
+/* Takes rule slot j off paper k, the others keeping their order. */
+static void drop_rule(struct kept *k, size_t j)
+{
+	memmove(k->rules + j, k->rules + j + 1, (k->n_rules - j - 1) * sizeof(*k->rules));
+	memmove(k->scores + j, k->scores + j + 1, (k->n_rules - j - 1) * sizeof(*k->scores));
+	k->n_rules--;
+}
+
+/* A rule with top = N keeps only its N best papers of the digest: it is taken off the others,
+ * and a paper left with no rule is not kept. Then the papers are ordered by score. */
+static void rank(struct run *r)
+{
+	size_t kept = 0;
+
+	struct ranked *v = xcalloc(r->n_kept + 1, sizeof(*v));
+
+	for (size_t q = 0; q < r->cfg->n_rules; q++) {
+		long long top = r->cfg->rules[q].top;
+		size_t n = 0;
+
+		for (size_t i = 0; top > 0 && i < r->n_kept; i++) {
+			for (size_t j = 0; j < r->kept[i].n_rules; j++) {
+				if (r->kept[i].rules[j] == q)
+					v[n++] = (struct ranked){r->kept[i].scores[j], i, j};
+			}
+		}
+		if (n <= (size_t)top)
+			continue;
+		qsort(v, n, sizeof(*v), by_rank);
+		/* From the last, so that taking a rule off does not move the next one to take. */
+		qsort(v + top, n - (size_t)top, sizeof(*v), by_slot);
+		for (size_t i = (size_t)top; i < n; i++)
+			drop_rule(&r->kept[v[i].paper], v[i].slot);
+	}
+	free(v);
+	qsort(r->kept, r->n_kept, sizeof(*r->kept), by_score);
+	for (size_t i = 0; i < r->n_kept; i++) {
+		if (r->kept[i].n_rules > 0)
+			r->kept[kept++] = r->kept[i];
+	}
+	r->n_kept = kept;
 }
 
 /* A fresh batch key: "msg_" and BATCH_KEY_BYTES random bytes, the idempotency key's stem. */
@@ -177,7 +281,9 @@ static int record_paper(struct run *r, struct state *st, const struct kept *k, s
 					    .rules = rules,
 					    .n_rules = n_new,
 					    .hits = k->hits,
-					    .n_hits = k->n_hits};
+					    .n_hits = k->n_hits,
+					    .why = k->why,
+					    .score = k->score};
 		}
 	}
 	free(key);
@@ -310,6 +416,7 @@ int pipeline_file(struct config *cfg, struct state *st, const char *path, const 
 	res->papers = r.papers;
 	res->fallback = pres.fallback;
 	res->skipped = pres.skipped;
+	rank(&r);
 	res->matched = r.n_kept;
 	/* Papers carry the file name as valid UTF-8; with none kept, no message needs it. */
 	rc = record(&r, st, name, r.n_kept ? r.kept[0].paper.source : "", &stamp, res, err);

@@ -507,7 +507,12 @@ static int bib_fields(struct bib *b, struct library_entry *e, char close, const 
 		len = ident(b, &name);
 		skip_blank(b);
 		if (len == 0 || peek(b) != '=') {
-			*why = peek(b) < 0 ? "the file ends inside the entry" : "a field expected";
+			/* A brace left open swallowed the entry's end: it runs into the next. */
+			if (peek(b) == '@' && at_line_start(b, b->i))
+				*why = "unclosed brace: the entry runs into the next one";
+			else
+				*why = peek(b) < 0 ? "the file ends inside the entry"
+						   : "a field expected";
 			return -1;
 		}
 		step(b);

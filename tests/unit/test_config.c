@@ -197,8 +197,56 @@ static void every_setting_left_out_takes_its_documented_default(void **state)
 	assert_true(c->delivery.retry_base == 10);
 	assert_true(c->delivery.retry_max == 30 * 60);
 	assert_true(c->delivery.shutdown_grace == 5);
+	assert_int_equal(c->n_libraries, 0);
 	config_unref(c);
 	config_diag_free(&d);
+	/* A rule's own settings. */
+	c = load("rules = ({ name = \"r\"; query = \"agent\"; });", &d);
+	assert_non_null(c);
+	assert_true(c->rules[0].min_score == 0.15);
+	assert_int_equal(c->rules[0].top, 0);
+	config_unref(c);
+	config_diag_free(&d);
+}
+
+/* like:NAME needs a library of that name, whose file reads and has entries with text. */
+static void libraries_are_loaded_and_like_terms_checked_against_them(void **state)
+{
+	char dir[] = "/tmp/pw-test-libs-XXXXXX", conf[4096];
+	struct config_diag d;
+	struct config *c;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(conf, sizeof(conf), "%s/mine.bib", dir);
+	f = fopen(conf, "w");
+	fputs("@article{a, title = {Diffusion policies}}\n@article{b, title = {broken\n", f);
+	fclose(f);
+	snprintf(conf, sizeof(conf),
+		 "libraries = ({ name = \"mine\"; file = \"%s/mine.bib\"; });\n"
+		 "rules = ({ name = \"r\"; query = \"like:mine -survey\"; min_score = 0.3;"
+		 " top = 5; });",
+		 dir);
+	c = load(conf, &d);
+	assert_non_null(c);
+	assert_int_equal(c->n_libraries, 1);
+	assert_true(c->rules[0].min_score == 0.3);
+	assert_int_equal(c->rules[0].top, 5);
+	assert_true(said(&d, "mine.bib:2", "unclosed brace"));
+	config_unref(c);
+	config_diag_free(&d);
+	assert_null(load("rules = ({ name = \"r\"; query = \"like:theirs\"; });", &d));
+	assert_true(said(&d, "like:theirs", "names no library"));
+	config_diag_free(&d);
+	snprintf(conf, sizeof(conf), "libraries = ({ name = \"gone\"; file = \"%s/gone.bib\"; });",
+		 dir);
+	assert_null(load(conf, &d));
+	assert_true(said(&d, "gone.bib", "No such file"));
+	config_diag_free(&d);
+	snprintf(conf, sizeof(conf), "%s/mine.bib", dir);
+	unlink(conf);
+	rmdir(dir);
 }
 
 static void a_retry_max_below_retry_base_is_raised_to_it(void **state)
@@ -568,6 +616,7 @@ int main(void)
 		cmocka_unit_test(syntax_errors_come_from_libconfig_with_the_line),
 		cmocka_unit_test(defaults_follow_the_state_directory),
 		cmocka_unit_test(every_setting_left_out_takes_its_documented_default),
+		cmocka_unit_test(libraries_are_loaded_and_like_terms_checked_against_them),
 		cmocka_unit_test(a_retry_max_below_retry_base_is_raised_to_it),
 		cmocka_unit_test(rules_without_notify_go_to_every_notifier),
 		cmocka_unit_test(the_built_in_configuration_is_valid),
