@@ -51,6 +51,7 @@ SRCS := \
 	config/config_types.c \
 	daemon/arena.c \
 	daemon/cli.c \
+	daemon/cli_like.c \
 	daemon/cli_read.c \
 	daemon/cli_state.c \
 	daemon/daemon.c \

@@ -746,15 +746,20 @@ int cmd_match(int argc, char **argv)
 		{"rule", required_argument, NULL, 'r'},
 		{"query", required_argument, NULL, 'q'},
 		{"json", no_argument, NULL, 'j'},
+		{"like", required_argument, NULL, 'l'},
+		{"min-score", required_argument, NULL, 's'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *path = NULL, *query = NULL;
+	const char *path = NULL, *query = NULL, *like = NULL;
+	double min_score = CONFIG_MIN_SCORE_DEFAULT;
+	bool min_given = false;
+	char *end;
 	struct match_cmd m = {0};
 	char **rules = xcalloc((size_t)argc + 1, sizeof(*rules));
 	size_t n_rules = 0;
 	int c, status = EXIT_USAGE;
 
-	while ((c = getopt_long(argc, argv, "c:r:q:j", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:r:q:jl:s:", options, NULL)) != -1) {
 		if (c == 'c')
 			path = optarg;
 		else if (c == 'r')
@@ -763,12 +768,28 @@ int cmd_match(int argc, char **argv)
 			query = optarg;
 		else if (c == 'j')
 			m.json = true;
-		else
+		else if (c == 'l')
+			like = optarg;
+		else if (c == 's') {
+			min_score = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || !(min_score >= 0 && min_score <= 1)) {
+				log_error("--min-score takes a number from 0 to 1, not \"%s\"",
+					  optarg);
+				goto usage;
+			}
+			min_given = true;
+		} else
 			goto usage;
 	}
 	if (query != NULL && (path != NULL || n_rules > 0 || optind == argc))
 		goto usage;
-	if (query != NULL)
+	if ((like != NULL && (query != NULL || path != NULL || n_rules > 0 || optind == argc)) ||
+	    (min_given && like == NULL))
+		goto usage;
+	if (like != NULL)
+		status = cli_match_like(like, min_score, m.json, (size_t)(argc - optind),
+					argv + optind);
+	else if (query != NULL)
 		status = match_query(&m, query, (size_t)(argc - optind), argv + optind);
 	else
 		status = match_config(&m, path, rules, n_rules, (size_t)(argc - optind),

@@ -2,7 +2,7 @@
 """test_like.py — rules that rank papers by their likeness to a researcher's library, against the
 real binary: a daemon with a like: rule alerts through the file channel, most similar first,
 with the score and why; an edited library is read again without a restart; check-config names
-broken and empty libraries."""
+broken and empty libraries; the dry run `match --like` lists papers most similar first."""
 import json
 import os
 
@@ -146,6 +146,39 @@ def check_config_names_broken_missing_and_empty_libraries():
     bad = write_config(os.path.join(d, 'bad.conf'), [], [{'name': 'r', 'query': 'like:other'}])
     p = pw('check-config', '-c', bad)
     assert p.returncode == 2 and 'like:other names no library' in text(p.stderr), text(p.stderr)
+
+
+@test
+def the_dry_run_scores_every_paper_most_similar_first_as_json():
+    d = tmpdir()
+    lib = write(os.path.join(d, 'library.bib'), ROBOTS)
+    digest = write(os.path.join(d, 'today.txt'), records(PAPERS))
+    p = pw('match', '--like', lib, '--min-score', '0', '--json', digest)
+    assert p.returncode == 0, text(p.stderr)
+    lines = [json.loads(line) for line in text(p.stdout).splitlines()]
+    assert len(lines) == len(PAPERS)
+    assert lines[0]['title'] == 'Diffusion Policies for Dexterous Robot Manipulation'
+    assert lines[0]['id'] == '2501.00001'
+    scores = [x['score'] for x in lines]
+    assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
+    assert lines[0]['why']['closest'] == 'Learning Dexterous Robot Manipulation from Human Videos'
+    assert lines[0]['why']['terms']
+    # The same inputs, the same scores; the default threshold leaves the unrelated out.
+    again = pw('match', '--like', lib, '--min-score', '0', '--json', digest)
+    assert text(again.stdout) == text(p.stdout)
+    human = text(pw('match', '--like', lib, digest).stdout)
+    assert 'Tax Policy' not in human and 'Diffusion Policies for Dexterous' in human
+    assert 'scored 0.15 or more against 3 of' in human
+    # A CSL JSON export reads too.
+    csl = write(os.path.join(d, 'library.json'), json.dumps([
+        {'type': 'article', 'title': 'Dark Matter Halos of Dwarf Galaxies',
+         'abstract': 'Rotation curves of dwarf galaxies.'}]))
+    top = json.loads(text(pw('match', '--like', csl, '--json', digest).stdout).splitlines()[0])
+    assert top['title'] == 'Dark Matter in Dwarf Galaxies'
+    # Usage errors.
+    assert pw('match', '--like', lib, '--min-score', '2', digest).returncode == 2
+    assert pw('match', '--min-score', '0.2', '--query', 'x', digest).returncode == 2
+    assert pw('match', '--like', os.path.join(d, 'nope.bib'), digest).returncode == 1
 
 
 if __name__ == '__main__':
