@@ -392,13 +392,10 @@ static void detex(struct buf *out, const char *s, size_t n, bool *marks)
 		size_t len;
 		int32_t cp;
 
-		if (c == '{' || c == '}' || c == '$') {
+		if (c == '{' || c == '}' || c == '$')
 			continue;
-		} else if (c == '~') {
-			buf_add(out, ' ');
-			continue;
-		} else if (c != '\\') {
-			buf_add(out, c);
+		if (c == '~' || c != '\\') {
+			buf_add(out, c == '~' ? ' ' : c);
 			continue;
 		}
 		if (i >= n)

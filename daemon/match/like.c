@@ -17,6 +17,8 @@
 #include "xmalloc.h"
 
 #define NONE UINT32_MAX
+/* Slots of the table a paper's terms are counted in: twice as many as it may have. */
+#define PT_SLOTS ((size_t)2 * LIKE_MAX_TERMS)
 /* Buckets counting how many papers seen had a term the library does not: its IDF. */
 #define SEEN_BUCKETS (1u << 18)
 /* Words whose stems are remembered; past this the memory starts again. */
@@ -70,9 +72,11 @@ struct pterm {
 struct like {
 	struct vocab vocab;
 	size_t n_terms;
-	uint32_t *lib_df;   /* per term: library papers that have it (its postings) */
-	uint32_t *seen_df;  /* per term: papers seen that have it */
-	float *idf;         /* per term, as of the last refresh */
+	uint32_t *lib_df;  /* per term: library papers that have it (its postings) */
+	uint32_t *seen_df; /* per term: papers seen that have it */
+	float *idf;        /* per term, as of the last refresh */
+	float *centroid;   /* per term: its weight in the mean of the library's unit vectors */
+	double centroid_norm;
 	const char **disp;  /* per term: a form to show */
 	uint32_t *post_off; /* n_terms + 1 */
 	uint32_t *post;     /* item << 8 | weight */
@@ -226,7 +230,7 @@ static uint64_t stem_hash(struct like *lk, const char *w, size_t n)
 /* Adds weight w to term h of the paper being cut. */
 static void add_term(struct like *lk, uint64_t h, float w, uint32_t disp)
 {
-	uint32_t mask = 2 * LIKE_MAX_TERMS - 1;
+	uint32_t mask = (uint32_t)PT_SLOTS - 1;
 
 	for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
 		struct pterm *t = &lk->pt[i];
@@ -253,7 +257,7 @@ static void cut(struct like *lk, const char *title, const char *abstract)
 	uint32_t prev_w = 0;
 
 	if (++lk->gen == 0) {
-		memset(lk->pt, 0, 2 * LIKE_MAX_TERMS * sizeof(*lk->pt));
+		memset(lk->pt, 0, PT_SLOTS * sizeof(*lk->pt));
 		lk->gen = 1;
 	}
 	lk->n_used = 0;
@@ -274,7 +278,7 @@ static void cut(struct like *lk, const char *title, const char *abstract)
 			continue;
 		add_term(lk, h, fw, (uint32_t)i);
 		if (w->seg == 0 && prev != 0)
-			add_term(lk, hash_pair(prev, h), fw, prev_w);
+			add_term(lk, hash_pair(prev, h), fw * (float)LIKE_BIGRAM_WEIGHT, prev_w);
 		if (w->seg == 0) {
 			prev = h;
 			prev_w = (uint32_t)i;
@@ -322,6 +326,8 @@ static void refresh(struct like *lk)
 {
 	uint64_t n_docs = lk->n_items + lk->n_seen;
 
+	double c2 = 0;
+
 	memset(lk->norm, 0, lk->n_items * sizeof(*lk->norm));
 	for (size_t t = 0; t < lk->n_terms; t++) {
 		double idf = idf_of(n_docs, (uint64_t)lk->lib_df[t] + lk->seen_df[t]);
@@ -335,6 +341,21 @@ static void refresh(struct like *lk)
 	}
 	for (size_t i = 0; i < lk->n_items; i++)
 		lk->norm[i] = sqrtf(lk->norm[i]);
+	/* The centroid: the library as one paper, for what the topic as a whole shares. */
+	for (size_t t = 0; t < lk->n_terms; t++) {
+		double c = 0;
+
+		for (uint32_t k = lk->post_off[t]; k < lk->post_off[t + 1]; k++) {
+			uint32_t i = lk->post[k] >> 8;
+
+			if (lk->norm[i] > 0)
+				c += (double)(lk->post[k] & 0xff) / Q_SCALE * lk->idf[t] /
+				     lk->norm[i];
+		}
+		lk->centroid[t] = (float)(c / (double)lk->n_items);
+		c2 += (double)lk->centroid[t] * lk->centroid[t];
+	}
+	lk->centroid_norm = sqrt(c2);
 	lk->seen_at_refresh = lk->n_seen;
 }
 
@@ -369,7 +390,7 @@ static void scratch_init(struct like *lk)
 	arena_init(&lk->arena);
 	text_words_init(&lk->tw);
 	lk->stemmer = sb_stemmer_new("english", "UTF_8");
-	lk->pt = xcalloc(2 * LIKE_MAX_TERMS, sizeof(*lk->pt));
+	lk->pt = xcalloc(PT_SLOTS, sizeof(*lk->pt));
 	lk->pt_used = xcalloc(LIKE_MAX_TERMS, sizeof(*lk->pt_used));
 	lk->seen_bucket = xcalloc(SEEN_BUCKETS, sizeof(*lk->seen_bucket));
 }
@@ -430,6 +451,7 @@ struct like *like_new(const struct library_file *f)
 	lk->lib_df = xcalloc(lk->n_terms + 1, sizeof(*lk->lib_df));
 	lk->seen_df = xcalloc(lk->n_terms + 1, sizeof(*lk->seen_df));
 	lk->idf = xcalloc(lk->n_terms + 1, sizeof(*lk->idf));
+	lk->centroid = xcalloc(lk->n_terms + 1, sizeof(*lk->centroid));
 	build_postings(lk, trip, n_trip);
 	free(trip);
 	lk->norm = xcalloc(lk->n_items + 1, sizeof(*lk->norm));
@@ -448,6 +470,7 @@ void like_free(struct like *lk)
 	free(lk->lib_df);
 	free(lk->seen_df);
 	free(lk->idf);
+	free(lk->centroid);
 	free(lk->disp);
 	free(lk->post_off);
 	free(lk->post);
@@ -475,8 +498,8 @@ size_t like_size(const struct like *lk)
 
 size_t like_bytes(const struct like *lk)
 {
-	return (size_t)(lk->vocab.mask + 1) * 12 + lk->n_terms * (4 + 4 + 4 + 8 + 4) +
-	       lk->n_post * 4 + lk->n_items * (8 + 4 + 4 + 4) + SEEN_BUCKETS * 4;
+	return (size_t)(lk->vocab.mask + 1) * 12 + lk->n_terms * (4 + 4 + 4 + 4 + 8 + 4) +
+	       lk->n_post * 4 + lk->n_items * (8 + 4 + 4 + 4) + (size_t)SEEN_BUCKETS * 4;
 }
 
 void like_observe(struct like *lk, const struct paper *p)
@@ -588,14 +611,15 @@ static void explain(struct like *lk, uint32_t item, struct like_why *why)
 double like_score(struct like *lk, const struct paper *p, struct like_why *why)
 {
 	uint32_t best[LIKE_TOP_K];
-	double sim[LIKE_TOP_K], norm2 = 0, score = 0;
-	size_t n, k = lk->n_items < LIKE_TOP_K ? lk->n_items : LIKE_TOP_K;
+	double sim[LIKE_TOP_K], norm2 = 0, score = 0, cdot = 0, topic;
 	uint32_t common = (uint32_t)((double)lk->n_items * COMMON_SHARE) + 1;
+	size_t n, k;
 
 	if (why != NULL)
 		*why = (struct like_why){0};
-	if (k == 0)
+	if (lk->n_items == 0)
 		return 0;
+	k = lk->n_items < LIKE_TOP_K ? lk->n_items : LIKE_TOP_K;
 	cut(lk, p->title, p->abstract);
 	for (size_t j = 0; j < lk->n_used; j++) {
 		const struct pterm *t = &lk->pt[lk->pt_used[j]];
@@ -603,7 +627,10 @@ double like_score(struct like *lk, const struct paper *p, struct like_why *why)
 		float a;
 
 		norm2 += w * w;
-		if (t->term == NONE || lk->lib_df[t->term] > common)
+		if (t->term == NONE)
+			continue;
+		cdot += w * lk->centroid[t->term];
+		if (lk->lib_df[t->term] > common)
 			continue;
 		a = (float)(w * lk->idf[t->term] / Q_SCALE);
 		for (uint32_t q = lk->post_off[t->term]; q < lk->post_off[t->term + 1]; q++) {
@@ -624,6 +651,8 @@ double like_score(struct like *lk, const struct paper *p, struct like_why *why)
 	for (size_t j = 0; j < n; j++)
 		score += sim[j];
 	score /= (double)k;
+	topic = lk->centroid_norm > 0 ? cdot / (sqrt(norm2) * lk->centroid_norm) : 0;
+	score = LIKE_CLOSEST_SHARE * score + (1 - LIKE_CLOSEST_SHARE) * topic;
 	score = score < 0 ? 0 : score > 1 ? 1 : score;
 	/* Six decimals: sums in another order must not change what is shown or compared. */
 	score = round(score * 1e6) / 1e6;

@@ -2,9 +2,9 @@
  * match/like.h — how like a paper is to a researcher's library: a sparse lexical model
  * (sublinear TF-IDF over Snowball stems and the title's word bigrams, the title weighing twice
  * the abstract), cosine similarity to every library paper at once through an inverted index,
- * and the mean of the best LIKE_TOP_K of them as the score, in [0, 1]. The IDF is learnt from
- * the library and from the papers seen so far (like_observe): the same papers seen in the same
- * order give the same scores.
+ * and, as the score in [0, 1], the mean of the best LIKE_TOP_K of them blended with the cosine
+ * to the library's centroid. The IDF is learnt from the library and from the papers seen so
+ * far (like_observe): the same papers seen in the same order give the same scores.
  */
 #ifndef PW_LIKE_H
 #define PW_LIKE_H
@@ -14,8 +14,12 @@
 #include "library.h"
 #include "paper.h"
 
-/* The library papers whose similarities are averaged into the score. */
+/* The library papers whose similarities are averaged into the score... */
 #define LIKE_TOP_K 3
+/* ...which weighs this much in it, the similarity to the library's centroid the rest: the
+ * centroid tells a topic best (tests/bench/like_quality.py), the closest papers that one
+ * paper of the library close to a new one counts. */
+#define LIKE_CLOSEST_SHARE 0.2
 /* The terms an explanation names. */
 #define LIKE_WHY_TERMS 3
 /* A paper's distinct terms counted, at most (a huge abstract costs no more). */
@@ -24,6 +28,8 @@
 #define LIKE_MAX_WORD 48
 /* How much more an occurrence in the title weighs than one in the abstract. */
 #define LIKE_TITLE_WEIGHT 2.0
+/* What a pair of the title's words weighs beside one word. */
+#define LIKE_BIGRAM_WEIGHT 0.5
 
 struct like;
 

@@ -66,7 +66,7 @@ def like_setup(library=ROBOTS, rules=None):
     out = os.path.join(d, 'out.jsonl')
     conf = write_config(os.path.join(d, 'pw.conf'), [{'name': 'out', 'type': 'file', 'path': out}],
                         rules or [{'name': 'mine', 'query': 'like:mine -survey',
-                                   'min_score': 0.1}],
+                                   'min_score': 0.15}],
                         state=os.path.join(d, 'state.db'), watch={'dir': inbox},
                         delivery={'retry_base': '200ms', 'retry_max': '1s'})
     with open(conf, 'a') as f:
@@ -77,8 +77,8 @@ def like_setup(library=ROBOTS, rules=None):
 @test
 def a_daemon_alerts_papers_like_the_library_most_similar_first_with_why():
     d, conf, out = like_setup(rules=[
-        {'name': 'mine', 'query': 'like:mine -survey', 'min_score': 0.1},
-        {'name': 'best', 'query': 'like:mine', 'min_score': 0.1, 'top': 1}])
+        {'name': 'mine', 'query': 'like:mine -survey', 'min_score': 0.15},
+        {'name': 'best', 'query': 'like:mine', 'min_score': 0.15, 'top': 1}])
     with Daemon(conf, d) as daemon:
         daemon.start()
         write(os.path.join(d, 'inbox', 'today.txt'), records(PAPERS))
