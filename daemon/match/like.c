@@ -27,9 +27,14 @@
 #define Q_SCALE 16.0
 /* Library papers at most: 24 bits of a posting. */
 #define MAX_ITEMS (1u << 24)
-/* A term in more than this share of the library weighs little and is walked past; it still
- * counts in the paper's norm. */
-#define COMMON_SHARE 0.5
+/* A term in more than this share of the library (and more than COMMON_MIN of its papers)
+ * tells its papers apart little: the walk for the closest papers passes it by, and its
+ * postings are most of the walk's cost. It still counts in the cosine with the centroid and in
+ * the paper's norm. Measured (tests/bench/like_quality.py), the ranking is no worse for it. */
+#define COMMON_SHARE 0.03
+#define COMMON_MIN   64
+/* Nor more than this many: what one paper costs grows with the library no further. */
+#define COMMON_MAX 256
 
 /* English words that say nothing of a topic; stems are looked up after these are dropped. */
 static const char *const stopwords[] = {
@@ -395,65 +400,81 @@ static void scratch_init(struct like *lk)
 	lk->seen_bucket = xcalloc(SEEN_BUCKETS, sizeof(*lk->seen_bucket));
 }
 
-/* Sorts the (term, item, weight) triples of the library into postings grouped by term. */
-static void build_postings(struct like *lk, const uint64_t *trip, size_t n)
+/* Whether library entry e is indexed: it has text with a term in it. Cuts it into lk->pt. */
+static bool entry_terms(struct like *lk, const struct library_entry *e)
 {
-	uint32_t *fill = xcalloc(lk->n_terms + 1, sizeof(*fill));
-
-	lk->post_off = xcalloc(lk->n_terms + 1, sizeof(*lk->post_off));
-	for (size_t k = 0; k < n; k++)
-		lk->post_off[(trip[k] >> 32) + 1]++;
-	for (size_t t = 0; t < lk->n_terms; t++)
-		lk->post_off[t + 1] += lk->post_off[t];
-	lk->post = xreallocarray(NULL, n + 1, sizeof(*lk->post));
-	/* Triples come in item order, so each term's postings are sorted by item. */
-	for (size_t k = 0; k < n; k++) {
-		uint32_t t = (uint32_t)(trip[k] >> 32);
-
-		lk->post[lk->post_off[t] + fill[t]++] = (uint32_t)trip[k];
-	}
-	lk->n_post = n;
-	for (size_t t = 0; t < lk->n_terms; t++)
-		lk->lib_df[t] = lk->post_off[t + 1] - lk->post_off[t];
-	free(fill);
+	if (e->title == NULL && e->abstract == NULL)
+		return false;
+	cut(lk, e->title, e->abstract);
+	return lk->n_used > 0;
 }
 
-struct like *like_new(const struct library_file *f)
+/* The first pass over the library: the vocabulary, each term's postings counted in
+ * post_off[t + 1], and the titles. */
+static void count_terms(struct like *lk, const struct library_file *f)
 {
-	struct like *lk = xcalloc(1, sizeof(*lk));
-	uint64_t *trip = NULL;
-	size_t n_trip = 0, cap_trip = 0, cap_disp = 0, cap_titles = 0;
+	size_t cap_disp = 0, cap_titles = 0, cap_off = 1;
 
-	scratch_init(lk);
+	lk->post_off = xcalloc(1, sizeof(*lk->post_off));
+
 	for (size_t e = 0; e < f->n && lk->n_items < MAX_ITEMS; e++) {
 		const struct library_entry *le = &f->v[e];
-		uint32_t item = (uint32_t)lk->n_items;
 
-		if (le->title == NULL && le->abstract == NULL)
+		if (!entry_terms(lk, le))
 			continue;
-		cut(lk, le->title, le->abstract);
-		if (lk->n_used == 0)
-			continue;
-		trip = xgrow(trip, &cap_trip, n_trip + lk->n_used, sizeof(*trip));
 		for (size_t k = 0; k < lk->n_used; k++) {
 			struct pterm *t = &lk->pt[lk->pt_used[k]];
 
-			if (t->term == NONE)
+			if (t->term == NONE) {
 				t->term = new_term(lk, t, &cap_disp);
-			trip[n_trip++] =
-				(uint64_t)t->term << 32 | (uint64_t)item << 8 | quantise(t->tf);
+				lk->post_off = xgrow(lk->post_off, &cap_off, lk->n_terms + 1,
+						     sizeof(*lk->post_off));
+				lk->post_off[t->term + 1] = 0;
+			}
+			lk->post_off[t->term + 1]++;
 		}
 		lk->titles = xgrow(lk->titles, &cap_titles, lk->n_items + 1, sizeof(*lk->titles));
 		lk->titles[lk->n_items++] =
 			le->title ? arena_strndup(&lk->arena, le->title, strlen(le->title))
 				  : "(untitled)";
 	}
+}
+
+/* The second pass: each entry cut again and its terms' postings written in place, in item
+ * order, so that each term's postings are sorted by item. Two passes keep no list of every
+ * (term, item) pair: a large library's load peaks lower. */
+static void fill_postings(struct like *lk, const struct library_file *f)
+{
+	uint32_t item = 0;
+
+	for (size_t t = 0; t < lk->n_terms; t++)
+		lk->post_off[t + 1] += lk->post_off[t];
+	lk->n_post = lk->post_off[lk->n_terms];
+	lk->post = xreallocarray(NULL, lk->n_post + 1, sizeof(*lk->post));
+	for (size_t e = 0; e < f->n && item < lk->n_items; e++) {
+		if (!entry_terms(lk, &f->v[e]))
+			continue;
+		for (size_t k = 0; k < lk->n_used; k++) {
+			const struct pterm *t = &lk->pt[lk->pt_used[k]];
+
+			lk->post[lk->post_off[t->term] + lk->lib_df[t->term]++] =
+				item << 8 | quantise(t->tf);
+		}
+		item++;
+	}
+}
+
+struct like *like_new(const struct library_file *f)
+{
+	struct like *lk = xcalloc(1, sizeof(*lk));
+
+	scratch_init(lk);
+	count_terms(lk, f);
 	lk->lib_df = xcalloc(lk->n_terms + 1, sizeof(*lk->lib_df));
 	lk->seen_df = xcalloc(lk->n_terms + 1, sizeof(*lk->seen_df));
 	lk->idf = xcalloc(lk->n_terms + 1, sizeof(*lk->idf));
 	lk->centroid = xcalloc(lk->n_terms + 1, sizeof(*lk->centroid));
-	build_postings(lk, trip, n_trip);
-	free(trip);
+	fill_postings(lk, f);
 	lk->norm = xcalloc(lk->n_items + 1, sizeof(*lk->norm));
 	lk->acc = xcalloc(lk->n_items + 1, sizeof(*lk->acc));
 	lk->touched = xcalloc(lk->n_items + 1, sizeof(*lk->touched));
@@ -612,7 +633,7 @@ double like_score(struct like *lk, const struct paper *p, struct like_why *why)
 {
 	uint32_t best[LIKE_TOP_K];
 	double sim[LIKE_TOP_K], norm2 = 0, score = 0, cdot = 0, topic;
-	uint32_t common = (uint32_t)((double)lk->n_items * COMMON_SHARE) + 1;
+	uint32_t common = (uint32_t)((double)lk->n_items * COMMON_SHARE);
 	size_t n, k;
 
 	if (why != NULL)
@@ -620,6 +641,7 @@ double like_score(struct like *lk, const struct paper *p, struct like_why *why)
 	if (lk->n_items == 0)
 		return 0;
 	k = lk->n_items < LIKE_TOP_K ? lk->n_items : LIKE_TOP_K;
+	common = common < COMMON_MIN ? COMMON_MIN : common > COMMON_MAX ? COMMON_MAX : common;
 	cut(lk, p->title, p->abstract);
 	for (size_t j = 0; j < lk->n_used; j++) {
 		const struct pterm *t = &lk->pt[lk->pt_used[j]];
