@@ -128,6 +128,7 @@ FUZZERS := \
 	tests/fuzz/fuzz_query.c
 
 BENCHES := \
+	tests/bench/bench_like.c \
 	tests/bench/bench_match.c \
 	tests/bench/bench_parse.c
 
