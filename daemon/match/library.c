@@ -394,7 +394,7 @@ static void detex(struct buf *out, const char *s, size_t n, bool *marks)
 
 		if (c == '{' || c == '}' || c == '$')
 			continue;
-		if (c == '~' || c != '\\') {
+		if (c != '\\') {
 			buf_add(out, c == '~' ? ' ' : c);
 			continue;
 		}

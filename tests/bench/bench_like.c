@@ -62,7 +62,7 @@ static size_t gather(int n, char **files, struct digest *d, const struct paper *
 		if (parse_file(files[i], &opts, &res, &err) != 0)
 			log_warn("%s", err.msg);
 	}
-	v = xcalloc(d->n_papers + 1, sizeof(*v));
+	v = xcalloc(d->n_papers + 1, sizeof(const struct paper *));
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < d->n_papers; i++) {
 			const struct paper *p = &d->papers[i];
@@ -89,8 +89,10 @@ static struct library_file library_of(const struct paper **v, size_t n)
 	arena_init(&f.arena);
 	f.v = xcalloc(n + 1, sizeof(*f.v));
 	for (size_t i = 0; i < n; i++)
-		f.v[f.n++] = (struct library_entry){
-			.title = v[i]->title, .abstract = v[i]->abstract, .id = v[i]->id, .line = 1};
+		f.v[f.n++] = (struct library_entry){.title = v[i]->title,
+						    .abstract = v[i]->abstract,
+						    .id = v[i]->id,
+						    .line = 1};
 	return f;
 }
 
@@ -108,11 +110,16 @@ static int speed(size_t n_lib, size_t n_papers, int n, char **files)
 	while (with_abstract < all && v[with_abstract]->abstract != NULL)
 		with_abstract++;
 	/* The papers scored are never in the library: those with an abstract it left out. */
-	if (n_lib >= all || with_abstract == 0) {
-		fprintf(stderr, "bench_like: %zu papers, too few for a library of %zu\n", all, n_lib);
+	if (n_lib >= all || with_abstract == 0 || n_papers == 0) {
+		fprintf(stderr, "bench_like: %zu papers, too few for a library of %zu\n", all,
+			n_lib);
 		return 1;
 	}
 	n_pool = with_abstract > 1000 ? 1000 : with_abstract / 3;
+	if (n_pool == 0) {
+		fprintf(stderr, "bench_like: too few papers with an abstract to score\n");
+		return 1;
+	}
 	f = library_of(v + n_pool, n_lib);
 	lk = like_new(&f);
 	for (size_t i = 0; i < n_pool; i++)
@@ -128,10 +135,10 @@ static int speed(size_t n_lib, size_t n_papers, int n, char **files)
 	printf("{\"library\": %zu, \"library_with_abstract\": %zu, \"papers\": %zu, "
 	       "\"distinct_papers\": %zu, \"median_s\": %.6f, \"papers_per_s\": %.0f, "
 	       "\"us_per_paper\": %.3f, \"index_bytes\": %zu, \"mean_score\": %.4f}\n",
-	       like_size(lk),
-	       n_lib < with_abstract - n_pool ? n_lib : with_abstract - n_pool, n_papers, n_pool,
-	       t[RUNS / 2], (double)n_papers / t[RUNS / 2], t[RUNS / 2] / (double)n_papers * 1e6,
-	       like_bytes(lk), sum / (double)(RUNS * n_papers));
+	       like_size(lk), n_lib < with_abstract - n_pool ? n_lib : with_abstract - n_pool,
+	       n_papers, n_pool, t[RUNS / 2], (double)n_papers / t[RUNS / 2],
+	       t[RUNS / 2] / (double)n_papers * 1e6, like_bytes(lk),
+	       sum / (double)(RUNS * n_papers));
 	like_free(lk);
 	free(f.v);
 	arena_free(&f.arena);
@@ -159,7 +166,7 @@ static long status_kib(const char *key)
 			v = strtol(line + strlen(key), NULL, 10);
 	}
 	if (f != NULL)
-		fclose(f);
+		(void)fclose(f);
 	return v;
 }
 
@@ -187,10 +194,9 @@ static int write_bib(size_t entries, const char *path, int n, char **files)
 		fprintf(out, "},\n  year = {2024},\n  eprint = {%s},\n}\n",
 			v[i % all]->id ? v[i % all]->id : "none");
 	}
-	fclose(out);
 	free(v);
 	digest_free(&d);
-	return 0;
+	return fclose(out) == 0 ? 0 : 1;
 }
 
 static int load(const char *path)
