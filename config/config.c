@@ -156,6 +156,15 @@ static const struct conf_key top_keys[] = {
 	{.name = "notifiers", .type = CONF_ANY, .desc = "where alerts go: load_notifiers"},
 	{.name = "rules", .type = CONF_ANY, .desc = "what to look for: load_rules"},
 	{.name = "libraries", .type = CONF_ANY, .desc = "papers like:NAME compares with"},
+	{
+		.name = "papers_kept",
+		.type = CONF_INT,
+		.offset = offsetof(struct config, papers_kept),
+		.def_num = 100000,
+		.min = 0,
+		.max = 100000000,
+		.desc = "papers read whose text the state keeps, for libraries that list ids",
+	},
 	{.name = NULL},
 };
 

@@ -15,6 +15,8 @@ struct like;
 struct matcher;
 struct notifier;
 struct paper;
+struct state;
+struct library_file;
 
 /* ---- The settings ---- */
 
@@ -48,6 +50,8 @@ struct config_library {
 	char *name;
 	char *file;
 	struct like *like; /* its index; replaced whole when the file changes */
+	/* A list of arXiv ids: its entries, given their text by config_libraries_fill. */
+	struct library_file *ids;
 	unsigned line;
 	/* The score of the paper being matched, worked out the first time a rule asks. */
 	unsigned long long scored_gen;
@@ -67,6 +71,8 @@ struct config {
 	struct matcher *matcher; /* every rule's query, compiled together (rule i is rule i) */
 	struct config_library *libraries;
 	size_t n_libraries;
+	bool keeps_papers;     /* a library lists ids: the papers read are kept in the state */
+	long long papers_kept; /* at most this many of them, the last seen */
 	unsigned long long like_gen; /* the paper being matched, for the libraries' scores */
 };
 
@@ -106,6 +112,9 @@ char *config_like_explain(struct config *c, unsigned rule, const struct paper *p
  * has no entry to index or cannot be read: 0 with the papers indexed in *papers, or -1 with
  * err set. Problems with single entries are logged. */
 int config_library_reload(struct config *c, size_t i, size_t *papers, struct err *err);
+/* Gives the papers of the libraries that list arXiv ids the text the state kept of them,
+ * rebuilding the index of each that gained some; *filled counts them. 0, or -1 with err. */
+int config_libraries_fill(struct config *c, struct state *st, size_t *filled, struct err *err);
 /* The library called name, or -1. */
 int config_library_index(const struct config *c, const char *name);
 

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "match/like.h"
 #include "match/match.h"
+#include "state.h"
 #include "utf8.h"
 #include "xmalloc.h"
 
@@ -54,29 +55,42 @@ static void warn_entry(void *ctx, const char *file, unsigned line, const char *r
 }
 
 /* The index of a library's file: NULL with err set when it cannot be read or has no entry
- * with text. */
-static struct like *load_index(const char *path, struct entry_warn *w, struct err *err)
+ * with text. A list of arXiv ids goes into *ids (the caller's), its index empty until
+ * config_libraries_fill gives its papers their text. */
+static struct like *load_index(const char *path, struct entry_warn *w, struct library_file **ids,
+			       struct err *err)
 {
 	struct library_file f;
 	struct like *lk;
 
+	*ids = NULL;
 	if (library_read_file(path, &f, warn_entry, w, err) != 0)
 		return NULL;
 	lk = like_new(&f);
-	if (like_size(lk) == 0 && f.n == 0) {
+	if (f.n == 0) {
 		err_set(err, "%s: no entry read: not BibTeX, CSL JSON or a list of arXiv ids",
 			path);
 		like_free(lk);
 		lk = NULL;
+	} else if (f.format == LIBRARY_IDS) {
+		/* Its papers' text comes from the state, as digests bring them. */
+		*ids = xmalloc(sizeof(**ids));
+		**ids = f;
+		return lk;
 	} else if (like_size(lk) == 0) {
-		err_set(err, "%s: no entry with a title or an abstract (%zu read as %s%s)", path,
-			f.n, library_format_name(f.format),
-			f.format == LIBRARY_IDS ? ": a list of ids has no text to compare" : "");
+		err_set(err, "%s: no entry with a title or an abstract (%zu read as %s)", path, f.n,
+			library_format_name(f.format));
 		like_free(lk);
 		lk = NULL;
 	}
 	library_file_free(&f);
 	return lk;
+}
+
+static void ids_free(struct library_file *ids)
+{
+	library_file_free(ids);
+	free(ids);
 }
 
 /* Loads one entry of the list into cfg->libraries[cfg->n_libraries]. */
@@ -94,10 +108,17 @@ static void load_library(struct conf_ctx *c, const config_setting_t *e, struct c
 	}
 	if (config_library_index(cfg, l->name) >= 0) {
 		conf_error(c, e, "a second library named \"%s\"", l->name);
-	} else if ((l->like = load_index(l->file, &w, &err)) == NULL) {
+	} else if ((l->like = load_index(l->file, &w, &l->ids, &err)) == NULL) {
 		conf_error(c, config_setting_get_member(e, "file"), "library \"%s\": %s", l->name,
 			   err.msg);
 	} else {
+		if (l->ids != NULL)
+			conf_warn(
+				c, config_setting_get_member(e, "file"),
+				"library \"%s\": %zu arXiv ids: each paper counts once a digest "
+				"has brought it (the state keeps the last papers_kept papers read)",
+				l->name, l->ids->n);
+		cfg->keeps_papers |= l->ids != NULL;
 		cfg->n_libraries++;
 		return;
 	}
@@ -163,6 +184,7 @@ void config_free_libraries(struct config *cfg)
 {
 	for (size_t i = 0; i < cfg->n_libraries; i++) {
 		like_free(cfg->libraries[i].like);
+		ids_free(cfg->libraries[i].ids);
 		conf_free_group(library_keys, &cfg->libraries[i]);
 	}
 	free(cfg->libraries);
@@ -214,11 +236,22 @@ int config_library_reload(struct config *c, size_t i, size_t *papers, struct err
 {
 	struct config_library *l = &c->libraries[i];
 	struct entry_warn w = {NULL, NULL};
-	struct like *lk = load_index(l->file, &w, err);
+	struct library_file *ids;
+	struct like *lk = load_index(l->file, &w, &ids, err);
 
 	if (lk == NULL)
 		return err_prefix(err, "library \"%s\" kept as it was: ", l->name);
+	if ((l->ids != NULL) != (ids != NULL)) {
+		like_free(lk);
+		ids_free(ids);
+		return err_set(err,
+			       "library \"%s\" kept as it was: a list of ids and a library "
+			       "with text take a reload to change one into the other",
+			       l->name);
+	}
 	like_free(l->like);
+	ids_free(l->ids);
+	l->ids = ids;
 	l->like = lk;
 	l->scored_gen = 0;
 	*papers = like_size(lk);
@@ -245,4 +278,44 @@ char *config_like_explain(struct config *c, unsigned rule, const struct paper *p
 			 c->libraries[lib].name, *score,
 			 (int)utf8_cut(why.closest, strlen(why.closest), CLOSEST_MAX), why.closest,
 			 why.closest_sim, why.n_terms ? ", shared: " : "", terms);
+}
+
+/* A paper of a list of ids being given its text. */
+struct fill {
+	struct library_file *f;
+	struct library_entry *e;
+};
+
+static void on_text(void *ctx, const char *title, const char *abstract)
+{
+	struct fill *x = ctx;
+
+	x->e->title = arena_strndup(&x->f->arena, title, strlen(title));
+	if (abstract != NULL)
+		x->e->abstract = arena_strndup(&x->f->arena, abstract, strlen(abstract));
+}
+
+int config_libraries_fill(struct config *c, struct state *st, size_t *filled, struct err *err)
+{
+	*filled = 0;
+	for (size_t i = 0; i < c->n_libraries; i++) {
+		struct config_library *l = &c->libraries[i];
+		size_t before = *filled;
+
+		for (size_t k = 0; l->ids != NULL && k < l->ids->n; k++) {
+			struct fill x = {l->ids, &l->ids->v[k]};
+
+			if (x.e->title != NULL)
+				continue;
+			if (state_paper_text(st, x.e->id, on_text, &x, err) != 0)
+				return -1;
+			*filled += x.e->title != NULL;
+		}
+		if (*filled == before)
+			continue;
+		like_free(l->like);
+		l->like = like_new(l->ids);
+		l->scored_gen = 0;
+	}
+	return 0;
 }

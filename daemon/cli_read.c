@@ -729,6 +729,14 @@ static int match_config(struct match_cmd *m, const char *path, char **rules, siz
 	m->names = names;
 	m->only = only;
 	m->st = open_for_reading(cfg);
+	if (m->st != NULL && cfg->keeps_papers) {
+		struct err err;
+		size_t filled;
+
+		/* The papers of lists of ids, as the daemon knows them. */
+		if (config_libraries_fill(cfg, m->st, &filled, &err) != 0)
+			log_warn("%s", err.msg);
+	}
 	status =
 		match_files(m, cfg->watch.max_file_size, inbox.n ? cfg->watch.dir : NULL, n, files);
 	state_close(m->st);

@@ -280,7 +280,7 @@ static int daemon_watch(struct daemon *d)
 
 	/* The library files of this configuration's like: rules, watched for changes. */
 	libwatch_free(d->libwatch);
-	if (libwatch_new(d->loop, d->cfg, &d->libwatch, &err) != 0)
+	if (libwatch_new(d->loop, d->cfg, d->state, &d->libwatch, &err) != 0)
 		log_warn("%s; a library that changes takes a reload", err.msg);
 	watcher_free(d->watcher);
 	d->watcher = NULL;

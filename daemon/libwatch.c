@@ -21,12 +21,26 @@
 struct libwatch {
 	struct loop *loop;
 	struct config *cfg;
+	struct state *st;
 	int fd;
 	int *wd;       /* per library: the watch on its folder */
 	char **base;   /* per library: its name in that folder */
 	bool *pending; /* per library: changed since it was read */
 	struct loop_timer *settle;
 };
+
+/* The text of papers of lists of ids, from the state; what is missing is said once. */
+static void fill(struct libwatch *w)
+{
+	struct err err;
+	size_t filled;
+
+	if (config_libraries_fill(w->cfg, w->st, &filled, &err) != 0)
+		log_warn("%s", err.msg);
+	else if (filled > 0)
+		log_info("%zu paper%s of the libraries listing ids known from the digests read",
+			 filled, filled == 1 ? "" : "s");
+}
 
 static void on_settle(void *ctx)
 {
@@ -45,6 +59,7 @@ static void on_settle(void *ctx)
 			log_info("library \"%s\" read again: %zu papers", w->cfg->libraries[i].name,
 				 papers);
 	}
+	fill(w);
 }
 
 static void on_events(void *ctx, int fd, uint32_t events)
@@ -69,7 +84,8 @@ static void on_events(void *ctx, int fd, uint32_t events)
 	}
 }
 
-int libwatch_new(struct loop *l, struct config *cfg, struct libwatch **out, struct err *err)
+int libwatch_new(struct loop *l, struct config *cfg, struct state *st, struct libwatch **out,
+		 struct err *err)
 {
 	struct libwatch *w;
 	size_t n = cfg->n_libraries;
@@ -80,6 +96,7 @@ int libwatch_new(struct loop *l, struct config *cfg, struct libwatch **out, stru
 	w = xcalloc(1, sizeof(*w));
 	w->loop = l;
 	w->cfg = cfg;
+	w->st = st;
 	w->wd = xcalloc(n, sizeof(*w->wd));
 	w->base = xcalloc(n, sizeof(*w->base));
 	w->pending = xcalloc(n, sizeof(*w->pending));
@@ -102,6 +119,7 @@ int libwatch_new(struct loop *l, struct config *cfg, struct libwatch **out, stru
 		free(dir);
 	}
 	w->settle = loop_timer_new(l, on_settle, w);
+	fill(w);
 	if (loop_watch(l, w->fd, EPOLLIN, on_events, w, err) != 0) {
 		libwatch_free(w);
 		return -1;

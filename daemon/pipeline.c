@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "hex.h"
+#include "log.h"
 #include "match/match.h"
 #include "notify.h"
 #include "parse/parse.h"
@@ -51,8 +52,10 @@ struct run {
 	size_t n_hits, cap_hits;
 	EVP_MD_CTX *sha;
 	size_t papers, with_authors;
-	struct file_read read; /* what the parser said of the file, for the state */
-	long long now_ms;      /* when the file's alerts were recorded */
+	struct file_read read;     /* what the parser said of the file, for the state */
+	struct paper *read_papers; /* with an id, for libraries that list ids (keeps_papers) */
+	size_t n_read, cap_read;
+	long long now_ms; /* when the file's alerts were recorded */
 };
 
 static void on_rule(void *ctx, unsigned rule, const struct match_hit *hits, size_t n_hits)
@@ -98,6 +101,11 @@ static void on_paper(void *ctx, const struct paper *p)
 	r->n_rules = r->n_hits = 0;
 	if (r->cfg->n_libraries > 0)
 		config_like_begin(r->cfg, p);
+	if (r->cfg->keeps_papers && p->id != NULL) {
+		r->read_papers =
+			xgrow(r->read_papers, &r->cap_read, r->n_read + 1, sizeof(*r->read_papers));
+		paper_copy(&r->arena, &r->read_papers[r->n_read++], p);
+	}
 	if (matcher_match(r->cfg->matcher, p, true, on_rule, r) == 0)
 		return;
 	r->kept = xgrow(r->kept, &r->cap_kept, r->n_kept + 1, sizeof(*r->kept));
@@ -144,6 +152,20 @@ char *pipeline_paper_key(const struct paper *p)
 	}
 	*o = '\0';
 	return key;
+}
+
+/* The libraries that list ids, given the text of papers just kept; a failure here costs only
+ * those papers' counting until the next digest, and is said. */
+static void fill_libraries(struct config *cfg, struct state *st)
+{
+	struct err err;
+	size_t filled;
+
+	if (config_libraries_fill(cfg, st, &filled, &err) != 0)
+		log_warn("%s", err.msg);
+	else if (filled > 0)
+		log_info("%zu paper%s of the libraries listing ids now known", filled,
+			 filled == 1 ? "" : "s");
 }
 
 /* Most similar first; papers no like: rule scored keep their order, after those scored. */
@@ -323,6 +345,20 @@ static int queue_shares(struct run *r, struct state *st, const char *source, str
 	return 0;
 }
 
+/* The text of the papers read, for the libraries that list ids, and only the last papers_kept
+ * of them. */
+static int keep_papers(struct run *r, struct state *st, struct err *err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < r->n_read && rc == 0; i++)
+		rc = state_paper_keep(st, r->read_papers[i].id, r->read_papers[i].title,
+				      r->read_papers[i].abstract, r->now_ms, err);
+	if (rc == 0 && r->n_read > 0)
+		rc = state_papers_trim(st, r->cfg->papers_kept, err);
+	return rc;
+}
+
 /* The one transaction: alerts, messages and the file's record. */
 static int record(struct run *r, struct state *st, const char *name, const char *source,
 		  const struct file_stamp *stamp, struct pipeline_result *res, struct err *err)
@@ -343,6 +379,8 @@ static int record(struct run *r, struct state *st, const char *name, const char 
 		rc = queue_shares(r, st, source, sh, res, err);
 	if (rc == 0)
 		rc = state_file_done(st, name, stamp, &r->read, state_now_ms(), err);
+	if (rc == 0)
+		rc = keep_papers(r, st, err);
 	if (rc == 0)
 		rc = state_commit(st, err);
 	else
@@ -420,6 +458,8 @@ int pipeline_file(struct config *cfg, struct state *st, const char *path, const 
 	res->matched = r.n_kept;
 	/* Papers carry the file name as valid UTF-8; with none kept, no message needs it. */
 	rc = record(&r, st, name, r.n_kept ? r.kept[0].paper.source : "", &stamp, res, err);
+	if (rc == 0 && r.n_read > 0)
+		fill_libraries(cfg, st);
 out:
 	if (rc == 0)
 		res->state_failed = false;
@@ -427,6 +467,7 @@ out:
 	free(r.kept);
 	free(r.rules);
 	free(r.hits);
+	free(r.read_papers);
 	arena_free(&r.arena);
 	return rc;
 }

@@ -134,9 +134,15 @@ def check_config_names_broken_missing_and_empty_libraries():
     p = pw('check-config', '-c', conf)
     assert p.returncode == 2 and 'library "mine"' in text(p.stderr), text(p.stderr)
     assert 'no entry read' in text(p.stderr), text(p.stderr)
+    # A list of ids is a library too, whose papers count once a digest brings them.
     write(os.path.join(d, 'library.bib'), '2303.04137\nhttps://arxiv.org/abs/2501.00001\n')
     p = pw('check-config', '-c', conf)
-    assert p.returncode == 2 and 'a list of ids has no text' in text(p.stderr), text(p.stderr)
+    assert p.returncode == 0 and '2 arXiv ids: each paper counts once a digest' in \
+        text(p.stderr), text(p.stderr)
+    write(os.path.join(d, 'library.bib'), 'not an id\n')
+    p = pw('check-config', '-c', conf)
+    assert p.returncode == 2 and 'library.bib:1: not an arXiv id' in text(p.stderr), \
+        text(p.stderr)
     os.unlink(os.path.join(d, 'library.bib'))
     p = pw('check-config', '-c', conf)
     assert p.returncode == 2 and 'No such file or directory' in text(p.stderr), text(p.stderr)
@@ -146,6 +152,32 @@ def check_config_names_broken_missing_and_empty_libraries():
     bad = write_config(os.path.join(d, 'bad.conf'), [], [{'name': 'r', 'query': 'like:other'}])
     p = pw('check-config', '-c', bad)
     assert p.returncode == 2 and 'like:other names no library' in text(p.stderr), text(p.stderr)
+
+
+@test
+def a_list_of_ids_finds_its_papers_text_in_the_digests_read():
+    # The list names a paper of the first digest, and one of a digest to come.
+    d, conf, out = like_setup(library='# mine\n2501.00001\nhttps://arxiv.org/abs/2501.00004v2\n')
+    with Daemon(conf, d) as daemon:
+        daemon.start()
+        write(os.path.join(d, 'inbox', 'today.txt'), records(PAPERS))
+        wait_until(lambda: '2 papers of the libraries listing ids now known' in
+                   daemon.log_text(), what='the papers of the list known')
+        write(os.path.join(d, 'inbox', 'later.txt'), records([
+            ('Dexterous Robot Hands Learn Manipulation with Diffusion Policies',
+             'Diffusion policies let robot hands grasp and manipulate objects.'),
+            ('Tax Policy and Household Saving', 'Household saving and tax policy.')], 20))
+        lines = wait_until(lambda: read_jsonl(out), what='the alert')
+        assert daemon.stop() == 0
+    assert [p['title'] for p in lines] == [
+        'Dexterous Robot Hands Learn Manipulation with Diffusion Policies'], lines
+    assert 'Diffusion Policies for Dexterous Robot Manipulation' in lines[0]['why']
+    # The state keeps what was read, so a daemon started again knows the list's papers.
+    with Daemon(conf, d) as daemon:
+        daemon.start()
+        wait_until(lambda: '2 papers of the libraries listing ids known' in daemon.log_text(),
+                   what='the papers known again')
+        assert daemon.stop() == 0
 
 
 @test

@@ -198,6 +198,8 @@ static void every_setting_left_out_takes_its_documented_default(void **state)
 	assert_true(c->delivery.retry_max == 30 * 60);
 	assert_true(c->delivery.shutdown_grace == 5);
 	assert_int_equal(c->n_libraries, 0);
+	assert_int_equal(c->papers_kept, 100000);
+	assert_false(c->keeps_papers);
 	config_unref(c);
 	config_diag_free(&d);
 	/* A rule's own settings. */
