@@ -414,8 +414,8 @@ static const char *const papers_sql[N_PAPERS_STMTS] = {
 	[PAPERS_KEEP] = "INSERT INTO papers_read (id, title, abstract, seen_ms) "
 			"VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET title = ?2, "
 			"abstract = coalesce(?3, abstract), seen_ms = ?4",
-	[PAPERS_TRIM] = "DELETE FROM papers_read WHERE seen_ms < (SELECT seen_ms FROM papers_read "
-			"ORDER BY seen_ms DESC LIMIT 1 OFFSET ?1 - 1)",
+	[PAPERS_TRIM] = ("DELETE FROM papers_read WHERE seen_ms < (SELECT seen_ms FROM papers_read "
+			 "ORDER BY seen_ms DESC LIMIT 1 OFFSET ?1 - 1)"),
 	[PAPERS_TEXT] = "SELECT title, abstract FROM papers_read WHERE id = ?1",
 };
 
