@@ -13,6 +13,8 @@ PYTHON ?= /usr/bin/python3
 CFLAGS ?= -O2 -g
 
 PKGS := libconfig sqlite3 jansson libutf8proc libpcre2-8 libcrypto
+# Libraries Debian ships without a pkg-config file: linked by name.
+NOPC_LIBS := -lstemmer -lm
 # Headers only: notify/net.c loads libcurl when a notifier needs the network.
 HEADER_PKGS := libcurl
 
@@ -29,13 +31,13 @@ VALGRIND_CFLAGS := -O1 -g -DPW_RX_NO_JIT
 
 # pkg-config runs once, after the dependency check has made sure the packages are there.
 PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS) $(HEADER_PKGS)))$(PKG_CFLAGS)
-PKG_LIBS = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
+PKG_LIBS = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)) $(NOPC_LIBS))$(PKG_LIBS)
 CMOCKA_LIBS = $(eval CMOCKA_LIBS := $$(shell pkg-config --libs cmocka))$(CMOCKA_LIBS)
 CURL_LIBS = $(eval CURL_LIBS := $$(shell pkg-config --libs libcurl))$(CURL_LIBS)
 
 # Debian packages: what building needs, and what the tests add.
 BUILD_DEBS := gcc libc6-dev make pkg-config libcurl4-openssl-dev libconfig-dev libsqlite3-dev \
-	libjansson-dev libutf8proc-dev libpcre2-dev libssl-dev tzdata
+	libjansson-dev libutf8proc-dev libpcre2-dev libssl-dev libstemmer-dev tzdata
 TEST_DEBS := libcmocka-dev clang libclang-rt-14-dev clang-format clang-tidy cppcheck python3 \
 	python3-aiosmtpd openssl systemd groff-base man-db faketime
 VALGRIND_DEBS := valgrind
@@ -44,11 +46,13 @@ BENCH_DEBS := python3 inotify-tools python3-watchdog curl grep gnuplot-nox
 
 SRCS := \
 	config/config.c \
+	config/config_libraries.c \
 	config/config_read.c \
 	config/config_types.c \
 	daemon/arena.c \
 	daemon/cadence.c \
 	daemon/cli.c \
+	daemon/cli_like.c \
 	daemon/cli_read.c \
 	daemon/cli_state.c \
 	daemon/daemon.c \
@@ -56,9 +60,12 @@ SRCS := \
 	daemon/health.c \
 	daemon/hex.c \
 	daemon/hmap.c \
+	daemon/libwatch.c \
 	daemon/log.c \
 	daemon/loop.c \
 	daemon/match/dict.c \
+	daemon/match/library.c \
+	daemon/match/like.c \
 	daemon/match/litscan.c \
 	daemon/match/match.c \
 	daemon/match/query.c \
@@ -96,6 +103,8 @@ UNIT_TESTS := \
 	tests/unit/test_hmap.c \
 	tests/unit/test_idset.c \
 	tests/unit/test_lex.c \
+	tests/unit/test_library.c \
+	tests/unit/test_like.c \
 	tests/unit/test_loop.c \
 	tests/unit/test_match.c \
 	tests/unit/test_match_diff.c \
@@ -118,10 +127,12 @@ TEST_SRCS := \
 
 FUZZERS := \
 	tests/fuzz/fuzz_config.c \
+	tests/fuzz/fuzz_library.c \
 	tests/fuzz/fuzz_parse.c \
 	tests/fuzz/fuzz_query.c
 
 BENCHES := \
+	tests/bench/bench_like.c \
 	tests/bench/bench_match.c \
 	tests/bench/bench_parse.c
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_libraries.h"
 #include "config_read.h"
 #include "hmap.h"
 #include "match/match.h"
@@ -155,6 +156,23 @@ static const struct conf_key rule_keys[] = {
 		.offset = offsetof(struct config_rule, urgent),
 		.desc = "its papers go out at once, even to a notifier with a schedule",
 	},
+	{
+		.name = "min_score",
+		.type = CONF_REAL,
+		.offset = offsetof(struct config_rule, min_score),
+		.def_num = CONFIG_MIN_SCORE_DEFAULT,
+		.min = 0,
+		.max = 1,
+		.desc = "like:NAME holds for a paper whose score reaches this",
+	},
+	{
+		.name = "top",
+		.type = CONF_INT,
+		.offset = offsetof(struct config_rule, top),
+		.min = 0,
+		.max = 1000000,
+		.desc = "keep only the best this many papers of each digest by score; 0 keeps all",
+	},
 	{.name = NULL},
 };
 
@@ -180,6 +198,16 @@ static const struct conf_key top_keys[] = {
 	{.name = "health", .type = CONF_ANY, .desc = "the health checks: health_keys"},
 	{.name = "notifiers", .type = CONF_ANY, .desc = "where alerts go: load_notifiers"},
 	{.name = "rules", .type = CONF_ANY, .desc = "what to look for: load_rules"},
+	{.name = "libraries", .type = CONF_ANY, .desc = "papers like:NAME compares with"},
+	{
+		.name = "papers_kept",
+		.type = CONF_INT,
+		.offset = offsetof(struct config, papers_kept),
+		.def_num = 100000,
+		.min = 0,
+		.max = 100000000,
+		.desc = "papers read whose text the state keeps, for libraries that list ids",
+	},
 	{.name = NULL},
 };
 
@@ -488,6 +516,7 @@ static struct config *config_build(const char *name, config_t *cf, struct config
 	notifier_zones(cfg);
 	load_health(&c, cf, cfg, &broken);
 	load_rules(&c, cf, cfg, &broken);
+	config_load_libraries(&c, cf, cfg);
 	hmap_free(&broken);
 	/* The loaders report through c: what they found is counted there. */
 	if (c.diag->n_errors == errors && cfg->n_notifiers == 0 && !rules_only)
@@ -722,6 +751,7 @@ void config_unref(struct config *c)
 		free(c->rules[i].targets);
 	}
 	free(c->rules);
+	config_free_libraries(c);
 	matcher_free(c->matcher);
 	free(c);
 }

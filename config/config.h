@@ -10,8 +10,13 @@
 
 #include "config_types.h"
 
+struct err;
+struct like;
 struct matcher;
 struct notifier;
+struct paper;
+struct state;
+struct library_file;
 
 /* ---- The settings ---- */
 
@@ -53,7 +58,22 @@ struct config_rule {
 	bool urgent;                /* goes out at once even to a notifier with a schedule */
 	size_t *targets;            /* indices into config.notifiers */
 	size_t n_targets;
+	double min_score; /* like:NAME holds from this score on */
+	long long top;    /* keep only the best this many papers of a digest by score; 0: all */
 	unsigned line;
+};
+
+/* A library rules refer to as like:NAME (config_libraries.c). */
+struct config_library {
+	char *name;
+	char *file;
+	struct like *like; /* its index; replaced whole when the file changes */
+	/* A list of arXiv ids: its entries, given their text by config_libraries_fill. */
+	struct library_file *ids;
+	unsigned line;
+	/* The score of the paper being matched, worked out the first time a rule asks. */
+	unsigned long long scored_gen;
+	double score;
 };
 
 struct config {
@@ -69,6 +89,11 @@ struct config {
 	struct config_rule *rules;
 	size_t n_rules;
 	struct matcher *matcher; /* every rule's query, compiled together (rule i is rule i) */
+	struct config_library *libraries;
+	size_t n_libraries;
+	bool keeps_papers;     /* a library lists ids: the papers read are kept in the state */
+	long long papers_kept; /* at most this many of them, the last seen */
+	unsigned long long like_gen; /* the paper being matched, for the libraries' scores */
 };
 
 /* Loads and checks the file. Returns NULL when it has errors; d holds them (and any warnings)
@@ -88,6 +113,30 @@ void config_unref(struct config *c);
 int config_rule_index(const struct config *c, const char *name);
 /* The notifier called name, or -1. */
 int config_notifier_index(const struct config *c, const char *name);
+
+/* ---- Libraries (config_libraries.c) ---- */
+
+/* A rule's min_score when it gives none: see the README, "Papers like yours". */
+#define CONFIG_MIN_SCORE_DEFAULT 0.15
+
+/* Before matching p: counts it into every library's IDF and forgets the last paper's scores. */
+void config_like_begin(struct config *c, const struct paper *p);
+/* The best score of p against the libraries rule's like: terms name, and which library gave
+ * it; -1 when the rule has none. Call after config_like_begin(p). */
+double config_like_score(struct config *c, unsigned rule, const struct paper *p, size_t *library);
+/* Why rule's like: terms hold for p, for messages: "like:mine 0.42, closest “TITLE” (0.61),
+ * shared: a, b, c", with the best score in *score; NULL and -1 when the rule has none. Call after
+ * config_like_begin(p). The caller frees the text. */
+char *config_like_explain(struct config *c, unsigned rule, const struct paper *p, double *score);
+/* Reads library i's file again and replaces its index, keeping the old one when the new file
+ * has no entry to index or cannot be read: 0 with the papers indexed in *papers, or -1 with
+ * err set. Problems with single entries are logged. */
+int config_library_reload(struct config *c, size_t i, size_t *papers, struct err *err);
+/* Gives the papers of the libraries that list arXiv ids the text the state kept of them,
+ * rebuilding the index of each that gained some; *filled counts them. 0, or -1 with err. */
+int config_libraries_fill(struct config *c, struct state *st, size_t *filled, struct err *err);
+/* The library called name, or -1. */
+int config_library_index(const struct config *c, const char *name);
 
 /* The default configuration built into the binary (config/paperwatch.conf.example). */
 extern const char config_default_text[];

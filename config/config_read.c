@@ -330,7 +330,8 @@ static int read_number(struct conf_ctx *c, const config_setting_t *s, const stru
 
 	if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64) {
 		*v = (double)config_setting_get_int64(s);
-	} else if (type == CONFIG_TYPE_FLOAT && k->type == CONF_DURATION) {
+	} else if (type == CONFIG_TYPE_FLOAT &&
+		   (k->type == CONF_DURATION || k->type == CONF_REAL)) {
 		*v = config_setting_get_float(s);
 	} else if (type == CONFIG_TYPE_STRING && k->type == CONF_DURATION) {
 		if (conf_parse_duration(config_setting_get_string(s), v) != 0) {
@@ -348,6 +349,7 @@ static int read_number(struct conf_ctx *c, const config_setting_t *s, const stru
 	} else {
 		conf_error(c, s, "%s must be %s, not %s", k->name,
 			   k->type == CONF_INT    ? "an integer"
+			   : k->type == CONF_REAL ? "a number"
 			   : k->type == CONF_SIZE ? "a size"
 						  : "a duration",
 			   conf_type_name(type));
@@ -371,7 +373,7 @@ static void store_number(const struct conf_key *k, char *at, double v)
 	 * types hold: converting those back would be undefined, so they saturate. */
 	if (k->type == CONF_INT)
 		*(long long *)(void *)at = v >= (double)LLONG_MAX ? LLONG_MAX : (long long)v;
-	else if (k->type == CONF_DURATION)
+	else if (k->type == CONF_DURATION || k->type == CONF_REAL)
 		*(double *)(void *)at = v;
 	else
 		*(size_t *)(void *)at = v >= (double)SIZE_MAX ? SIZE_MAX : (size_t)v;
@@ -382,7 +384,7 @@ static double stored_number(const struct conf_key *k, const char *at)
 {
 	if (k->type == CONF_INT)
 		return (double)*(const long long *)(const void *)at;
-	if (k->type == CONF_DURATION)
+	if (k->type == CONF_DURATION || k->type == CONF_REAL)
 		return *(const double *)(const void *)at;
 	return (double)*(const size_t *)(const void *)at;
 }
@@ -416,6 +418,7 @@ static int read_key(struct conf_ctx *c, const config_setting_t *s, const struct 
 	case CONF_INT:
 	case CONF_DURATION:
 	case CONF_SIZE:
+	case CONF_REAL:
 		if (read_number(c, s, k, &v) != 0)
 			return 1;
 		store_number(k, at, v);
@@ -511,6 +514,7 @@ static void set_default(const struct conf_key *k, char *at, bool given)
 	case CONF_INT:
 	case CONF_DURATION:
 	case CONF_SIZE:
+	case CONF_REAL:
 		if (!given || (k->zero_is_default && stored_number(k, at) == 0))
 			store_number(k, at, k->def_num);
 		return;

@@ -22,6 +22,7 @@ enum conf_type {
 	CONF_BOOL,     /* bool */
 	CONF_DURATION, /* double, seconds: 30, "30s", "10m", "72h", "2d", "500ms" */
 	CONF_SIZE,     /* size_t, bytes: 1048576, "512K", "64M", "1G" */
+	CONF_REAL,     /* double: 0.25 or 1; its default in def_num too */
 	CONF_SECRET,   /* char *: the key itself, or "<key>_file" naming a file holding it */
 	CONF_ANY,      /* not read here (the caller reads it), only allowed */
 	CONF_INCLUDE,  /* the rows of sub, for a struct at offset (shared keys of several groups) */

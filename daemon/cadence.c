@@ -32,6 +32,10 @@ char *cadence_encode(const struct alert *a, size_t *len)
 	json_object_set_new(o, "paper", paper_json(a->paper));
 	json_object_set_new(o, "rules", rules);
 	json_object_set_new(o, "hits", hits);
+	if (a->why != NULL) {
+		json_object_set_new(o, "why", json_string(a->why));
+		json_object_set_new(o, "score", json_real(a->score));
+	}
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (s == NULL)
@@ -104,6 +108,12 @@ static void on_held(void *ctx, const char *bytes, size_t len, long long created_
 	}
 	hv = arena_alloc(&g->arena, (json_array_size(hits) + 1) * sizeof(*hv));
 	h->alert = (struct alert){.paper = p, .rules = names, .n_rules = n, .hits = hv};
+	if (json_is_string(json_object_get(o, "why"))) {
+		h->alert.why =
+			arena_strndup(&g->arena, json_string_value(json_object_get(o, "why")),
+				      json_string_length(json_object_get(o, "why")));
+		h->alert.score = json_number_value(json_object_get(o, "score"));
+	}
 	for (size_t i = 0; i < json_array_size(hits); i++)
 		h->alert.n_hits += decode_hit(json_array_get(hits, i), p, &hv[h->alert.n_hits]);
 	h->order = g->n;
@@ -114,11 +124,15 @@ static void on_held(void *ctx, const char *bytes, size_t len, long long created_
 	json_decref(o);
 }
 
-/* Most relevant first: more rules hit, then held earlier. */
+/* Most relevant first: scored by a like: rule, the more similar first; then more rules hit;
+ * then held earlier. */
 static int by_relevance(const void *a, const void *b)
 {
 	const struct held *x = a, *y = b;
+	double sx = x->alert.why ? x->alert.score : -1, sy = y->alert.why ? y->alert.score : -1;
 
+	if (sx != sy)
+		return sx > sy ? -1 : 1;
 	if (x->alert.n_rules != y->alert.n_rules)
 		return x->alert.n_rules > y->alert.n_rules ? -1 : 1;
 	return x->order < y->order ? -1 : x->order > y->order;

@@ -36,12 +36,16 @@ static const struct command commands[] = {
 	 "  --max-size BYTES  refuse larger files (default 64M; K, M and G suffixes)\n"},
 	{"match", cmd_match,
 	 "[-c CONFIG] [--rule NAME]... [--json] [FILE...]\n"
-	 "       paperwatch match --query QUERY [--json] FILE...",
+	 "       paperwatch match --query QUERY [--json] FILE...\n"
+	 "       paperwatch match --like LIBRARY [--min-score S] [--json] FILE...",
 	 "show which papers the rules match, and why; sends and records nothing",
 	 "  -c CONFIG     the configuration whose rules are tried (no secret is read)\n"
 	 "  --rule NAME   only this rule; may be repeated\n"
 	 "  --query QUERY one query, with no configuration\n"
 	 "  --json        one JSON line per matched paper, for scripts\n"
+	 "  --like LIBRARY    score every paper against a library file (BibTeX, CSL JSON, ids),\n"
+	 "                    most similar first, with no configuration\n"
+	 "  --min-score S     with --like, show papers scoring S or more (default 0.15; 0: all)\n"
 	 "Without FILE, every digest in the configured watch.dir is read: a rule can be tried on\n"
 	 "the digests already there, then applied to them with `paperwatch scan --again`.\n"},
 	{"scan", cmd_scan, "[-c CONFIG] [--wait SECONDS] [--again] [FILE...]",

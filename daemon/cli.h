@@ -60,6 +60,10 @@ static inline const char *plural(size_t n)
 	return n == 1 ? "" : "s";
 }
 
+/* `match --like FILE`: the papers of files scored against the library, most similar first,
+ * those from min_score on; returns the exit status. */
+int cli_match_like(const char *library, double min_score, bool json, size_t n, char *const *files);
+
 /* Reads a byte count with an optional K, M or G suffix; -1 when it is not one. */
 int cli_parse_size(const char *s, size_t *out);
 

@@ -310,15 +310,16 @@ struct match_cmd {
 	const char *const *names; /* rule names by index */
 	const bool *only;         /* the rules shown (--rule), by index; NULL for all */
 	bool json;
-	struct state *st; /* what was alerted before; NULL when there is no state */
-	const char *file; /* the digest being read, and whether its name has been printed */
+	struct state *st;   /* what was alerted before; NULL when there is no state */
+	struct config *cfg; /* for the libraries of like: rules; NULL with --query */
+	const char *file;   /* the digest being read, and whether its name has been printed */
 	bool file_shown, paper_shown;
 	const struct paper *paper;
 	char *key; /* the paper's identity in the state */
 	size_t papers, matched, files_matched;
-	struct jline rules, hits, alerted, line; /* --json: the parts of a paper's line */
-	size_t n_rules, n_hits, n_alerted;       /* the entries of each so far */
-	size_t title_len, abstract_len, id_len;  /* of the paper, for its hits */
+	struct jline rules, hits, alerted, likes, line; /* --json: the parts of a paper's line */
+	size_t n_rules, n_hits, n_alerted, n_likes;     /* the entries of each so far */
+	size_t title_len, abstract_len, id_len;         /* of the paper, for its hits */
 	struct hit_word *words;
 	size_t cap_words;
 };
@@ -408,6 +409,25 @@ static bool json_name(struct match_cmd *m, struct jline *j, size_t *n, unsigned 
 	return true;
 }
 
+/* A like: rule's score and why, under its name in "likes": {"score", "why"}. */
+static void json_like(struct match_cmd *m, unsigned rule)
+{
+	char num[32], *why;
+	double score;
+
+	if (m->cfg == NULL || m->cfg->n_libraries == 0)
+		return;
+	why = config_like_explain(m->cfg, rule, m->paper, &score);
+	if (why != NULL && json_name(m, &m->likes, &m->n_likes, rule)) {
+		snprintf(num, sizeof(num), ":{\"score\":%.6g,\"why\":", score);
+		jl_lit(&m->likes, num);
+		if (!jl_str(&m->likes, why, strlen(why)))
+			jl_lit(&m->likes, "null");
+		jl_lit(&m->likes, "}");
+	}
+	free(why);
+}
+
 /* The rule and its hits in the paper's line: its name in "rules", its hits under its name in
  * "hits", each {"term", "field", "text"}, and its name in "alerted" when it was. */
 static void json_rule(struct match_cmd *m, unsigned rule, const struct match_hit *hits,
@@ -438,6 +458,7 @@ static void json_rule(struct match_cmd *m, unsigned rule, const struct match_hit
 	alerted_to(m, rule, who, sizeof(who));
 	if (who[0] != '\0')
 		json_name(m, &m->alerted, &m->n_alerted, rule);
+	json_like(m, rule);
 }
 
 /* The hits' distinct texts (compared without case), in the order they first come. */
@@ -476,7 +497,8 @@ static void human_rule(struct match_cmd *m, unsigned rule, const struct match_hi
 		       size_t n_hits)
 {
 	size_t n = distinct_words(m, hits, n_hits);
-	char who[256];
+	char who[256], *why;
+	double score;
 
 	if (!m->file_shown) {
 		printf("%s%s\n", m->files_matched ? "\n" : "", m->file);
@@ -507,8 +529,15 @@ static void human_rule(struct match_cmd *m, unsigned rule, const struct match_hi
 		}
 		printf(")");
 	}
-	if (n == 0)
+	why = m->cfg && m->cfg->n_libraries ? config_like_explain(m->cfg, rule, m->paper, &score)
+					    : NULL;
+	if (why != NULL) {
+		printf("%s ", n ? ";" : "");
+		print_clean(why, strlen(why));
+	} else if (n == 0) {
 		printf(" (no word: the query holds by what the paper lacks)");
+	}
+	free(why);
 	alerted_to(m, rule, who, sizeof(who));
 	if (who[0] != '\0')
 		printf(" — already alerted (%s)\n", who);
@@ -552,7 +581,13 @@ static void json_line(struct match_cmd *m)
 	jl_raw(j, m->hits.s, m->hits.n);
 	jl_lit(j, "},\"alerted\":[");
 	jl_raw(j, m->alerted.s, m->alerted.n);
-	jl_lit(j, "]}\n");
+	if (m->cfg != NULL && m->cfg->n_libraries > 0) {
+		jl_lit(j, "],\"likes\":{");
+		jl_raw(j, m->likes.s, m->likes.n);
+		jl_lit(j, "}}\n");
+	} else {
+		jl_lit(j, "]}\n");
+	}
 	(void)fwrite(j->s, 1, j->n, stdout); /* a failure shows in ferror(), at the end */
 }
 
@@ -566,12 +601,14 @@ static void match_paper(void *ctx, const struct paper *p)
 	m->key = m->st ? pipeline_paper_key(p) : NULL;
 	m->papers++;
 	if (m->json) {
-		m->rules.n = m->hits.n = m->alerted.n = 0;
-		m->n_rules = m->n_hits = m->n_alerted = 0;
+		m->rules.n = m->hits.n = m->alerted.n = m->likes.n = 0;
+		m->n_rules = m->n_hits = m->n_alerted = m->n_likes = 0;
 		m->title_len = p->title ? strlen(p->title) : 0;
 		m->abstract_len = p->abstract ? strlen(p->abstract) : 0;
 		m->id_len = p->id ? strlen(p->id) : 0;
 	}
+	if (m->cfg != NULL && m->cfg->n_libraries > 0)
+		config_like_begin(m->cfg, p);
 	matcher_match(m->matcher, p, true, on_match, m);
 	free(m->key);
 	m->key = NULL;
@@ -611,6 +648,7 @@ static int match_files(struct match_cmd *m, size_t max_size, const char *folder,
 	free(m->rules.s);
 	free(m->hits.s);
 	free(m->alerted.s);
+	free(m->likes.s);
 	free(m->line.s);
 	return cli_finish_output(status);
 }
@@ -687,9 +725,18 @@ static int match_config(struct match_cmd *m, const char *path, char **rules, siz
 		files = inbox.paths;
 	}
 	m->matcher = cfg->matcher;
+	m->cfg = cfg;
 	m->names = names;
 	m->only = only;
 	m->st = open_for_reading(cfg);
+	if (m->st != NULL && cfg->keeps_papers) {
+		struct err err;
+		size_t filled;
+
+		/* The papers of lists of ids, as the daemon knows them. */
+		if (config_libraries_fill(cfg, m->st, &filled, &err) != 0)
+			log_warn("%s", err.msg);
+	}
 	status =
 		match_files(m, cfg->watch.max_file_size, inbox.n ? cfg->watch.dir : NULL, n, files);
 	state_close(m->st);
@@ -707,15 +754,20 @@ int cmd_match(int argc, char **argv)
 		{"rule", required_argument, NULL, 'r'},
 		{"query", required_argument, NULL, 'q'},
 		{"json", no_argument, NULL, 'j'},
+		{"like", required_argument, NULL, 'l'},
+		{"min-score", required_argument, NULL, 's'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *path = NULL, *query = NULL;
+	const char *path = NULL, *query = NULL, *like = NULL;
+	double min_score = CONFIG_MIN_SCORE_DEFAULT;
+	bool min_given = false;
+	char *end;
 	struct match_cmd m = {0};
 	char **rules = xcalloc((size_t)argc + 1, sizeof(*rules));
 	size_t n_rules = 0;
 	int c, status = EXIT_USAGE;
 
-	while ((c = getopt_long(argc, argv, "c:r:q:j", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:r:q:jl:s:", options, NULL)) != -1) {
 		if (c == 'c')
 			path = optarg;
 		else if (c == 'r')
@@ -724,12 +776,28 @@ int cmd_match(int argc, char **argv)
 			query = optarg;
 		else if (c == 'j')
 			m.json = true;
-		else
+		else if (c == 'l')
+			like = optarg;
+		else if (c == 's') {
+			min_score = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || !(min_score >= 0 && min_score <= 1)) {
+				log_error("--min-score takes a number from 0 to 1, not \"%s\"",
+					  optarg);
+				goto usage;
+			}
+			min_given = true;
+		} else
 			goto usage;
 	}
 	if (query != NULL && (path != NULL || n_rules > 0 || optind == argc))
 		goto usage;
-	if (query != NULL)
+	if ((like != NULL && (query != NULL || path != NULL || n_rules > 0 || optind == argc)) ||
+	    (min_given && like == NULL))
+		goto usage;
+	if (like != NULL)
+		status = cli_match_like(like, min_score, m.json, (size_t)(argc - optind),
+					argv + optind);
+	else if (query != NULL)
 		status = match_query(&m, query, (size_t)(argc - optind), argv + optind);
 	else
 		status = match_config(&m, path, rules, n_rules, (size_t)(argc - optind),

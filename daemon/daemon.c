@@ -16,6 +16,7 @@
 #include "cadence.h"
 #include "cli.h"
 #include "health.h"
+#include "libwatch.h"
 #include "log.h"
 #include "loop.h"
 #include "match/match.h"
@@ -39,7 +40,8 @@ struct daemon {
 	struct loop *loop;
 	struct outbox *outbox;
 	struct watcher *watcher;
-	struct health *health; /* the checks on the digests coming in */
+	struct health *health;     /* the checks on the digests coming in */
+	struct libwatch *libwatch; /* the library files of like: rules */
 	struct loop_timer *watchdog;
 	double watchdog_interval;
 	/* Files the state could not record (a full disk) are read again by a rescan this timer
@@ -340,6 +342,10 @@ static int daemon_watch(struct daemon *d)
 {
 	struct err err;
 
+	/* The library files of this configuration's like: rules, watched for changes. */
+	libwatch_free(d->libwatch);
+	if (libwatch_new(d->loop, d->cfg, d->state, &d->libwatch, &err) != 0)
+		log_warn("%s; a library that changes takes a reload", err.msg);
 	watcher_free(d->watcher);
 	d->watcher = NULL;
 	if (watcher_new(d->loop, &d->cfg->watch, on_file, d, &d->watcher, &err) != 0) {
@@ -459,6 +465,7 @@ static void daemon_free(struct daemon *d)
 {
 	watcher_free(d->watcher);
 	health_free(d->health);
+	libwatch_free(d->libwatch);
 	outbox_free(d->outbox);
 	loop_timer_free(d->watchdog);
 	loop_timer_free(d->again);

@@ -13,6 +13,7 @@
 
 #include "cadence.h"
 #include "hex.h"
+#include "log.h"
 #include "match/match.h"
 #include "notify.h"
 #include "parse/parse.h"
@@ -34,6 +35,10 @@ struct kept {
 	size_t n_rules;
 	struct match_hit *hits;
 	size_t n_hits;
+	double *scores;  /* per rule: its like: score, -1 for a rule with none */
+	double score;    /* the best of them, by which the papers of a message are ordered */
+	const char *why; /* what the best like: rule made of the paper, or NULL */
+	size_t order;    /* where it came in the digest, for ties */
 };
 
 struct run {
@@ -50,7 +55,9 @@ struct run {
 	size_t papers, with_authors;
 	uint64_t papers_sum;   /* of every paper's identity hash: the same papers, the same sum */
 	struct file_read read; /* what the parser said of the file, for the state */
-	long long now_ms;      /* when the file's alerts were recorded */
+	struct paper *read_papers; /* with an id, for libraries that list ids (keeps_papers) */
+	size_t n_read, cap_read;
+	long long now_ms; /* when the file's alerts were recorded */
 };
 
 static void on_rule(void *ctx, unsigned rule, const struct match_hit *hits, size_t n_hits)
@@ -123,6 +130,27 @@ static uint64_t paper_key_hash(const struct paper *p)
 	return h ^ (h >> 31);
 }
 
+/* The like: scores of a kept paper's rules, and why the best one holds. */
+static void keep_scores(struct run *r, struct kept *k, const struct paper *p)
+{
+	k->scores = arena_alloc(&r->arena, k->n_rules * sizeof(*k->scores) + 1);
+	k->score = -1;
+	k->why = NULL;
+	k->order = r->n_kept;
+	for (size_t i = 0; i < k->n_rules; i++) {
+		double s;
+		char *why = r->cfg->n_libraries ? config_like_explain(r->cfg, k->rules[i], p, &s)
+						: NULL;
+
+		k->scores[i] = why ? s : -1;
+		if (why != NULL && s > k->score) {
+			k->score = s;
+			k->why = arena_strndup(&r->arena, why, strlen(why));
+		}
+		free(why);
+	}
+}
+
 /* The parser's callback: match, and keep a copy of what matched. */
 static void on_paper(void *ctx, const struct paper *p)
 {
@@ -133,6 +161,13 @@ static void on_paper(void *ctx, const struct paper *p)
 	r->papers_sum += paper_key_hash(p);
 	r->with_authors += p->n_authors > 0;
 	r->n_rules = r->n_hits = 0;
+	if (r->cfg->n_libraries > 0)
+		config_like_begin(r->cfg, p);
+	if (r->cfg->keeps_papers && p->id != NULL) {
+		r->read_papers =
+			xgrow(r->read_papers, &r->cap_read, r->n_read + 1, sizeof(*r->read_papers));
+		paper_copy(&r->arena, &r->read_papers[r->n_read++], p);
+	}
 	if (matcher_match(r->cfg->matcher, p, true, on_rule, r) == 0)
 		return;
 	r->kept = xgrow(r->kept, &r->cap_kept, r->n_kept + 1, sizeof(*r->kept));
@@ -144,6 +179,7 @@ static void on_paper(void *ctx, const struct paper *p)
 	k->n_hits = r->n_hits;
 	k->hits = arena_alloc(&r->arena, r->n_hits * sizeof(*k->hits) + 1);
 	memcpy(k->hits, r->hits, r->n_hits * sizeof(*k->hits));
+	keep_scores(r, k, p);
 }
 
 static void on_raw(void *ctx, const char *data, size_t len)
@@ -178,6 +214,96 @@ void pipeline_describe(const struct pipeline_result *r, char *out, size_t size)
 
 	if (r->held > 0 && n > 0 && (size_t)n < size)
 		snprintf(out + n, size - (size_t)n, ", %zu held for scheduled messages", r->held);
+}
+
+/* The libraries that list ids, given the text of papers just kept; a failure here costs only
+ * those papers' counting until the next digest, and is said. */
+static void fill_libraries(struct config *cfg, struct state *st)
+{
+	struct err err;
+	size_t filled;
+
+	if (config_libraries_fill(cfg, st, &filled, &err) != 0)
+		log_warn("%s", err.msg);
+	else if (filled > 0)
+		log_info("%zu paper%s of the libraries listing ids now known", filled,
+			 filled == 1 ? "" : "s");
+}
+
+/* Most similar first; papers no like: rule scored keep their order, after those scored. */
+static int by_score(const void *a, const void *b)
+{
+	const struct kept *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score < y->score ? 1 : -1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* A paper's place in one rule's ranking. */
+struct ranked {
+	double score;
+	size_t paper, slot; /* r->kept[paper].rules[slot] */
+};
+
+static int by_rank(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score < y->score ? 1 : -1;
+	return x->paper < y->paper ? -1 : x->paper > y->paper;
+}
+
+/* Slots from the last: taken off in this order, none moves another still to take. */
+static int by_slot(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	return x->slot < y->slot ? 1 : x->slot > y->slot ? -1 : 0;
+}
+
+/* Takes rule slot j off paper k, the others keeping their order. */
+static void drop_rule(struct kept *k, size_t j)
+{
+	memmove(k->rules + j, k->rules + j + 1, (k->n_rules - j - 1) * sizeof(*k->rules));
+	memmove(k->scores + j, k->scores + j + 1, (k->n_rules - j - 1) * sizeof(*k->scores));
+	k->n_rules--;
+}
+
+/* A rule with top = N keeps only its N best papers of the digest: it is taken off the others,
+ * and a paper left with no rule is not kept. Then the papers are ordered by score. */
+static void rank(struct run *r)
+{
+	size_t kept = 0;
+
+	struct ranked *v = xcalloc(r->n_kept + 1, sizeof(*v));
+
+	for (size_t q = 0; q < r->cfg->n_rules; q++) {
+		long long top = r->cfg->rules[q].top;
+		size_t n = 0;
+
+		for (size_t i = 0; top > 0 && i < r->n_kept; i++) {
+			for (size_t j = 0; j < r->kept[i].n_rules; j++) {
+				if (r->kept[i].rules[j] == q)
+					v[n++] = (struct ranked){r->kept[i].scores[j], i, j};
+			}
+		}
+		if (n <= (size_t)top)
+			continue;
+		qsort(v, n, sizeof(*v), by_rank);
+		/* From the last, so that taking a rule off does not move the next one to take. */
+		qsort(v + top, n - (size_t)top, sizeof(*v), by_slot);
+		for (size_t i = (size_t)top; i < n; i++)
+			drop_rule(&r->kept[v[i].paper], v[i].slot);
+	}
+	free(v);
+	qsort(r->kept, r->n_kept, sizeof(*r->kept), by_score);
+	for (size_t i = 0; i < r->n_kept; i++) {
+		if (r->kept[i].n_rules > 0)
+			r->kept[kept++] = r->kept[i];
+	}
+	r->n_kept = kept;
 }
 
 /* A fresh batch key: "msg_" and BATCH_KEY_BYTES random bytes, the idempotency key's stem. */
@@ -288,7 +414,9 @@ static int record_paper(struct run *r, struct state *st, const struct kept *k, s
 					   .rules = rules,
 					   .n_rules = n_new,
 					   .hits = k->hits,
-					   .n_hits = k->n_hits};
+					   .n_hits = k->n_hits,
+					   .why = k->why,
+					   .score = k->score};
 			if (now)
 				sh[t].alerts[sh[t].n_alerts++] = a;
 			else
@@ -334,6 +462,20 @@ static int queue_shares(struct run *r, struct state *st, const char *source, str
 	return 0;
 }
 
+/* The text of the papers read, for the libraries that list ids, and only the last papers_kept
+ * of them. */
+static int keep_papers(struct run *r, struct state *st, struct err *err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < r->n_read && rc == 0; i++)
+		rc = state_paper_keep(st, r->read_papers[i].id, r->read_papers[i].title,
+				      r->read_papers[i].abstract, r->now_ms, err);
+	if (rc == 0 && r->n_read > 0)
+		rc = state_papers_trim(st, r->cfg->papers_kept, err);
+	return rc;
+}
+
 /* The one transaction: alerts, messages and the file's record. */
 static int record(struct run *r, struct state *st, const char *name, const char *source,
 		  const struct file_stamp *stamp, struct pipeline_result *res, struct err *err)
@@ -354,6 +496,8 @@ static int record(struct run *r, struct state *st, const char *name, const char 
 		rc = queue_shares(r, st, source, sh, res, err);
 	if (rc == 0)
 		rc = state_file_done(st, name, stamp, &r->read, state_now_ms(), err);
+	if (rc == 0)
+		rc = keep_papers(r, st, err);
 	if (rc == 0)
 		rc = state_commit(st, err);
 	else
@@ -428,11 +572,14 @@ int pipeline_file(struct config *cfg, struct state *st, const char *path, const 
 	res->papers = r.papers;
 	res->fallback = pres.fallback;
 	res->skipped = pres.skipped;
+	rank(&r);
 	res->matched = r.n_kept;
 	res->format = pres.format;
 	res->papers_sum = r.papers_sum;
 	/* Papers carry the file name as valid UTF-8; with none kept, no message needs it. */
 	rc = record(&r, st, name, r.n_kept ? r.kept[0].paper.source : "", &stamp, res, err);
+	if (rc == 0 && r.n_read > 0)
+		fill_libraries(cfg, st);
 out:
 	if (rc == 0)
 		res->state_failed = false;
@@ -440,6 +587,7 @@ out:
 	free(r.kept);
 	free(r.rules);
 	free(r.hits);
+	free(r.read_papers);
 	arena_free(&r.arena);
 	return rc;
 }

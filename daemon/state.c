@@ -228,6 +228,9 @@ static const char *const stmt_sql[N_STMTS] = {
 			  "since_ms = ?4, last_ms = ?5, detail = ?6",
 };
 
+/* The statements of the papers read (papers_setup). */
+enum { PAPERS_KEEP, PAPERS_TRIM, PAPERS_TEXT, N_PAPERS_STMTS };
+
 struct state {
 	sqlite3 *db;
 	char *path;
@@ -238,6 +241,7 @@ struct state {
 	ino_t ino;
 	bool abandoned; /* its file went from under it: nothing is copied back into the path */
 	sqlite3_stmt *stmt[N_STMTS];
+	sqlite3_stmt *papers_stmt[N_PAPERS_STMTS]; /* papers_setup */
 	bool when_quiet;      /* checkpoints wait for a quiet moment (state_maintain_when_quiet) */
 	double checkpoint_at; /* monotonic seconds when one is due; 0 when none is */
 	bool grouped;         /* a group is open (state_group_open): digests are its savepoints */
@@ -470,6 +474,90 @@ static int repair_next_attempts(struct state *s, struct err *err)
 	return exec_sql(s, sql, err);
 }
 
+/* ---- Papers read, for libraries that list arXiv ids ----
+ *
+ * A table of its own, made where it is missing: an older file gains it when it opens, and an
+ * older paperwatch opening a newer file leaves it alone, so the schema's version need not
+ * change. */
+
+static const char papers_schema[] =
+	"CREATE TABLE IF NOT EXISTS papers_read ("
+	"  id TEXT PRIMARY KEY, title TEXT NOT NULL, abstract TEXT,"
+	"  seen_ms INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS papers_read_seen ON papers_read (seen_ms);";
+
+static const char *const papers_sql[N_PAPERS_STMTS] = {
+	/* Seen again: the newer text, but an abstract is not lost to a digest without one. */
+	[PAPERS_KEEP] = "INSERT INTO papers_read (id, title, abstract, seen_ms) "
+			"VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET title = ?2, "
+			"abstract = coalesce(?3, abstract), seen_ms = ?4",
+	[PAPERS_TRIM] = ("DELETE FROM papers_read WHERE seen_ms < (SELECT seen_ms FROM papers_read "
+			 "ORDER BY seen_ms DESC LIMIT 1 OFFSET ?1 - 1)"),
+	[PAPERS_TEXT] = "SELECT title, abstract FROM papers_read WHERE id = ?1",
+};
+
+static int papers_setup(struct state *s, struct err *err)
+{
+	if (exec_sql(s, papers_schema, err) != 0)
+		return -1;
+	for (int i = 0; i < N_PAPERS_STMTS; i++) {
+		int rc = sqlite3_prepare_v3(s->db, papers_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+					    &s->papers_stmt[i], NULL);
+
+		if (rc != SQLITE_OK)
+			return db_error(s, rc, err);
+	}
+	return 0;
+}
+
+/* Steps a papers statement that returns no row, and resets it. */
+static int papers_done(struct state *s, sqlite3_stmt *st, struct err *err)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : db_error(s, rc, err);
+}
+
+int state_paper_keep(struct state *s, const char *id, const char *title, const char *abstract,
+		     long long seen_ms, struct err *err)
+{
+	sqlite3_stmt *st = s->papers_stmt[PAPERS_KEEP];
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
+	if (abstract != NULL)
+		sqlite3_bind_text(st, 3, abstract, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, seen_ms);
+	return papers_done(s, st, err);
+}
+
+int state_papers_trim(struct state *s, long long max, struct err *err)
+{
+	sqlite3_stmt *st = s->papers_stmt[PAPERS_TRIM];
+
+	if (max <= 0)
+		return exec_sql(s, "DELETE FROM papers_read", err);
+	sqlite3_bind_int64(st, 1, max);
+	return papers_done(s, st, err);
+}
+
+int state_paper_text(struct state *s, const char *id, state_paper_fn fn, void *ctx, struct err *err)
+{
+	sqlite3_stmt *st = s->papers_stmt[PAPERS_TEXT];
+	int rc;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		fn(ctx, (const char *)sqlite3_column_text(st, 0),
+		   (const char *)sqlite3_column_text(st, 1));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(s, rc, err);
+}
+
 /* Sets the pragmas and the schema; checks the file really is ours. */
 static int state_setup(struct state *s, struct err *err)
 {
@@ -494,7 +582,7 @@ static int state_setup(struct state *s, struct err *err)
 		return err_set(err,
 			       "%s: written by a newer paperwatch (schema %d, this one knows %d)",
 			       s->path, version, SCHEMA_VERSION);
-	if (exec_sql(s, schema, err) != 0)
+	if (exec_sql(s, schema, err) != 0 || papers_setup(s, err) != 0)
 		return -1;
 	if (version < 2 && has_column(s, "outbox", "body") &&
 	    exec_sql(s, "UPDATE outbox SET body = x'' WHERE state = 'delivered'", err) != 0)
@@ -593,6 +681,8 @@ void state_close(struct state *s)
 	free(s->marks);
 	for (int i = 0; i < N_STMTS; i++)
 		sqlite3_finalize(s->stmt[i]);
+	for (int i = 0; i < N_PAPERS_STMTS; i++)
+		sqlite3_finalize(s->papers_stmt[i]);
 	sqlite3_close(s->db);
 	if (s->knock_fd >= 0)
 		close(s->knock_fd);

@@ -301,4 +301,17 @@ int state_health_put(struct state *s, const struct state_health *h, struct err *
 /* Wall-clock milliseconds since the epoch: what the database stores. */
 long long state_now_ms(void);
 
+/* ---- Papers read, for libraries that list arXiv ids (their text comes from here) ---- */
+
+/* Keeps the text of the paper called id (again: the newer title, and abstract when it has
+ * one), seen at seen_ms. Inside state_begin .. state_commit. */
+int state_paper_keep(struct state *s, const char *id, const char *title, const char *abstract,
+		     long long seen_ms, struct err *err);
+/* Keeps only the max papers seen last (ties kept together); max 0 keeps none. */
+int state_papers_trim(struct state *s, long long max, struct err *err);
+/* Calls fn once with the text kept for id (abstract NULL when none), or not at all. */
+typedef void (*state_paper_fn)(void *ctx, const char *title, const char *abstract);
+int state_paper_text(struct state *s, const char *id, state_paper_fn fn, void *ctx,
+		     struct err *err);
+
 #endif

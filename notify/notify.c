@@ -996,6 +996,8 @@ size_t notify_rules(struct notify_text *out, const struct alert *a, const struct
 
 	for (size_t i = 0; i < a->n_rules; i++)
 		notify_text_printf(&all, "%s%s", i ? ", " : "", a->rules[i]);
+	if (a->why != NULL)
+		notify_text_printf(&all, " (%s)", a->why);
 	used = all.s ? notify_plain(out, all.s, st, max) : 0;
 	free(all.s);
 	return used;
@@ -1230,6 +1232,10 @@ json_t *notify_paper_json(const struct alert *a)
 	json_object_set_new(o, "date", json_str_or_null(p->date));
 	json_object_set_new(o, "url", json_str_or_null(p->url));
 	json_object_set_new(o, "rules", rules);
+	if (a->why != NULL) {
+		json_object_set_new(o, "score", json_real(a->score));
+		json_object_set_new(o, "why", json_string(a->why));
+	}
 	free(snippet.s);
 	return o;
 }

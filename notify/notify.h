@@ -26,6 +26,8 @@ struct alert {
 	size_t n_rules;
 	const struct match_hit *hits; /* where the rules' terms hit, to highlight them */
 	size_t n_hits;
+	const char *why; /* a like: rule's score and reasons, "like:mine 0.42, ..."; or NULL */
+	double score;    /* with why: that score */
 };
 
 /* A scheduled message: the period it covers and what it leaves out. */

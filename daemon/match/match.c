@@ -23,6 +23,10 @@
 
 #define NONE UINT32_MAX
 
+/* What term_rx says of a term that is not looked up in the dictionary. */
+#define TERM_RX   1
+#define TERM_LIKE 2
+
 /* A term as compiled, shared by every rule that has it. */
 struct cterm {
 	enum query_kind kind;
@@ -30,7 +34,7 @@ struct cterm {
 	bool prefix;
 	uint32_t n_words, anchor; /* QUERY_WORDS: the word the dictionary holds for a phrase */
 	struct query_word *words;
-	const char *id; /* QUERY_ID */
+	const char *id; /* QUERY_ID; QUERY_LIKE: the library's name */
 	size_t id_len;
 	struct rx *rx; /* QUERY_REGEX, owned */
 	uint32_t lit;  /* QUERY_REGEX: its literal in lits[], or NONE */
@@ -77,6 +81,8 @@ struct word_hashes {
 struct scratch {
 	uint32_t gen;
 	bool explain;
+	uint32_t rule;                  /* the rule being evaluated, for like: terms */
+	const struct paper *paper;      /* the paper being matched */
 	uint32_t *occ_first, *occ_last; /* per term that hit: its hits, when explaining */
 	uint32_t *rx_gen;               /* per term: == gen when rx_val says whether it matched */
 	bool *rx_val;
@@ -117,7 +123,9 @@ struct matcher {
 	struct dict dict;
 	struct term_hot *hot; /* per term */
 	uint32_t *term_rules;
-	uint8_t *term_rx; /* per term: a regular expression, evaluated lazily */
+	uint8_t *term_rx; /* per term: TERM_RX or TERM_LIKE, evaluated lazily; else 0 */
+	match_like_fn like_fn;
+	void *like_ctx;
 	uint64_t *simple; /* per rule: a term, or an OR of terms, no regex: matched when touched */
 	struct litscan *lits;
 	uint32_t *lit_terms; /* the term of each literal */
@@ -355,7 +363,7 @@ static uint32_t intern_term(struct matcher *m, struct query_term *t)
 			    .rx = t->rx,
 			    .lit = NONE};
 	t->rx = NULL;
-	if (t->kind == QUERY_ID)
+	if (t->kind == QUERY_ID || t->kind == QUERY_LIKE)
 		c->id = arena_strndup(&m->arena, t->id, t->id_len);
 	c->id_len = t->id_len;
 	if (t->kind == QUERY_WORDS) {
@@ -483,6 +491,8 @@ static unsigned trigger_cost(const struct cterm *t)
 		return 1;
 	if (t->kind == QUERY_REGEX)
 		return 3;
+	if (t->kind == QUERY_LIKE)
+		return 50; /* it never hits in the dictionary: any other term wakes its rule */
 	if (t->prefix)
 		return t->words[0].len < DICT_HEAD ? 6 : 4;
 	return t->words[0].len < DICT_HEAD ? 3 : 2;
@@ -647,7 +657,9 @@ static enum tri unseen_value(const struct matcher *m, const struct query_node *n
 	case QUERY_TERM: {
 		const struct cterm *t = &m->terms[n->arg];
 
-		return t->kind == QUERY_REGEX && t->lit == NONE ? TRI_MAYBE : TRI_NO;
+		return (t->kind == QUERY_REGEX && t->lit == NONE) || t->kind == QUERY_LIKE
+			       ? TRI_MAYBE
+			       : TRI_NO;
 	}
 	case QUERY_NOT:
 		return (enum tri)(TRI_YES - unseen_value(m, c));
@@ -732,7 +744,9 @@ void matcher_compile(struct matcher *m)
 	dict_init(&m->dict);
 	m->term_rx = xcalloc(m->n_terms + 1, 1);
 	for (uint32_t u = 0; u < m->n_terms; u++) {
-		m->term_rx[u] = m->terms[u].kind == QUERY_REGEX;
+		m->term_rx[u] = m->terms[u].kind == QUERY_REGEX  ? TERM_RX
+				: m->terms[u].kind == QUERY_LIKE ? TERM_LIKE
+								 : 0;
 		add_term_keys(m, &b, u);
 	}
 	dict_build(&m->dict);
@@ -742,6 +756,28 @@ void matcher_compile(struct matcher *m)
 	scratch_size(m);
 	free(b.buf);
 	m->compiled = true;
+}
+
+void matcher_set_like(struct matcher *m, match_like_fn fn, void *ctx)
+{
+	m->like_fn = fn;
+	m->like_ctx = ctx;
+}
+
+const char *matcher_like_name(const struct matcher *m, unsigned rule, size_t i)
+{
+	const struct rule *r;
+
+	if (rule >= m->n_rules)
+		return NULL;
+	r = &m->rules[rule];
+	for (uint32_t k = 0; k < r->n_terms; k++) {
+		const struct cterm *t = &m->terms[m->rule_terms[r->terms + k]];
+
+		if (t->kind == QUERY_LIKE && i-- == 0)
+			return t->id;
+	}
+	return NULL;
 }
 
 /* ---- Matching one paper ---- */
@@ -1117,6 +1153,9 @@ static bool eval(struct matcher *m, const struct query_node *n)
 	case QUERY_TERM: {
 		uint32_t u = n->arg;
 
+		if (m->term_rx[u] == TERM_LIKE)
+			return m->like_fn != NULL &&
+			       m->like_fn(m->like_ctx, m->s.rule, m->terms[u].id, m->s.paper);
 		return m->term_rx[u] ? rx_value(m, u) : m->hot[u].hit == m->s.gen;
 	}
 	case QUERY_NOT:
@@ -1172,7 +1211,7 @@ static void explain_rule(struct matcher *m, const struct rule *r)
 	for (unsigned k = 0; k < r->n_terms; k++) {
 		uint32_t u = m->rule_terms[r->terms + k];
 
-		if (m->term_neg[r->terms + k])
+		if (m->term_neg[r->terms + k] || m->term_rx[u] == TERM_LIKE)
 			continue;
 		if (m->term_rx[u]) {
 			if (rx_value(m, u))
@@ -1201,6 +1240,7 @@ static size_t match_word(struct matcher *m, size_t w, uint64_t bits, match_fn fn
 		uint32_t r = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
 		const struct rule *rule = &m->rules[r];
 
+		s->rule = r;
 		if (!bit_test(m->simple, r) && !eval(m, m->nodes + rule->nodes))
 			continue;
 		count++;
@@ -1220,6 +1260,7 @@ size_t matcher_match(struct matcher *m, const struct paper *p, bool explain, mat
 	if (!m->compiled)
 		matcher_compile(m);
 	paper_begin(m, explain);
+	s->paper = p;
 	cut_paper(m, p);
 	scan_words(m);
 	if (m->n_lits > 0)

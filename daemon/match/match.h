@@ -51,6 +51,17 @@ int matcher_add(struct matcher *m, const char *query, struct query_error *qe);
 /* Checks a query without keeping it: 0, or -1 with qe filled exactly as matcher_add would. */
 int matcher_check(const char *query, struct query_error *qe);
 
+/* Says whether like:name holds for paper p under rule `rule` (the threshold is the rule's). */
+typedef bool (*match_like_fn)(void *ctx, unsigned rule, const char *name, const struct paper *p);
+
+/* Sets who answers like: terms; with none, every like: term is false. Called at most once per
+ * term of a rule and paper, in the middle of matcher_match: fn must not match. */
+void matcher_set_like(struct matcher *m, match_like_fn fn, void *ctx);
+
+/* The library named by the i-th like: term of rule (0, 1, ... as written), or NULL past the
+ * last; a name may come twice. */
+const char *matcher_like_name(const struct matcher *m, unsigned rule, size_t i);
+
 /* Builds the shared dictionary; call once after the last add (matcher_match does it if rules
  * were added since). */
 void matcher_compile(struct matcher *m);

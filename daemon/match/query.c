@@ -167,6 +167,12 @@ static int lex_bare(struct parser *p, size_t i)
 		}
 	}
 	colon = memchr(s + i, ':', j - i);
+	if (colon != NULL && colon - (s + i) == 4 && strncasecmp(s + i, "like", 4) == 0) {
+		/* like:NAME is a term of its own, the name read by build_like. */
+		p->tok = (struct token){TOK_TERM, i, j - i, MATCH_TITLE};
+		p->pos = j;
+		return 0;
+	}
 	if (colon != NULL)
 		return lex_field(p, i, (size_t)(colon - (s + i)));
 	if (j < p->len && s[j] == '"')
@@ -420,6 +426,33 @@ static int finish_term(struct parser *p)
 	return 0;
 }
 
+/* A like:NAME term, s being the whole token at byte off of the query. */
+static int build_like(struct parser *p, struct query_term *t, const char *s, size_t n, size_t off,
+		      unsigned fields)
+{
+	if (fields != 0)
+		return fail(p, off,
+			    "like: is not searched in a field: write it outside title:(...)");
+	if (n == 5)
+		return fail(p, off, "like: needs a library's name, as in like:mine");
+	if (n - 5 > QUERY_MAX_LIKE_NAME)
+		return fail(p, off + 5, "a library's name has at most %d characters",
+			    QUERY_MAX_LIKE_NAME);
+	for (size_t i = 5; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.'))
+			return fail(p, off + i,
+				    "a library's name has only letters, digits, '-', '_' and '.'");
+	}
+	t->kind = QUERY_LIKE;
+	t->fields = 0;
+	t->id = arena_strndup(&p->q->arena, s + 5, n - 5);
+	t->id_len = n - 5;
+	return 0;
+}
+
 /* Makes the term of the current token, in fields (0: none given), and its tree node. */
 static int parse_term(struct parser *p, unsigned fields, bool neg, int *node)
 {
@@ -435,7 +468,9 @@ static int parse_term(struct parser *p, unsigned fields, bool neg, int *node)
 	t.negative = neg;
 	t.text = arena_strndup(&p->q->arena, s, n);
 	t.column = column_of(p->src, at);
-	if (s[0] == '/')
+	if (n >= 5 && strncasecmp(s, "like:", 5) == 0)
+		rc = build_like(p, &t, s, n, at, fields);
+	else if (s[0] == '/')
 		rc = build_regex(p, &t, s + 1, n - 2, at + 1);
 	else if (fields == QUERY_FIELD(MATCH_ID))
 		rc = build_id(p, &t, s + quoted, n - 2 * (size_t)quoted, at + quoted);
@@ -446,7 +481,8 @@ static int parse_term(struct parser *p, unsigned fields, bool neg, int *node)
 	p->q->terms = xgrow(p->q->terms, &p->cap_terms, p->q->n_terms + 1, sizeof(*p->q->terms));
 	*node = new_node(p, QUERY_TERM);
 	p->nodes[*node].term = (unsigned)p->q->n_terms;
-	p->nodes[*node].has_regex = t.kind == QUERY_REGEX;
+	/* A library's score costs as much as a regular expression: evaluated late too. */
+	p->nodes[*node].has_regex = t.kind == QUERY_REGEX || t.kind == QUERY_LIKE;
 	p->q->terms[p->q->n_terms++] = t;
 	return finish_term(p);
 }

@@ -19,6 +19,8 @@
 #define QUERY_MAX_DEPTH  64
 #define QUERY_MAX_TERMS  1000
 #define QUERY_MAX_PHRASE 64
+/* A library's name in like:NAME, at most. */
+#define QUERY_MAX_LIKE_NAME 64
 
 /* Bit of a field in a term's set of fields. */
 #define QUERY_FIELD(f) (1u << (f))
@@ -30,6 +32,7 @@ enum query_kind {
 	QUERY_WORDS, /* a word, prefix or phrase: one or more folded words */
 	QUERY_ID,    /* an arXiv id, or a prefix of one */
 	QUERY_REGEX,
+	QUERY_LIKE, /* like:NAME, a library's name: whether the paper is like its papers */
 };
 
 struct query_word {
@@ -47,7 +50,7 @@ struct query_term {
 	unsigned column;          /* where it starts in the query, 1-based, in characters */
 	struct query_word *words; /* QUERY_WORDS */
 	size_t n_words;
-	const char *id; /* QUERY_ID: lower case */
+	const char *id; /* QUERY_ID: lower case; QUERY_LIKE: the library's name */
 	size_t id_len;
 	struct rx *rx; /* QUERY_REGEX: owned by the query until someone takes it (sets NULL) */
 };

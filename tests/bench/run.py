@@ -17,6 +17,10 @@ Sections, each kept in latest.json under its own key (a section not run keeps it
   compare  paperwatch against the baselines (compare.py)
   memory   paperwatch's memory after start, with a file notifier and with a webhook, beside
            the baselines and libcurl's floor (memory.py)
+  like     like: rules: ranking quality per pair of topics of real digests beside a plain
+           TF-IDF cosine (like_quality.py); 100,000 papers scored against a 2,000-paper library,
+           and the cost per paper as the library grows; a 10,000-entry BibTeX file loaded, in
+           time and in memory (bench_like.c)
 
 BENCH_ONLY=parse,compare runs only the sections named; BENCH_QUICK=1 makes compare small (see
 compare.settings() for each size's variable) and memory's rounds fewer (BENCH_MEMORY_ROUNDS).
@@ -42,7 +46,7 @@ RESULTS = os.path.join(HERE, 'results', 'latest.json')
 BINARY = os.path.join(ROOT, 'paperwatch')
 ROUNDS = int(os.environ.get('BENCH_ROUNDS', '5'))
 SAMPLES = os.path.join(ROOT, 'tests', 'fixtures', 'digests')
-SECTIONS = ('parse', 'match', 'compare', 'memory')
+SECTIONS = ('parse', 'match', 'compare', 'memory', 'like')
 
 
 def machine():
@@ -187,6 +191,47 @@ def bench_match():
             'end_to_end': e2e}
 
 
+LIKE_LIBRARY, LIKE_PAPERS = 2000, 100000
+LIKE_GROWTH = [250, 500, 1000, 2000, 4000, 8000]
+LIKE_GROWTH_PAPERS = 30000
+LIKE_LOAD_ENTRIES = 10000
+
+
+def like_digests():
+    """The papers like: is measured on: the shared digests, real ones included."""
+    shared = os.path.join(os.path.dirname(ROOT), 'shared', 'digests')
+    files = sorted(glob.glob(os.path.join(shared, '*.txt')) +
+                   glob.glob(os.path.join(shared, 'real', '*', '*')))
+    return [f for f in files if not f.endswith('SOURCES.md')] or \
+        sorted(glob.glob(os.path.join(SAMPLES, '*.txt')))
+
+
+def bench_like():
+    import like_quality
+    exe = os.path.join(BUILD, 'bench_like')
+    files = like_digests()
+    run_json = lambda *a: json.loads(subprocess.run([exe, *map(str, a), *files], check=True,
+                                                    capture_output=True).stdout)
+    print('like: quality on topic pairs ...', flush=True)
+    quality = like_quality.run(BINARY)
+    print('like: speed ...', flush=True)
+    speed = [run_json('speed', LIKE_LIBRARY, LIKE_PAPERS) for _ in range(3)]
+    speed = sorted(speed, key=lambda r: r['papers_per_s'])[1]
+    growth = [run_json('speed', n, LIKE_GROWTH_PAPERS) for n in LIKE_GROWTH]
+    base = growth[0]['us_per_paper']
+    for g in growth:
+        g['cost_ratio'] = round(g['us_per_paper'] / base, 2)
+        g['library_ratio'] = round(g['library'] / growth[0]['library'], 1)
+    print('like: loading a BibTeX library ...', flush=True)
+    bib = os.path.join(DATA, 'library-10000.bib')
+    os.makedirs(DATA, exist_ok=True)
+    subprocess.run([exe, 'write', str(LIKE_LOAD_ENTRIES), bib, *files], check=True)
+    load = sorted((json.loads(subprocess.run([exe, 'load', bib], check=True,
+                                             capture_output=True).stdout) for _ in range(3)),
+                  key=lambda r: r['load_s'])[1]
+    return {'quality': quality, 'speed': speed, 'growth': growth, 'load': load}
+
+
 def parse_papers(files):
     out = subprocess.run([BINARY, 'parse', *files], check=True, capture_output=True).stdout
     return out.decode().splitlines()
@@ -213,6 +258,8 @@ def main():
     if 'memory' in sections:
         print('measuring memory after start ...', flush=True)
         results['memory'] = memory.run()
+    if 'like' in sections:
+        results['like'] = bench_like()
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
     with open(RESULTS, 'w') as f:
         json.dump(results, f, indent=2)

@@ -201,8 +201,58 @@ static void every_setting_left_out_takes_its_documented_default(void **state)
 	assert_int_equal(c->watch.n_expects, 0);
 	assert_int_equal(c->health.n_targets, 0);
 	assert_true(c->health.small_ratio == 1.0 / 3);
+	assert_int_equal(c->n_libraries, 0);
+	assert_int_equal(c->papers_kept, 100000);
+	assert_false(c->keeps_papers);
 	config_unref(c);
 	config_diag_free(&d);
+	/* A rule's own settings. */
+	c = load("rules = ({ name = \"r\"; query = \"agent\"; });", &d);
+	assert_non_null(c);
+	assert_true(c->rules[0].min_score == 0.15);
+	assert_int_equal(c->rules[0].top, 0);
+	config_unref(c);
+	config_diag_free(&d);
+}
+
+/* like:NAME needs a library of that name, whose file reads and has entries with text. */
+static void libraries_are_loaded_and_like_terms_checked_against_them(void **state)
+{
+	char dir[] = "/tmp/pw-test-libs-XXXXXX", conf[4096];
+	struct config_diag d;
+	struct config *c;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(conf, sizeof(conf), "%s/mine.bib", dir);
+	f = fopen(conf, "w");
+	fputs("@article{a, title = {Diffusion policies}}\n@article{b, title = {broken\n", f);
+	fclose(f);
+	snprintf(conf, sizeof(conf),
+		 "libraries = ({ name = \"mine\"; file = \"%s/mine.bib\"; });\n"
+		 "rules = ({ name = \"r\"; query = \"like:mine -survey\"; min_score = 0.3;"
+		 " top = 5; });",
+		 dir);
+	c = load(conf, &d);
+	assert_non_null(c);
+	assert_int_equal(c->n_libraries, 1);
+	assert_true(c->rules[0].min_score == 0.3);
+	assert_int_equal(c->rules[0].top, 5);
+	assert_true(said(&d, "mine.bib:2", "unclosed brace"));
+	config_unref(c);
+	config_diag_free(&d);
+	assert_null(load("rules = ({ name = \"r\"; query = \"like:theirs\"; });", &d));
+	assert_true(said(&d, "like:theirs", "names no library"));
+	config_diag_free(&d);
+	snprintf(conf, sizeof(conf), "libraries = ({ name = \"gone\"; file = \"%s/gone.bib\"; });",
+		 dir);
+	assert_null(load(conf, &d));
+	assert_true(said(&d, "gone.bib", "No such file"));
+	config_diag_free(&d);
+	snprintf(conf, sizeof(conf), "%s/mine.bib", dir);
+	unlink(conf);
+	rmdir(dir);
 }
 
 /* A notifier's schedule settings and a rule's urgency, left out and given. */
@@ -657,6 +707,7 @@ int main(void)
 		cmocka_unit_test(a_notifier_is_instant_unless_it_has_a_schedule),
 		cmocka_unit_test(watch_expect_takes_a_duration_or_patterns_with_theirs),
 		cmocka_unit_test(bad_health_settings_are_refused_at_their_line_with_the_reason),
+		cmocka_unit_test(libraries_are_loaded_and_like_terms_checked_against_them),
 		cmocka_unit_test(a_retry_max_below_retry_base_is_raised_to_it),
 		cmocka_unit_test(rules_without_notify_go_to_every_notifier),
 		cmocka_unit_test(the_built_in_configuration_is_valid),

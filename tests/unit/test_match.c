@@ -92,6 +92,45 @@ static bool matches(const char *query, const char *title)
 	return hits(query, &p) != NULL;
 }
 
+/* The like: answer for the tests: library "hi" holds for rule 0 only, "lo" never. */
+static bool like_stub(void *ctx, unsigned rule, const char *name, const struct paper *p)
+{
+	size_t *calls = ctx;
+
+	(void)p;
+	(*calls)++;
+	return strcmp(name, "hi") == 0 && rule == 0;
+}
+
+/* like:NAME composes with the rest of the language; its answer is asked per rule, and only of
+ * rules that need it. */
+static void like_terms_hold_by_the_answer_for_their_rule(void **state)
+{
+	struct matcher *m = matcher_new();
+	struct paper p = paper("Diffusion policies", NULL, NULL, NULL);
+	struct seen s = {.m = m, .p = &p};
+	struct query_error qe;
+	size_t calls = 0;
+
+	(void)state;
+	assert_int_equal(matcher_add(m, "like:hi -survey", &qe), 0);
+	assert_int_equal(matcher_add(m, "like:hi", &qe), 1);
+	assert_int_equal(matcher_add(m, "like:lo OR diffusion", &qe), 2);
+	assert_int_equal(matcher_add(m, "like:hi robot", &qe), 3);
+	assert_int_equal(matcher_add(m, "NOT like:lo", &qe), 4);
+	assert_string_equal(matcher_like_name(m, 2, 0), "lo");
+	assert_null(matcher_like_name(m, 2, 1));
+	assert_null(matcher_like_name(m, 5, 0));
+	matcher_set_like(m, like_stub, &calls);
+	matcher_compile(m);
+	assert_int_equal(matcher_match(m, &p, true, record, &s), 3);
+	assert_string_equal(s.rules, "0 2 4");
+	assert_string_equal(s.hits, "diffusion title \"Diffusion\"");
+	/* Rule 3 needs "robot", which the paper lacks: its library is not asked. */
+	assert_true(calls <= 4);
+	matcher_free(m);
+}
+
 static void words_match_themselves_and_their_plurals(void **state)
 {
 	(void)state;
@@ -475,6 +514,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(words_match_themselves_and_their_plurals),
+		cmocka_unit_test(like_terms_hold_by_the_answer_for_their_rule),
 		cmocka_unit_test(a_rule_that_needs_authors_is_told_from_one_that_does_not),
 		cmocka_unit_test(words_never_match_longer_words),
 		cmocka_unit_test(prefixes_match_words_that_start_with_them),

@@ -279,6 +279,9 @@ static void term_errors_point_at_their_column(void **state)
 		"unknown field \"foo\": the fields are title, author, abstract and id");
 	refused("agent authors:x", 7, "unknown field \"authors\"");
 	refused(":x", 1, "':' must follow a field name");
+	refused("agent like:", 7, "like: needs a library's name");
+	refused("like:my/lib", 8, "a library's name has only");
+	refused("title:like:mine", 7, "like: is not searched in a field");
 	refused("x +++", 3, "no letter or digit");
 	refused("\"\"", 1, "empty phrase");
 	refused("a \" .. \"", 3, "empty phrase");

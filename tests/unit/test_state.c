@@ -637,6 +637,47 @@ static void digests_are_found_by_format_time_and_papers_sum(void **state)
 	remove_db(path);
 }
 
+static void copy_text(void *ctx, const char *title, const char *abstract)
+{
+	snprintf(ctx, 256, "%s|%s", title, abstract ? abstract : "(none)");
+}
+
+/* The papers read, for libraries that list ids: kept by id, the newer text winning but not
+ * losing an abstract, only the last N kept, and gained by a state of the schema before. */
+static void papers_read_are_kept_by_id_bounded_and_gained_by_an_older_state(void **state)
+{
+	char path[64], text[256];
+	struct state *s = fresh_state(path);
+	struct err err;
+
+	(void)state;
+	state_close(s);
+	sql_run(path, "DROP TABLE papers_read;");
+	assert_int_equal(state_open(path, &s, &err), 0);
+	assert_int_equal(sql_number(path, "PRAGMA user_version"), 5);
+	assert_int_equal(state_begin(s, &err), 0);
+	assert_int_equal(state_paper_keep(s, "2501.00001", "First", "Its abstract.", 10, &err), 0);
+	assert_int_equal(state_paper_keep(s, "2501.00002", "Second", NULL, 20, &err), 0);
+	assert_int_equal(state_paper_keep(s, "2501.00001", "First again", NULL, 30, &err), 0);
+	assert_int_equal(state_commit(s, &err), 0);
+	text[0] = '\0';
+	assert_int_equal(state_paper_text(s, "2501.00001", copy_text, text, &err), 0);
+	assert_string_equal(text, "First again|Its abstract.");
+	text[0] = '\0';
+	assert_int_equal(state_paper_text(s, "2501.00003", copy_text, text, &err), 0);
+	assert_string_equal(text, "");
+	/* Only the one seen last stays. */
+	assert_int_equal(state_papers_trim(s, 1, &err), 0);
+	assert_int_equal(state_paper_text(s, "2501.00002", copy_text, text, &err), 0);
+	assert_string_equal(text, "");
+	assert_int_equal(state_paper_text(s, "2501.00001", copy_text, text, &err), 0);
+	assert_string_equal(text, "First again|Its abstract.");
+	assert_int_equal(state_papers_trim(s, 0, &err), 0);
+	assert_int_equal(sql_number(path, "SELECT count(*) FROM papers_read"), 0);
+	state_close(s);
+	remove_db(path);
+}
+
 static void a_next_attempt_out_of_range_is_repaired_when_the_state_opens(void **state)
 {
 	char path[64];
@@ -893,6 +934,7 @@ int main(void)
 		cmocka_unit_test(held_alerts_go_into_exactly_one_period_message),
 		cmocka_unit_test(a_file_with_the_same_bytes_keeps_the_time_it_was_read),
 		cmocka_unit_test(a_schema_4_state_gains_the_schedules_tables),
+		cmocka_unit_test(papers_read_are_kept_by_id_bounded_and_gained_by_an_older_state),
 	};
 
 	return cmocka_run_group_tests_name("state", tests, NULL, NULL);
