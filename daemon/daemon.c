@@ -316,8 +316,11 @@ static void on_cadence(void *ctx)
 /* The wall clock was set, or the machine woke from suspend: the deadlines are computed again. */
 static void on_clock_set(void *ctx)
 {
+	struct daemon *d = ctx;
+
 	log_info("the clock was set: the next deadlines are computed again");
-	on_cadence(ctx);
+	health_clock_set(d->health);
+	on_cadence(d);
 }
 
 /* Reads the folder again after the state failed to record a file. */

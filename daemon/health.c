@@ -552,6 +552,12 @@ void health_set_config(struct health *h, const struct config *cfg)
 	loop_timer_set(h->quiet, 0);
 }
 
+void health_clock_set(struct health *h)
+{
+	if (h != NULL)
+		loop_timer_set(h->quiet, 0);
+}
+
 size_t health_summary(const struct health *h, char *out, size_t size)
 {
 	size_t n = 0, len = 0;

@@ -32,6 +32,8 @@ int health_new(struct loop *l, struct state *st, const struct config *cfg, healt
 	       void *ctx, struct health **out, struct err *err);
 /* A new configuration (a reload): its patterns and notifiers from now on. */
 void health_set_config(struct health *h, const struct config *cfg);
+/* The wall clock was set (or the machine woke): the quiet deadlines are looked at again. */
+void health_clock_set(struct health *h);
 /* Judges a digest just recorded under name, as the pipeline read it. */
 void health_digest(struct health *h, const char *name, const struct pipeline_result *r);
 /* Reads the conditions again from the state, after it lost what the checks wrote (a group of

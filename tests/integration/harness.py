@@ -1,6 +1,7 @@
 """harness.py — the integration tests' small framework: `@test` functions, TAP output, and helpers
 that run the real paperwatch binary.
 """
+import calendar
 import json
 import os
 import re
@@ -132,6 +133,44 @@ def wait_until(predicate, timeout=20.0, what='the condition'):
             return value
         time.sleep(0.02)
     raise AssertionError(f'timed out after {timeout} s waiting for {what}')
+
+
+# Debian's libfaketime, which moves a process's wall clock for the tests of schedules and health.
+FAKETIME_LIB = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1'
+
+
+def utc(stamp):
+    """Epoch seconds of 'YYYY-MM-DD HH:MM:SS' in UTC."""
+    return calendar.timegm(time.strptime(stamp, '%Y-%m-%d %H:%M:%S'))
+
+
+class Clock:
+    """A fake wall clock for the daemons of one test: it reads `start` (UTC) when the test
+    begins and runs on at the real pace through every restart, as a real clock would."""
+
+    def __init__(self, start):
+        if not os.path.exists(FAKETIME_LIB):
+            raise Skip(f'no {FAKETIME_LIB} (Debian package faketime)')
+        self.offset = utc(start) - time.time()
+
+    def now(self):
+        return time.time() + self.offset
+
+    def env(self):
+        # Files keep their real times: a digest is not touched by a restart at a later hour.
+        return {'LD_PRELOAD': FAKETIME_LIB, 'FAKETIME': f'{self.offset:+.3f}',
+                'FAKETIME_DONT_FAKE_MONOTONIC': '1', 'NO_FAKE_STAT': '1', 'TZ': 'UTC'}
+
+    def jump(self, stamp):
+        """Moves the clock on to stamp (UTC), for the daemon started next: time that passed
+        while it was down."""
+        self.offset = utc(stamp) - time.time()
+
+    def wait_until(self, stamp):
+        """Sleeps, in real time, until the fake clock reads stamp."""
+        left = utc(stamp) - self.now()
+        if left > 0:
+            time.sleep(left)
 
 
 class Daemon:

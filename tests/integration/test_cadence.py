@@ -3,7 +3,6 @@
 libfaketime: each at its local time across a change of summer time, a deadline missed while the
 daemon was down made up once and marked late, urgent rules that do not wait, the cap with its
 "and N more", and every alerted paper in exactly one message across SIGKILLs in a period."""
-import calendar
 import json
 import os
 import random
@@ -12,49 +11,14 @@ import time
 
 from certs import make_certs
 from harness import (test, run, pw, text, digests, tmpdir, write_config, read_jsonl, wait_until,
-                     Daemon, Skip)
+                     Daemon, Clock)
 from receiver import Receiver
 
-FAKETIME_LIB = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1'
 CERTS = make_certs(os.path.join(tmpdir(), 'certs'))
 FAST = {'retry_base': '200ms', 'retry_max': '1s'}
 RULES = [{'name': 'agents', 'query': 'agent*'},
          {'name': 'llm', 'query': '"language model*"'},
          {'name': 'robots', 'query': 'robot*'}]
-
-
-def utc(stamp):
-    """Epoch seconds of 'YYYY-MM-DD HH:MM:SS' in UTC."""
-    return calendar.timegm(time.strptime(stamp, '%Y-%m-%d %H:%M:%S'))
-
-
-class Clock:
-    """A fake wall clock for the daemons of one test: it reads `start` (UTC) when the test
-    begins and runs on at the real pace through every restart, as a real clock would."""
-
-    def __init__(self, start):
-        if not os.path.exists(FAKETIME_LIB):
-            raise Skip('libfaketime is not installed')
-        self.offset = utc(start) - time.time()
-
-    def now(self):
-        return time.time() + self.offset
-
-    def env(self):
-        # Files keep their real times: a digest is not touched by a restart at a later hour.
-        return {'LD_PRELOAD': FAKETIME_LIB, 'FAKETIME': f'{self.offset:+.3f}',
-                'FAKETIME_DONT_FAKE_MONOTONIC': '1', 'NO_FAKE_STAT': '1', 'TZ': 'UTC'}
-
-    def jump(self, stamp):
-        """Moves the clock on to stamp (UTC), for the daemon started next: time that passed
-        while it was down."""
-        self.offset = utc(stamp) - time.time()
-
-    def wait_until(self, stamp):
-        """Sleeps, in real time, until the fake clock reads stamp."""
-        left = utc(stamp) - self.now()
-        if left > 0:
-            time.sleep(left)
 
 
 def setup(schedule, zone='Europe/Berlin', notifier=None, rules=RULES, **extra):
@@ -310,6 +274,50 @@ def an_empty_period_says_so_with_the_health_of_the_input_when_asked_to():
         notice['detail'], notice
     assert 'health: quiet *' in notice['detail'], notice
     assert len(periods(out)) == 1, 'the papers went in one message, the empty period in another'
+
+
+LIBRARY = r"""@article{chi2023,
+  title = {Diffusion Policy: Visuomotor Policy Learning via Action Diffusion},
+  abstract = {We learn robot visuomotor policies as conditional denoising diffusion over actions.}}
+@article{legged, title = {Sim-to-Real Reinforcement Learning for Legged Locomotion},
+  abstract = {Quadruped robots trained in simulation walk on rough terrain in the real world.}}
+"""
+
+
+@test
+def a_period_of_papers_like_a_library_shows_the_most_similar_first_with_why():
+    d, conf, inbox, out = setup('daily 08:00', rules=[
+        {'name': 'mine', 'query': 'like:mine', 'min_score': 0.05},
+        {'name': 'policies', 'query': 'policy'}])
+    lib = os.path.join(d, 'library.bib')
+    with open(lib, 'w') as f:
+        f.write(LIBRARY)
+    with open(conf, 'a') as f:
+        f.write(f'libraries = ( {{ name = "mine"; file = "{lib}"; }} );\n')
+    papers = [('Tax Policy and Household Saving', 'Household saving and tax policy.'),
+              ('Legged Robots Walking on Rough Terrain',
+               'Reinforcement learning makes quadruped robots walk in the real world.'),
+              ('Diffusion Policies for Robot Manipulation',
+               'Diffusion policies for robot visuomotor control from actions.')]
+    digest = os.path.join(d, 'today.txt')
+    with open(digest, 'w') as f:
+        f.write('\n---\n'.join(f'Title: {t}\nPDF: https://arxiv.org/pdf/2501.{i:05d}\n'
+                                f'Summary: {s}\n' for i, (t, s) in enumerate(papers, 1)))
+    clock = Clock('2027-03-27 06:59:55')
+    with Daemon(conf, d, env=clock.env()) as dm:
+        dm.start()
+        drop(inbox, digest)
+        dm.wait_note('1 file', timeout=10)
+        [lines] = wait_until(lambda: periods(out), timeout=15,
+                             what='the daily message').values()
+        assert dm.stop() == 0
+    scored = [x for x in lines if x.get('score') is not None]
+    assert [x['title'] for x in scored][:2] == ['Diffusion Policies for Robot Manipulation',
+                                                'Legged Robots Walking on Rough Terrain'], lines
+    assert scored[0]['score'] >= scored[1]['score']
+    assert 'like:mine' in scored[0]['why']
+    # The paper only a keyword rule matched comes after those the library ranks.
+    assert lines[-1]['title'] == 'Tax Policy and Household Saving', lines
 
 
 @test

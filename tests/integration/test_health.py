@@ -9,10 +9,10 @@ import os
 import signal
 import time
 
-from harness import test, run, pw, text, tmpdir, write_config, read_jsonl, Daemon, Skip
+from harness import (test, run, pw, text, tmpdir, write_config, read_jsonl, Daemon, Skip,
+                     FAKETIME_LIB)
 from receiver import Receiver
 
-FAKETIME_LIB = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1'
 FAST = {'retry_base': '200ms', 'retry_max': '1s'}
 
 
