@@ -219,7 +219,21 @@ class Daemon:
                 raise AssertionError(f'paperwatch exited with {self.proc.returncode}:\n'
                                      + self.log_text())
             return any(piece in n for _, n in self.notes[after:])
-        wait_until(found, timeout, f'"{piece}" from sd_notify')
+        try:
+            wait_until(found, timeout, f'"{piece}" from sd_notify')
+        except AssertionError as e:
+            raise AssertionError(f'{e}; heard {[n[:60] for _, n in self.notes]}; the daemon '
+                                 f'is in {self._where()}; its log:\n{self.log_text()}') from None
+
+    def _where(self):
+        """What the daemon's process is doing, for a test that waited for it in vain."""
+        try:
+            with open(f'/proc/{self.proc.pid}/syscall') as f:
+                call = f.read().split()[0]
+            with open(f'/proc/{self.proc.pid}/wchan') as f:
+                return f'system call {call}, waiting in {f.read() or "-"}'
+        except (OSError, IndexError):
+            return 'a state /proc does not show'
 
     def log_text(self):
         with open(self.log_path, encoding='utf-8', errors='replace') as f:

@@ -208,22 +208,22 @@ def a_state_deleted_or_emptied_under_the_daemon_stops_it_and_a_start_will_not_be
     for how in ('deleted', 'emptied'):
         state_dir = tmpdir()
         p = Place(state_dir)
-        d = Daemon(p.conf, p.dir)
-        d.start()
-        p.drop('a.md', 0, 2)
-        p.wait_ids(2)
-        if how == 'deleted':
-            os.unlink(p.state)
-        else:
-            os.truncate(p.state, 0)
-        assert d.proc.wait(20) == 3, how
-        d._close()
+        with Daemon(p.conf, p.dir) as d:  # a failure kills what it started
+            d.start()
+            p.drop('a.md', 0, 2)
+            p.wait_ids(2)
+            if how == 'deleted':
+                os.unlink(p.state)
+            else:
+                os.truncate(p.state, 0)
+            assert d.proc.wait(20) == 3, how
+            d._close()
         assert f'state.db was {how} while paperwatch was running' in d.log_text(), d.log_text()
         # Started again, it does not begin afresh and alert the whole folder once more.
-        again = Daemon(p.conf, p.dir)
-        again.start(ready=False)
-        assert again.proc.wait(20) == 3, how
-        again._close()
+        with Daemon(p.conf, p.dir) as again:
+            again.start(ready=False)
+            assert again.proc.wait(20) == 3, how
+            again._close()
         assert 'is missing or empty, but' in again.log_text(), again.log_text()
         assert len(p.ids()) == 2, p.ids()
 
