@@ -679,8 +679,12 @@ int cmd_status(int argc, char **argv)
 		c = access(cfg->state, F_OK) == 0 ? EXIT_FAIL : EXIT_OK;
 		/* A script still reads an answer: nothing was ever processed. */
 		if (v.json && c == EXIT_OK) {
-			v.out = json_pack("{s:s, s:b, s:[]}", "state", cfg->state, "exists", 0,
-					  "notifiers");
+			v.out = json_pack(
+				"{s:s, s:b, s:[], s:[], s:[], s:{s:s, s:n, s:n, s:n, s:i, "
+				"s:n}}",
+				"state", cfg->state, "exists", 0, "notifiers", "schedules",
+				"health", "digests", "folder", cfg->watch.dir, "latest",
+				"latest_at", "latest_papers", "median_of", 0, "median_papers");
 			json_dumpf(v.out, stdout, JSON_COMPACT);
 			fputc('\n', stdout);
 			json_decref(v.out);

@@ -293,6 +293,21 @@ def status_says_why_a_message_is_pending_with_times_in_their_zone():
 
 
 @test
+def status_json_before_any_state_has_every_key_a_script_reads():
+    d, conf, _ = inbox_setup([{'name': 'all', 'query': 'id:2*'}])
+    p = pw('status', '-c', conf, '--json')
+    assert p.returncode == 0, text(p.stderr)
+    j = json.loads(text(p.stdout))
+    assert j['exists'] is False
+    assert j['notifiers'] == [] and j['schedules'] == [] and j['health'] == []
+    assert j['digests']['latest'] is None and j['digests']['median_of'] == 0
+    assert pw('scan', '-c', conf).returncode == 0
+    after = json.loads(text(pw('status', '-c', conf, '--json').stdout))
+    assert set(j) <= set(after), set(j) - set(after)
+    assert set(j['digests']) == set(after['digests'])
+
+
+@test
 def status_recent_lists_the_last_alerts_papers_rules_and_notifiers():
     d, conf, _ = inbox_setup([{'name': 'agents', 'query': 'title:agent*'}])
     assert pw('scan', '-c', conf).returncode == 0
