@@ -2,8 +2,9 @@
  * match/like.c — the library as an inverted index, and a paper's score against it. Terms are
  * 64-bit hashes of stems (and of pairs of stems for the title's bigrams), so the index holds no
  * strings but one display form per term. Postings are packed in 32 bits, the library paper in
- * 24 and its quantised term weight in 8, grouped by term: scoring a paper walks the postings of
- * its own terms only, never the library paper by paper.
+ * 24 and its quantised term weight in 8, grouped by term: finding a paper's closest library
+ * paper walks the postings of its own terms only, never the library paper by paper. The score
+ * itself is one dot product with the centroid, whatever the library's size.
  */
 #include <libstemmer.h>
 #include <math.h>
@@ -28,9 +29,9 @@
 /* Library papers at most: 24 bits of a posting. */
 #define MAX_ITEMS (1u << 24)
 /* A term in more than this share of the library (and more than COMMON_MIN of its papers)
- * tells its papers apart little: the walk for the closest papers passes it by, and its
+ * tells its papers apart little: the walk for the closest paper passes it by, and its
  * postings are most of the walk's cost. It still counts in the cosine with the centroid and in
- * the paper's norm. Measured (tests/bench/like_quality.py), the ranking is no worse for it. */
+ * the paper's norm. */
 #define COMMON_SHARE 0.03
 #define COMMON_MIN   64
 /* Nor more than this many: what one paper costs grows with the library no further. */
@@ -80,7 +81,8 @@ struct like {
 	uint32_t *lib_df;  /* per term: library papers that have it (its postings) */
 	uint32_t *seen_df; /* per term: papers seen that have it */
 	float *idf;        /* per term, as of the last refresh */
-	float *centroid;   /* per term: its weight in the mean of the library's unit vectors */
+	float *centroid;   /* per term: the library's mean unit vector less the background */
+	float *seen_unit;  /* per term: its sum over the papers seen's unit vectors, without IDF */
 	double centroid_norm;
 	const char **disp;  /* per term: a form to show */
 	uint32_t *post_off; /* n_terms + 1 */
@@ -323,19 +325,25 @@ static const char *term_display(struct like *lk, const struct pterm *t, bool big
 
 static double idf_of(uint64_t n_docs, uint64_t df)
 {
-	return log((double)(n_docs + 1) / (double)(df + 1)) + 1.0;
+	return pow(log((double)(n_docs + 1) / (double)(df + 1)) + 1.0, LIKE_IDF_POWER);
+}
+
+/* Whether the library counts in the IDF of n_seen papers seen: only until they are enough. */
+static bool library_in_idf(uint64_t n_seen)
+{
+	return n_seen < LIKE_IDF_SEEN_MIN;
 }
 
 /* The IDF of every term and the length of every library paper, for the papers seen now. */
 static void refresh(struct like *lk)
 {
-	uint64_t n_docs = lk->n_items + lk->n_seen;
-
+	bool lib = library_in_idf(lk->n_seen);
+	uint64_t n_docs = (lib ? lk->n_items : 0) + lk->n_seen;
 	double c2 = 0;
 
 	memset(lk->norm, 0, lk->n_items * sizeof(*lk->norm));
 	for (size_t t = 0; t < lk->n_terms; t++) {
-		double idf = idf_of(n_docs, (uint64_t)lk->lib_df[t] + lk->seen_df[t]);
+		double idf = idf_of(n_docs, (lib ? lk->lib_df[t] : 0) + (uint64_t)lk->seen_df[t]);
 
 		lk->idf[t] = (float)idf;
 		for (uint32_t k = lk->post_off[t]; k < lk->post_off[t + 1]; k++) {
@@ -346,7 +354,9 @@ static void refresh(struct like *lk)
 	}
 	for (size_t i = 0; i < lk->n_items; i++)
 		lk->norm[i] = sqrtf(lk->norm[i]);
-	/* The centroid: the library as one paper, for what the topic as a whole shares. */
+	/* The centroid: the library as one paper, for what the topic as a whole shares, less a
+	 * share of the papers seen as one paper, for what every digest says anyway. A term may
+	 * weigh less than nothing: a paper made of the digests' common words scores 0. */
 	for (size_t t = 0; t < lk->n_terms; t++) {
 		double c = 0;
 
@@ -357,7 +367,10 @@ static void refresh(struct like *lk)
 				c += (double)(lk->post[k] & 0xff) / Q_SCALE * lk->idf[t] /
 				     lk->norm[i];
 		}
-		lk->centroid[t] = (float)(c / (double)lk->n_items);
+		c /= (double)lk->n_items;
+		if (lk->n_seen > 0)
+			c -= LIKE_BACKGROUND * lk->idf[t] * lk->seen_unit[t] / (double)lk->n_seen;
+		lk->centroid[t] = (float)c;
 		c2 += (double)lk->centroid[t] * lk->centroid[t];
 	}
 	lk->centroid_norm = sqrt(c2);
@@ -474,6 +487,7 @@ struct like *like_new(const struct library_file *f)
 	lk->seen_df = xcalloc(lk->n_terms + 1, sizeof(*lk->seen_df));
 	lk->idf = xcalloc(lk->n_terms + 1, sizeof(*lk->idf));
 	lk->centroid = xcalloc(lk->n_terms + 1, sizeof(*lk->centroid));
+	lk->seen_unit = xcalloc(lk->n_terms + 1, sizeof(*lk->seen_unit));
 	fill_postings(lk, f);
 	lk->norm = xcalloc(lk->n_items + 1, sizeof(*lk->norm));
 	lk->acc = xcalloc(lk->n_items + 1, sizeof(*lk->acc));
@@ -492,6 +506,7 @@ void like_free(struct like *lk)
 	free(lk->seen_df);
 	free(lk->idf);
 	free(lk->centroid);
+	free(lk->seen_unit);
 	free(lk->disp);
 	free(lk->post_off);
 	free(lk->post);
@@ -519,20 +534,45 @@ size_t like_size(const struct like *lk)
 
 size_t like_bytes(const struct like *lk)
 {
-	return (size_t)(lk->vocab.mask + 1) * 12 + lk->n_terms * (4 + 4 + 4 + 4 + 8 + 4) +
+	return (size_t)(lk->vocab.mask + 1) * 12 + lk->n_terms * (4 + 4 + 4 + 4 + 4 + 8 + 4) +
 	       lk->n_post * 4 + lk->n_items * (8 + 4 + 4 + 4) + (size_t)SEEN_BUCKETS * 4;
+}
+
+/* The weight of term t of the paper, tf times IDF: the library's IDF, or the one of the papers
+ * seen for a term the library does not have. */
+static double paper_weight(const struct like *lk, const struct pterm *t)
+{
+	uint64_t n_docs =
+		(library_in_idf(lk->seen_at_refresh) ? lk->n_items : 0) + lk->seen_at_refresh;
+
+	if (t->term != NONE)
+		return (double)t->tf * lk->idf[t->term];
+	return (double)t->tf * idf_of(n_docs, lk->seen_bucket[t->h & (SEEN_BUCKETS - 1)]);
 }
 
 void like_observe(struct like *lk, const struct paper *p)
 {
+	double norm2 = 0, norm;
+
 	cut(lk, p->title, p->abstract);
 	for (size_t k = 0; k < lk->n_used; k++) {
 		const struct pterm *t = &lk->pt[lk->pt_used[k]];
+		double w = paper_weight(lk, t);
 
+		norm2 += w * w;
 		if (t->term != NONE)
 			lk->seen_df[t->term]++;
 		else
 			lk->seen_bucket[t->h & (SEEN_BUCKETS - 1)]++;
+	}
+	/* The paper's unit vector into the background, the IDF left for the refresh to apply:
+	 * the norm is the one of the IDF as of now, close enough as it changes in steps. */
+	norm = sqrt(norm2);
+	for (size_t k = 0; norm > 0 && k < lk->n_used; k++) {
+		const struct pterm *t = &lk->pt[lk->pt_used[k]];
+
+		if (t->term != NONE)
+			lk->seen_unit[t->term] += (float)(t->tf / norm);
 	}
 	lk->n_seen++;
 	/* The library's lengths follow the IDF in steps, not paper by paper. */
@@ -541,17 +581,6 @@ void like_observe(struct like *lk, const struct paper *p)
 }
 
 /* ---- Scoring ---- */
-
-/* The weight of term t of the paper, tf times IDF: the library's IDF, or the one of the papers
- * seen for a term the library does not have. */
-static double paper_weight(const struct like *lk, const struct pterm *t)
-{
-	uint64_t n_docs = lk->n_items + lk->seen_at_refresh;
-
-	if (t->term != NONE)
-		return (double)t->tf * lk->idf[t->term];
-	return (double)t->tf * idf_of(n_docs, lk->seen_bucket[t->h & (SEEN_BUCKETS - 1)]);
-}
 
 /* The best k items by similarity, into best[] (most similar first); returns how many. */
 static size_t best_items(struct like *lk, double pnorm, uint32_t *best, double *sim, size_t k)
@@ -629,32 +658,21 @@ static void explain(struct like *lk, uint32_t item, struct like_why *why)
 		why->terms[j] = lk->disp[lk->pt[lk->pt_used[top_k[j]]].term];
 }
 
-double like_score(struct like *lk, const struct paper *p, struct like_why *why)
+/* The library paper closest to the paper just cut, of norm pnorm, into why: the walk of its
+ * terms' postings, but for the terms too common in the library to tell its papers apart. */
+static void closest(struct like *lk, double pnorm, struct like_why *why)
 {
-	uint32_t best[LIKE_TOP_K];
-	double sim[LIKE_TOP_K], norm2 = 0, score = 0, cdot = 0, topic;
-	uint32_t common = (uint32_t)((double)lk->n_items * COMMON_SHARE);
-	size_t n, k;
+	uint32_t common = (uint32_t)((double)lk->n_items * COMMON_SHARE), best;
+	double sim;
 
-	if (why != NULL)
-		*why = (struct like_why){0};
-	if (lk->n_items == 0)
-		return 0;
-	k = lk->n_items < LIKE_TOP_K ? lk->n_items : LIKE_TOP_K;
 	common = common < COMMON_MIN ? COMMON_MIN : common > COMMON_MAX ? COMMON_MAX : common;
-	cut(lk, p->title, p->abstract);
 	for (size_t j = 0; j < lk->n_used; j++) {
 		const struct pterm *t = &lk->pt[lk->pt_used[j]];
-		double w = paper_weight(lk, t);
 		float a;
 
-		norm2 += w * w;
-		if (t->term == NONE)
+		if (t->term == NONE || lk->lib_df[t->term] > common)
 			continue;
-		cdot += w * lk->centroid[t->term];
-		if (lk->lib_df[t->term] > common)
-			continue;
-		a = (float)(w * lk->idf[t->term] / Q_SCALE);
+		a = (float)(paper_weight(lk, t) * lk->idf[t->term] / Q_SCALE);
 		for (uint32_t q = lk->post_off[t->term]; q < lk->post_off[t->term + 1]; q++) {
 			uint32_t i = lk->post[q] >> 8;
 
@@ -663,28 +681,39 @@ double like_score(struct like *lk, const struct paper *p, struct like_why *why)
 			lk->acc[i] += a * (float)(lk->post[q] & 0xff);
 		}
 	}
-	if (norm2 <= 0) {
-		for (size_t j = 0; j < lk->n_touched; j++)
-			lk->acc[lk->touched[j]] = 0;
-		lk->n_touched = 0;
+	if (best_items(lk, pnorm, &best, &sim, 1) == 0)
+		return;
+	why->closest = lk->titles[best];
+	why->closest_sim = sim;
+	explain(lk, best, why);
+}
+
+double like_score(struct like *lk, const struct paper *p, struct like_why *why)
+{
+	double norm2 = 0, cdot = 0, score;
+
+	if (why != NULL)
+		*why = (struct like_why){0};
+	if (lk->n_items == 0)
 		return 0;
+	cut(lk, p->title, p->abstract);
+	for (size_t j = 0; j < lk->n_used; j++) {
+		const struct pterm *t = &lk->pt[lk->pt_used[j]];
+		double w = paper_weight(lk, t);
+
+		norm2 += w * w;
+		if (t->term != NONE)
+			cdot += w * lk->centroid[t->term];
 	}
-	n = best_items(lk, sqrt(norm2), best, sim, k);
-	for (size_t j = 0; j < n; j++)
-		score += sim[j];
-	score /= (double)k;
-	topic = lk->centroid_norm > 0 ? cdot / (sqrt(norm2) * lk->centroid_norm) : 0;
-	score = LIKE_CLOSEST_SHARE * score + (1 - LIKE_CLOSEST_SHARE) * topic;
+	if (norm2 <= 0 || lk->centroid_norm <= 0)
+		return 0;
+	score = cdot / (sqrt(norm2) * lk->centroid_norm);
 	score = score < 0 ? 0 : score > 1 ? 1 : score;
 	/* Six decimals: sums in another order must not change what is shown or compared. */
 	score = round(score * 1e6) / 1e6;
 	if (why != NULL) {
 		why->score = score;
-		if (n > 0) {
-			why->closest = lk->titles[best[0]];
-			why->closest_sim = sim[0];
-			explain(lk, best[0], why);
-		}
+		closest(lk, sqrt(norm2), why);
 	}
 	return score;
 }

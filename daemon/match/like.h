@@ -1,10 +1,12 @@
 /*
  * match/like.h — how like a paper is to a researcher's library: a sparse lexical model
  * (sublinear TF-IDF over Snowball stems and the title's word bigrams, the title weighing twice
- * the abstract), cosine similarity to every library paper at once through an inverted index,
- * and, as the score in [0, 1], the mean of the best LIKE_TOP_K of them blended with the cosine
- * to the library's centroid. The IDF is learnt from the library and from the papers seen so
- * far (like_observe): the same papers seen in the same order give the same scores.
+ * the abstract), and, as the score in [0, 1], the cosine with the library's centroid less a
+ * share of the centroid of the papers seen (Rocchio's negative feedback: what every digest
+ * says is no sign of the library's topic). The IDF is learnt from the papers seen so far
+ * (like_observe), from the library too until there are enough of them; the closest library
+ * paper, for the explanation, is found through an inverted index. The same papers seen in the
+ * same order give the same scores.
  */
 #ifndef PW_LIKE_H
 #define PW_LIKE_H
@@ -14,12 +16,18 @@
 #include "library.h"
 #include "paper.h"
 
-/* The library papers whose similarities are averaged into the score... */
-#define LIKE_TOP_K 3
-/* ...which weighs this much in it, the similarity to the library's centroid the rest: the
- * centroid tells a topic best (tests/bench/like_quality.py), the closest papers that one
- * paper of the library close to a new one counts. */
-#define LIKE_CLOSEST_SHARE 0.2
+/* The share of the papers seen's centroid taken from the library's: the words of every
+ * digest (a field's common vocabulary) stop counting for the library, its own words count
+ * more. Measured (tests/bench/like_quality.py), 0.3 ranks better than none on nearly every
+ * pair of topics; past 0.4 a library whose topic fills much of the digests starts to lose its
+ * own words. */
+#define LIKE_BACKGROUND 0.3
+/* Once this many papers are seen, the IDF is theirs alone: the library is one topic, and
+ * counting it would make its own words look common. Before, the library counts too. */
+#define LIKE_IDF_SEEN_MIN 100
+/* The IDF is raised to this power: in a cosine of two TF-IDF vectors a word weighs its IDF
+ * squared, and a word met once in the papers seen would outweigh the topic's vocabulary. */
+#define LIKE_IDF_POWER 0.8
 /* The terms an explanation names. */
 #define LIKE_WHY_TERMS 3
 /* A paper's distinct terms counted, at most (a huge abstract costs no more). */
@@ -55,8 +63,9 @@ size_t like_size(const struct like *lk);
 /* Counts p's terms into the IDF: call once for every paper seen, before scoring it. */
 void like_observe(struct like *lk, const struct paper *p);
 
-/* The score of p against the library, in [0, 1]; why (may be NULL) says what it came from.
- * The index keeps scratch space: one call at a time. */
+/* The score of p against the library, in [0, 1]; why (may be NULL) says what it came from,
+ * and asking for it costs a walk of the postings of p's terms. The index keeps scratch space:
+ * one call at a time. */
 double like_score(struct like *lk, const struct paper *p, struct like_why *why);
 
 /* Bytes the index holds, for the memory benchmark and `check-config`. */

@@ -1,7 +1,8 @@
 /*
  * test_like.c — the similarity score: in [0, 1], the same for the same inputs, higher for a
  * paper on the library's topic than off it, stems and bigrams shared, the explanation naming the
- * closest library paper and the terms shared with it, and an empty library scoring nothing.
+ * closest library paper and the terms shared with it, the words every paper seen has counting
+ * less, and an empty library scoring nothing.
  */
 #include "unit.h"
 
@@ -86,6 +87,35 @@ static void a_copy_of_the_only_library_paper_scores_near_one(void **state)
 	library_file_free(&f);
 }
 
+static void words_every_paper_seen_has_count_less_for_the_library(void **state)
+{
+	static const char *const fields[] = {"galaxies", "proteins", "markets", "compilers",
+					     "glaciers", "voting",   "enzymes", "lasers"};
+	struct library_file f = lib(robots);
+	struct like *lk = like_new(&f);
+	struct paper common = {.title = "Learning policies in simulation"};
+	struct paper topic = {.title = "Robot grasping and manipulation"};
+	double common_before, topic_before;
+	char titles[200][64];
+
+	(void)state;
+	common_before = like_score(lk, &common, NULL);
+	topic_before = like_score(lk, &topic, NULL);
+	/* A stream of papers of every field, each with the library's least telling words. */
+	for (size_t i = 0; i < 200; i++) {
+		struct paper p = {.title = titles[i]};
+
+		snprintf(titles[i], sizeof(titles[i]), "Learning policies in simulation for %s %zu",
+			 fields[i % 8], i);
+		like_observe(lk, &p);
+	}
+	assert_true(like_score(lk, &common, NULL) < common_before);
+	assert_true(like_score(lk, &topic, NULL) > like_score(lk, &common, NULL));
+	assert_true(topic_before > 0);
+	like_free(lk);
+	library_file_free(&f);
+}
+
 static void an_empty_library_scores_nothing(void **state)
 {
 	struct library_file f = lib("2410.07177\n");
@@ -107,6 +137,7 @@ int main(void)
 		cmocka_unit_test(a_paper_on_topic_scores_above_one_off_it),
 		cmocka_unit_test(the_explanation_names_the_closest_paper_and_shared_terms),
 		cmocka_unit_test(a_copy_of_the_only_library_paper_scores_near_one),
+		cmocka_unit_test(words_every_paper_seen_has_count_less_for_the_library),
 		cmocka_unit_test(an_empty_library_scores_nothing),
 	};
 
