@@ -179,8 +179,8 @@ def run(binary):
                         'text': 'title + abstract' if abstracts else 'title',
                         'library_papers': len(library), 'to_find': len(positives),
                         'to_leave': len(negatives),
-                        'auc': round(auc(mine, labels), 3),
-                        'baseline_auc': round(auc(base, labels), 3),
+                        'auc': round(auc(mine, labels), 4),
+                        'baseline_auc': round(auc(base, labels), 4),
                         'p_at_10': precision_at(mine, labels),
                         'baseline_p_at_10': precision_at(base, labels),
                         # The scores of what is to find and what is to leave, for min_score.
