@@ -179,10 +179,27 @@ size_t notify_pack(const size_t *sizes, size_t n, size_t max_items, size_t max_t
 /* Whether url may be a link target: http:// or https:// and nothing that ends a link early. */
 bool notify_url_linkable(const char *url);
 
-/* The JSON form of an alerted paper that webhooks and files carry: id, version, title, authors
- * (null when the digest names none, as `paperwatch parse` has it), abstract, snippet (the
- * abstract's snippet as plain text, null when there is none), date, url, rules. The caller owns
- * it. */
+/* ---- JSON written as text: the bytes jansson's json_dumps(JSON_COMPACT) writes, members in
+ * the order given, with no tree built ---- */
+
+/* Appends the JSON string s; false, and nothing appended, when s is NULL or not UTF-8 (for
+ * which jansson makes no string). */
+bool notify_json_string(struct notify_text *t, const char *s);
+/* Appends an object's member name: "," first unless *first says it is the object's first
+ * member, which clears *first. */
+void notify_json_key(struct notify_text *t, bool *first, const char *key);
+/* Appends the member "key": s; nothing when s is NULL or not UTF-8, as jansson leaves such a
+ * member out. */
+void notify_json_member(struct notify_text *t, bool *first, const char *key, const char *s);
+/* Appends the member "key": v as jansson dumps it; nothing when v is NULL. */
+void notify_json_value(struct notify_text *t, bool *first, const char *key, const json_t *v);
+
+/* The members of the JSON form of an alerted paper that webhooks and files carry, without the
+ * braces (a channel may add its own after them): id, version, title, authors (null when the
+ * digest names none, as `paperwatch parse` has it), abstract, snippet (the abstract's snippet
+ * as plain text, null when there is none), date, url, rules; score and why for a like: rule. */
+void notify_paper_json_members(struct notify_text *t, bool *first, const struct alert *a);
+/* The same as a jansson object, read back from that text; the caller owns it. */
 json_t *notify_paper_json(const struct alert *a);
 /* A scheduled message's period as JSON: schedule, due, late, periods, total, shown and more (by
  * rule); the caller owns it. */

@@ -87,26 +87,23 @@ static int file_format(const struct notifier *n, const struct alert_batch *b,
 {
 	struct notify_text body = {0};
 	char *key = message_list_next_key(out, b);
+	json_t *period = b->period ? notify_period_json(b) : NULL;
 
 	(void)n;
 	(void)err;
-	json_t *period = b->period ? notify_period_json(b) : NULL;
-
 	for (size_t i = 0; i < b->n_alerts; i++) {
 		const struct alert *a = &b->alerts[i];
-		json_t *o = notify_paper_json(a);
+		bool first = true;
 
+		notify_text_add(&body, "{", 1);
+		notify_paper_json_members(&body, &first, a);
 		/* A scheduled message's papers come from several digests: each names its own. */
-		json_object_set_new(
-			o, "source",
-			json_string(b->period && a->paper->source ? a->paper->source : b->source));
-		if (period != NULL)
-			json_object_set_new(o, "period", json_incref(period));
+		notify_json_member(&body, &first, "source",
+				   b->period && a->paper->source ? a->paper->source : b->source);
+		notify_json_value(&body, &first, "period", period);
 		/* A line written again after a crash carries the same key: a reader drops it. */
-		json_object_set_new(o, "message", json_string(key));
-		json_dump_callback(o, append_json, &body, JSON_COMPACT);
-		json_decref(o);
-		notify_text_add(&body, "\n", 1);
+		notify_json_member(&body, &first, "message", key);
+		notify_text_add(&body, "}\n", 2);
 	}
 	json_decref(period);
 	message_list_add(out, b, body.s, body.len, b->n_alerts);

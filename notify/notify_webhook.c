@@ -122,21 +122,30 @@ static int webhook_check(struct conf_ctx *c, const config_setting_t *entry, void
 static int webhook_format(const struct notifier *n, const struct alert_batch *b,
 			  struct message_list *out, struct err *err)
 {
-	json_t *o = json_object(), *papers = json_array();
-	char *body;
+	struct notify_text body = {0};
+	bool first = true;
 
 	(void)n;
-	for (size_t i = 0; i < b->n_alerts; i++)
-		json_array_append_new(papers, notify_paper_json(&b->alerts[i]));
-	json_object_set_new(o, "source", json_string(b->source));
-	if (b->period != NULL)
-		json_object_set_new(o, "period", notify_period_json(b));
-	json_object_set_new(o, "papers", papers);
-	body = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (body == NULL)
-		return err_set(err, "cannot encode the message");
-	message_list_add(out, b, body, strlen(body), b->n_alerts);
+	(void)err;
+	notify_text_add(&body, "{", 1);
+	notify_json_member(&body, &first, "source", b->source);
+	if (b->period != NULL) {
+		json_t *period = notify_period_json(b);
+
+		notify_json_value(&body, &first, "period", period);
+		json_decref(period);
+	}
+	notify_json_key(&body, &first, "papers");
+	notify_text_add(&body, "[", 1);
+	for (size_t i = 0; i < b->n_alerts; i++) {
+		bool paper_first = true;
+
+		notify_text_puts(&body, i ? ",{" : "{");
+		notify_paper_json_members(&body, &paper_first, &b->alerts[i]);
+		notify_text_add(&body, "}", 1);
+	}
+	notify_text_add(&body, "]}", 2);
+	message_list_add(out, b, body.s, body.len, b->n_alerts);
 	return 0;
 }
 

@@ -551,6 +551,77 @@ static void webhook_secrets_of_the_wrong_form_are_refused(void **state)
 	assert_int_equal(notify_webhook_key("whsec_c2hvcnQ=", key, &len), -1); /* 5 bytes */
 }
 
+/* The JSON form as a jansson tree, built member by member as it was before the channels wrote
+ * it as text: what the text must match byte for byte. */
+static json_t *tree_of(const struct alert *a)
+{
+	const struct paper *p = a->paper;
+	json_t *o = json_object(), *authors = json_null(), *rules = json_array(), *snip;
+	struct notify_text snippet = {0};
+
+	if (p->authors != NULL) {
+		authors = json_array();
+		for (size_t i = 0; i < p->n_authors; i++)
+			json_array_append_new(authors, json_string(p->authors[i]));
+	}
+	for (size_t i = 0; i < a->n_rules; i++)
+		json_array_append_new(rules, json_string(a->rules[i]));
+	notify_snippet(&snippet, a, &plain, NOTIFY_SNIPPET_MAX);
+	snip = snippet.s ? json_string(snippet.s) : json_null();
+	json_object_set_new(o, "id", p->id ? json_string(p->id) : json_null());
+	json_object_set_new(o, "version", p->version ? json_string(p->version) : json_null());
+	json_object_set_new(o, "title", json_string(p->title));
+	json_object_set_new(o, "authors", authors);
+	json_object_set_new(o, "abstract", p->abstract ? json_string(p->abstract) : json_null());
+	json_object_set_new(o, "snippet", snip);
+	json_object_set_new(o, "date", p->date ? json_string(p->date) : json_null());
+	json_object_set_new(o, "url", p->url ? json_string(p->url) : json_null());
+	json_object_set_new(o, "rules", rules);
+	if (a->why != NULL) {
+		json_object_set_new(o, "score", json_real(a->score));
+		json_object_set_new(o, "why", json_string(a->why));
+	}
+	free(snippet.s);
+	return o;
+}
+
+static void the_json_text_is_what_jansson_writes_byte_for_byte(void **state)
+{
+	static const char *const rules[] = {"agents", "bad \xff rule", "q\"uote\\d"};
+	static const char *authors[] = {"Ada \"the\" Lovelace", "B\xc3\xa9la \x01\x1f",
+					"\xf0\x9f\x98\x80 tab\there"};
+	struct fake f;
+
+	(void)state;
+	fake_batch(&f, 3, "d.md");
+	f.papers[0].title = "Back\\slash, \"quotes\", a/b, \b\f\n\r\t and \x7f \xe5\xb0\x8f";
+	f.papers[0].authors = authors;
+	f.papers[0].n_authors = 3;
+	f.alerts[0].rules = rules;
+	f.alerts[0].n_rules = 3;
+	f.papers[1].version = NULL;
+	f.papers[1].date = "2024-\xc0-21"; /* not UTF-8: jansson leaves the member out */
+	f.alerts[1].why = "like:mine 0.42";
+	f.alerts[1].score = 0.1;
+	f.papers[2].abstract = NULL;
+	f.papers[2].authors = NULL;
+	for (size_t i = 0; i < f.n; i++) {
+		struct notify_text t = {0};
+		json_t *o = tree_of(&f.alerts[i]);
+		char *want = json_dumps(o, JSON_COMPACT);
+		bool first = true;
+
+		notify_text_add(&t, "{", 1);
+		notify_paper_json_members(&t, &first, &f.alerts[i]);
+		notify_text_add(&t, "}", 1);
+		assert_string_equal(t.s, want);
+		free(want);
+		free(t.s);
+		json_decref(o);
+	}
+	fake_free(&f);
+}
+
 static void webhooks_and_files_carry_a_notice_as_json_of_its_own_type(void **state)
 {
 	struct config *cfg = fake_config(
@@ -598,6 +669,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(webhook_signature_matches_the_standard_webhooks_test_vector),
 		cmocka_unit_test(webhooks_and_files_carry_a_notice_as_json_of_its_own_type),
+		cmocka_unit_test(the_json_text_is_what_jansson_writes_byte_for_byte),
 		cmocka_unit_test(webhook_secrets_of_the_wrong_form_are_refused),
 		cmocka_unit_test(highlights_cover_hits_in_multibyte_text),
 		cmocka_unit_test(escapes_apply_inside_and_outside_highlights),
