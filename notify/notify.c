@@ -637,6 +637,47 @@ static size_t unit_at(const char *s, size_t n, const struct notify_style *st, co
 	return len;
 }
 
+/* mark_run for a style without markup (JSON's, plain text's): no highlight and no escape, so
+ * runs of bytes that stay as they are go out whole instead of a character at a time. */
+static size_t plain_run(struct notify_text *out, const char *s, size_t len, size_t budget,
+			size_t *taken)
+{
+	size_t used = 0, i = 0, from = 0;
+
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+		const char *u = NULL; /* what stands for the character, when not itself */
+		size_t step = 1, chars = 1;
+
+		if (c < 0x20 || c == 0x7f) {
+			u = " ";
+		} else if (c >= 0x80) {
+			step = char_len(s + i, len - i);
+			chars = 1 + (c >= 0xf0);
+			if (step == 0) {
+				u = "\xef\xbf\xbd";
+				step = 1;
+				chars = 1;
+			}
+		}
+		if (used + chars > budget)
+			break;
+		if (u != NULL) {
+			if (out != NULL) {
+				notify_text_add(out, s + from, i - from);
+				notify_text_puts(out, u);
+			}
+			from = i + step;
+		}
+		used += chars;
+		i += step;
+	}
+	if (out != NULL)
+		notify_text_add(out, s + from, i - from);
+	*taken = i;
+	return used;
+}
+
 /* Emits s marked up while it fits in budget characters (the closing marker of an open highlight
  * always kept room for); out NULL only counts. Returns the characters, *taken the bytes of s
  * that went. */
@@ -648,6 +689,10 @@ static size_t mark_run(struct notify_text *out, const char *s, size_t len,
 	size_t open_c = notify_chars(st->bold_open, strlen(st->bold_open));
 	size_t close_c = notify_chars(st->bold_close, strlen(st->bold_close));
 	bool bold = false;
+
+	if (open_c + close_c == 0 && st->escape == NULL)
+		return plain_run(out, s, len, budget, taken);
+
 	while (i < len) {
 		const char *u;
 		size_t u_len, step = unit_at(s + i, len - i, st, &u, &u_len), next;
@@ -876,17 +921,21 @@ static void squeeze(const char *abs, struct notify_span *sp, size_t n_sp, struct
 	size_t len = strlen(abs), *at = xcalloc(len + 1, sizeof(*at));
 	bool space = false;
 
+	/* It never grows: room for all of it at once, and a byte at a time into it. */
+	out->s = xgrow(out->s, &out->cap, out->len + len + 1, 1);
 	for (size_t i = 0; i < len; i++) {
-		bool white = strchr(" \t\n\r\f\v", abs[i]) != NULL;
+		/* " \t\n\v\f\r" */
+		bool white = abs[i] == ' ' || (abs[i] >= '\t' && abs[i] <= '\r');
 
 		at[i] = out->len + (space && !white && out->len > 0);
 		if (!white) {
 			if (space && out->len > 0)
-				notify_text_add(out, " ", 1);
-			notify_text_add(out, abs + i, 1);
+				out->s[out->len++] = ' ';
+			out->s[out->len++] = abs[i];
 		}
 		space = white;
 	}
+	out->s[out->len] = '\0';
 	at[len] = out->len;
 	for (size_t k = 0; k < n_sp; k++) {
 		sp[k].start = at[sp[k].start];

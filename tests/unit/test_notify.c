@@ -622,6 +622,44 @@ static void the_json_text_is_what_jansson_writes_byte_for_byte(void **state)
 	fake_free(&f);
 }
 
+/* An escape that keeps every character: the style takes the general way, character by
+ * character, where a style without markup takes the short one. */
+static const char *keep_all(unsigned char c)
+{
+	(void)c;
+	return NULL;
+}
+
+static void text_without_markup_comes_out_as_the_general_way_has_it(void **state)
+{
+	static const struct notify_style general = {"", "", keep_all};
+	static const char *const texts[] = {
+		"",
+		"plain words only",
+		"a\tb\nc\x01\x7f d",
+		"caf\xc3\xa9 \xe5\xb0\x8f\xe9\xbe\x99",
+		"\xf0\x9f\x98\x80\xf0\x9f\x98\x80 x",
+		"bad \xff byte \xe5\xb0 cut",
+		"\xc3",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		for (size_t max = 0; max < 24; max++) {
+			struct notify_text a = {0}, b = {0};
+			size_t ca = notify_plain(&a, texts[i], &plain, max);
+			size_t cb = notify_plain(&b, texts[i], &general, max);
+
+			assert_int_equal(ca, cb);
+			assert_int_equal(a.len, b.len);
+			if (a.len > 0)
+				assert_memory_equal(a.s, b.s, a.len);
+			free(a.s);
+			free(b.s);
+		}
+	}
+}
+
 static void webhooks_and_files_carry_a_notice_as_json_of_its_own_type(void **state)
 {
 	struct config *cfg = fake_config(
@@ -670,6 +708,7 @@ int main(void)
 		cmocka_unit_test(webhook_signature_matches_the_standard_webhooks_test_vector),
 		cmocka_unit_test(webhooks_and_files_carry_a_notice_as_json_of_its_own_type),
 		cmocka_unit_test(the_json_text_is_what_jansson_writes_byte_for_byte),
+		cmocka_unit_test(text_without_markup_comes_out_as_the_general_way_has_it),
 		cmocka_unit_test(webhook_secrets_of_the_wrong_form_are_refused),
 		cmocka_unit_test(highlights_cover_hits_in_multibyte_text),
 		cmocka_unit_test(escapes_apply_inside_and_outside_highlights),
