@@ -566,9 +566,13 @@ static int state_setup(struct state *s, struct err *err)
 
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 	sqlite3_wal_hook(s->db, on_commit, s); /* in place of SQLite's own automatic checkpoint */
+	/* temp_store: a digest's savepoint in a group keeps the pages it changes, for a rollback
+	 * to it, in memory; past 64 KiB SQLite spilled them to a temporary file, several writes
+	 * per digest of what a crash never needs (the WAL alone is what recovery reads). */
 	if (exec_sql(s, "PRAGMA journal_mode = WAL", err) != 0 ||
 	    exec_sql(s, "PRAGMA synchronous = FULL", err) != 0 ||
-	    exec_sql(s, "PRAGMA secure_delete = FAST", err) != 0)
+	    exec_sql(s, "PRAGMA secure_delete = FAST", err) != 0 ||
+	    exec_sql(s, "PRAGMA temp_store = MEMORY", err) != 0)
 		return -1;
 	rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
 	if (rc != SQLITE_OK)
