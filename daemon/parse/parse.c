@@ -375,8 +375,13 @@ static int parse_stream(struct parser *p, struct source *src, struct parse_resul
 	const struct format *fmt = NULL;
 	void *state = NULL;
 	int rc = -1;
+	size_t cap = p->opts->window >= WINDOW_MIN ? p->opts->window : WINDOW_DEFAULT;
 
-	window_grow(&w, p->opts->window >= WINDOW_MIN ? p->opts->window : WINDOW_DEFAULT);
+	/* A file smaller than the window fits in one of its size (it is read as it was when
+	 * opened): no 256 KiB taken, and given back, for a digest of a few KiB. */
+	if (src->left < cap - 1)
+		cap = src->left + 1 > WINDOW_MIN ? src->left + 1 : WINDOW_MIN;
+	window_grow(&w, cap);
 	for (;;) {
 		size_t whole, used;
 
