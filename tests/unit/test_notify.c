@@ -557,7 +557,7 @@ static json_t *tree_of(const struct alert *a)
 {
 	const struct paper *p = a->paper;
 	json_t *o = json_object(), *authors = json_null(), *rules = json_array(), *snip;
-	struct notify_text snippet = {0};
+	struct notify_text text = {0};
 
 	if (p->authors != NULL) {
 		authors = json_array();
@@ -566,8 +566,8 @@ static json_t *tree_of(const struct alert *a)
 	}
 	for (size_t i = 0; i < a->n_rules; i++)
 		json_array_append_new(rules, json_string(a->rules[i]));
-	notify_snippet(&snippet, a, &plain, NOTIFY_SNIPPET_MAX);
-	snip = snippet.s ? json_string(snippet.s) : json_null();
+	notify_snippet(&text, a, &plain, NOTIFY_SNIPPET_MAX);
+	snip = text.s ? json_string(text.s) : json_null();
 	json_object_set_new(o, "id", p->id ? json_string(p->id) : json_null());
 	json_object_set_new(o, "version", p->version ? json_string(p->version) : json_null());
 	json_object_set_new(o, "title", json_string(p->title));
@@ -581,7 +581,7 @@ static json_t *tree_of(const struct alert *a)
 		json_object_set_new(o, "score", json_real(a->score));
 		json_object_set_new(o, "why", json_string(a->why));
 	}
-	free(snippet.s);
+	free(text.s);
 	return o;
 }
 
