@@ -64,8 +64,10 @@ static const struct command commands[] = {
 	{"retry", cmd_retry, "[-c CONFIG] [NOTIFIER]", "queue failed messages again",
 	 "  -c CONFIG   the configuration file\n"
 	 "  NOTIFIER    only this notifier's failed messages (default: every notifier's)\n"},
-	{"test-notify", cmd_test_notify, "[-c CONFIG] NAME", "send a sample alert to a notifier",
+	{"test-notify", cmd_test_notify, "[-c CONFIG] [--notice] NAME",
+	 "send a sample alert to a notifier",
 	 "  -c CONFIG   the configuration file\n"
+	 "  --notice    a sample health notice instead, as health.notify sends them\n"
 	 "  NAME        the notifier; a configuration fault (a certificate, an unknown host)\n"
 	 "              fails at once, other failures are retried for up to a minute\n"},
 	{"check-config", cmd_check_config, "[-c CONFIG]",

@@ -782,16 +782,28 @@ usage:
 /* ---- test-notify ---- */
 
 /* Queues the sample alert for one notifier in a state that lives only in memory. */
-static int queue_sample(struct delivery *d, const struct notifier *n)
+/* A health notice like those health.notify gets, to try an operations channel. */
+static const struct notice sample_notice = {
+	.type = "health",
+	.condition = "quiet",
+	.subject = "*",
+	.title = "a test notice from paperwatch",
+	.detail = "This notifier is set up and reachable; health conditions will come here.",
+	.key = "health_test",
+};
+
+static int queue_sample(struct delivery *d, const struct notifier *n, bool notice)
 {
 	struct alert_batch b = notify_sample_batch();
+	struct notice nt = sample_notice;
 	struct message_list msgs = {0};
 	struct err err;
 	int rc = 0;
 
 	b.key = "msg_test";
-	b.created_ms = state_now_ms();
-	if (n->ops->format(n, &b, &msgs, &err) != 0) {
+	b.created_ms = nt.created_ms = state_now_ms();
+	if ((notice ? n->ops->format_notice(n, &nt, &msgs, &err)
+		    : n->ops->format(n, &b, &msgs, &err)) != 0) {
 		log_error("%s: %s", n->name, err.msg);
 		return -1;
 	}
@@ -806,13 +818,27 @@ static int queue_sample(struct delivery *d, const struct notifier *n)
 
 int cmd_test_notify(int argc, char **argv)
 {
-	const char *path = NULL;
+	static const struct option options[] = {
+		{"notice", no_argument, NULL, 'n'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *path = NULL, *what;
 	struct config *cfg;
 	struct delivery d;
-	int i, rc, status = EXIT_FAIL;
+	bool notice = false;
+	int i, c, rc, status = EXIT_FAIL;
 
-	if (!cli_config_args(argc, argv, 1, 1, &path))
+	while ((c = getopt_long(argc, argv, "c:", options, NULL)) != -1) {
+		if (c == 'c')
+			path = optarg;
+		else if (c == 'n')
+			notice = true;
+		else
+			goto usage;
+	}
+	if (argc - optind != 1)
 		goto usage;
+	what = notice ? "the sample notice" : "the sample alert";
 	if ((cfg = cli_load_config(path)) == NULL)
 		return EXIT_USAGE;
 	if ((i = config_notifier_index(cfg, argv[optind])) < 0) {
@@ -825,7 +851,7 @@ int cmd_test_notify(int argc, char **argv)
 	rc = delivery_open(&d, cfg, NULL);
 	if (rc == 0) {
 		outbox_fail_fast(d.outbox);
-		rc = queue_sample(&d, &cfg->notifiers[i]);
+		rc = queue_sample(&d, &cfg->notifiers[i], notice);
 	}
 	if (rc == 0)
 		rc = deliver_until(d.loop, d.outbox, TEST_NOTIFY_WAIT);
@@ -835,10 +861,10 @@ int cmd_test_notify(int argc, char **argv)
 											    : -1;
 	}
 	if (rc == 0) {
-		printf("%s: the sample alert was delivered\n", argv[optind]);
+		printf("%s: %s was delivered\n", argv[optind], what);
 		status = EXIT_OK;
 	} else {
-		log_error("%s: the sample alert was not delivered (see above)", argv[optind]);
+		log_error("%s: %s was not delivered (see above)", argv[optind], what);
 	}
 	delivery_close(&d);
 	config_unref(cfg);

@@ -366,6 +366,23 @@ def check_config_refuses_what_can_never_work():
 
 
 @test
+def test_notify_notice_sends_a_sample_health_notice_to_an_operations_channel():
+    d = tmpdir()
+    with Receiver() as r:
+        conf = write_config(os.path.join(d, 'pw.conf'),
+                            [{'name': 'ops', 'type': 'webhook', 'url': r.url}],
+                            [{'name': 'r', 'query': 'agent'}], health={'notify': ['ops']})
+        p = pw('-c', conf, 'test-notify', '--notice', 'ops')
+        assert p.returncode == 0, text(p.stderr)
+        assert 'ops: the sample notice was delivered' in text(p.stdout)
+        [req] = r.requests
+    body = req.json()
+    assert body['type'] == 'health' and 'papers' not in body, body
+    assert body['title'] == 'a test notice from paperwatch'
+    assert pw('test-notify', '-c', conf, '--notice').returncode == 2  # no NAME
+
+
+@test
 def test_notify_fails_at_once_on_a_configuration_fault_with_a_hint():
     d = tmpdir()
     certs = make_certs(os.path.join(d, 'certs'))
