@@ -123,6 +123,7 @@ UNIT_TESTS := \
 
 # Code only the tests use, linked into the unit tests and benchmarks, not into paperwatch.
 TEST_SRCS := \
+	tests/bench/timing.c \
 	tests/unit/digest.c
 
 FUZZERS := \

@@ -15,38 +15,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../unit/digest.h"
 #include "log.h"
+#include "timing.h"
 #include "match/like.h"
 #include "parse/parse.h"
 #include "xmalloc.h"
 
 #define RUNS 3
-
-static double cpu_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double wall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* The papers of the digests, each id once, those with an abstract first. */
 static size_t gather(int n, char **files, struct digest *d, const struct paper ***out)
@@ -125,13 +102,13 @@ static int speed(size_t n_lib, size_t n_papers, int n, char **files)
 	for (size_t i = 0; i < n_pool; i++)
 		like_observe(lk, v[i]);
 	for (int r = 0; r < RUNS; r++) {
-		double t0 = cpu_now();
+		double t0 = bench_cpu_now();
 
 		for (size_t i = 0; i < n_papers; i++)
 			sum += like_score(lk, v[i % n_pool], NULL);
-		t[r] = cpu_now() - t0;
+		t[r] = bench_cpu_now() - t0;
 	}
-	qsort(t, RUNS, sizeof(t[0]), cmp_double);
+	bench_sort(t, RUNS);
 	printf("{\"library\": %zu, \"library_with_abstract\": %zu, \"papers\": %zu, "
 	       "\"distinct_papers\": %zu, \"median_s\": %.6f, \"papers_per_s\": %.0f, "
 	       "\"us_per_paper\": %.3f, \"index_bytes\": %zu, \"mean_score\": %.4f}\n",
@@ -210,15 +187,15 @@ static int load(const char *path)
 
 	heap0 = mallinfo2().uordblks;
 	rss0 = status_kib("VmRSS:");
-	w0 = wall_now();
-	c0 = cpu_now();
+	w0 = bench_wall_now();
+	c0 = bench_cpu_now();
 	if (library_read_file(path, &f, NULL, NULL, &err) != 0) {
 		fprintf(stderr, "bench_like: %s\n", err.msg);
 		return 1;
 	}
 	lk = like_new(&f);
-	wall = wall_now() - w0;
-	cpu = cpu_now() - c0;
+	wall = bench_wall_now() - w0;
+	cpu = bench_cpu_now() - c0;
 	library_file_free(&f);
 	malloc_trim(0);
 	heap1 = mallinfo2().uordblks;

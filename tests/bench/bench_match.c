@@ -8,32 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../unit/digest.h"
 #include "log.h"
+#include "timing.h"
 #include "match/match.h"
 #include "parse/parse.h"
 #include "xmalloc.h"
 
 #define RUNS 3
-
-/* The CPU time of this thread: the figure is per core, and a machine shared with other work
- * would otherwise count the time others had the core. */
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* Counts the hits handed out, so that explaining cannot be optimised away. */
 static void count_hits(void *ctx, unsigned rule, const struct match_hit *hits, size_t n)
@@ -93,12 +76,12 @@ static size_t median_matches(struct matcher *m, const struct paper *papers, size
 static double pass(struct matcher *m, const struct paper *const *papers, size_t n, bool explain,
 		   size_t *matches, size_t *hits)
 {
-	double start = now();
+	double start = bench_cpu_now();
 
 	*matches = *hits = 0;
 	for (size_t i = 0; i < n; i++)
 		*matches += matcher_match(m, papers[i], explain, count_hits, hits);
-	return now() - start;
+	return bench_cpu_now() - start;
 }
 
 int main(int argc, char **argv)
@@ -131,17 +114,17 @@ int main(int argc, char **argv)
 	papers = xcalloc(n_papers, sizeof(const struct paper *));
 	for (size_t i = 0; i < n_papers; i++)
 		papers[i] = &d.papers[i % d.n_papers];
-	compile = now();
+	compile = bench_cpu_now();
 	matcher_compile(m);
-	compile = now() - compile;
+	compile = bench_cpu_now() - compile;
 	median = median_matches(m, d.papers, d.n_papers);
 	pass(m, papers, n_papers, false, &matches, &hits);
 	for (int r = 0; r < RUNS; r++) {
 		t[r] = pass(m, papers, n_papers, false, &matches, &hits);
 		te[r] = pass(m, papers, n_papers, true, &matches, &hits);
 	}
-	qsort(t, RUNS, sizeof(t[0]), cmp_double);
-	qsort(te, RUNS, sizeof(te[0]), cmp_double);
+	bench_sort(t, RUNS);
+	bench_sort(te, RUNS);
 	printf("{\"rules\":%zu,\"papers\":%zu,\"compile_s\":%.6f,\"median_s\":%.6f,"
 	       "\"best_s\":%.6f,\"explain_median_s\":%.6f,\"matches_per_paper\":%.2f,"
 	       "\"matches_median\":%zu,\"hits_per_paper\":%.2f}\n",

@@ -5,27 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "log.h"
+#include "timing.h"
 #include "parse/parse.h"
 
 #define RUNS 7
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static void count(void *ctx, const struct paper *p)
 {
@@ -45,7 +30,7 @@ int main(int argc, char **argv)
 			struct parse_opts opts = {.max_size = (size_t)1 << 40, .emit = count};
 			struct parse_result res;
 			struct err err;
-			double start = now();
+			double start = bench_wall_now();
 			struct stat st;
 
 			papers = 0;
@@ -54,7 +39,7 @@ int main(int argc, char **argv)
 				fprintf(stderr, "bench_parse: %s\n", err.msg);
 				return 1;
 			}
-			t[r] = now() - start;
+			t[r] = bench_wall_now() - start;
 			format = res.format;
 			if (stat(argv[i], &st) != 0) {
 				perror(argv[i]);
@@ -62,7 +47,7 @@ int main(int argc, char **argv)
 			}
 			bytes = (size_t)st.st_size;
 		}
-		qsort(t, RUNS, sizeof(t[0]), cmp_double);
+		bench_sort(t, RUNS);
 		printf("{\"file\":\"%s\",\"format\":\"%s\",\"bytes\":%zu,\"papers\":%zu,"
 		       "\"best_s\":%.6f,\"median_s\":%.6f}\n",
 		       argv[i], format, bytes, papers, t[0], t[RUNS / 2]);
