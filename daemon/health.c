@@ -222,6 +222,21 @@ static void resync(struct health *h, struct err *err)
 		log_error("health: %s", again.msg);
 }
 
+/* Ends a check's transaction (open: one was begun): committed when the check went well, its
+ * changes told; rolled back otherwise, and what is in memory read again from the state. */
+static void check_end(struct health *h, bool open, int rc, size_t queued, struct err *err)
+{
+	if (open && rc == 0)
+		rc = state_commit(h->st, err);
+	else if (open)
+		state_rollback(h->st);
+	if (rc != 0)
+		resync(h, err);
+	else if (h->any_change)
+		h->changed(h->ctx, queued);
+	h->any_change = false;
+}
+
 /* Opens the transaction of a check at its first write. */
 static int begin_once(struct health *h, bool *open, struct err *err)
 {
@@ -290,17 +305,9 @@ static void quiet_check(void *ctx)
 		if ((rc = begin_once(h, &open, &err)) == 0)
 			rc = quiet_raise(h, e, c, &queued, &err);
 	}
-	if (open && rc == 0)
-		rc = state_commit(h->st, &err);
-	else if (open)
-		state_rollback(h->st);
-	if (rc != 0)
-		resync(h, &err);
-	else if (h->any_change)
-		h->changed(h->ctx, queued);
-	h->any_change = false;
-	/* The timer is monotonic, the deadlines wall-clock: a clock set forward is seen when the
-	 * timer fires, and looked at again then. */
+	check_end(h, open, rc, queued, &err);
+	/* The timer is monotonic, the deadlines wall-clock: a clock set while it runs is looked
+	 * at again through health_clock_set. */
 	loop_timer_set(h->quiet, next < 0 ? -1 : (double)(next - now) / 1000.0);
 }
 
@@ -468,15 +475,7 @@ void health_digest(struct health *h, const char *name, const struct pipeline_res
 		rc = apply(h, "small", r->format, &small, &queued, &err);
 	if (rc == 0)
 		rc = apply(h, "stale", r->format, &stale, &queued, &err);
-	if (rc == 0)
-		rc = state_commit(h->st, &err);
-	else
-		state_rollback(h->st);
-	if (rc != 0)
-		resync(h, &err);
-	else if (h->any_change)
-		h->changed(h->ctx, queued);
-	h->any_change = false;
+	check_end(h, true, rc, queued, &err);
 	/* A pattern waits anew from this digest: the timer is set again on the loop's next turn,
 	 * once the burst's digests are all in. */
 	if (h->cfg->watch.n_expects > 0)
