@@ -267,7 +267,7 @@ static int queue_period(const struct notifier *n, struct state *st, struct gathe
 static void log_period(const struct notifier *n, const struct alert_period *p, size_t papers,
 		       size_t queued)
 {
-	const char *s = papers == 1 ? "" : "s", *ms = queued == 1 ? "" : "s";
+	const char *s = plural(papers), *ms = plural(queued);
 
 	if (p->late)
 		log_warn("%s: %s: %zu paper%s in %zu message%s, %s", n->name, p->title, papers, s,
@@ -328,7 +328,7 @@ static int make_period(const struct config *cfg, const struct notifier *n, struc
 	rc = state_held(st, n->name, on_held, &g, &last_id, err);
 	if (rc == 0 && g.unreadable > 0)
 		log_error("%s: %zu held alert%s could not be read back and are left out", n->name,
-			  g.unreadable, g.unreadable == 1 ? "" : "s");
+			  g.unreadable, plural(g.unreadable));
 	if (scheduled) {
 		period_words(n, &sp, due, now_ms, period, w);
 	} else {

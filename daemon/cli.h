@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "log.h"
 
 /* Exit statuses shared by every subcommand. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -53,12 +54,6 @@ struct cli_files {
  * cannot be read. */
 int cli_inbox(const struct config *cfg, struct cli_files *out);
 void cli_files_free(struct cli_files *f);
-
-/* "s" for a count other than one: "1 paper", "2 papers". */
-static inline const char *plural(size_t n)
-{
-	return n == 1 ? "" : "s";
-}
 
 /* `match --like FILE`: the papers of files scored against the library, most similar first,
  * those from min_score on; returns the exit status. */

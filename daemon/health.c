@@ -624,7 +624,7 @@ int health_line(struct state *st, char *out, size_t size, struct err *err)
 	name = shown(latest.name);
 	time_text(latest.processed_ms, when, sizeof(when));
 	snprintf(out, size, "the latest digest, %s, %zu paper%s at %s; %s%s", name, latest.papers,
-		 latest.papers == 1 ? "" : "s", when, l.raised ? "health: " : "nothing looks wrong",
+		 plural(latest.papers), when, l.raised ? "health: " : "nothing looks wrong",
 		 raised);
 	free(name);
 	return 0;

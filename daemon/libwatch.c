@@ -39,7 +39,7 @@ static void fill(struct libwatch *w)
 		log_warn("%s", err.msg);
 	else if (filled > 0)
 		log_info("%zu paper%s of the libraries listing ids known from the digests read",
-			 filled, filled == 1 ? "" : "s");
+			 filled, plural(filled));
 }
 
 static void on_settle(void *ctx)

@@ -7,6 +7,7 @@
 #define PW_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "err.h"
 
@@ -37,5 +38,11 @@ void log_msg(enum log_prio prio, const char *fmt, ...) PW_PRINTF(2, 3);
 #define log_warn(...)  log_msg(LOG_PRIO_WARN, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_PRIO_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_PRIO_DEBUG, __VA_ARGS__)
+
+/* "s" for a count other than one: "1 paper", "2 papers". */
+static inline const char *plural(size_t n)
+{
+	return n == 1 ? "" : "s";
+}
 
 #endif

@@ -201,16 +201,11 @@ char *pipeline_paper_key(const struct paper *p)
 	return key;
 }
 
-static const char *plural_s(size_t n)
-{
-	return n == 1 ? "" : "s";
-}
-
 void pipeline_describe(const struct pipeline_result *r, char *out, size_t size)
 {
 	int n = snprintf(out, size, "%zu paper%s, %zu matched, %zu new alert%s in %zu message%s",
-			 r->papers, plural_s(r->papers), r->matched, r->alerts, plural_s(r->alerts),
-			 r->messages, plural_s(r->messages));
+			 r->papers, plural(r->papers), r->matched, r->alerts, plural(r->alerts),
+			 r->messages, plural(r->messages));
 
 	if (r->held > 0 && n > 0 && (size_t)n < size)
 		snprintf(out + n, size - (size_t)n, ", %zu held for scheduled messages", r->held);
@@ -227,7 +222,7 @@ static void fill_libraries(struct config *cfg, struct state *st)
 		log_warn("%s", err.msg);
 	else if (filled > 0)
 		log_info("%zu paper%s of the libraries listing ids now known", filled,
-			 filled == 1 ? "" : "s");
+			 plural(filled));
 }
 
 /* Most similar first; papers no like: rule scored keep their order, after those scored. */

@@ -244,7 +244,7 @@ static void note_recovery(struct dest *d, const struct state_claim *it)
 
 	if (failed > 0)
 		log_info("%s: delivering again: message %s went through after %d failed attempt%s",
-			 d->name, it->key, failed, failed == 1 ? "" : "s");
+			 d->name, it->key, failed, plural((size_t)failed));
 	d->failures = 0;
 }
 
