@@ -12,7 +12,7 @@ CLANG ?= clang
 PYTHON ?= /usr/bin/python3
 CFLAGS ?= -O2 -g
 
-PKGS := libconfig sqlite3 jansson libutf8proc libpcre2-8 libcrypto
+PKGS := libconfig sqlite3 libpq jansson libutf8proc libpcre2-8 libcrypto
 # Libraries Debian ships without a pkg-config file: linked by name.
 NOPC_LIBS := -lstemmer -lm
 # Headers only: notify/net.c loads libcurl when a notifier needs the network.
@@ -37,9 +37,9 @@ CURL_LIBS = $(eval CURL_LIBS := $$(shell pkg-config --libs libcurl))$(CURL_LIBS)
 
 # Debian packages: what building needs, and what the tests add.
 BUILD_DEBS := gcc libc6-dev make pkg-config libcurl4-openssl-dev libconfig-dev libsqlite3-dev \
-	libjansson-dev libutf8proc-dev libpcre2-dev libssl-dev libstemmer-dev tzdata
+	libjansson-dev libutf8proc-dev libpcre2-dev libssl-dev libstemmer-dev libpq-dev tzdata
 TEST_DEBS := libcmocka-dev clang libclang-rt-14-dev clang-format clang-tidy cppcheck python3 \
-	python3-aiosmtpd openssl systemd groff-base man-db faketime
+	python3-aiosmtpd openssl systemd groff-base man-db faketime postgresql
 VALGRIND_DEBS := valgrind
 # The benchmarks' baselines (a shell pipeline, a Python watchdog script) and their plots.
 BENCH_DEBS := python3 inotify-tools python3-watchdog curl grep gnuplot-nox
@@ -84,6 +84,7 @@ SRCS := \
 	daemon/schedule.c \
 	daemon/sdnotify.c \
 	daemon/state.c \
+	daemon/state_pg.c \
 	daemon/utf8.c \
 	daemon/watch.c \
 	daemon/xmalloc.c \

@@ -14,6 +14,7 @@
 #include "config_libraries.h"
 #include "config_read.h"
 #include "hmap.h"
+#include "state.h"
 #include "match/match.h"
 #include "notify.h"
 #include "parse/parse.h"
@@ -105,6 +106,15 @@ static const struct conf_key delivery_keys[] = {
 		.max = 300,
 		.desc = "how long sends in flight may finish when the daemon stops",
 	},
+	{
+		.name = "lease",
+		.type = CONF_DURATION,
+		.offset = offsetof(struct config_delivery, lease),
+		.def_num = STATE_LEASE_DEFAULT,
+		.min = 1,
+		.max = HOURS(1),
+		.desc = "how long an instance's claim on a message stands, in a shared state",
+	},
 	{.name = NULL},
 };
 
@@ -185,7 +195,14 @@ static const struct conf_key top_keys[] = {
 		.offset = offsetof(struct config, state),
 		.def_str = "./paperwatch.db",
 		.def_state = "state.db",
-		.desc = "the SQLite state",
+		.desc = "the state: an SQLite file, or a postgresql:// URI several instances share",
+	},
+	{
+		.name = "state_password",
+		.type = CONF_SECRET,
+		.offset = offsetof(struct config, state_password),
+		.desc = "the shared state's database password (state_password_file: a file with "
+			"it)",
 	},
 	{
 		.name = "timezone",

@@ -49,6 +49,7 @@ struct config_delivery {
 	double retry_base;     /* the first retry's delay; each next one doubles, with jitter */
 	double retry_max;      /* the longest delay between two attempts */
 	double shutdown_grace; /* how long sends in flight may finish when the daemon stops */
+	double lease;          /* how long a shared state's claim on a message stands */
 };
 
 struct config_rule {
@@ -81,6 +82,7 @@ struct config {
 	char *path;
 	struct config_watch watch;
 	char *state;
+	char *state_password; /* a shared state's database password, NULL for libpq's own ways */
 	char *timezone; /* schedules' zone where a notifier names none; "" for the machine's */
 	struct config_delivery delivery;
 	struct config_health health;

@@ -2,12 +2,15 @@
  * cli.c — the paperwatch command line: the table of subcommands, each one function (cli_*.c,
  * daemon.c), with the usage and help every one of them prints, and the dispatch to them.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "log.h"
+#include "state.h"
 #include "xmalloc.h"
 
 #ifndef PW_VERSION
@@ -216,4 +219,21 @@ int cli_main(int argc, char **argv)
 	status = dispatch(c, argc - 1, args);
 	free(args);
 	return status;
+}
+
+int cli_state_open(const struct config *cfg, struct state **out, struct err *err)
+{
+	char dir[PATH_MAX];
+	struct state_opts o = {.scope = cfg->watch.dir,
+			       .lease = cfg->delivery.lease,
+			       .password = cfg->state_password};
+
+	if (realpath(cfg->watch.dir, dir) != NULL)
+		o.scope = dir;
+	return state_open(cfg->state, &o, out, err);
+}
+
+bool cli_state_exists(const struct config *cfg)
+{
+	return state_is_shared(cfg->state) || access(cfg->state, F_OK) == 0;
 }

@@ -35,6 +35,13 @@ struct config *cli_load_config(const char *path);
  * secrets). */
 struct config *cli_load_rules(const char *path);
 
+/* Opens the configuration's state, telling a shared one whose files these are (the watched
+ * folder on this host), the lease and the password. */
+int cli_state_open(const struct config *cfg, struct state **out, struct err *err);
+/* Whether the configuration's state was ever made: an SQLite file that is there. A shared state
+ * always is: opening it makes what is missing. */
+bool cli_state_exists(const struct config *cfg);
+
 /* Reads the options of a subcommand whose one option is -c CONFIG, into *path, and checks it has
  * from min to max operands, which start at argv[optind]. False on a usage error. */
 bool cli_config_args(int argc, char **argv, int min, int max, const char **path);

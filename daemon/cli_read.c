@@ -129,16 +129,25 @@ usage:
 
 /* ---- check-config ---- */
 
-/* Warns of rules that can match only papers with authors when no digest read so far named any:
- * such a rule would never fire on what the folder receives. */
-static void check_authors(const struct config *cfg)
+/* Opens the state, as the daemon would: a shared state's database that cannot be reached, that
+ * refuses the password or a privilege, is an error of the configuration; an SQLite file that
+ * cannot be opened is the daemon's to report (it may not exist yet). Then warns of rules that
+ * can match only papers with authors when no digest read so far named any: such a rule would
+ * never fire on what the folder receives. */
+static int check_state(const struct config *cfg)
 {
 	struct state_authors a;
 	struct state *st;
 	struct err err;
 
-	if (access(cfg->state, F_OK) != 0 || state_open(cfg->state, &st, &err) != 0)
-		return;
+	if (!cli_state_exists(cfg))
+		return 0;
+	if (cli_state_open(cfg, &st, &err) != 0) {
+		if (!state_is_shared(cfg->state))
+			return 0;
+		log_error("%s: state: %s", cfg->path, err.msg);
+		return -1;
+	}
 	if (state_authors(st, &a, &err) != 0) {
 		log_warn("%s", err.msg);
 	} else if (a.files > 0 && a.papers_with_authors == 0) {
@@ -153,6 +162,7 @@ static void check_authors(const struct config *cfg)
 		}
 	}
 	state_close(st);
+	return 0;
 }
 
 int cmd_check_config(int argc, char **argv)
@@ -165,7 +175,10 @@ int cmd_check_config(int argc, char **argv)
 	cfg = cli_load_config(path);
 	if (cfg == NULL)
 		return EXIT_USAGE;
-	check_authors(cfg);
+	if (check_state(cfg) != 0) {
+		config_unref(cfg);
+		return cli_finish_output(EXIT_FAIL);
+	}
 	printf("%s: ok: %zu notifier%s, %zu rule%s\n", cfg->path, cfg->n_notifiers,
 	       plural(cfg->n_notifiers), cfg->n_rules, plural(cfg->n_rules));
 	config_unref(cfg);
@@ -681,9 +694,9 @@ static struct state *open_for_reading(const struct config *cfg)
 	struct state *st = NULL;
 	struct err err;
 
-	if (access(cfg->state, F_OK) != 0)
+	if (!cli_state_exists(cfg))
 		return NULL;
-	if (state_open(cfg->state, &st, &err) != 0) {
+	if (cli_state_open(cfg, &st, &err) != 0) {
 		log_warn("%s; what was already alerted is not shown", err.msg);
 		return NULL;
 	}

@@ -74,15 +74,16 @@ struct delivery {
 	struct outbox *outbox;
 };
 
-/* Opens the state at state_path, or one in memory only when it is NULL, and delivery on it. */
-static int delivery_open(struct delivery *d, struct config *cfg, const char *state_path)
+/* Opens the configuration's state, or one in memory only without with_state, and delivery on
+ * it. */
+static int delivery_open(struct delivery *d, struct config *cfg, bool with_state)
 {
 	struct err err;
 	int rc;
 
 	memset(d, 0, sizeof(*d));
 	d->cfg = cfg;
-	rc = state_path ? state_open(state_path, &d->st, &err) : state_open_ephemeral(&d->st, &err);
+	rc = with_state ? cli_state_open(cfg, &d->st, &err) : state_open_ephemeral(&d->st, &err);
 	if (rc != 0 || loop_new(&d->loop, &err) != 0 ||
 	    outbox_new(d->loop, d->st, cfg, &d->outbox, &err) != 0) {
 		log_error("%s", err.msg);
@@ -195,7 +196,7 @@ int cmd_scan(int argc, char **argv)
 		config_unref(cfg);
 		return EXIT_FAIL;
 	}
-	if (delivery_open(&d, cfg, cfg->state) != 0 || scan_owner(&d, &owner) != 0) {
+	if (delivery_open(&d, cfg, true) != 0 || scan_owner(&d, &owner) != 0) {
 		status = EXIT_FAIL;
 		goto out;
 	}
@@ -243,11 +244,11 @@ static struct state *open_existing(const struct config *cfg)
 	struct state *st;
 	struct err err;
 
-	if (access(cfg->state, F_OK) != 0) {
+	if (!cli_state_exists(cfg)) {
 		log_info("%s: no state yet: nothing was ever processed", cfg->state);
 		return NULL;
 	}
-	if (state_open(cfg->state, &st, &err) != 0) {
+	if (cli_state_open(cfg, &st, &err) != 0) {
 		log_error("%s", err.msg);
 		return NULL;
 	}
@@ -848,7 +849,7 @@ int cmd_test_notify(int argc, char **argv)
 	}
 	/* The real path (format, queue, send, judge), without touching the real state; a fault
 	 * of the configuration is said at once. */
-	rc = delivery_open(&d, cfg, NULL);
+	rc = delivery_open(&d, cfg, false);
 	if (rc == 0) {
 		outbox_fail_fast(d.outbox);
 		rc = queue_sample(&d, &cfg->notifiers[i], notice);

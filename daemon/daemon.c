@@ -221,7 +221,8 @@ static void group_join(struct daemon *d)
 	if (state_grouped(d->state))
 		return;
 	if (state_group_open(d->state, &err) != 0) {
-		log_warn("%s (digests are recorded one by one)", err.msg);
+		if (!state_down(d->state))
+			log_warn("%s (digests are recorded one by one)", err.msg);
 		return;
 	}
 	d->group_since = loop_now();
@@ -239,6 +240,12 @@ static void on_file(void *ctx, const char *path, const char *name)
 		return;
 	group_join(d);
 	if (pipeline_file(d->cfg, d->state, path, name, d->cfg->watch.dir, 0, &r, &err) != 0) {
+		/* A shared state's database is away: it was said once, and its return reads the
+		 * folder again. */
+		if (r.state_failed && state_down(d->state)) {
+			log_debug("%s: waits for the database", name);
+			return;
+		}
 		log_error("%s", err.msg);
 		if (r.state_failed)
 			read_again_later(d, name);
@@ -264,6 +271,25 @@ static void on_file(void *ctx, const char *path, const char *name)
 	daemon_status_soon(d);
 }
 
+static void on_cadence(void *ctx);
+
+/* The database came back: the digests it missed are read again, the deadlines that passed made
+ * up, the queues sent, and the status line counted afresh. */
+static void daemon_catch_up(struct daemon *d)
+{
+	struct err err;
+
+	if (d->health != NULL && health_reload(d->health, &err) != 0)
+		log_error("%s", err.msg);
+	if (d->watcher != NULL)
+		watcher_rescan(d->watcher);
+	group_end(d);
+	on_cadence(d);
+	daemon_count(d);
+	outbox_kick(d->outbox);
+	daemon_status_soon(d);
+}
+
 /* Another process (scan, retry) queued messages or put failed ones back: send them now. Or the
  * state's file went from under the daemon, which then stops with the state's exit status. */
 static void on_knock(void *ctx, int fd, uint32_t events)
@@ -281,6 +307,10 @@ static void on_knock(void *ctx, int fd, uint32_t events)
 		return;
 	case 0:
 		return; /* the state's own file changed as the state wrote it */
+	case 2:
+		/* A shared state's database is back: what waited for it is done now. */
+		daemon_catch_up(d);
+		return;
 	default:
 		break;
 	}
@@ -505,7 +535,7 @@ static int daemon_start(struct daemon *d)
 
 	if (sdnotify_open(&err) != 0)
 		log_warn("%s; the service manager will not hear from paperwatch", err.msg);
-	if (state_open(d->cfg->state, &d->state, &err) != 0) {
+	if (cli_state_open(d->cfg, &d->state, &err) != 0) {
 		log_error("%s", err.msg);
 		return EXIT_STATE;
 	}

@@ -2,6 +2,8 @@
  * state.c — the SQLite state: schema, the enqueue transaction, the outbox queries and the
  * write-ahead log's checkpoints. Every statement is prepared once and kept. A claim lives in
  * the claimant's memory only: one process at a time delivers from a state file.
+ *
+ * A state opened from a PostgreSQL URI is state_pg.c's: each function here hands it on first.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include "state.h"
+#include "state_pg.h"
 #include "xmalloc.h"
 
 /* 2: a delivered message keeps its row, for the counts, but not its body; 3: how much of each
@@ -232,6 +235,7 @@ static const char *const stmt_sql[N_STMTS] = {
 enum { PAPERS_KEEP, PAPERS_TRIM, PAPERS_TEXT, N_PAPERS_STMTS };
 
 struct state {
+	struct pgstate *pg; /* a shared state: every call is its */
 	sqlite3 *db;
 	char *path;
 	int lock_fd;  /* the owner's lock, held while the state is open; -1 when not the owner */
@@ -349,11 +353,17 @@ static int on_commit(void *ctx, sqlite3 *db, const char *name, int pages)
 
 void state_maintain_when_quiet(struct state *s)
 {
+	if (s->pg != NULL)
+		return;
 	s->when_quiet = true;
 }
 
 int state_maintain(struct state *s, double *next, struct err *err)
 {
+	if (s->pg != NULL) {
+		*next = -1;
+		return 0;
+	}
 	double now;
 
 	*next = -1;
@@ -523,6 +533,8 @@ static int papers_done(struct state *s, sqlite3_stmt *st, struct err *err)
 int state_paper_keep(struct state *s, const char *id, const char *title, const char *abstract,
 		     long long seen_ms, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_paper_keep(s->pg, id, title, abstract, seen_ms, err);
 	sqlite3_stmt *st = s->papers_stmt[PAPERS_KEEP];
 
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -535,6 +547,8 @@ int state_paper_keep(struct state *s, const char *id, const char *title, const c
 
 int state_papers_trim(struct state *s, long long max, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_papers_trim(s->pg, max, err);
 	sqlite3_stmt *st = s->papers_stmt[PAPERS_TRIM];
 
 	if (max <= 0)
@@ -545,6 +559,8 @@ int state_papers_trim(struct state *s, long long max, struct err *err)
 
 int state_paper_text(struct state *s, const char *id, state_paper_fn fn, void *ctx, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_paper_text(s->pg, id, fn, ctx, err);
 	sqlite3_stmt *st = s->papers_stmt[PAPERS_TEXT];
 	int rc;
 
@@ -635,11 +651,26 @@ static int state_was_here(const char *path, struct err *err)
 	return rc;
 }
 
-int state_open(const char *path, struct state **out, struct err *err)
+bool state_is_shared(const char *where)
+{
+	return pg_is_uri(where);
+}
+
+int state_open(const char *path, const struct state_opts *o, struct state **out, struct err *err)
 {
 	struct state *s;
 	int rc;
 
+	if (pg_is_uri(path)) {
+		struct pgstate *pg;
+
+		if (pg_open(path, o, &pg, err) != 0)
+			return -1;
+		s = xcalloc(1, sizeof(*s));
+		s->pg = pg;
+		*out = s;
+		return 0;
+	}
 	if (state_was_here(path, err) != 0)
 		return -1;
 	s = xcalloc(1, sizeof(*s));
@@ -660,7 +691,7 @@ int state_open(const char *path, struct state **out, struct err *err)
 
 int state_open_ephemeral(struct state **out, struct err *err)
 {
-	return state_open(EPHEMERAL_PATH, out, err);
+	return state_open(EPHEMERAL_PATH, NULL, out, err);
 }
 
 /* Forgets the deliveries a commit has written. */
@@ -677,6 +708,11 @@ void state_close(struct state *s)
 
 	if (s == NULL)
 		return;
+	if (s->pg != NULL) {
+		pg_close(s->pg);
+		free(s);
+		return;
+	}
 	/* What the owner did not write already (state_flush_marks) goes now, if it can: a delivery
 	 * lost here is only sent again, with its id. */
 	if (state_group_close(s, &err) == 0)
@@ -716,6 +752,8 @@ static bool ephemeral(const struct state *s)
 
 int state_own(struct state *s, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_own(s->pg, err);
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 	struct stat st;
 	char *path;
@@ -769,6 +807,10 @@ fail:
 
 int state_owner(struct state *s, long *pid, struct err *err)
 {
+	if (s->pg != NULL) {
+		*pid = 0;
+		return 0;
+	}
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 	char *path;
 	int fd, rc = 0;
@@ -794,6 +836,8 @@ int state_owner(struct state *s, long *pid, struct err *err)
 
 int state_knock(struct state *s, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_knock(s->pg, err);
 	char *path;
 	int fd, rc = 0;
 
@@ -811,13 +855,22 @@ int state_knock(struct state *s, struct err *err)
 
 void state_abandon(struct state *s)
 {
+	if (s->pg != NULL)
+		return;
 	/* A checkpoint at close would write the log back into whatever is at the path now. */
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	s->abandoned = true;
 }
 
+bool state_down(const struct state *s)
+{
+	return s->pg != NULL && pg_down(s->pg);
+}
+
 int state_knock_fd(const struct state *s)
 {
+	if (s->pg != NULL)
+		return pg_knock_fd(s->pg);
 	return s->knock_fd;
 }
 
@@ -837,6 +890,8 @@ static const char *replaced(const struct state *s)
 
 int state_knocked(struct state *s, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_knocked(s->pg, err);
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	bool db = false, knocked = false;
 	const char *why;
@@ -878,6 +933,8 @@ static void bind_stamp(sqlite3_stmt *st, const struct file_stamp *f)
 int state_file_seen(struct state *s, const char *name, const struct file_stamp *f, bool *seen,
 		    struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_file_seen(s->pg, name, f, seen, err);
 	sqlite3_stmt *st = s->stmt[ST_FILE_SEEN];
 	int rc;
 
@@ -894,6 +951,8 @@ int state_file_seen(struct state *s, const char *name, const struct file_stamp *
 
 int state_file_hash(struct state *s, const char *name, char hash[STATE_HASH_SIZE], struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_file_hash(s->pg, name, hash, err);
 	sqlite3_stmt *st = s->stmt[ST_FILE_HASH];
 	int rc;
 
@@ -911,11 +970,15 @@ int state_file_hash(struct state *s, const char *name, char hash[STATE_HASH_SIZE
 
 int state_begin(struct state *s, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_begin(s->pg, err);
 	return step_done(s, s->grouped ? ST_SAVEPOINT : ST_BEGIN, err);
 }
 
 int state_commit(struct state *s, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_commit(s->pg, err);
 	if (step_done(s, s->grouped ? ST_RELEASE : ST_COMMIT, err) != 0) {
 		state_rollback(s);
 		return -1;
@@ -935,6 +998,10 @@ static void group_lost_check(struct state *s)
 
 void state_rollback(struct state *s)
 {
+	if (s->pg != NULL) {
+		pg_rollback(s->pg);
+		return;
+	}
 	struct err ignored;
 
 	group_lost_check(s);
@@ -948,6 +1015,8 @@ void state_rollback(struct state *s)
 
 int state_group_open(struct state *s, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_group_open(s->pg, err);
 	sqlite3_stmt *st = s->stmt[ST_MAX_ID];
 	int rc;
 
@@ -970,11 +1039,15 @@ int state_group_open(struct state *s, struct err *err)
 
 bool state_grouped(const struct state *s)
 {
+	if (s->pg != NULL)
+		return pg_grouped(s->pg);
 	return s->grouped;
 }
 
 bool state_group_lost(struct state *s)
 {
+	if (s->pg != NULL)
+		return pg_group_lost(s->pg);
 	bool lost = s->group_lost;
 
 	s->group_lost = false;
@@ -1004,6 +1077,8 @@ static int write_marks(struct state *s, struct err *err)
 
 int state_group_close(struct state *s, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_group_close(s->pg, err);
 	struct err ignored;
 
 	if (!s->grouped)
@@ -1023,6 +1098,8 @@ int state_group_close(struct state *s, struct err *err)
 
 int state_flush_marks(struct state *s, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_flush_marks(s->pg, err);
 	if (s->n_marks == 0 || s->grouped)
 		return 0; /* nothing to write, or the group's commit writes it */
 	if (step_done(s, ST_BEGIN, err) != 0)
@@ -1038,11 +1115,15 @@ int state_flush_marks(struct state *s, struct err *err)
 
 size_t state_marks_pending(const struct state *s)
 {
+	if (s->pg != NULL)
+		return pg_marks_pending(s->pg);
 	return s->n_marks;
 }
 
 int state_alert_add(struct state *s, const struct state_alert *a, bool *fresh, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_alert_add(s->pg, a, fresh, err);
 	sqlite3_stmt *st = s->stmt[ST_ALERT_ADD];
 
 	sqlite3_bind_text(st, 1, a->paper, -1, SQLITE_STATIC);
@@ -1061,6 +1142,9 @@ int state_outbox_add(struct state *s, const char *notifier, const char *key, con
 		     const char *body, size_t len, size_t n_papers, long long now_ms,
 		     struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_outbox_add(s->pg, notifier, key, source, body, len, n_papers, now_ms,
+				     err);
 	sqlite3_stmt *st = s->stmt[ST_OUTBOX_ADD];
 
 	sqlite3_bind_text(st, 1, notifier, -1, SQLITE_STATIC);
@@ -1077,6 +1161,8 @@ int state_outbox_add(struct state *s, const char *notifier, const char *key, con
 int state_file_done(struct state *s, const char *name, const struct file_stamp *f,
 		    const struct file_read *read, long long now_ms, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_file_done(s->pg, name, f, read, now_ms, err);
 	sqlite3_stmt *st = s->stmt[ST_FILE_DONE];
 
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -1094,6 +1180,8 @@ int state_file_done(struct state *s, const char *name, const struct file_stamp *
 
 int state_files_partial(struct state *s, struct state_partial *p, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_files_partial(s->pg, p, err);
 	sqlite3_stmt *st = s->stmt[ST_FILES_PARTIAL];
 	const unsigned char *name;
 	int rc;
@@ -1168,11 +1256,15 @@ static int queue_head(struct state *s, const char *notifier, long long now_ms,
 int state_claim_next(struct state *s, const char *notifier, long long now_ms, struct state_claim *c,
 		     bool *claimed, long long *next_ms, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_claim_next(s->pg, notifier, c, claimed, next_ms, err);
 	return queue_head(s, notifier, now_ms, c, claimed, next_ms, err);
 }
 
 int state_queue_next_due(struct state *s, const char *notifier, long long *next_ms, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_queue_next_due(s->pg, notifier, next_ms, err);
 	bool claimed;
 
 	return queue_head(s, notifier, 0, NULL, &claimed, next_ms, err);
@@ -1200,6 +1292,8 @@ static int claim_settle(struct state *s, enum stmt i, struct state_claim *c, lon
 
 int state_claim_delivered(struct state *s, struct state_claim *c, long long now_ms, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_claim_delivered(s->pg, c, now_ms, err);
 	/* For good, outside a group that could still roll back; the row and the body's going in
 	 * one transaction, so that a body is never let go undelivered. */
 	if (state_group_close(s, err) != 0 || state_begin(s, err) != 0)
@@ -1217,6 +1311,10 @@ int state_claim_delivered(struct state *s, struct state_claim *c, long long now_
 void state_claim_delivered_lazily(struct state *s, struct state_claim *c, const char *notifier,
 				  long long now_ms)
 {
+	if (s->pg != NULL) {
+		pg_claim_delivered_lazily(s->pg, c, now_ms);
+		return;
+	}
 	s->marks = xgrow(s->marks, &s->cap_marks, s->n_marks + 1, sizeof(*s->marks));
 	s->marks[s->n_marks++] = (struct lazy_mark){c->id, now_ms, xstrdup(notifier)};
 	c->settled = true;
@@ -1225,17 +1323,25 @@ void state_claim_delivered_lazily(struct state *s, struct state_claim *c, const 
 int state_claim_retry(struct state *s, struct state_claim *c, long long next_ms, const char *detail,
 		      struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_claim_retry(s->pg, c, next_ms, detail, err);
 	return claim_settle(s, ST_OUTBOX_RETRY, c, next_ms, detail, err);
 }
 
 int state_claim_failed(struct state *s, struct state_claim *c, long long now_ms, const char *detail,
 		       struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_claim_failed(s->pg, c, now_ms, detail, err);
 	return claim_settle(s, ST_OUTBOX_FAILED, c, now_ms, detail, err);
 }
 
 void state_claim_end(struct state *s, struct state_claim *c)
 {
+	if (s->pg != NULL) {
+		pg_claim_end(s->pg, c);
+		return;
+	}
 	/* Nothing to release: an unsettled message never left the queue. */
 	(void)s;
 	if (c == NULL)
@@ -1248,6 +1354,8 @@ void state_claim_end(struct state *s, struct state_claim *c)
 int state_outbox_requeue(struct state *s, const char *notifier, long long now_ms, size_t *n,
 			 struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_outbox_requeue(s->pg, notifier, now_ms, n, err);
 	enum stmt i = notifier ? ST_OUTBOX_REQUEUE : ST_OUTBOX_REQUEUE_ALL;
 
 	if (notifier != NULL)
@@ -1261,6 +1369,8 @@ int state_outbox_requeue(struct state *s, const char *notifier, long long now_ms
 
 int state_counts(struct state *s, const char *notifier, struct state_counts *c, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_counts(s->pg, notifier, c, err);
 	sqlite3_stmt *st = s->stmt[ST_COUNTS];
 	int rc;
 
@@ -1304,6 +1414,8 @@ int state_counts(struct state *s, const char *notifier, struct state_counts *c, 
 int state_alerted(struct state *s, const char *paper, const char *rule, char *notifiers,
 		  size_t size, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_alerted(s->pg, paper, rule, notifiers, size, err);
 	sqlite3_stmt *st = s->stmt[ST_ALERTED];
 	int rc;
 
@@ -1329,6 +1441,8 @@ static const char *column_text(sqlite3_stmt *st, int i)
 
 int state_recent(struct state *s, size_t n, state_recent_fn fn, void *ctx, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_recent(s->pg, n, fn, ctx, err);
 	sqlite3_stmt *st = s->stmt[ST_RECENT];
 	int rc;
 
@@ -1353,6 +1467,8 @@ int state_recent(struct state *s, size_t n, state_recent_fn fn, void *ctx, struc
 
 int state_authors(struct state *s, struct state_authors *a, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_authors(s->pg, a, err);
 	sqlite3_stmt *st = s->stmt[ST_AUTHORS];
 	int rc;
 
@@ -1369,6 +1485,8 @@ int state_authors(struct state *s, struct state_authors *a, struct err *err)
 
 int state_notifiers(struct state *s, char ***names, size_t *n, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_notifiers(s->pg, names, n, err);
 	sqlite3_stmt *st = s->stmt[ST_NOTIFIERS];
 	int rc;
 
@@ -1389,6 +1507,8 @@ int state_notifiers(struct state *s, char ***names, size_t *n, struct err *err)
 int state_hold(struct state *s, const char *notifier, const char *alert, size_t len,
 	       long long now_ms, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_hold(s->pg, notifier, alert, len, now_ms, err);
 	sqlite3_stmt *st = s->stmt[ST_HOLD];
 
 	sqlite3_bind_text(st, 1, notifier, -1, SQLITE_STATIC);
@@ -1400,6 +1520,8 @@ int state_hold(struct state *s, const char *notifier, const char *alert, size_t 
 int state_held(struct state *s, const char *notifier, state_held_fn fn, void *ctx, int64_t *last_id,
 	       struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_held(s->pg, notifier, fn, ctx, last_id, err);
 	sqlite3_stmt *st = s->stmt[ST_HELD];
 	int rc;
 
@@ -1419,6 +1541,8 @@ int state_held(struct state *s, const char *notifier, state_held_fn fn, void *ct
 
 int state_held_release(struct state *s, const char *notifier, int64_t last_id, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_held_release(s->pg, notifier, last_id, err);
 	sqlite3_stmt *st = s->stmt[ST_HELD_RELEASE];
 
 	sqlite3_bind_text(st, 1, notifier, -1, SQLITE_STATIC);
@@ -1429,6 +1553,8 @@ int state_held_release(struct state *s, const char *notifier, int64_t last_id, s
 int state_held_count(struct state *s, const char *notifier, size_t *n, long long *oldest_ms,
 		     struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_held_count(s->pg, notifier, n, oldest_ms, err);
 	sqlite3_stmt *st = s->stmt[ST_HELD_COUNT];
 	int rc;
 
@@ -1448,6 +1574,8 @@ int state_held_count(struct state *s, const char *notifier, size_t *n, long long
 int state_period(struct state *s, const char *notifier, long long first_ms, struct state_period *p,
 		 struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_period(s->pg, notifier, first_ms, p, err);
 	sqlite3_stmt *st = s->stmt[ST_PERIOD_GET];
 	int rc;
 
@@ -1468,6 +1596,8 @@ int state_period(struct state *s, const char *notifier, long long first_ms, stru
 
 int state_period_close(struct state *s, const char *notifier, long long last_ms, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_period_close(s->pg, notifier, last_ms, err);
 	sqlite3_stmt *st = s->stmt[ST_PERIOD_CLOSE];
 
 	sqlite3_bind_text(st, 1, notifier, -1, SQLITE_STATIC);
@@ -1480,6 +1610,8 @@ int state_period_close(struct state *s, const char *notifier, long long last_ms,
 int state_files_papers(struct state *s, const char *format, const char *name, size_t max,
 		       size_t *papers, size_t *n, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_files_papers(s->pg, format, name, max, papers, n, err);
 	sqlite3_stmt *st = s->stmt[ST_FILES_PAPERS];
 	int rc;
 
@@ -1497,6 +1629,8 @@ int state_files_papers(struct state *s, const char *format, const char *name, si
 int state_files_latest(struct state *s, size_t max, struct state_digest *out, size_t *n,
 		       struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_files_latest(s->pg, max, out, n, err);
 	sqlite3_stmt *st = s->stmt[ST_FILES_LATEST];
 	int rc;
 
@@ -1517,6 +1651,8 @@ int state_files_latest(struct state *s, size_t max, struct state_digest *out, si
 int state_file_repeats(struct state *s, const char *name, uint64_t sum, size_t papers, char *other,
 		       size_t size, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_file_repeats(s->pg, name, sum, papers, other, size, err);
 	sqlite3_stmt *st = s->stmt[ST_FILE_REPEATS];
 	int rc;
 
@@ -1534,6 +1670,8 @@ int state_file_repeats(struct state *s, const char *name, uint64_t sum, size_t p
 
 int state_health_each(struct state *s, state_health_fn fn, void *ctx, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_health_each(s->pg, fn, ctx, err);
 	sqlite3_stmt *st = s->stmt[ST_HEALTH_LIST];
 	int rc;
 
@@ -1553,6 +1691,8 @@ int state_health_each(struct state *s, state_health_fn fn, void *ctx, struct err
 
 int state_health_put(struct state *s, const struct state_health *h, struct err *err)
 {
+	if (s->pg != NULL)
+		return pg_health_put(s->pg, h, err);
 	sqlite3_stmt *st = s->stmt[ST_HEALTH_PUT];
 
 	sqlite3_bind_text(st, 1, h->condition, -1, SQLITE_STATIC);

@@ -2,8 +2,10 @@
  * state.h — what paperwatch remembers: the digest files it processed, every alert ever enqueued
  * (one per paper, rule and notifier), and the outbox of messages to deliver, one queue per
  * notifier. Recording a digest's alerts and queueing their messages happen in one transaction,
- * so a crash loses nothing and repeats nothing. The one backend keeps it all in an SQLite file
- * (state.c); nothing of that shows here.
+ * so a crash loses nothing and repeats nothing. The state is an SQLite file (state.c), or a
+ * PostgreSQL database that any number of processes on any number of hosts share (state_pg.c);
+ * nothing of either shows here but what sharing adds: claims with a lease, and a database that
+ * can go away and come back.
  */
 #ifndef PW_STATE_H
 #define PW_STATE_H
@@ -19,9 +21,25 @@
 
 struct state;
 
-/* Opens (creating if need be) the state at path, where every commit is on disk before it
- * returns. The message of a failure says how to recover (a damaged file is moved aside). */
-int state_open(const char *path, struct state **out, struct err *err);
+/* How long a shared state's claim on a message stands when the configuration says nothing
+ * (seconds): longer than any send may take. */
+#define STATE_LEASE_DEFAULT 60.0
+
+/* What a shared state needs to know of the process using it; the SQLite state needs none of
+ * it. */
+struct state_opts {
+	const char *scope;    /* whose digest files: the folder they are named in */
+	double lease;         /* seconds a claim on a message stands; 0: the default */
+	const char *password; /* the database's; NULL: libpq's own ways (~/.pgpass, PGPASSWORD) */
+};
+
+/* Opens (creating if need be) the state at path: an SQLite file's, or a postgresql:// or
+ * postgres:// URI. Every commit is durable before it returns. The message of a failure says
+ * how to recover (a damaged file is moved aside) or what is wrong (the database unreachable,
+ * the password refused, a privilege missing). o may be NULL. */
+int state_open(const char *path, const struct state_opts *o, struct state **out, struct err *err);
+/* Whether where names a shared (PostgreSQL) state. */
+bool state_is_shared(const char *where);
 /* Opens a state that lives in memory and is gone when closed: for trying a notifier without
  * touching the real state. */
 int state_open_ephemeral(struct state **out, struct err *err);
@@ -40,7 +58,11 @@ void state_maintain_when_quiet(struct state *s);
  * when nothing waits. A failure leaves nothing due until a commit asks again. */
 int state_maintain(struct state *s, double *next, struct err *err);
 
-/* ---- One owner of the queues ---- */
+/* ---- One owner of the queues ----
+ *
+ * An SQLite state has one owner at a time. A shared state has none: any number of processes
+ * deliver from it, each message claimed by one at a time; state_own makes this process listen
+ * for the others' work, and state_owner says 0. */
 
 /* Makes this process the one that delivers from the state's queues, for as long as it keeps the
  * state open. Fails, naming the owner's pid, when another process is it. A state in memory needs
@@ -53,12 +75,17 @@ int state_knock(struct state *s, struct err *err);
 /* The owner's side: a descriptor that becomes readable when another process knocked, or when
  * the state's own file changed under it, -1 when this process does not own the queues.
  * state_knocked() reads it empty: 1 when another process knocked, 0 when nobody did, -1 when
- * the state was deleted, replaced or emptied, which the owner cannot go on with. */
+ * the state was deleted, replaced or emptied, which the owner cannot go on with, and 2 when a
+ * shared state's database is back after it was lost: what waited (digests not recorded,
+ * messages not sent) is to be done now. */
 int state_knock_fd(const struct state *s);
 /* The state's file went from under it (state_knocked said so): from now on nothing is written
  * back into the path, not even at close. */
 void state_abandon(struct state *s);
 int state_knocked(struct state *s, struct err *err);
+/* Whether a shared state's database is away: every call fails at once, with a message saying
+ * so, until state_knocked says it is back. Each failure need not be logged: the loss was. */
+bool state_down(const struct state *s);
 
 /* ---- Digest files ---- */
 
@@ -146,12 +173,19 @@ struct state_claim {
 	size_t n_papers;
 	int attempts; /* made before this claim */
 	long long created_ms;
-	bool settled; /* an attempt's outcome is recorded; the state's to write */
+	/* After the outcome, nothing more of the queue goes for this long (the notifier's
+	 * interval, a server's Retry-After): set by the claimant before recording it. A shared
+	 * state makes every process wait; a process keeps its own pace besides. */
+	long long pause_ms;
+	int64_t token; /* a shared state's fencing token; the state's to read */
+	bool settled;  /* an attempt's outcome is recorded; the state's to write */
 };
 
 /* Claims notifier's next message if it is due at now_ms. Each queue goes in order: a message
  * waiting to be tried again holds up those behind it. When nothing is claimed, *next_ms says
- * when the next message is due, or is -1 when none is pending. */
+ * when the next message is due, or is -1 when none is pending. A shared state's claim is a
+ * lease: should this process not record an outcome before it runs out, another claims the
+ * message, and this one's outcome then changes nothing (a warning says so). */
 int state_claim_next(struct state *s, const char *notifier, long long now_ms, struct state_claim *c,
 		     bool *claimed, long long *next_ms, struct err *err);
 /* When notifier's next message is due, claiming nothing; -1 when none is pending. */

@@ -269,6 +269,9 @@ static void dest_record(struct dest *d, const struct config *cfg, struct state_c
 		dest_record(d, cfg, it, n, &given_up);
 		return;
 	}
+	/* The pace every process sharing the state keeps: the notifier's interval after an
+	 * outcome, the whole wait after a retry. */
+	it->pause_ms = (long long)((n ? n->ops->min_interval : 0) * 1000);
 	switch (r->status) {
 	case SEND_DELIVERED:
 		if (n != NULL && n->ops->idempotent) {
@@ -290,6 +293,7 @@ static void dest_record(struct dest *d, const struct config *cfg, struct state_c
 		break;
 	case SEND_RETRY:
 		wait = retry_wait(cfg, it, r, wall);
+		it->pause_ms = (long long)(wait * 1000);
 		rc = state_claim_retry(o->state, it, wall + (long long)(wait * 1000), r->detail,
 				       &err);
 		o->stats.retried++;
@@ -315,7 +319,8 @@ static void dest_record(struct dest *d, const struct config *cfg, struct state_c
 		break;
 	}
 	if (rc != 0) {
-		log_error("%s", err.msg);
+		if (!state_down(o->state))
+			log_error("%s", err.msg);
 		d->not_before = now + cfg->delivery.retry_base;
 		/* Delivered but not recorded: remember it, and record it before sending anything.
 		 * (Should the process die first, the message goes again with the same key.) */
@@ -337,7 +342,8 @@ static bool dest_record_late(struct dest *d)
 	if (d->unrecorded.id == 0)
 		return true;
 	if (state_claim_delivered(o->state, &d->unrecorded, wall_now(), &err) != 0) {
-		log_error("%s", err.msg);
+		if (!state_down(o->state))
+			log_error("%s", err.msg);
 		return false;
 	}
 	o->stats.delivered++;
@@ -555,7 +561,8 @@ static void dest_pump(struct dest *d)
 			continue;
 		}
 		if (dest_next(d, n, now, wall, &c, &claimed, &next_ms, &err) != 0) {
-			log_error("%s", err.msg);
+			if (!state_down(o->state)) /* the loss was said once */
+				log_error("%s", err.msg);
 			d->next_wake = now + o->cfg->delivery.retry_base;
 			loop_timer_set(d->timer, o->cfg->delivery.retry_base);
 			return;

@@ -22,7 +22,7 @@ static struct state *fresh_state(char *path)
 	fd = mkstemp(path);
 	close(fd);
 	unlink(path);
-	assert_int_equal(state_open(path, &s, &err), 0);
+	assert_int_equal(state_open(path, NULL, &s, &err), 0);
 	return s;
 }
 
@@ -257,7 +257,7 @@ static void an_older_state_lets_go_of_the_bodies_it_delivered(void **state)
 		      "next_ms) VALUES ('n', 'k-old', 'd.md', 'delivered long ago', 1, "
 		      "'delivered', 1, 1), ('n', 'k-0', 'd.md', 'pending', 1, 'pending', 1, 1);"
 		      "PRAGMA user_version = 1;");
-	assert_int_equal(state_open(path, &s, &err), 0);
+	assert_int_equal(state_open(path, NULL, &s, &err), 0);
 	assert_int_equal(sql_number(path, "PRAGMA user_version"), 5);
 	/* Only the body still needed is kept, in its own table. */
 	assert_int_equal(sql_number(path, "SELECT count(*) FROM bodies"), 1);
@@ -462,7 +462,7 @@ static void a_schema_2_state_learns_how_files_were_read(void **state)
 		      "NULL, hash TEXT NOT NULL, papers INTEGER NOT NULL, processed_ms INTEGER NOT "
 		      "NULL); INSERT INTO files VALUES ('old.md', 1, 2, 3, 4, 'h', 5, 6); "
 		      "PRAGMA user_version = 2;");
-	assert_int_equal(state_open(path, &s, &err), 0);
+	assert_int_equal(state_open(path, NULL, &s, &err), 0);
 	assert_int_equal(sql_number(path, "PRAGMA user_version"), 5);
 	assert_int_equal(sql_number(path, "SELECT fallback + skipped FROM files"), 0);
 	assert_int_equal(state_files_partial(s, &pt, &err), 0);
@@ -537,7 +537,7 @@ static void a_schema_3_state_keeps_its_alerts_and_gains_their_history(void **sta
 		"NULL, notifier TEXT NOT NULL, batch TEXT NOT NULL, PRIMARY KEY (paper, rule, "
 		"notifier)) WITHOUT ROWID; INSERT INTO alerts VALUES ('p', 'r', 'n', 'b');"
 		"ALTER TABLE outbox DROP COLUMN tried_ms; PRAGMA user_version = 3;");
-	assert_int_equal(state_open(path, &s, &err), 0);
+	assert_int_equal(state_open(path, NULL, &s, &err), 0);
 	assert_int_equal(sql_number(path, "PRAGMA user_version"), 5);
 	assert_int_equal(state_recent(s, 5, collect_recent, recent, &err), 0);
 	assert_string_equal(recent, "r/n///0\n");
@@ -568,7 +568,7 @@ static void a_schema_4_state_gains_papers_sums_and_health_conditions(void **stat
 		      "INSERT INTO files (name, dev, ino, size, mtime_ns, hash, papers, "
 		      "processed_ms) VALUES ('old.md', 1, 2, 3, 4, 'h', 5, 6); "
 		      "PRAGMA user_version = 4;");
-	assert_int_equal(state_open(path, &s, &err), 0);
+	assert_int_equal(state_open(path, NULL, &s, &err), 0);
 	assert_int_equal(sql_number(path, "PRAGMA user_version"), 5);
 	assert_int_equal(sql_number(path, "SELECT count(*) FROM files WHERE papers_sum IS NULL"),
 			 1);
@@ -653,7 +653,7 @@ static void papers_read_are_kept_by_id_bounded_and_gained_by_an_older_state(void
 	(void)state;
 	state_close(s);
 	sql_run(path, "DROP TABLE papers_read;");
-	assert_int_equal(state_open(path, &s, &err), 0);
+	assert_int_equal(state_open(path, NULL, &s, &err), 0);
 	assert_int_equal(sql_number(path, "PRAGMA user_version"), 5);
 	assert_int_equal(state_begin(s, &err), 0);
 	assert_int_equal(state_paper_keep(s, "2501.00001", "First", "Its abstract.", 10, &err), 0);
@@ -690,7 +690,7 @@ static void a_next_attempt_out_of_range_is_repaired_when_the_state_opens(void **
 	state_close(s);
 	/* As an older version left a Retry-After of 1e17: an overflowed, negative time. */
 	sql_run(path, "UPDATE outbox SET next_ms = -9000000000000000000");
-	assert_int_equal(state_open(path, &s, &err), 0);
+	assert_int_equal(state_open(path, NULL, &s, &err), 0);
 	/* Due now: status shows when, and the queue, which reads a negative time as empty, goes. */
 	assert_true(llabs(sql_number(path, "SELECT next_ms FROM outbox") - state_now_ms()) < 60000);
 	claim(s, state_now_ms(), &it);
@@ -712,7 +712,7 @@ static void a_damaged_database_is_named_with_the_way_out(void **state)
 	(void)state;
 	assert_int_equal(write(fd, junk, sizeof(junk) - 1), (ssize_t)sizeof(junk) - 1);
 	close(fd);
-	assert_int_equal(state_open(path, &s, &err), -1);
+	assert_int_equal(state_open(path, NULL, &s, &err), -1);
 	assert_non_null(strstr(err.msg, path));
 	assert_non_null(strstr(err.msg, "damaged"));
 	assert_non_null(strstr(err.msg, "move it aside"));
@@ -856,7 +856,7 @@ static void held_alerts_go_into_exactly_one_period_message(void **state)
 	assert_string_equal(again.key, p.key);
 	state_close(s);
 
-	assert_int_equal(state_open(path, &s, &err), 0);
+	assert_int_equal(state_open(path, NULL, &s, &err), 0);
 	assert_int_equal(state_held_count(s, "daily", &n, &oldest, &err), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(oldest, 6000);
@@ -895,7 +895,7 @@ static void a_schema_4_state_gains_the_schedules_tables(void **state)
 	(void)state;
 	state_close(s);
 	sql_run(path, "DROP TABLE held; DROP TABLE periods; PRAGMA user_version = 4;");
-	assert_int_equal(state_open(path, &s, &err), 0);
+	assert_int_equal(state_open(path, NULL, &s, &err), 0);
 	assert_int_equal(sql_number(path, "PRAGMA user_version"), 5);
 	assert_int_equal(state_begin(s, &err), 0);
 	assert_int_equal(state_period(s, "daily", 1, &p, &err), 0);
