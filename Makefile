@@ -12,11 +12,12 @@ CLANG ?= clang
 PYTHON ?= /usr/bin/python3
 CFLAGS ?= -O2 -g
 
-PKGS := libconfig sqlite3 libpq jansson libutf8proc libpcre2-8 libcrypto
+PKGS := libconfig sqlite3 jansson libutf8proc libpcre2-8 libcrypto
 # Libraries Debian ships without a pkg-config file: linked by name.
 NOPC_LIBS := -lstemmer -lm
-# Headers only: notify/net.c loads libcurl when a notifier needs the network.
-HEADER_PKGS := libcurl
+# Headers only: notify/net.c loads libcurl when a notifier needs the network, daemon/state_pg.c
+# libpq when the state is a PostgreSQL database.
+HEADER_PKGS := libcurl libpq
 
 # The language the sources are written in, for every build and for the analysers.
 STD := -std=c11

@@ -10,6 +10,7 @@
  * (state_knock_fd) is an epoll set of the connection's socket, the backoff's timer and an
  * eventfd, and pg_knocked does what is due on it.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
@@ -265,6 +266,76 @@ static const char *const stmt_sql[N_STMTS] = {
 	[ST_KNOCK] = "SELECT pg_notify('" CHANNEL "', '')",
 };
 
+/* libpq is loaded with dlopen() when a state is first opened from a URI, so that the SQLite
+ * state never maps it: Debian's libpq brings twenty more libraries (Kerberos, LDAP, SASL) that
+ * cost a process about 4 MiB before the first call. The calls below go through pq, each
+ * function of the type libpq-fe.h declares. */
+#define PQ_LIBRARY "libpq.so.5"
+
+#define PQ_FUNCTIONS(X)                                                                            \
+	X(PQbackendPID)                                                                            \
+	X(PQclear)                                                                                 \
+	X(PQcmdTuples)                                                                             \
+	X(PQconnectPoll)                                                                           \
+	X(PQconnectStartParams)                                                                    \
+	X(PQconnectdbParams)                                                                       \
+	X(PQconsumeInput)                                                                          \
+	X(PQerrorMessage)                                                                          \
+	X(PQfinish)                                                                                \
+	X(PQflush)                                                                                 \
+	X(PQfreemem)                                                                               \
+	X(PQgetResult)                                                                             \
+	X(PQgetisnull)                                                                             \
+	X(PQgetvalue)                                                                              \
+	X(PQisBusy)                                                                                \
+	X(PQnotifies)                                                                              \
+	X(PQntuples)                                                                               \
+	X(PQresultErrorField)                                                                      \
+	X(PQresultStatus)                                                                          \
+	X(PQsendPrepare)                                                                           \
+	X(PQsendQuery)                                                                             \
+	X(PQsendQueryPrepared)                                                                     \
+	X(PQsetNoticeProcessor)                                                                    \
+	X(PQsetnonblocking)                                                                        \
+	X(PQsocket)                                                                                \
+	X(PQstatus)                                                                                \
+	X(PQtransactionStatus)                                                                     \
+	X(PQunescapeBytea)
+
+static struct {
+#define PQ_FIELD(f) __typeof__(f) *(f);
+	PQ_FUNCTIONS(PQ_FIELD)
+#undef PQ_FIELD
+} pq;
+
+/* Loads libpq and finds every function paperwatch calls, once; it stays loaded. */
+static int pq_load(struct err *err)
+{
+	static void *handle;
+	void *fn;
+
+	if (handle != NULL)
+		return 0;
+	handle = dlopen(PQ_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+	if (handle == NULL)
+		return err_set(err, "cannot load libpq, which a PostgreSQL state needs: %s",
+			       dlerror());
+		/* A function's address as dlsym() returns it; POSIX makes the conversion exact. */
+#define PQ_FIND(f)                                                                                 \
+	fn = dlsym(handle, #f);                                                                    \
+	if (fn == NULL)                                                                            \
+		goto missing;                                                                      \
+	pq.f = (__typeof__(pq.f))fn;
+	PQ_FUNCTIONS(PQ_FIND)
+#undef PQ_FIND
+	return 0;
+missing:
+	err_set(err, "%s has no function paperwatch calls: %s", PQ_LIBRARY, dlerror());
+	dlclose(handle);
+	handle = NULL;
+	return -1;
+}
+
 enum link { LINK_UP, LINK_CONNECTING, LINK_DOWN };
 
 struct pgstate {
@@ -418,7 +489,7 @@ static void link_lost(struct pgstate *p, const char *why)
 	if (why != p->why)
 		snprintf(p->why, sizeof(p->why), "%s", why);
 	watch_socket(p, -1, 0);
-	PQfinish(p->conn);
+	pq.PQfinish(p->conn);
 	p->conn = NULL;
 	p->link = LINK_DOWN;
 	p->listening = false;
@@ -455,12 +526,12 @@ static void one_line(char *out, size_t size, const char *msg)
 static void take_notifications(struct pgstate *p)
 {
 	PGnotify *n;
-	int self = PQbackendPID(p->conn);
+	int self = pq.PQbackendPID(p->conn);
 
-	while ((n = PQnotifies(p->conn)) != NULL) {
+	while ((n = pq.PQnotifies(p->conn)) != NULL) {
 		if (n->be_pid != self)
 			p->notified = true;
-		PQfreemem(n);
+		pq.PQfreemem(n);
 	}
 }
 
@@ -473,36 +544,36 @@ static PGresult *await(struct pgstate *p, struct err *err)
 	char why[256];
 
 	for (;;) {
-		int f = PQflush(p->conn), wait_ms;
-		struct pollfd pfd = {.fd = PQsocket(p->conn), .events = POLLIN};
+		int f = pq.PQflush(p->conn), wait_ms;
+		struct pollfd pfd = {.fd = pq.PQsocket(p->conn), .events = POLLIN};
 
 		if (f < 0)
 			break;
-		if (f == 0 && !PQisBusy(p->conn)) {
-			r = PQgetResult(p->conn);
+		if (f == 0 && !pq.PQisBusy(p->conn)) {
+			r = pq.PQgetResult(p->conn);
 			if (r == NULL)
 				goto done;
 			if (res == NULL)
 				res = r;
 			else
-				PQclear(r);
+				pq.PQclear(r);
 			continue;
 		}
 		if (f == 1)
 			pfd.events |= POLLOUT;
 		wait_ms = (int)((deadline - mono_now()) * 1000);
 		if (wait_ms <= 0 || poll(&pfd, 1, wait_ms) == 0) {
-			PQclear(res);
+			pq.PQclear(res);
 			snprintf(why, sizeof(why), "no answer within %.0f s", QUERY_DEADLINE);
 			link_lost(p, why);
 			err_set(err, "%s: %s", p->shown, why);
 			return NULL;
 		}
-		if ((pfd.revents & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(p->conn))
+		if ((pfd.revents & (POLLIN | POLLERR | POLLHUP)) && !pq.PQconsumeInput(p->conn))
 			break;
 	}
-	PQclear(res);
-	one_line(why, sizeof(why), PQerrorMessage(p->conn));
+	pq.PQclear(res);
+	one_line(why, sizeof(why), pq.PQerrorMessage(p->conn));
 	link_lost(p, why);
 	err_set(err, "%s: %s", p->shown, why);
 	return NULL;
@@ -518,9 +589,9 @@ static void rollback_quietly(struct pgstate *p)
 {
 	struct err ignored;
 
-	if (p->link == LINK_UP && PQtransactionStatus(p->conn) != PQTRANS_IDLE &&
-	    PQsendQuery(p->conn, "ROLLBACK"))
-		PQclear(await(p, &ignored));
+	if (p->link == LINK_UP && pq.PQtransactionStatus(p->conn) != PQTRANS_IDLE &&
+	    pq.PQsendQuery(p->conn, "ROLLBACK"))
+		pq.PQclear(await(p, &ignored));
 }
 
 /* An error a statement had, in err; the transaction it aborted, if any, is rolled back: a
@@ -528,20 +599,20 @@ static void rollback_quietly(struct pgstate *p)
 static void statement_failed(struct pgstate *p, PGresult *res, struct err *err)
 {
 	char msg[400];
-	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *state = pq.PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
-	one_line(msg, sizeof(msg), PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+	one_line(msg, sizeof(msg), pq.PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
 	err_set(err, "%s: %s%s%s", p->shown, msg,
 		state && strncmp(state, "42501", 5) == 0
 			? " (the role paperwatch connects as needs the privileges the README's "
 			  "\"Running several instances\" lists)"
 			: "",
 		state && strncmp(state, "53100", 5) == 0 ? " (the database's disk is full)" : "");
-	if (PQstatus(p->conn) == CONNECTION_BAD) {
+	if (pq.PQstatus(p->conn) == CONNECTION_BAD) {
 		link_lost(p, msg);
 		return;
 	}
-	if (PQtransactionStatus(p->conn) == PQTRANS_INERROR && !p->in_digest) {
+	if (pq.PQtransactionStatus(p->conn) == PQTRANS_INERROR && !p->in_digest) {
 		rollback_quietly(p);
 		if (p->grouped)
 			p->group_lost = true;
@@ -554,7 +625,7 @@ static PGresult *send_failed(struct pgstate *p, struct err *err)
 {
 	char why[256];
 
-	one_line(why, sizeof(why), PQerrorMessage(p->conn));
+	one_line(why, sizeof(why), pq.PQerrorMessage(p->conn));
 	link_lost(p, why);
 	err_set(err, "%s: %s", p->shown, why);
 	return NULL;
@@ -568,10 +639,10 @@ static PGresult *answer(struct pgstate *p, struct err *err)
 
 	if (res == NULL)
 		return NULL;
-	st = PQresultStatus(res);
+	st = pq.PQresultStatus(res);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		statement_failed(p, res, err);
-		PQclear(res);
+		pq.PQclear(res);
 		return NULL;
 	}
 	return res;
@@ -588,8 +659,8 @@ static PGresult *run(struct pgstate *p, enum stmt i, const struct args *a, struc
 		return NULL;
 	}
 	snprintf(name, sizeof(name), "s%d", (int)i);
-	if (!PQsendQueryPrepared(p->conn, name, a ? a->n : 0, a ? a->v : NULL, a ? a->len : NULL,
-				 a ? a->fmt : NULL, 0))
+	if (!pq.PQsendQueryPrepared(p->conn, name, a ? a->n : 0, a ? a->v : NULL, a ? a->len : NULL,
+				    a ? a->fmt : NULL, 0))
 		return send_failed(p, err);
 	return answer(p, err);
 }
@@ -601,7 +672,7 @@ static int run_done(struct pgstate *p, enum stmt i, const struct args *a, struct
 
 	if (res == NULL)
 		return -1;
-	PQclear(res);
+	pq.PQclear(res);
 	return 0;
 }
 
@@ -614,7 +685,7 @@ static PGresult *run_text(struct pgstate *p, const char *sql, struct err *err)
 			p->why);
 		return NULL;
 	}
-	if (!PQsendQuery(p->conn, sql))
+	if (!pq.PQsendQuery(p->conn, sql))
 		return send_failed(p, err);
 	return answer(p, err);
 }
@@ -625,24 +696,24 @@ static int run_sql(struct pgstate *p, const char *sql, struct err *err)
 
 	if (res == NULL)
 		return -1;
-	PQclear(res);
+	pq.PQclear(res);
 	return 0;
 }
 
 static long long col_int(const PGresult *r, int row, int col)
 {
-	return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
+	return pq.PQgetisnull(r, row, col) ? 0 : strtoll(pq.PQgetvalue(r, row, col), NULL, 10);
 }
 
 static const char *col_text(const PGresult *r, int row, int col)
 {
-	return PQgetisnull(r, row, col) ? "" : PQgetvalue(r, row, col);
+	return pq.PQgetisnull(r, row, col) ? "" : pq.PQgetvalue(r, row, col);
 }
 
 /* A bytea column's bytes, with a NUL after them; the caller frees them. */
 static char *col_bytes(const PGresult *r, int row, int col, size_t *len)
 {
-	unsigned char *raw = PQunescapeBytea((const unsigned char *)col_text(r, row, col), len);
+	unsigned char *raw = pq.PQunescapeBytea((const unsigned char *)col_text(r, row, col), len);
 	char *out;
 
 	if (raw == NULL) {
@@ -652,7 +723,7 @@ static char *col_bytes(const PGresult *r, int row, int col, size_t *len)
 	out = xmalloc(*len + 1);
 	memcpy(out, raw, *len);
 	out[*len] = '\0';
-	PQfreemem(raw);
+	pq.PQfreemem(raw);
 	return out;
 }
 
@@ -684,13 +755,13 @@ static int setup_schema(struct pgstate *p, struct err *err)
 	if ((res = run_text(p, "SELECT to_regclass('paperwatch_meta') IS NOT NULL", err)) == NULL)
 		return -1;
 	version = col_text(res, 0, 0)[0] == 't' ? -1 : 0;
-	PQclear(res);
+	pq.PQclear(res);
 	if (version < 0) {
 		res = run_text(p, "SELECT value FROM paperwatch_meta WHERE key = 'schema'", err);
 		if (res == NULL)
 			return -1;
-		version = PQntuples(res) == 1 ? (int)col_int(res, 0, 0) : 0;
-		PQclear(res);
+		version = pq.PQntuples(res) == 1 ? (int)col_int(res, 0, 0) : 0;
+		pq.PQclear(res);
 		if (version == PG_SCHEMA_VERSION)
 			return 0;
 	}
@@ -702,9 +773,9 @@ static int setup_schema(struct pgstate *p, struct err *err)
 	res = run_text(p, "SELECT value FROM paperwatch_meta WHERE key = 'schema'", err);
 	if (res == NULL)
 		goto fail;
-	if (PQntuples(res) == 1)
+	if (pq.PQntuples(res) == 1)
 		version = (int)col_int(res, 0, 0);
-	PQclear(res);
+	pq.PQclear(res);
 	if (version > PG_SCHEMA_VERSION) {
 		err_set(err, "%s: written by a newer paperwatch (schema %d, this one knows %d)",
 			p->shown, version, PG_SCHEMA_VERSION);
@@ -738,8 +809,8 @@ static int setup(struct pgstate *p, struct err *err)
 	PGresult *res;
 
 	p->link = LINK_UP;
-	PQsetNoticeProcessor(p->conn, on_notice, NULL);
-	if (PQsetnonblocking(p->conn, 1) != 0) {
+	pq.PQsetNoticeProcessor(p->conn, on_notice, NULL);
+	if (pq.PQsetnonblocking(p->conn, 1) != 0) {
 		link_lost(p, "cannot make the connection non-blocking");
 		return err_set(err, "%s: %s", p->shown, p->why);
 	}
@@ -749,21 +820,21 @@ static int setup(struct pgstate *p, struct err *err)
 		char name[16];
 
 		snprintf(name, sizeof(name), "s%d", i);
-		if (!PQsendPrepare(p->conn, name, stmt_sql[i], 0, NULL) ||
+		if (!pq.PQsendPrepare(p->conn, name, stmt_sql[i], 0, NULL) ||
 		    (res = await(p, err)) == NULL)
 			return -1;
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		if (pq.PQresultStatus(res) != PGRES_COMMAND_OK) {
 			statement_failed(p, res, err);
-			PQclear(res);
+			pq.PQclear(res);
 			return err_prefix(err, "preparing statement %d: ", i);
 		}
-		PQclear(res);
+		pq.PQclear(res);
 	}
 	if (p->epfd >= 0) {
 		if (run_sql(p, "LISTEN " CHANNEL, err) != 0)
 			return -1;
 		p->listening = true;
-		watch_socket(p, PQsocket(p->conn), EPOLLIN);
+		watch_socket(p, pq.PQsocket(p->conn), EPOLLIN);
 	}
 	p->ready = true;
 	return 0;
@@ -774,8 +845,8 @@ static int connect_failed(struct pgstate *p, struct err *err)
 {
 	char why[400];
 
-	one_line(why, sizeof(why), p->conn ? PQerrorMessage(p->conn) : "out of memory");
-	PQfinish(p->conn);
+	one_line(why, sizeof(why), p->conn ? pq.PQerrorMessage(p->conn) : "out of memory");
+	pq.PQfinish(p->conn);
 	p->conn = NULL;
 	p->link = LINK_DOWN;
 	snprintf(p->why, sizeof(p->why), "%s", why);
@@ -788,6 +859,10 @@ int pg_open(const char *uri, const struct state_opts *o, struct pgstate **out, s
 	const char *keys[6], *values[6];
 	char host[256] = "";
 
+	if (pq_load(err) != 0) {
+		free(p);
+		return -1;
+	}
 	p->epfd = p->timer_fd = p->wake_fd = p->sock = -1;
 	p->uri = xstrdup(uri);
 	p->shown = uri_shown(uri);
@@ -799,8 +874,8 @@ int pg_open(const char *uri, const struct state_opts *o, struct pgstate **out, s
 	if (o && o->password)
 		p->password = xstrdup(o->password);
 	conn_params(p, keys, values);
-	p->conn = PQconnectdbParams(keys, values, 1);
-	if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK) {
+	p->conn = pq.PQconnectdbParams(keys, values, 1);
+	if (p->conn == NULL || pq.PQstatus(p->conn) != CONNECTION_OK) {
 		connect_failed(p, err);
 		goto fail;
 	}
@@ -823,7 +898,7 @@ void pg_close(struct pgstate *p)
 		if (pg_group_close(p, &err) == 0)
 			pg_flush_marks(p, &err);
 	}
-	PQfinish(p->conn);
+	pq.PQfinish(p->conn);
 	if (p->epfd >= 0)
 		close(p->epfd);
 	if (p->timer_fd >= 0)
@@ -866,7 +941,7 @@ int pg_own(struct pgstate *p, struct err *err)
 	if (run_sql(p, "LISTEN " CHANNEL, err) != 0)
 		return -1;
 	p->listening = true;
-	watch_socket(p, PQsocket(p->conn), EPOLLIN);
+	watch_socket(p, pq.PQsocket(p->conn), EPOLLIN);
 	return 0;
 }
 
@@ -887,14 +962,14 @@ static void connect_start(struct pgstate *p)
 	struct err err;
 
 	conn_params(p, keys, values);
-	p->conn = PQconnectStartParams(keys, values, 1);
-	if (p->conn == NULL || PQstatus(p->conn) == CONNECTION_BAD) {
+	p->conn = pq.PQconnectStartParams(keys, values, 1);
+	if (p->conn == NULL || pq.PQstatus(p->conn) == CONNECTION_BAD) {
 		connect_failed(p, &err);
 		link_lost(p, p->why);
 		return;
 	}
 	p->link = LINK_CONNECTING;
-	watch_socket(p, PQsocket(p->conn), EPOLLOUT);
+	watch_socket(p, pq.PQsocket(p->conn), EPOLLOUT);
 	arm_timer(p, CONNECT_DEADLINE);
 }
 
@@ -909,12 +984,12 @@ static void connect_step(struct pgstate *p, bool timed_out)
 		link_lost(p, why);
 		return;
 	}
-	switch (PQconnectPoll(p->conn)) {
+	switch (pq.PQconnectPoll(p->conn)) {
 	case PGRES_POLLING_READING:
-		watch_socket(p, PQsocket(p->conn), EPOLLIN);
+		watch_socket(p, pq.PQsocket(p->conn), EPOLLIN);
 		return;
 	case PGRES_POLLING_WRITING:
-		watch_socket(p, PQsocket(p->conn), EPOLLOUT);
+		watch_socket(p, pq.PQsocket(p->conn), EPOLLOUT);
 		return;
 	case PGRES_POLLING_OK:
 		arm_timer(p, 0);
@@ -929,7 +1004,7 @@ static void connect_step(struct pgstate *p, bool timed_out)
 		p->reconnected = true;
 		return;
 	default:
-		one_line(why, sizeof(why), PQerrorMessage(p->conn));
+		one_line(why, sizeof(why), pq.PQerrorMessage(p->conn));
 		link_lost(p, why);
 		return;
 	}
@@ -956,10 +1031,10 @@ int pg_knocked(struct pgstate *p, struct err *err)
 	else if (p->link == LINK_CONNECTING && (timer || sock))
 		connect_step(p, timer && !sock);
 	else if (p->link == LINK_UP && sock) {
-		if (!PQconsumeInput(p->conn)) {
+		if (!pq.PQconsumeInput(p->conn)) {
 			char why[256];
 
-			one_line(why, sizeof(why), PQerrorMessage(p->conn));
+			one_line(why, sizeof(why), pq.PQerrorMessage(p->conn));
 			link_lost(p, why);
 		} else {
 			take_notifications(p);
@@ -990,7 +1065,7 @@ int pg_files_partial(struct pgstate *p, struct state_partial *sp, struct err *er
 	sp->files = (size_t)col_int(r, 0, 0);
 	snprintf(sp->last, sizeof(sp->last), "%s", col_text(r, 0, 1));
 	sp->last_ms = col_int(r, 0, 2);
-	PQclear(r);
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -1013,8 +1088,8 @@ int pg_file_seen(struct pgstate *p, const char *name, const struct file_stamp *f
 	arg_stamp(&a, f);
 	if ((r = run(p, ST_FILE_SEEN, &a, err)) == NULL)
 		return -1;
-	*seen = PQntuples(r) > 0;
-	PQclear(r);
+	*seen = pq.PQntuples(r) > 0;
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -1028,9 +1103,9 @@ int pg_file_hash(struct pgstate *p, const char *name, char hash[STATE_HASH_SIZE]
 	arg_text(&a, name);
 	if ((r = run(p, ST_FILE_HASH, &a, err)) == NULL)
 		return -1;
-	if (PQntuples(r) > 0)
+	if (pq.PQntuples(r) > 0)
 		snprintf(hash, STATE_HASH_SIZE, "%s", col_text(r, 0, 0));
-	PQclear(r);
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -1139,8 +1214,8 @@ int pg_alert_add(struct pgstate *p, const struct state_alert *al, bool *fresh, s
 	arg_int(&a, al->created_ms);
 	if ((r = run(p, ST_ALERT_ADD, &a, err)) == NULL)
 		return -1;
-	*fresh = strcmp(PQcmdTuples(r), "1") == 0;
-	PQclear(r);
+	*fresh = strcmp(pq.PQcmdTuples(r), "1") == 0;
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -1176,13 +1251,13 @@ int pg_queue_next_due(struct pgstate *p, const char *notifier, long long *next_m
 	arg_text(&a, notifier);
 	if ((r = run(p, ST_NEXT_DUE, &a, err)) == NULL)
 		return -1;
-	if (PQntuples(r) > 0) {
+	if (pq.PQntuples(r) > 0) {
 		long long wait = col_int(r, 0, 0);
 
 		/* Due, but the pace row was another claimant's a moment ago: look again soon. */
 		*next_ms = host_ms(wait > 20 ? wait : 20);
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -1201,8 +1276,8 @@ int pg_claim_next(struct pgstate *p, const char *notifier, struct state_claim *c
 	arg_int(&a, p->lease_ms);
 	if ((r = run(p, ST_CLAIM, &a, err)) == NULL)
 		return -1;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
+	if (pq.PQntuples(r) == 0) {
+		pq.PQclear(r);
 		return pg_queue_next_due(p, notifier, next_ms, err);
 	}
 	*c = (struct state_claim){.id = col_int(r, 0, 0),
@@ -1212,7 +1287,7 @@ int pg_claim_next(struct pgstate *p, const char *notifier, struct state_claim *c
 				  .n_papers = (size_t)col_int(r, 0, 5),
 				  .token = col_int(r, 0, 6)};
 	c->body = col_bytes(r, 0, 2, &c->len);
-	PQclear(r);
+	pq.PQclear(r);
 	*claimed = true;
 	*next_ms = state_now_ms();
 	return 0;
@@ -1229,11 +1304,11 @@ static int outcome(struct pgstate *p, enum stmt i, struct state_claim *c, struct
 		return -1;
 	if ((r = run(p, i, a, err)) == NULL)
 		return -1;
-	if (PQntuples(r) == 0)
+	if (pq.PQntuples(r) == 0)
 		log_warn("message %s: this process's claim on it ran out (lease %.0f s) and it "
 			 "went back to the queue; what this attempt did is not recorded here",
 			 c->key, (double)p->lease_ms / 1000);
-	PQclear(r);
+	pq.PQclear(r);
 	c->settled = true;
 	return 0;
 }
@@ -1337,8 +1412,8 @@ int pg_outbox_requeue(struct pgstate *p, const char *notifier, long long now_ms,
 	arg_int(&a, now_ms);
 	if ((r = run(p, ST_REQUEUE, &a, err)) == NULL)
 		return -1;
-	*n = (size_t)strtoull(PQcmdTuples(r), NULL, 10);
-	PQclear(r);
+	*n = (size_t)strtoull(pq.PQcmdTuples(r), NULL, 10);
+	pq.PQclear(r);
 	return *n > 0 ? pg_knock(p, err) : 0;
 }
 
@@ -1355,21 +1430,21 @@ int pg_counts(struct pgstate *p, const char *notifier, struct state_counts *c, s
 	c->pending = (size_t)col_int(r, 0, 1);
 	c->failed = (size_t)col_int(r, 0, 2);
 	c->papers_delivered = (size_t)col_int(r, 0, 3);
-	c->next_ms = PQgetisnull(r, 0, 4) ? 0 : host_ms(col_int(r, 0, 4));
-	PQclear(r);
+	c->next_ms = pq.PQgetisnull(r, 0, 4) ? 0 : host_ms(col_int(r, 0, 4));
+	pq.PQclear(r);
 	if ((r = run(p, ST_LAST_ERROR, &a, err)) == NULL)
 		return -1;
-	if (PQntuples(r) > 0)
+	if (pq.PQntuples(r) > 0)
 		snprintf(c->last_error, sizeof(c->last_error), "%s", col_text(r, 0, 0));
-	PQclear(r);
+	pq.PQclear(r);
 	if ((r = run(p, ST_PENDING_ERROR, &a, err)) == NULL)
 		return -1;
-	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0)) {
+	if (pq.PQntuples(r) > 0 && !pq.PQgetisnull(r, 0, 0)) {
 		snprintf(c->pending_error, sizeof(c->pending_error), "%s", col_text(r, 0, 0));
 		c->pending_error_ms = col_int(r, 0, 1);
 		c->pending_attempts = (int)col_int(r, 0, 2);
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -1381,11 +1456,11 @@ int pg_notifiers(struct pgstate *p, char ***names, size_t *n, struct err *err)
 	*n = 0;
 	if ((r = run(p, ST_NOTIFIERS, NULL, err)) == NULL)
 		return -1;
-	for (int i = 0; i < PQntuples(r); i++) {
+	for (int i = 0; i < pq.PQntuples(r); i++) {
 		*names = xreallocarray(*names, *n + 1, sizeof(**names));
 		(*names)[(*n)++] = xstrdup(col_text(r, i, 0));
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -1401,7 +1476,7 @@ int pg_alerted(struct pgstate *p, const char *paper, const char *rule, char *not
 	if ((r = run(p, ST_ALERTED, &a, err)) == NULL)
 		return -1;
 	snprintf(notifiers, size, "%s", col_text(r, 0, 0));
-	PQclear(r);
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -1413,7 +1488,7 @@ int pg_recent(struct pgstate *p, size_t n, state_recent_fn fn, void *ctx, struct
 	arg_int(&a, (long long)n);
 	if ((r = run(p, ST_RECENT, &a, err)) == NULL)
 		return -1;
-	for (int i = 0; i < PQntuples(r); i++) {
+	for (int i = 0; i < pq.PQntuples(r); i++) {
 		struct state_recent rc = {
 			.alert = {.paper = col_text(r, i, 0),
 				  .title = col_text(r, i, 1),
@@ -1426,7 +1501,7 @@ int pg_recent(struct pgstate *p, size_t n, state_recent_fn fn, void *ctx, struct
 
 		fn(ctx, &rc);
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -1442,7 +1517,7 @@ int pg_authors(struct pgstate *p, struct state_authors *au, struct err *err)
 	au->files = (size_t)col_int(r, 0, 0);
 	au->papers_with_authors = (size_t)col_int(r, 0, 1);
 	snprintf(au->formats, sizeof(au->formats), "%s", col_text(r, 0, 2));
-	PQclear(r);
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -1461,13 +1536,13 @@ int pg_period(struct pgstate *p, const char *notifier, long long first_ms, struc
 	a.n = 1;
 	if ((r = run(p, ST_PERIOD_GET, &a, err)) == NULL)
 		return -1;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
+	if (pq.PQntuples(r) == 0) {
+		pq.PQclear(r);
 		return err_set(err, "%s: notifier %s has no period", p->shown, notifier);
 	}
 	sp->last_ms = col_int(r, 0, 0);
 	snprintf(sp->key, sizeof(sp->key), "%s", col_text(r, 0, 1));
-	PQclear(r);
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -1501,7 +1576,7 @@ int pg_held(struct pgstate *p, const char *notifier, state_held_fn fn, void *ctx
 	arg_text(&a, notifier);
 	if ((r = run(p, ST_HELD, &a, err)) == NULL)
 		return -1;
-	for (int i = 0; i < PQntuples(r); i++) {
+	for (int i = 0; i < pq.PQntuples(r); i++) {
 		size_t len;
 		char *alert = col_bytes(r, i, 1, &len);
 
@@ -1509,7 +1584,7 @@ int pg_held(struct pgstate *p, const char *notifier, state_held_fn fn, void *ctx
 		fn(ctx, alert, len, col_int(r, i, 2));
 		free(alert);
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -1533,7 +1608,7 @@ int pg_held_count(struct pgstate *p, const char *notifier, size_t *n, long long 
 		return -1;
 	*n = (size_t)col_int(r, 0, 0);
 	*oldest_ms = col_int(r, 0, 1);
-	PQclear(r);
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -1552,9 +1627,9 @@ int pg_files_papers(struct pgstate *p, const char *format, const char *name, siz
 	arg_int(&a, (long long)max);
 	if ((r = run(p, ST_FILES_PAPERS, &a, err)) == NULL)
 		return -1;
-	for (int i = 0; i < PQntuples(r) && *n < max; i++)
+	for (int i = 0; i < pq.PQntuples(r) && *n < max; i++)
 		papers[(*n)++] = (size_t)col_int(r, i, 0);
-	PQclear(r);
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -1569,14 +1644,14 @@ int pg_files_latest(struct pgstate *p, size_t max, struct state_digest *out, siz
 	arg_int(&a, (long long)max);
 	if ((r = run(p, ST_FILES_LATEST, &a, err)) == NULL)
 		return -1;
-	for (int i = 0; i < PQntuples(r) && *n < max; i++) {
+	for (int i = 0; i < pq.PQntuples(r) && *n < max; i++) {
 		struct state_digest *d = &out[(*n)++];
 
 		snprintf(d->name, sizeof(d->name), "%s", col_text(r, i, 0));
 		d->papers = (size_t)col_int(r, i, 1);
 		d->processed_ms = col_int(r, i, 2);
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -1593,9 +1668,9 @@ int pg_file_repeats(struct pgstate *p, const char *name, uint64_t sum, size_t pa
 	arg_text(&a, name);
 	if ((r = run(p, ST_FILE_REPEATS, &a, err)) == NULL)
 		return -1;
-	if (PQntuples(r) > 0)
+	if (pq.PQntuples(r) > 0)
 		snprintf(other, size, "%s", col_text(r, 0, 0));
-	PQclear(r);
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -1607,7 +1682,7 @@ int pg_health_each(struct pgstate *p, state_health_fn fn, void *ctx, struct err 
 	arg_text(&a, p->scope);
 	if ((r = run(p, ST_HEALTH_LIST, &a, err)) == NULL)
 		return -1;
-	for (int i = 0; i < PQntuples(r); i++) {
+	for (int i = 0; i < pq.PQntuples(r); i++) {
 		struct state_health h = {.condition = col_text(r, i, 0),
 					 .subject = col_text(r, i, 1),
 					 .active = col_text(r, i, 2)[0] == 't',
@@ -1617,7 +1692,7 @@ int pg_health_each(struct pgstate *p, state_health_fn fn, void *ctx, struct err 
 
 		fn(ctx, &h);
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -1667,8 +1742,8 @@ int pg_paper_text(struct pgstate *p, const char *id, state_paper_fn fn, void *ct
 	arg_text(&a, id);
 	if ((r = run(p, ST_PAPERS_TEXT, &a, err)) == NULL)
 		return -1;
-	if (PQntuples(r) > 0)
-		fn(ctx, col_text(r, 0, 0), PQgetisnull(r, 0, 1) ? NULL : col_text(r, 0, 1));
-	PQclear(r);
+	if (pq.PQntuples(r) > 0)
+		fn(ctx, col_text(r, 0, 0), pq.PQgetisnull(r, 0, 1) ? NULL : col_text(r, 0, 1));
+	pq.PQclear(r);
 	return 0;
 }
