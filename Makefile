@@ -35,6 +35,8 @@ PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS) $(HEADER_
 PKG_LIBS = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)) $(NOPC_LIBS))$(PKG_LIBS)
 CMOCKA_LIBS = $(eval CMOCKA_LIBS := $$(shell pkg-config --libs cmocka))$(CMOCKA_LIBS)
 CURL_LIBS = $(eval CURL_LIBS := $$(shell pkg-config --libs libcurl))$(CURL_LIBS)
+# The unit tests make the databases of their shared states with libpq itself.
+PQ_LIBS = $(eval PQ_LIBS := $$(shell pkg-config --libs libpq))$(PQ_LIBS)
 
 # Debian packages: what building needs, and what the tests add.
 BUILD_DEBS := gcc libc6-dev make pkg-config libcurl4-openssl-dev libconfig-dev libsqlite3-dev \
@@ -252,7 +254,7 @@ build/asan/libpaperwatch.a: $(ASAN_OBJS)
 build/asan/tests/unit/%: build/asan/tests/unit/%.o $(TEST_SRCS:%.c=build/asan/%.o) \
 		build/asan/libpaperwatch.a
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(SANITIZE) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(Q)$(CC) $(SANITIZE) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS) $(PQ_LIBS)
 
 build/valgrind/%.o: %.c | build/.deps-test
 	$(call say,CC-VG,$<)
@@ -265,7 +267,7 @@ build/valgrind/libpaperwatch.a: $(VG_OBJS)
 build/valgrind/tests/unit/%: build/valgrind/tests/unit/%.o $(TEST_SRCS:%.c=build/valgrind/%.o) \
 		build/valgrind/libpaperwatch.a
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(VALGRIND_CFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(Q)$(CC) $(VALGRIND_CFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS) $(PQ_LIBS)
 
 build/valgrind/paperwatch: build/valgrind/daemon/main.o build/valgrind/libpaperwatch.a
 	$(call say,LINK,$@)

@@ -1305,7 +1305,7 @@ static int outcome(struct pgstate *p, enum stmt i, struct state_claim *c, struct
 	if ((r = run(p, i, a, err)) == NULL)
 		return -1;
 	if (pq.PQntuples(r) == 0)
-		log_warn("message %s: this process's claim on it ran out (lease %.0f s) and it "
+		log_warn("message %s: this process's claim on it ran out (lease %g s) and it "
 			 "went back to the queue; what this attempt did is not recorded here",
 			 c->key, (double)p->lease_ms / 1000);
 	pq.PQclear(r);

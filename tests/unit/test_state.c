@@ -1,10 +1,15 @@
 /*
- * test_state.c — the SQLite state: alerts recorded once, the outbox's life cycle through claims,
- * file records, checkpoints at quiet moments, and clear messages for a damaged database.
+ * test_state.c — the state: alerts recorded once, the outbox's life cycle through claims, file
+ * records, checkpoints at quiet moments, and clear messages for a damaged database. With
+ * PW_TEST_PG set to a PostgreSQL server's URI (tests/run.py starts a throwaway one), the tests
+ * that say nothing of SQLite run instead on a shared state, each in a database of its own, with
+ * those of what sharing adds: leases, fencing, one pace, LISTEN.
  */
 #include "unit.h"
 
 #include <fcntl.h>
+#include <libpq-fe.h>
+#include <poll.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -12,17 +17,55 @@
 
 #include "state.h"
 
+/* A state's path: an SQLite file's, or a PostgreSQL URI. */
+#define PATH_SIZE 512
+
+/* The server the shared state's tests run on: a URI without the database's name ("...///" and
+ * the rest), NULL while the SQLite tests run. */
+static const char *pg_server;
+
+/* Runs sql on the server's maintenance database. */
+static void pg_admin(const char *sql)
+{
+	char uri[PATH_SIZE];
+	const char *q = strchr(pg_server, '?');
+	PGconn *c;
+	PGresult *r;
+
+	snprintf(uri, sizeof(uri), "postgresql:///postgres%s", q ? q : "");
+	c = PQconnectdb(uri);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+}
+
 static struct state *fresh_state(char *path)
 {
+	static int databases;
 	struct state *s;
 	struct err err;
 	int fd;
 
-	strcpy(path, "/tmp/pw-state-XXXXXX");
-	fd = mkstemp(path);
-	close(fd);
-	unlink(path);
-	assert_int_equal(state_open(path, NULL, &s, &err), 0);
+	if (pg_server != NULL) {
+		char sql[64];
+		const char *q = strchr(pg_server, '?');
+
+		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS pw_unit_%d", ++databases);
+		pg_admin(sql);
+		snprintf(sql, sizeof(sql), "CREATE DATABASE pw_unit_%d", databases);
+		pg_admin(sql);
+		snprintf(path, PATH_SIZE, "postgresql:///pw_unit_%d%s", databases, q ? q : "");
+	} else {
+		strcpy(path, "/tmp/pw-state-XXXXXX");
+		fd = mkstemp(path);
+		close(fd);
+		unlink(path);
+	}
+	if (state_open(path, NULL, &s, &err) != 0)
+		fail_msg("%s", err.msg);
 	return s;
 }
 
@@ -30,6 +73,8 @@ static void remove_db(const char *path)
 {
 	char aux[300];
 
+	if (state_is_shared(path))
+		return; /* the server is the test run's, and goes with it */
 	unlink(path);
 	snprintf(aux, sizeof(aux), "%s-wal", path);
 	unlink(aux);
@@ -57,7 +102,7 @@ static int add_alert(struct state *s, const char *paper, const char *rule, const
 
 static void an_alert_is_fresh_only_once_per_paper_rule_and_notifier(void **state)
 {
-	char path[64];
+	char path[PATH_SIZE];
 	struct state *s = fresh_state(path);
 	struct err err;
 	bool fresh;
@@ -80,7 +125,7 @@ static void an_alert_is_fresh_only_once_per_paper_rule_and_notifier(void **state
 
 static void a_rolled_back_transaction_records_nothing(void **state)
 {
-	char path[64];
+	char path[PATH_SIZE];
 	struct state *s = fresh_state(path);
 	struct err err;
 	bool fresh, claimed;
@@ -116,7 +161,7 @@ static void claim(struct state *s, long long now_ms, struct state_claim *c)
 
 static void the_outbox_goes_oldest_first_through_retry_failure_and_requeue(void **state)
 {
-	char path[64];
+	char path[PATH_SIZE];
 	struct state *s = fresh_state(path);
 	struct state_claim c = {0};
 	struct state_counts c_n;
@@ -169,7 +214,7 @@ static void the_outbox_goes_oldest_first_through_retry_failure_and_requeue(void 
 
 static void a_claim_ended_without_an_outcome_leaves_the_message_queued(void **state)
 {
-	char path[64];
+	char path[PATH_SIZE];
 	struct state *s = fresh_state(path);
 	struct state_claim c = {0};
 
@@ -212,7 +257,7 @@ static void sql_run(const char *path, const char *sql)
 
 static void a_delivered_message_keeps_its_count_but_not_its_body(void **state)
 {
-	char path[64];
+	char path[PATH_SIZE];
 	struct state *s = fresh_state(path);
 	struct state_claim it = {0};
 	struct state_counts c;
@@ -240,7 +285,7 @@ static void a_delivered_message_keeps_its_count_but_not_its_body(void **state)
 
 static void an_older_state_lets_go_of_the_bodies_it_delivered(void **state)
 {
-	char path[64];
+	char path[PATH_SIZE];
 	struct state *s = fresh_state(path);
 	struct state_claim it = {0};
 	struct err err;
@@ -302,7 +347,7 @@ static void sleep_for(double seconds)
 
 static void a_long_log_is_checkpointed_at_a_quiet_moment_not_inside_the_commit(void **state)
 {
-	char path[64];
+	char path[PATH_SIZE];
 	struct state *s = fresh_state(path);
 	struct err err;
 	double next;
@@ -325,7 +370,7 @@ static void a_long_log_is_checkpointed_at_a_quiet_moment_not_inside_the_commit(v
 
 static void without_quiet_maintenance_the_commit_checkpoints_a_long_log_itself(void **state)
 {
-	char path[64];
+	char path[PATH_SIZE];
 	struct state *s = fresh_state(path);
 	struct err err;
 	double next;
@@ -357,7 +402,7 @@ static void an_ephemeral_state_keeps_a_queue_in_memory(void **state)
 
 static void a_file_is_seen_only_as_it_was_recorded(void **state)
 {
-	char path[64], hash[STATE_HASH_SIZE];
+	char path[PATH_SIZE], hash[STATE_HASH_SIZE];
 	struct state *s = fresh_state(path);
 	struct file_stamp f = {.dev = 1, .ino = 2, .size = 3, .mtime_ns = 4, .hash = "abc"};
 	struct err err;
@@ -383,7 +428,7 @@ static void a_file_is_seen_only_as_it_was_recorded(void **state)
 
 static void files_read_only_partly_are_counted_and_the_latest_named(void **state)
 {
-	char path[64];
+	char path[PATH_SIZE];
 	struct state *s = fresh_state(path);
 	struct file_stamp f = {.dev = 1, .ino = 2, .size = 3, .mtime_ns = 4, .hash = "abc"};
 	struct state_partial pt;
@@ -421,7 +466,7 @@ static void files_read_only_partly_are_counted_and_the_latest_named(void **state
 /* A digest touched or copied over itself is the same digest: it keeps the time it was read. */
 static void a_file_with_the_same_bytes_keeps_the_time_it_was_read(void **state)
 {
-	char path[64];
+	char path[PATH_SIZE];
 	struct state *s = fresh_state(path);
 	struct file_stamp f = {.dev = 1, .ino = 2, .size = 3, .mtime_ns = 4, .hash = "abc"};
 	struct state_digest latest;
@@ -449,7 +494,7 @@ static void a_file_with_the_same_bytes_keeps_the_time_it_was_read(void **state)
 
 static void a_schema_2_state_learns_how_files_were_read(void **state)
 {
-	char path[64];
+	char path[PATH_SIZE];
 	struct state *s = fresh_state(path);
 	struct state_partial pt;
 	struct err err;
@@ -482,7 +527,7 @@ static void collect_recent(void *ctx, const struct state_recent *r)
 
 static void alerts_keep_what_status_shows_of_them(void **state)
 {
-	char path[64], who[64], recent[512] = "";
+	char path[PATH_SIZE], who[64], recent[512] = "";
 	struct state *s = fresh_state(path);
 	struct state_alert a = {"2410.07177", "agents", "slack", "msg_a", "Agents", 1000};
 	struct state_alert b = {"2410.07178", "robots", "mail", "msg_b", "Robots", 2000};
@@ -525,7 +570,7 @@ static void alerts_keep_what_status_shows_of_them(void **state)
 
 static void a_schema_3_state_keeps_its_alerts_and_gains_their_history(void **state)
 {
-	char path[64];
+	char path[PATH_SIZE];
 	struct state *s = fresh_state(path);
 	char recent[512] = "";
 	struct err err;
@@ -555,7 +600,7 @@ static void collect_health(void *ctx, const struct state_health *h)
 
 static void a_schema_4_state_gains_papers_sums_and_health_conditions(void **state)
 {
-	char path[64], other[64], health[512] = "";
+	char path[PATH_SIZE], other[64], health[512] = "";
 	struct state *s = fresh_state(path);
 	struct state_health h = {"quiet", "*.md", true, 10, 20, "no digest"};
 	struct err err;
@@ -586,7 +631,7 @@ static void a_schema_4_state_gains_papers_sums_and_health_conditions(void **stat
 
 static void digests_are_found_by_format_time_and_papers_sum(void **state)
 {
-	char path[64], other[64], health[512] = "";
+	char path[PATH_SIZE], other[64], health[512] = "";
 	struct state *s = fresh_state(path);
 	struct file_stamp f = {.hash = "h"};
 	struct state_digest last[3];
@@ -646,7 +691,7 @@ static void copy_text(void *ctx, const char *title, const char *abstract)
  * losing an abstract, only the last N kept, and gained by a state of the schema before. */
 static void papers_read_are_kept_by_id_bounded_and_gained_by_an_older_state(void **state)
 {
-	char path[64], text[256];
+	char path[PATH_SIZE], text[256];
 	struct state *s = fresh_state(path);
 	struct err err;
 
@@ -680,7 +725,7 @@ static void papers_read_are_kept_by_id_bounded_and_gained_by_an_older_state(void
 
 static void a_next_attempt_out_of_range_is_repaired_when_the_state_opens(void **state)
 {
-	char path[64];
+	char path[PATH_SIZE];
 	struct state *s = fresh_state(path);
 	struct state_claim it = {0};
 	struct err err;
@@ -736,7 +781,7 @@ static bool claimable(struct state *s, long long now_ms, char *key, size_t size)
 
 static void a_groups_digests_commit_together_and_are_claimed_only_then(void **state)
 {
-	char path[64], key[64];
+	char path[PATH_SIZE], key[64];
 	struct state *s = fresh_state(path);
 	struct state_claim it = {0};
 	struct err err;
@@ -777,7 +822,7 @@ static void a_groups_digests_commit_together_and_are_claimed_only_then(void **st
 
 static void a_delivery_known_in_memory_moves_the_queue_on_and_is_written_later(void **state)
 {
-	char path[64], key[64];
+	char path[PATH_SIZE], key[64];
 	struct state *s = fresh_state(path);
 	struct state_claim it = {0};
 	struct state_counts c;
@@ -832,7 +877,7 @@ static void collect_held(void *ctx, const char *alert, size_t len, long long cre
  * and a restart in the middle loses none. */
 static void held_alerts_go_into_exactly_one_period_message(void **state)
 {
-	char path[64], seen[256] = "";
+	char path[PATH_SIZE], seen[256] = "";
 	struct state *s = fresh_state(path);
 	struct state_period p, again;
 	int64_t last = 0;
@@ -887,7 +932,7 @@ static void held_alerts_go_into_exactly_one_period_message(void **state)
 /* A schema 4 state gains the tables of scheduled messages and keeps the rest. */
 static void a_schema_4_state_gains_the_schedules_tables(void **state)
 {
-	char path[64];
+	char path[PATH_SIZE];
 	struct state *s = fresh_state(path);
 	struct state_period p;
 	struct err err;
@@ -903,6 +948,188 @@ static void a_schema_4_state_gains_the_schedules_tables(void **state)
 	assert_int_equal(state_commit(s, &err), 0);
 	state_close(s);
 	remove_db(path);
+}
+
+/* The outbox's order again, on the clock as it goes: both backends. A retry's time is when
+ * the message is due again; nothing behind it goes first. */
+static void the_queue_keeps_its_order_through_a_retry_on_the_clock(void **state)
+{
+	char path[PATH_SIZE];
+	struct state *s = fresh_state(path);
+	struct state_claim c = {0};
+	struct state_counts counts;
+	struct err err;
+	long long now = state_now_ms(), next_ms;
+	bool claimed;
+	size_t n;
+
+	(void)state;
+	queue(s, "k-0", "first", 5, 2);
+	queue(s, "k-1", "second", 6, 1);
+	claim(s, now, &c);
+	assert_string_equal(c.key, "k-0");
+	assert_int_equal(state_claim_retry(s, &c, now + 400, "HTTP 500", &err), 0);
+	state_claim_end(s, &c);
+	assert_int_equal(state_claim_next(s, "n", state_now_ms(), &c, &claimed, &next_ms, &err), 0);
+	assert_false(claimed);
+	assert_in_range(next_ms, now + 300, now + 500);
+	sleep_for(0.45);
+	claim(s, state_now_ms(), &c);
+	assert_string_equal(c.key, "k-0");
+	assert_int_equal(c.attempts, 1);
+	assert_int_equal(state_claim_failed(s, &c, state_now_ms(), "HTTP 404", &err), 0);
+	state_claim_end(s, &c);
+	claim(s, state_now_ms(), &c);
+	assert_string_equal(c.key, "k-1");
+	assert_int_equal(state_claim_delivered(s, &c, state_now_ms(), &err), 0);
+	state_claim_end(s, &c);
+	assert_int_equal(state_queue_next_due(s, "n", &next_ms, &err), 0);
+	assert_int_equal(next_ms, -1);
+	assert_int_equal(state_outbox_requeue(s, "n", state_now_ms(), &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(state_counts(s, "n", &counts, &err), 0);
+	assert_int_equal(counts.pending, 1);
+	assert_int_equal(counts.delivered, 1);
+	assert_int_equal(counts.papers_delivered, 1);
+	state_close(s);
+	remove_db(path);
+}
+
+/* ---- What a shared state adds ---- */
+
+/* Another process's handle on the state at path, whose claims stand lease seconds. */
+static struct state *another_process(const char *path, double lease)
+{
+	struct state_opts o = {.scope = "/srv/inbox", .lease = lease};
+	struct state *s;
+	struct err err;
+
+	if (state_open(path, &o, &s, &err) != 0)
+		fail_msg("%s", err.msg);
+	return s;
+}
+
+/* Two processes, one alert: the second finds it recorded. */
+static void an_alert_is_recorded_once_across_processes(void **state)
+{
+	char path[PATH_SIZE];
+	struct state *a = fresh_state(path), *b = another_process(path, 1);
+	struct err err;
+	bool fresh;
+
+	(void)state;
+	assert_int_equal(state_begin(a, &err), 0);
+	assert_int_equal(add_alert(a, "2410.07177", "agents", "slack", "b1", &fresh, &err), 0);
+	assert_true(fresh);
+	assert_int_equal(state_commit(a, &err), 0);
+	assert_int_equal(state_begin(b, &err), 0);
+	assert_int_equal(add_alert(b, "2410.07177", "agents", "slack", "b2", &fresh, &err), 0);
+	assert_false(fresh);
+	assert_int_equal(state_commit(b, &err), 0);
+	state_close(b);
+	state_close(a);
+}
+
+/* A claim is a lease: while it stands no other process gets the message; once it runs out one
+ * does, and the first claimant's late outcome, its token spent, changes nothing. */
+static void a_claim_is_a_lease_and_a_late_outcome_changes_nothing(void **state)
+{
+	char path[PATH_SIZE];
+	struct state *a = fresh_state(path), *first = another_process(path, 0.5),
+		     *second = another_process(path, 0.5);
+	struct state_claim c1 = {0}, c2 = {0};
+	struct state_counts counts;
+	struct err err;
+	long long now = state_now_ms(), next_ms;
+	bool claimed;
+
+	(void)state;
+	queue(a, "k-0", "first", 5, 1);
+	assert_int_equal(state_claim_next(first, "n", now, &c1, &claimed, &next_ms, &err), 0);
+	assert_true(claimed);
+	assert_int_equal(state_claim_next(second, "n", now, &c2, &claimed, &next_ms, &err), 0);
+	assert_false(claimed);
+	assert_in_range(next_ms, now + 300, now + 700); /* when the lease runs out */
+	sleep_for(0.6);
+	assert_int_equal(
+		state_claim_next(second, "n", state_now_ms(), &c2, &claimed, &next_ms, &err), 0);
+	assert_true(claimed);
+	assert_string_equal(c2.key, "k-0");
+	assert_true(c2.token > c1.token);
+	/* The first claimant's delivery comes late: recorded as nothing. */
+	assert_int_equal(state_claim_delivered(first, &c1, state_now_ms(), &err), 0);
+	state_claim_end(first, &c1);
+	assert_int_equal(state_counts(a, "n", &counts, &err), 0);
+	assert_int_equal(counts.delivered, 0);
+	assert_int_equal(counts.pending, 1);
+	assert_int_equal(state_claim_delivered(second, &c2, state_now_ms(), &err), 0);
+	state_claim_end(second, &c2);
+	assert_int_equal(state_counts(a, "n", &counts, &err), 0);
+	assert_int_equal(counts.delivered, 1);
+	assert_int_equal(counts.pending, 0);
+	state_close(second);
+	state_close(first);
+	state_close(a);
+}
+
+/* A notifier's pace, set by the outcome of one process's send, holds the other processes too. */
+static void a_notifiers_pace_holds_every_process(void **state)
+{
+	char path[PATH_SIZE];
+	struct state *a = fresh_state(path), *b = another_process(path, 5);
+	struct state_claim c = {0};
+	struct err err;
+	long long now, next_ms;
+	bool claimed;
+
+	(void)state;
+	queue(a, "k-0", "first", 5, 1);
+	queue(a, "k-1", "second", 6, 1);
+	claim(a, state_now_ms(), &c);
+	c.pause_ms = 400;
+	assert_int_equal(state_claim_delivered(a, &c, state_now_ms(), &err), 0);
+	state_claim_end(a, &c);
+	now = state_now_ms();
+	assert_int_equal(state_claim_next(b, "n", now, &c, &claimed, &next_ms, &err), 0);
+	assert_false(claimed);
+	assert_in_range(next_ms, now + 250, now + 500);
+	sleep_for(0.45);
+	claim(b, state_now_ms(), &c);
+	assert_string_equal(c.key, "k-1");
+	state_claim_end(b, &c);
+	state_close(b);
+	state_close(a);
+}
+
+/* Whether fd becomes readable within ms. */
+static bool readable_within(int fd, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	return poll(&p, 1, ms) == 1;
+}
+
+/* The owner hears of a message another process queued, and not of its own. */
+static void a_process_hears_of_what_another_queued(void **state)
+{
+	char path[PATH_SIZE];
+	struct state *a = fresh_state(path), *b = another_process(path, 5);
+	struct err err;
+
+	(void)state;
+	assert_int_equal(state_own(a, &err), 0);
+	assert_true(state_knock_fd(a) >= 0);
+	queue(b, "k-0", "first", 5, 1);
+	assert_true(readable_within(state_knock_fd(a), 2000));
+	assert_int_equal(state_knocked(a, &err), 1);
+	queue(a, "k-1", "second", 6, 1);
+	readable_within(state_knock_fd(a), 300);
+	assert_int_equal(state_knocked(a, &err), 0);
+	assert_int_equal(state_knock(b, &err), 0);
+	assert_true(readable_within(state_knock_fd(a), 2000));
+	assert_int_equal(state_knocked(a, &err), 1);
+	state_close(b);
+	state_close(a);
 }
 
 int main(void)
@@ -935,7 +1162,28 @@ int main(void)
 		cmocka_unit_test(a_file_with_the_same_bytes_keeps_the_time_it_was_read),
 		cmocka_unit_test(a_schema_4_state_gains_the_schedules_tables),
 		cmocka_unit_test(papers_read_are_kept_by_id_bounded_and_gained_by_an_older_state),
+		cmocka_unit_test(the_queue_keeps_its_order_through_a_retry_on_the_clock),
+	};
+	/* What says nothing of SQLite, and what sharing adds. */
+	const struct CMUnitTest shared[] = {
+		cmocka_unit_test(an_alert_is_fresh_only_once_per_paper_rule_and_notifier),
+		cmocka_unit_test(a_rolled_back_transaction_records_nothing),
+		cmocka_unit_test(a_claim_ended_without_an_outcome_leaves_the_message_queued),
+		cmocka_unit_test(a_file_is_seen_only_as_it_was_recorded),
+		cmocka_unit_test(files_read_only_partly_are_counted_and_the_latest_named),
+		cmocka_unit_test(alerts_keep_what_status_shows_of_them),
+		cmocka_unit_test(digests_are_found_by_format_time_and_papers_sum),
+		cmocka_unit_test(held_alerts_go_into_exactly_one_period_message),
+		cmocka_unit_test(a_file_with_the_same_bytes_keeps_the_time_it_was_read),
+		cmocka_unit_test(the_queue_keeps_its_order_through_a_retry_on_the_clock),
+		cmocka_unit_test(an_alert_is_recorded_once_across_processes),
+		cmocka_unit_test(a_claim_is_a_lease_and_a_late_outcome_changes_nothing),
+		cmocka_unit_test(a_notifiers_pace_holds_every_process),
+		cmocka_unit_test(a_process_hears_of_what_another_queued),
 	};
 
+	pg_server = getenv("PW_TEST_PG");
+	if (pg_server != NULL && *pg_server != '\0')
+		return cmocka_run_group_tests_name("state (postgresql)", shared, NULL, NULL);
 	return cmocka_run_group_tests_name("state", tests, NULL, NULL);
 }
