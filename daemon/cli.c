@@ -67,6 +67,12 @@ static const struct command commands[] = {
 	{"retry", cmd_retry, "[-c CONFIG] [NOTIFIER]", "queue failed messages again",
 	 "  -c CONFIG   the configuration file\n"
 	 "  NOTIFIER    only this notifier's failed messages (default: every notifier's)\n"},
+	{"import", cmd_import, "[-c CONFIG] STATE_FILE",
+	 "move an SQLite state into the configuration's PostgreSQL state",
+	 "  -c CONFIG    the configuration whose state, a postgresql:// URI, receives it\n"
+	 "  STATE_FILE   the SQLite state (stop the paperwatch using it first)\n"
+	 "What was read, alerted, queued and held moves: nothing is alerted again. What the\n"
+	 "database holds already is kept, so several hosts' states can move into one.\n"},
 	{"test-notify", cmd_test_notify, "[-c CONFIG] [--notice] NAME",
 	 "send a sample alert to a notifier",
 	 "  -c CONFIG   the configuration file\n"

@@ -19,6 +19,7 @@ int cmd_match(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_retry(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 int cmd_test_notify(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 

@@ -780,6 +780,46 @@ usage:
 	return cli_usage_error("retry");
 }
 
+/* ---- import ---- */
+
+int cmd_import(int argc, char **argv)
+{
+	const char *path = NULL;
+	struct config *cfg;
+	struct state *st;
+	size_t rows, added;
+	struct err err;
+	int status = EXIT_OK;
+
+	if (!cli_config_args(argc, argv, 1, 1, &path))
+		return cli_usage_error("import");
+	if ((cfg = cli_load_config(path)) == NULL)
+		return EXIT_USAGE;
+	if (!state_is_shared(cfg->state)) {
+		log_error("%s: the state is an SQLite file; import moves one into a PostgreSQL "
+			  "state (state = \"postgresql://...\")",
+			  cfg->path ? cfg->path : "the built-in configuration");
+		config_unref(cfg);
+		return EXIT_USAGE;
+	}
+	if (cli_state_open(cfg, &st, &err) != 0) {
+		log_error("%s", err.msg);
+		config_unref(cfg);
+		return EXIT_FAIL;
+	}
+	if (state_import(st, argv[optind], &rows, &added, &err) != 0) {
+		log_error("%s (nothing was moved)", err.msg);
+		status = EXIT_FAIL;
+	} else {
+		printf("%s: %zu record%s, %zu of them new to the shared state; nothing alerted "
+		       "before is alerted again\n",
+		       argv[optind], rows, plural(rows), added);
+	}
+	state_close(st);
+	config_unref(cfg);
+	return status;
+}
+
 /* ---- test-notify ---- */
 
 /* Queues the sample alert for one notifier in a state that lives only in memory. */

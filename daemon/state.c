@@ -1703,3 +1703,95 @@ int state_health_put(struct state *s, const struct state_health *h, struct err *
 	sqlite3_bind_text(st, 6, h->detail ? h->detail : "", -1, SQLITE_STATIC);
 	return step_done(s, ST_HEALTH_PUT, err);
 }
+
+/* ---- Moving a state ---- */
+
+/* The SQLite side of each table moved, its columns in pg_import_columns's order; a message
+ * with its body, in the queue's order. */
+#define OUTBOX_WITH_BODIES                                                                         \
+	"(SELECT o.*, b.body FROM outbox o LEFT JOIN bodies b ON b.message = o.id) ORDER BY id"
+static const char *const export_from[PG_N_TABLES] = {
+	[PG_FILES] = "files ORDER BY processed_ms",
+	[PG_ALERTS] = "alerts ORDER BY created_ms",
+	[PG_OUTBOX] = OUTBOX_WITH_BODIES,
+	[PG_HELD] = "held ORDER BY id",
+	[PG_PERIODS] = "periods",
+	[PG_HEALTH] = "health",
+	[PG_PAPERS_READ] = "papers_read ORDER BY seen_ms",
+};
+
+/* Copies table t of the SQLite state src into the shared state p, row by row. */
+static int export_table(struct state *src, struct pgstate *p, enum pg_table t, size_t *rows,
+			size_t *added, struct err *err)
+{
+	enum { MAX_COLUMNS = 16 };
+	const char *values[MAX_COLUMNS];
+	int lengths[MAX_COLUMNS], binary[MAX_COLUMNS], n, rc;
+	char *sql = xasprintf("SELECT %s FROM %s", pg_import_columns[t], export_from[t]);
+	sqlite3_stmt *st;
+
+	rc = sqlite3_prepare_v2(src->db, sql, -1, &st, NULL);
+	free(sql);
+	if (rc != SQLITE_OK)
+		return db_error(src, rc, err);
+	n = sqlite3_column_count(st);
+	while (n <= MAX_COLUMNS && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int i = 0; i < n; i++) {
+			int type = sqlite3_column_type(st, i);
+
+			binary[i] = type == SQLITE_BLOB;
+			values[i] = binary[i] ? sqlite3_column_blob(st, i)
+					      : (const char *)sqlite3_column_text(st, i);
+			lengths[i] = sqlite3_column_bytes(st, i);
+			if (type == SQLITE_NULL)
+				values[i] = NULL;
+			else if (values[i] == NULL)
+				values[i] = ""; /* an empty blob */
+		}
+		bool new_row;
+
+		if (pg_import_row(p, t, n, values, lengths, binary, &new_row, err) != 0) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+		(*rows)++;
+		*added += new_row;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(src, rc, err);
+	return 0;
+}
+
+int state_import(struct state *s, const char *from, size_t *rows, size_t *added, struct err *err)
+{
+	struct state *src;
+	int rc = 0;
+
+	*rows = *added = 0;
+	if (s->pg == NULL)
+		return err_set(err, "%s: the state to move into must be a PostgreSQL database",
+			       s->path);
+	if (pg_is_uri(from) || access(from, F_OK) != 0)
+		return err_set(err, "%s: no SQLite state there", from);
+	/* Opened as the daemon would, brought to this version's schema; owned, so that no
+	 * daemon delivers from it while it moves. */
+	if (state_open(from, NULL, &src, err) != 0)
+		return -1;
+	if (state_own(src, err) != 0) {
+		state_close(src);
+		return err_prefix(err, "stop the paperwatch using it first: ");
+	}
+	if (pg_import_begin(s->pg, err) != 0) {
+		state_close(src);
+		return -1;
+	}
+	for (int t = 0; t < PG_N_TABLES && rc == 0; t++)
+		rc = export_table(src, s->pg, (enum pg_table)t, rows, added, err);
+	if (rc == 0)
+		rc = pg_import_end(s->pg, err);
+	else
+		pg_rollback(s->pg);
+	state_close(src);
+	return rc;
+}

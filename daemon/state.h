@@ -332,6 +332,17 @@ int state_health_each(struct state *s, state_health_fn fn, void *ctx, struct err
 /* Records a condition as h says, in the transaction that is open. */
 int state_health_put(struct state *s, const struct state_health *h, struct err *err);
 
+/* ---- Moving a state ---- */
+
+/* Copies every record of the SQLite state at from into the shared state s, in one transaction:
+ * the digests read (as the files of s's folder), the alerts made, the messages queued, sent or
+ * failed, the alerts held for schedules and their periods, the health conditions and the papers
+ * read. What s holds already is kept, so nothing alerted before is alerted again, the states of
+ * several hosts can be moved into one, and moving one twice changes nothing. The SQLite state
+ * must not be in use (its daemon stopped). *rows says how many records it had, *added how many
+ * of them s did not. */
+int state_import(struct state *s, const char *from, size_t *rows, size_t *added, struct err *err);
+
 /* Wall-clock milliseconds since the epoch: what the database stores. */
 long long state_now_ms(void);
 

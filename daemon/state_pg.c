@@ -295,6 +295,7 @@ static const char *const stmt_sql[N_STMTS] = {
 	X(PQsendPrepare)                                                                           \
 	X(PQsendQuery)                                                                             \
 	X(PQsendQueryPrepared)                                                                     \
+	X(PQsendQueryParams)                                                                       \
 	X(PQsetNoticeProcessor)                                                                    \
 	X(PQsetnonblocking)                                                                        \
 	X(PQsocket)                                                                                \
@@ -1746,4 +1747,80 @@ int pg_paper_text(struct pgstate *p, const char *id, state_paper_fn fn, void *ct
 		fn(ctx, col_text(r, 0, 0), pq.PQgetisnull(r, 0, 1) ? NULL : col_text(r, 0, 1));
 	pq.PQclear(r);
 	return 0;
+}
+
+/* ---- Moving an SQLite state in ---- */
+
+const char *const pg_import_columns[PG_N_TABLES] = {
+	[PG_FILES] = "name, dev, ino, size, mtime_ns, hash, papers, processed_ms, fallback, "
+		     "skipped, format, with_authors, papers_sum",
+	[PG_ALERTS] = "paper, rule, notifier, batch, title, created_ms",
+	[PG_OUTBOX] = "notifier, key, source, papers, state, attempts, created_ms, next_ms, "
+		      "done_ms, last_error, tried_ms, body",
+	[PG_HELD] = "notifier, created_ms, alert",
+	[PG_PERIODS] = "notifier, last_ms, key",
+	[PG_HEALTH] = "condition, subject, active, since_ms, last_ms, detail",
+	[PG_PAPERS_READ] = "id, title, abstract, seen_ms",
+};
+
+/* Each table's row, kept where the shared state has it already: files and health conditions
+ * go into this process's scope ($1). */
+static const char *const import_sql[PG_N_TABLES] = {
+	[PG_FILES] = "INSERT INTO files (scope, name, dev, ino, size, mtime_ns, hash, papers, "
+		     "processed_ms, fallback, skipped, format, with_authors, papers_sum) VALUES "
+		     "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
+		     "ON CONFLICT DO NOTHING",
+	[PG_ALERTS] = "INSERT INTO alerts (paper, rule, notifier, batch, title, created_ms) "
+		      "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+	[PG_OUTBOX] = "WITH m AS (INSERT INTO outbox (notifier, key, source, papers, state, "
+		      "  attempts, created_ms, next_ms, done_ms, last_error, tried_ms, body) "
+		      "  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
+		      "  ON CONFLICT (key) DO NOTHING RETURNING notifier) "
+		      "INSERT INTO pacing (notifier) SELECT notifier FROM m ON CONFLICT DO NOTHING",
+	[PG_HELD] = "INSERT INTO held (notifier, created_ms, alert) "
+		    "SELECT $1::text, $2::bigint, $3::bytea WHERE NOT EXISTS (SELECT 1 FROM held "
+		    "WHERE notifier = $1::text AND created_ms = $2::bigint AND alert = $3::bytea)",
+	[PG_PERIODS] = "INSERT INTO periods (notifier, last_ms, key) VALUES ($1, $2, $3) "
+		       "ON CONFLICT DO NOTHING",
+	[PG_HEALTH] = "INSERT INTO health (scope, condition, subject, active, since_ms, last_ms, "
+		      "detail) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+	[PG_PAPERS_READ] = "INSERT INTO papers_read (id, title, abstract, seen_ms) "
+			   "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+};
+
+int pg_import_begin(struct pgstate *p, struct err *err)
+{
+	return pg_begin(p, err);
+}
+
+int pg_import_row(struct pgstate *p, enum pg_table t, int n, const char *const *values,
+		  const int *lengths, const int *binary, bool *added, struct err *err)
+{
+	struct args a = {0};
+	PGresult *r;
+
+	if (t == PG_FILES || t == PG_HEALTH)
+		arg_text(&a, p->scope);
+	for (int i = 0; i < n && a.n < MAX_PARAMS; i++) {
+		if (binary[i])
+			arg_blob(&a, values[i], (size_t)lengths[i]);
+		else
+			arg_text(&a, values[i]);
+	}
+	if (p->link != LINK_UP)
+		return err_set(err, "%s: the database is away (%s)", p->shown, p->why);
+	if (!pq.PQsendQueryParams(p->conn, import_sql[t], a.n, NULL, a.v, a.len, a.fmt, 0)) {
+		send_failed(p, err);
+		return -1;
+	}
+	if ((r = answer(p, err)) == NULL)
+		return -1;
+	*added = strcmp(pq.PQcmdTuples(r), "0") != 0;
+	pq.PQclear(r);
+	return 0;
+}
+
+int pg_import_end(struct pgstate *p, struct err *err)
+{
+	return pg_commit(p, err);
 }

@@ -92,4 +92,23 @@ int pg_paper_keep(struct pgstate *p, const char *id, const char *title, const ch
 int pg_papers_trim(struct pgstate *p, long long max, struct err *err);
 int pg_paper_text(struct pgstate *p, const char *id, state_paper_fn fn, void *ctx, struct err *err);
 
+/* Moving an SQLite state in (state_import): a transaction of rows, each of one table with its
+ * columns in the order pg_import_columns gives (state.c reads them so); a NULL value is SQL's
+ * NULL, a column whose binary flag is set bytes of its length. *added: the row was new. */
+enum pg_table {
+	PG_FILES,
+	PG_ALERTS,
+	PG_OUTBOX,
+	PG_HELD,
+	PG_PERIODS,
+	PG_HEALTH,
+	PG_PAPERS_READ,
+	PG_N_TABLES
+};
+extern const char *const pg_import_columns[PG_N_TABLES];
+int pg_import_begin(struct pgstate *p, struct err *err);
+int pg_import_row(struct pgstate *p, enum pg_table t, int n, const char *const *values,
+		  const int *lengths, const int *binary, bool *added, struct err *err);
+int pg_import_end(struct pgstate *p, struct err *err);
+
 #endif
