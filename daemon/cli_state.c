@@ -606,9 +606,12 @@ static void status_show(struct status_view *v, struct state *st, const struct co
 	struct err err;
 
 	if (v->json) {
+		char *shown = state_shown(cfg->state);
+
 		v->out = json_object();
 		v->notif = json_array();
-		json_object_set_new(v->out, "state", json_string(cfg->state));
+		json_object_set_new(v->out, "state", json_string(shown));
+		free(shown);
 		json_object_set_new(v->out, "exists", json_true());
 		json_object_set_new(v->out, "notifiers", v->notif);
 	} else {
@@ -702,11 +705,16 @@ usage:
 }
 
 /* Wakes the daemon that owns the queues, or says who will send what retry put back. */
-static void retry_tell_owner(struct state *st)
+static void retry_tell_owner(struct state *st, const struct config *cfg)
 {
 	struct err err;
 	long owner;
 
+	/* The requeue told every instance listening: the first to claim each message sends it. */
+	if (state_is_shared(cfg->state)) {
+		printf("the paperwatch instances sharing the state send them now\n");
+		return;
+	}
 	if (state_owner(st, &owner, &err) != 0 || (owner > 0 && state_knock(st, &err) != 0)) {
 		log_error("%s", err.msg);
 		return;
@@ -771,7 +779,7 @@ int cmd_retry(int argc, char **argv)
 		printf("%zu failed message%s queued again%s%s\n", n, plural(n), only ? " for " : "",
 		       only ? only : "");
 		if (n > 0)
-			retry_tell_owner(st);
+			retry_tell_owner(st, cfg);
 	}
 	state_close(st);
 	config_unref(cfg);

@@ -407,8 +407,12 @@ static void daemon_reload(struct daemon *d)
 		daemon_status(d, "READY=1\n");
 		return;
 	}
-	if (strcmp(cfg->state, old->state) != 0)
-		log_warn("reload: a new state file takes a restart; still using %s", old->state);
+	if (strcmp(cfg->state, old->state) != 0) {
+		char *shown = state_shown(old->state);
+
+		log_warn("reload: a new state takes a restart; still using %s", shown);
+		free(shown);
+	}
 	d->cfg = cfg;
 	outbox_set_config(d->outbox, cfg);
 	health_set_config(d->health, cfg);
@@ -532,6 +536,7 @@ static void daemon_log_regex(void)
 static int daemon_start(struct daemon *d)
 {
 	struct err err;
+	char *shown;
 
 	if (sdnotify_open(&err) != 0)
 		log_warn("%s; the service manager will not hear from paperwatch", err.msg);
@@ -565,8 +570,10 @@ static int daemon_start(struct daemon *d)
 	state_maintain_when_quiet(d->state);
 	outbox_on_change(d->outbox, daemon_status_soon, d);
 	daemon_count(d);
+	shown = state_shown(d->cfg->state);
 	log_info("watching %s (%zu notifiers, %zu rules), state in %s", d->cfg->watch.dir,
-		 d->cfg->n_notifiers, d->cfg->n_rules, d->cfg->state);
+		 d->cfg->n_notifiers, d->cfg->n_rules, shown);
+	free(shown);
 	daemon_log_regex();
 	if (daemon_watch(d) != 0)
 		return EXIT_FAIL;

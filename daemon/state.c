@@ -651,9 +651,14 @@ static int state_was_here(const char *path, struct err *err)
 	return rc;
 }
 
-bool state_is_shared(const char *where)
+bool state_is_shared(const char *path)
 {
-	return pg_is_uri(where);
+	return pg_is_uri(path);
+}
+
+char *state_shown(const char *path)
+{
+	return pg_is_uri(path) ? pg_uri_shown(path) : xstrdup(path);
 }
 
 int state_open(const char *path, const struct state_opts *o, struct state **out, struct err *err)

@@ -38,8 +38,10 @@ struct state_opts {
  * how to recover (a damaged file is moved aside) or what is wrong (the database unreachable,
  * the password refused, a privilege missing). o may be NULL. */
 int state_open(const char *path, const struct state_opts *o, struct state **out, struct err *err);
-/* Whether where names a shared (PostgreSQL) state. */
-bool state_is_shared(const char *where);
+/* Whether path names a shared (PostgreSQL) state. */
+bool state_is_shared(const char *path);
+/* path as a message or a status may show it: a URI without its password. The caller frees it. */
+char *state_shown(const char *path);
 /* Opens a state that lives in memory and is gone when closed: for trying a notifier without
  * touching the real state. */
 int state_open_ephemeral(struct state **out, struct err *err);

@@ -382,7 +382,7 @@ bool pg_is_uri(const char *where)
 
 /* The URI as messages show it: no password, whether between "user:" and "@" or a password=
  * parameter. */
-static char *uri_shown(const char *uri)
+char *pg_uri_shown(const char *uri)
 {
 	const char *rest = strstr(uri, "://") + 3, *end = rest + strcspn(rest, "/?"), *at;
 	const char *colon;
@@ -866,7 +866,7 @@ int pg_open(const char *uri, const struct state_opts *o, struct pgstate **out, s
 	}
 	p->epfd = p->timer_fd = p->wake_fd = p->sock = -1;
 	p->uri = xstrdup(uri);
-	p->shown = uri_shown(uri);
+	p->shown = pg_uri_shown(uri);
 	p->link = LINK_DOWN;
 	gethostname(host, sizeof(host) - 1);
 	p->scope = xasprintf("%s:%s", host, o && o->scope ? o->scope : "");

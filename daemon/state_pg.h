@@ -22,6 +22,8 @@ struct pgstate;
 
 /* Whether where names a PostgreSQL database: a postgresql:// or postgres:// URI. */
 bool pg_is_uri(const char *where);
+/* The URI without its password, whether after "user:" or in a password= parameter. */
+char *pg_uri_shown(const char *uri);
 /* Connects to the database the URI names, creating or migrating its schema. */
 int pg_open(const char *uri, const struct state_opts *o, struct pgstate **out, struct err *err);
 void pg_close(struct pgstate *p);
