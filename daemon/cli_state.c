@@ -680,7 +680,7 @@ int cmd_status(int argc, char **argv)
 	if ((cfg = cli_load_config(path)) == NULL)
 		return EXIT_USAGE;
 	if ((st = open_existing(cfg)) == NULL) {
-		c = access(cfg->state, F_OK) == 0 ? EXIT_FAIL : EXIT_OK;
+		c = cli_state_exists(cfg) ? EXIT_FAIL : EXIT_OK;
 		/* A script still reads an answer: nothing was ever processed. */
 		if (v.json && c == EXIT_OK) {
 			v.out = json_pack(
