@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""pgserver.py — a throwaway PostgreSQL server for the tests of a shared state.
+"""pgserver.py — a throwaway PostgreSQL server for the tests of a shared state, and the paperwatch
+instances that share it.
 
-    from pgserver import PgServer
+    from pgserver import PgServer, Instances
     with PgServer() as pg:                        # initdb, start; a database "paperwatch" waits
         pg.uri()        # 'postgresql:///paperwatch?host=/tmp/pw-pg-x/sock&port=N&user=paperwatch'
         pg.uri(pg.createdb('other'), password='pw')   # a fresh database, a URI with a password
         pg.sql('select 1')                        # ['1']: psql's rows, fields split by '|'
         pg.stop(); pg.start()                     # a database restart: same socket, same data
+        with Instances(pg, notifiers, rules) as group:   # three `paperwatch run`, one state
+            group.start()
+            group.drop('a.md', {0: text, 1: text})       # the same digest in two inboxes at once
 
 The server listens on a Unix socket only, in a folder of its own under /tmp (the socket path must
 stay under the 108 bytes a sockaddr_un holds), with fsync off and little shared memory: initdb
@@ -32,7 +36,7 @@ import sys
 import tempfile
 import time
 
-from harness import Skip, TIME_SCALE
+from harness import Skip, Daemon, tmpdir, write_config, wait_until, TIME_SCALE
 
 USER = 'paperwatch'
 # Who runs initdb and the server when the tests run as root.
@@ -256,6 +260,111 @@ class PgServer:
                 return f.read()
         except (OSError, TypeError):
             return ''
+
+
+# --- paperwatch instances sharing one server -----------------------------------------------------
+
+class Instances:
+    """n `paperwatch run` daemons on one database, as on n machines: each has its own folder,
+    inbox and configuration file; all name the same state, notifiers and rules."""
+
+    def __init__(self, pg, notifiers, rules, n=3, db=USER, verbose=True, **settings):
+        self.pg, self.db = pg, db
+        self.base = tmpdir()
+        self.staging = os.path.join(self.base, 'staging')
+        os.mkdir(self.staging)
+        self.daemons, self.inboxes, self.confs = [], [], []
+        for i in range(n):
+            d = os.path.join(self.base, f'i{i}')
+            inbox = os.path.join(d, 'inbox')
+            os.makedirs(inbox)
+            self.confs.append(write_config(os.path.join(d, 'pw.conf'), notifiers, rules,
+                                           state=pg.uri(db), watch={'dir': inbox}, **settings))
+            self.inboxes.append(inbox)
+            self.daemons.append(Daemon(self.confs[-1], d, verbose=verbose))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for d in self.daemons:
+            if d.proc is not None and d.proc.poll() is None:
+                os.kill(d.proc.pid, signal.SIGCONT)  # a test that failed while one was frozen
+            d.__exit__()
+
+    def __getitem__(self, i):
+        return self.daemons[i]
+
+    def start(self, which=None, timeout=30.0):
+        """Starts the daemons (all, or those numbered in which) at once and waits until each is
+        ready; the first start also checks the state really lives in the database."""
+        which = range(len(self.daemons)) if which is None else which
+        for i in which:
+            self.daemons[i].start(ready=False)
+        for i in which:
+            self.daemons[i].wait_note('READY=1', timeout)
+        if not self.pg.tables(self.db):
+            raise AssertionError(f'paperwatch started on {self.pg.uri(self.db)} but created no '
+                                 'table there: does this build know PostgreSQL states?')
+        return self
+
+    def restart(self, i, timeout=30.0):
+        """SIGKILL daemon i and start it again."""
+        self.daemons[i].kill()
+        self.daemons[i].start(timeout=timeout)
+
+    def drop(self, name, texts):
+        """Puts digests named name into inboxes at about the same moment: texts maps an
+        instance's number to its digest's text. Each is written beside its inbox's files first,
+        then all are renamed in, one after the other."""
+        for i, text in texts.items():
+            with open(os.path.join(self.inboxes[i], f'.{name}.tmp'), 'w', encoding='utf-8') as f:
+                f.write(text)
+        for i in texts:
+            os.rename(os.path.join(self.inboxes[i], f'.{name}.tmp'),
+                      os.path.join(self.inboxes[i], name))
+
+    def dead(self):
+        """The numbers of the daemons whose process has exited."""
+        return [i for i, d in enumerate(self.daemons) if d.proc.poll() is not None]
+
+    def assert_alive(self):
+        """Fails, with its log, for any daemon that exited."""
+        dead = self.dead()
+        assert not dead, '; '.join(f'instance {i} exited with {self.daemons[i].proc.returncode}:'
+                                   f'\n{self.daemons[i].log_text()[-3000:]}' for i in dead)
+
+    def connected_to(self, port):
+        """The numbers of the daemons that hold an established TCP connection to port on the
+        loopback: with one request in flight, which instance sends it."""
+        inodes = set()
+        for table in ('/proc/net/tcp', '/proc/net/tcp6'):
+            try:
+                with open(table) as f:
+                    rows = f.read().splitlines()[1:]
+            except OSError:
+                continue
+            for row in rows:
+                fields = row.split()
+                if fields[3] == '01' and int(fields[2].rsplit(':', 1)[1], 16) == port:
+                    inodes.add(fields[9])
+        found = []
+        for i, d in enumerate(self.daemons):
+            fd_dir = f'/proc/{d.proc.pid}/fd'
+            try:
+                links = {os.readlink(os.path.join(fd_dir, fd)) for fd in os.listdir(fd_dir)}
+            except OSError:
+                continue
+            if any(f'socket:[{inode}]' in links for inode in inodes):
+                found.append(i)
+        return found
+
+    def sender(self, port, timeout=5.0):
+        """The one daemon connected to port (see connected_to), waited for."""
+        found = wait_until(lambda: self.connected_to(port), timeout,
+                           f'a daemon connected to port {port}')
+        assert len(found) == 1, f'instances {found} are all connected to port {port}'
+        return found[0]
 
 
 def guard(directory):
