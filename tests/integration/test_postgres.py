@@ -167,16 +167,6 @@ def three_daemons_on_one_database_alert_each_paper_once_from_overlapping_digests
                     group.drop(os.path.basename(path), dict.fromkeys(range(3), f.read()))
             for k in range(6):
                 expected |= overlapping(group, f'round{k}', 40 * k, notifiers)
-            # A scan beside the daemons: ten new papers and five they have alerted (or are
-            # alerting) already. What it queues, a daemon sends within a second or so.
-            beside = os.path.join(group.base, 'beside.md')
-            with open(beside, 'w') as f:
-                f.write(digest_text([*range(1000, 1010), *range(0, 5)]))
-            s = pw('scan', '-c', group.confs[1], '--wait', '20', beside)
-            assert s.returncode == 0, text(s.stdout) + text(s.stderr)
-            scanned = keys_of(range(1000, 1010), notifiers)
-            wait_until(lambda: scanned <= set(arrived(rx)), 2.0, "the scanned digest's alerts")
-            expected |= scanned
             wait_until(lambda: expected <= set(arrived(rx)), 60, 'every alert')
             time.sleep(SETTLE)
             exactly_once(rx, expected)
@@ -189,6 +179,34 @@ def three_daemons_on_one_database_alert_each_paper_once_from_overlapping_digests
                 assert (st['delivered'], st['failed']) == (sent, 0), (st, sent)
             for d in group:
                 assert d.stop() == 0, d.log_text()
+
+
+@test
+def scan_beside_the_daemons_alerts_only_new_papers_sent_within_a_second_and_exits_0():
+    with PgServer() as pg, Receiver() as rx:
+        notifiers = hooks(rx)
+        with Instances(pg, notifiers, RULES, delivery=FAST) as group:
+            group.start()
+            expected = overlapping(group, 'round0', 0, notifiers)
+            # Ten new papers and five the daemons have alerted (or are alerting) already, in
+            # a digest scanned on the shared state; what the scan queues, the daemons hear of
+            # at once (or the scan sends it itself).
+            beside = os.path.join(group.base, 'beside.md')
+            with open(beside, 'w') as f:
+                f.write(digest_text([*range(1000, 1010), *range(0, 5)]))
+            s = pw('scan', '-c', group.confs[1], '--wait', '20', beside)
+            done = time.monotonic()
+            scanned = keys_of(range(1000, 1010), notifiers)
+            wait_until(lambda: scanned <= set(arrived(rx)), 2.0, "the scanned digest's alerts")
+            print(f'# the scanned alerts arrived within {time.monotonic() - done:.2f} s of the '
+                  'scan\'s end')
+            expected |= scanned
+            wait_until(lambda: expected <= set(arrived(rx)), 30, 'every alert')
+            time.sleep(SETTLE)
+            exactly_once(rx, expected)
+            # As beside a daemon on an SQLite state: the messages are in good hands, status 0.
+            assert s.returncode == 0, text(s.stdout) + text(s.stderr)
+            group.assert_alive()
 
 
 @test
@@ -380,7 +398,7 @@ def a_retry_after_told_to_one_daemon_holds_back_the_others():
 
 
 @test
-def daemons_create_their_schema_and_check_config_names_a_database_down_without_its_password():
+def daemons_create_their_schema_and_check_config_names_an_unreachable_database_and_why():
     with PgServer() as pg, Receiver() as rx:
         notifiers = hooks(rx, ('a',))
         assert pg.tables() == [], pg.tables()
@@ -403,29 +421,8 @@ def daemons_create_their_schema_and_check_config_names_a_database_down_without_i
             time.sleep(SETTLE)
             exactly_once(rx, expected)
 
-        # A password in the URI is never shown: not by check-config, status or the daemon.
-        d = tmpdir()
-        inbox = os.path.join(d, 'inbox')
-        os.mkdir(inbox)
-        conf = write_config(os.path.join(d, 'pw.conf'), notifiers, RULES,
-                            state=pg.uri(password=PASSWORD), watch={'dir': inbox})
-        for args in (['check-config'], ['status'], ['status', '--json']):
-            p = pw(*args, '-c', conf)
-            out = text(p.stdout) + text(p.stderr)
-            assert p.returncode == 0 and PASSWORD not in out, (args, out)
-        with Daemon(conf, d).start() as daemon:
-            assert daemon.stop() == 0
-            assert PASSWORD not in daemon.log_text(), daemon.log_text()
-
         # Where no server listens: one line, naming the database and why, and no password.
-        nowhere = tempfile.mkdtemp(prefix='pw-pg-none-', dir='/tmp')
-        try:
-            bad = write_config(os.path.join(d, 'bad.conf'), notifiers, RULES, watch={'dir': inbox},
-                               state=f'postgresql://paperwatch:{PASSWORD}@/paperwatch'
-                                     f'?host={nowhere}&port={pg.port}')
-            p = pw('check-config', '-c', bad, timeout=30)
-        finally:
-            shutil.rmtree(nowhere)
+        p, nowhere = unreachable(pg, notifiers, 'check-config')
         out = text(p.stdout) + text(p.stderr)
         lines = [line for line in out.splitlines() if line.strip() and 'warning' not in line]
         assert p.returncode != 0, out
@@ -434,6 +431,47 @@ def daemons_create_their_schema_and_check_config_names_a_database_down_without_i
         assert nowhere in lines[0] or 'database' in lines[0].lower(), lines[0]
         assert re.search(r'no such file|refused|could not|cannot|failed|unreachable', lines[0],
                          re.I), lines[0]
+
+
+def unreachable(pg, notifiers, *command):
+    """Runs a command on a configuration whose state (a URI with a password) names a socket
+    folder where no server listens, beside pg's; returns its CompletedProcess and the folder."""
+    d = tmpdir()
+    nowhere = tempfile.mkdtemp(prefix='pw-pg-none-', dir='/tmp')
+    try:
+        conf = write_config(os.path.join(d, 'bad.conf'), notifiers, RULES,
+                            watch={'dir': d}, state=f'postgresql://paperwatch:{PASSWORD}@'
+                                                    f'/paperwatch?host={nowhere}&port={pg.port}')
+        p = pw(*command, '-c', conf, timeout=30)
+    finally:
+        shutil.rmtree(nowhere)
+    return p, nowhere
+
+
+@test
+def a_password_in_the_state_uri_is_never_shown_by_check_config_status_or_the_daemon():
+    with PgServer() as pg:
+        notifiers = [{'name': 'a', 'type': 'webhook', 'url': 'http://127.0.0.1:9/a'}]
+        d = tmpdir()
+        inbox = os.path.join(d, 'inbox')
+        os.mkdir(inbox)
+        conf = write_config(os.path.join(d, 'pw.conf'), notifiers, RULES,
+                            state=pg.uri(password=PASSWORD), watch={'dir': inbox})
+        with Daemon(conf, d).start() as daemon:
+            assert daemon.stop() == 0
+            assert PASSWORD not in daemon.log_text(), daemon.log_text()
+        for args in (['check-config'], ['status'], ['status', '--json']):
+            p = pw(*args, '-c', conf)
+            out = text(p.stdout) + text(p.stderr)
+            assert p.returncode == 0 and PASSWORD not in out, (args, out)
+        # Unreachable, status fails (a script must not read nothing as all well), naming the
+        # database but not the password.
+        for args in (['status'], ['status', '--json']):
+            p, nowhere = unreachable(pg, notifiers, *args)
+            out = text(p.stdout) + text(p.stderr)
+            assert PASSWORD not in out, (args, out)
+            assert p.returncode != 0, (args, p.returncode, out)
+            assert nowhere in out or 'database' in out.lower(), (args, out)
 
 
 if __name__ == '__main__':
