@@ -74,6 +74,44 @@ struct delivery {
 	struct outbox *outbox;
 };
 
+/* Another instance on the shared state recorded an outcome or queued something: look again. */
+static void on_shared_knock(void *ctx, int fd, uint32_t events)
+{
+	struct delivery *d = ctx;
+	struct err err;
+
+	(void)fd;
+	(void)events;
+	if (state_knocked(d->st, &err) > 0)
+		outbox_kick(d->outbox);
+}
+
+/* On a shared state the instances running beside the scan may claim what it queued: the scan
+ * sends what it can claim, and waits, woken by each outcome they record, until nothing the
+ * configuration's notifiers hold is pending or for at most wait seconds. */
+static int deliver_shared(struct delivery *d, double wait)
+{
+	double deadline = loop_now() + wait;
+	int fd = state_knock_fd(d->st);
+	struct err err;
+	int rc = 0;
+
+	if (loop_watch(d->loop, fd, EPOLLIN, on_shared_knock, d, &err) != 0) {
+		log_error("%s", err.msg);
+		return -1;
+	}
+	outbox_kick(d->outbox);
+	while (pending_total(d->st, d->cfg) > 0 && loop_now() < deadline) {
+		if (loop_turn(d->loop, deadline, &err) != 0) {
+			log_error("%s", err.msg);
+			rc = -1;
+			break;
+		}
+	}
+	loop_unwatch(d->loop, fd);
+	return rc;
+}
+
 /* Opens the configuration's state, or one in memory only without with_state, and delivery on
  * it. */
 static int delivery_open(struct delivery *d, struct config *cfg, bool with_state)
@@ -217,7 +255,8 @@ int cmd_scan(int argc, char **argv)
 		status = scan_hand_over(&d, cfg, owner, status);
 		goto out;
 	}
-	if (deliver_until(d.loop, d.outbox, wait) != 0)
+	if (state_is_shared(cfg->state) ? deliver_shared(&d, wait) != 0
+					: deliver_until(d.loop, d.outbox, wait) != 0)
 		status = EXIT_FAIL;
 	outbox_flush(d.outbox);
 	pending = pending_total(d.st, cfg);
