@@ -107,8 +107,14 @@ def main():
         unit_prefix, unit_timeout, it_timeout = valgrind.command(), 1800, 3600
         env['PAPERWATCH_WRAPPER'] = shlex.join(valgrind.command(logs))
         env.setdefault('PAPERWATCH_TIME_SCALE', '10')
+    pgserver = os.path.join(ROOT, 'tests', 'integration', 'pgserver.py')
     for b in args.unit:
         programs.append((os.path.relpath(b, ROOT), unit_prefix + [b], unit_timeout))
+        # The state's tests again, on a PostgreSQL server of their own.
+        if os.path.basename(b) == 'test_state':
+            programs.append((os.path.relpath(b, ROOT) + ' (postgresql)',
+                             [sys.executable, pgserver, '--run'] + unit_prefix + [b],
+                             unit_timeout))
     pattern = 'stress_*.py' if args.suite == 'stress' else 'test_*.py'
     for t in sorted(glob.glob(os.path.join(ROOT, 'tests', 'integration', pattern))):
         programs.append((os.path.relpath(t, ROOT), [sys.executable, t], it_timeout))

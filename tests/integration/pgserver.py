@@ -23,6 +23,11 @@ binaries (Debian: postgresql-15) a test using PgServer is skipped.
 Standalone, for trying paperwatch on a database by hand (prints the URI, stops on Ctrl-C):
 
     python3 pgserver.py
+
+or to run a program with PW_TEST_PG set to a fresh server's URI (tests/run.py runs the state's
+unit tests on PostgreSQL so):
+
+    python3 pgserver.py --run build/asan/tests/unit/test_state
 """
 import glob
 import os
@@ -391,9 +396,23 @@ def guard(directory):
     return 0
 
 
+def run_with_server(argv):
+    """Runs argv with PW_TEST_PG naming a fresh server (a URI without a database, for the unit
+    tests to make their own); its exit status, or Skip's TAP line without the binaries."""
+    try:
+        with PgServer() as pg:
+            env = dict(os.environ, PW_TEST_PG=pg.uri(db=''))
+            return subprocess.run(argv, env=env).returncode
+    except Skip as e:
+        print(f'1..1\nok 1 # SKIP {e}')
+        return 0
+
+
 def main():
     if sys.argv[1:2] == ['--guard']:
         return guard(sys.argv[2])
+    if sys.argv[1:2] == ['--run']:
+        return run_with_server(sys.argv[2:])
     # Ctrl-C or SIGTERM ends the wait below, not the program: the server is stopped first.
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     with PgServer() as pg:
