@@ -5,8 +5,9 @@ digests overlap; a message is sent by one instance at a time, and one whose send
 frozen past its lease is sent again by another under the same webhook-id, the late sender's
 answer changing nothing; a notifier's pace and a server's Retry-After hold between them; a
 database away for ten seconds stops no daemon and loses no alert; they create their schema
-themselves, and check-config names an unreachable database without its password. Each test runs
-its own throwaway server (pgserver.py); without PostgreSQL installed they are skipped."""
+themselves, and check-config names an unreachable database without its password; an SQLite
+state moved in alerts nothing again. Each test runs its own throwaway server (pgserver.py);
+without PostgreSQL installed they are skipped."""
 import collections
 import json
 import os
@@ -472,6 +473,47 @@ def a_password_in_the_state_uri_is_never_shown_by_check_config_status_or_the_dae
             assert PASSWORD not in out, (args, out)
             assert p.returncode != 0, (args, p.returncode, out)
             assert nowhere in out or 'database' in out.lower(), (args, out)
+
+
+@test
+def an_sqlite_state_imported_alerts_nothing_again_and_a_second_import_adds_nothing():
+    with Receiver() as rx, PgServer() as pg:
+        notifiers = hooks(rx, names=('a',))
+        d = tmpdir()
+        inbox = os.path.join(d, 'inbox')
+        os.mkdir(inbox)
+        sqlite = os.path.join(d, 'state.db')
+        old = write_config(os.path.join(d, 'old.conf'), notifiers, RULES, state=sqlite,
+                           watch={'dir': inbox}, delivery=FAST)
+        new = write_config(os.path.join(d, 'new.conf'), notifiers, RULES, state=pg.uri(),
+                           watch={'dir': inbox}, delivery=FAST)
+        first = os.path.join(inbox, 'first.txt')
+        with open(first, 'w') as f:
+            f.write(digest_text(range(1, 11)))
+        with Daemon(old, d).start() as daemon:
+            rx.wait_until(lambda r: len(arrived(r)) == 20, timeout=20)
+            # The state is in use: nothing moves.
+            p = pw('import', '-c', new, sqlite)
+            assert p.returncode == 1, text(p.stdout + p.stderr)
+            assert 'stop the paperwatch' in text(p.stderr), text(p.stderr)
+            assert daemon.stop() == 0
+        assert pg.sql('SELECT count(*) FROM alerts') == ['0']
+        p = pw('import', '-c', new, sqlite)
+        assert p.returncode == 0, text(p.stdout + p.stderr)
+        assert re.search(r'(\d+) records, \1 of them new', text(p.stdout)), text(p.stdout)
+        assert pg.sql('SELECT count(*) FROM alerts') == ['20']
+        p = pw('import', '-c', new, sqlite)
+        assert ' 0 of them new' in text(p.stdout), text(p.stdout)
+        # The PostgreSQL daemon on the same folder: the old digest is known, a new one with
+        # three old papers and five new alerts only the new.
+        with open(os.path.join(inbox, 'second.txt'), 'w') as f:
+            f.write(digest_text(range(8, 16)))
+        before = len(rx.requests)
+        with Daemon(new, d).start():
+            rx.wait_until(lambda r: len(arrived(r)) == 30, timeout=20)
+            time.sleep(SETTLE)
+        assert len(rx.requests) == before + 1, [q.path for q in rx.requests]
+        exactly_once(rx, keys_of(range(1, 16), notifiers))
 
 
 if __name__ == '__main__':
