@@ -517,6 +517,25 @@ static void load_health(struct conf_ctx *c, const config_t *cf, struct config *c
 }
 
 /* Checks the parsed file into a config; NULL when anything is wrong. */
+/* In a shared state a claim must outlast every attempt: one still in flight when its lease ran
+ * out would be sent again by another instance. */
+static void check_lease(struct conf_ctx *c, const config_t *cf, const struct config *cfg)
+{
+	if (!state_is_shared(cfg->state))
+		return;
+	for (size_t i = 0; i < cfg->n_notifiers; i++) {
+		double longest = notify_attempt_max(&cfg->notifiers[i]);
+
+		if (longest >= cfg->delivery.lease)
+			conf_error(
+				c, config_lookup(cf, "delivery"),
+				"delivery.lease %gs is not longer than notifier \"%s\"'s timeout "
+				"%gs: another instance would send its message again while the "
+				"first attempt is still in flight",
+				cfg->delivery.lease, cfg->notifiers[i].name, longest);
+	}
+}
+
 static struct config *config_build(const char *name, config_t *cf, struct config_diag *d,
 				   bool rules_only)
 {
@@ -533,6 +552,7 @@ static struct config *config_build(const char *name, config_t *cf, struct config
 	notifier_zones(cfg);
 	load_health(&c, cf, cfg, &broken);
 	load_rules(&c, cf, cfg, &broken);
+	check_lease(&c, cf, cfg);
 	config_load_libraries(&c, cf, cfg);
 	hmap_free(&broken);
 	/* The loaders report through c: what they found is counted there. */

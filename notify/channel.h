@@ -42,6 +42,7 @@ extern const struct conf_key notify_common_keys[];
 /* ---- HTTP ---- */
 
 /* Network options every HTTP channel shares: url, ca_file, timeouts; read by notify_check_http. */
+/* Every network channel's options begin with one (notify_attempt_max reads it there). */
 struct http_conf {
 	char *url;     /* a secret: may come from url_file */
 	char *ca_file; /* extra CA bundle to trust besides the system's */

@@ -316,6 +316,13 @@ void notify_classify_http(const struct http_conf *h, const struct send_response 
 	notify_scrub(out->detail, h->url);
 }
 
+double notify_attempt_max(const struct notifier *n)
+{
+	const struct http_conf *h = n->conf;
+
+	return n->ops->prepare != NULL && h != NULL ? h->timeout : 0;
+}
+
 const char *notify_config_fault(CURLcode code)
 {
 	switch (code) {

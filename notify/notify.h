@@ -18,6 +18,7 @@ struct conf_ctx;         /* config_read.h: where an entry is read, for messages 
 struct config_setting_t; /* libconfig's setting: the entry itself */
 struct match_hit;
 struct paper;
+struct notifier;
 
 /* One matched paper, as a channel shows it. */
 struct alert {
@@ -97,6 +98,10 @@ struct send_result {
 /* The hint for a transport error that only a change of configuration can mend (a certificate
  * not trusted: ca_file; an unknown host: the url), or NULL for any other. */
 const char *notify_config_fault(CURLcode code);
+
+/* The longest an attempt of the notifier may take (seconds): a network channel's timeout, 0 for
+ * a local one. */
+double notify_attempt_max(const struct notifier *n);
 
 /* What a network attempt brought back, for the channel to judge. */
 struct send_response {

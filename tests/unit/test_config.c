@@ -337,6 +337,33 @@ static void bad_health_settings_are_refused_at_their_line_with_the_reason(void *
 	config_diag_free(&d);
 }
 
+/* A shared state's lease must outlast every notifier's attempt; an SQLite state has none. */
+static void a_lease_no_longer_than_a_timeout_is_refused_on_a_shared_state(void **state)
+{
+	static const char hook[] =
+		"notifiers = ( { name = \"hook\"; type = \"webhook\"; url = \"https://h/x\"; "
+		"timeout = \"90s\"; } );\nrules = ( { name = \"r\"; query = \"robot\"; } );\n";
+	struct config_diag d;
+	struct config *c;
+	char text[512];
+
+	(void)state;
+	snprintf(text, sizeof(text), "state = \"postgresql:///pw\";\n%s", hook);
+	assert_null(load(text, &d));
+	assert_true(said(&d, "delivery.lease 60s", "\"hook\"'s timeout 90s"));
+	config_diag_free(&d);
+	snprintf(text, sizeof(text),
+		 "state = \"postgres:///pw\";\ndelivery = { lease = \"2m\"; };\n%s", hook);
+	assert_non_null(c = load(text, &d));
+	assert_true(c->delivery.lease == 120);
+	config_unref(c);
+	config_diag_free(&d);
+	snprintf(text, sizeof(text), "state = \"/tmp/pw.db\";\n%s", hook);
+	assert_non_null(c = load(text, &d));
+	config_unref(c);
+	config_diag_free(&d);
+}
+
 static void a_retry_max_below_retry_base_is_raised_to_it(void **state)
 {
 	struct config_diag d;
@@ -707,6 +734,7 @@ int main(void)
 		cmocka_unit_test(a_notifier_is_instant_unless_it_has_a_schedule),
 		cmocka_unit_test(watch_expect_takes_a_duration_or_patterns_with_theirs),
 		cmocka_unit_test(bad_health_settings_are_refused_at_their_line_with_the_reason),
+		cmocka_unit_test(a_lease_no_longer_than_a_timeout_is_refused_on_a_shared_state),
 		cmocka_unit_test(libraries_are_loaded_and_like_terms_checked_against_them),
 		cmocka_unit_test(a_retry_max_below_retry_base_is_raised_to_it),
 		cmocka_unit_test(rules_without_notify_go_to_every_notifier),
