@@ -112,7 +112,7 @@ static const struct conf_key delivery_keys[] = {
 		.offset = offsetof(struct config_delivery, lease),
 		.def_num = STATE_LEASE_DEFAULT,
 		.min = 1,
-		.max = HOURS(1),
+		.max = 3600,
 		.desc = "how long an instance's claim on a message stands, in a shared state",
 	},
 	{.name = NULL},
