@@ -227,12 +227,13 @@ int cli_main(int argc, char **argv)
 	return status;
 }
 
-int cli_state_open(const struct config *cfg, struct state **out, struct err *err)
+int cli_state_open(const struct config *cfg, bool patient, struct state **out, struct err *err)
 {
 	char dir[PATH_MAX];
 	struct state_opts o = {.scope = cfg->watch.dir,
 			       .lease = cfg->delivery.lease,
-			       .password = cfg->state_password};
+			       .password = cfg->state_password,
+			       .patient = patient};
 
 	if (realpath(cfg->watch.dir, dir) != NULL)
 		o.scope = dir;

@@ -37,8 +37,9 @@ struct config *cli_load_config(const char *path);
 struct config *cli_load_rules(const char *path);
 
 /* Opens the configuration's state, telling a shared one whose files these are (the watched
- * folder on this host), the lease and the password. */
-int cli_state_open(const struct config *cfg, struct state **out, struct err *err);
+ * folder on this host), the lease and the password. With patient (the daemon), a shared state's
+ * database that cannot be reached now is waited for, as one lost later is. */
+int cli_state_open(const struct config *cfg, bool patient, struct state **out, struct err *err);
 /* Whether the configuration's state was ever made: an SQLite file that is there. A shared state
  * always is: opening it makes what is missing. */
 bool cli_state_exists(const struct config *cfg);

@@ -142,7 +142,7 @@ static int check_state(const struct config *cfg)
 
 	if (!cli_state_exists(cfg))
 		return 0;
-	if (cli_state_open(cfg, &st, &err) != 0) {
+	if (cli_state_open(cfg, false, &st, &err) != 0) {
 		if (!state_is_shared(cfg->state))
 			return 0;
 		log_error("%s: state: %s", cfg->path, err.msg);
@@ -696,7 +696,7 @@ static struct state *open_for_reading(const struct config *cfg)
 
 	if (!cli_state_exists(cfg))
 		return NULL;
-	if (cli_state_open(cfg, &st, &err) != 0) {
+	if (cli_state_open(cfg, false, &st, &err) != 0) {
 		log_warn("%s; what was already alerted is not shown", err.msg);
 		return NULL;
 	}

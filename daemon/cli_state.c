@@ -121,7 +121,8 @@ static int delivery_open(struct delivery *d, struct config *cfg, bool with_state
 
 	memset(d, 0, sizeof(*d));
 	d->cfg = cfg;
-	rc = with_state ? cli_state_open(cfg, &d->st, &err) : state_open_ephemeral(&d->st, &err);
+	rc = with_state ? cli_state_open(cfg, false, &d->st, &err)
+			: state_open_ephemeral(&d->st, &err);
 	if (rc != 0 || loop_new(&d->loop, &err) != 0 ||
 	    outbox_new(d->loop, d->st, cfg, &d->outbox, &err) != 0) {
 		log_error("%s", err.msg);
@@ -287,7 +288,7 @@ static struct state *open_existing(const struct config *cfg)
 		log_info("%s: no state yet: nothing was ever processed", cfg->state);
 		return NULL;
 	}
-	if (cli_state_open(cfg, &st, &err) != 0) {
+	if (cli_state_open(cfg, false, &st, &err) != 0) {
 		log_error("%s", err.msg);
 		return NULL;
 	}
@@ -849,7 +850,7 @@ int cmd_import(int argc, char **argv)
 		config_unref(cfg);
 		return EXIT_USAGE;
 	}
-	if (cli_state_open(cfg, &st, &err) != 0) {
+	if (cli_state_open(cfg, false, &st, &err) != 0) {
 		log_error("%s", err.msg);
 		config_unref(cfg);
 		return EXIT_FAIL;

@@ -540,7 +540,7 @@ static int daemon_start(struct daemon *d)
 
 	if (sdnotify_open(&err) != 0)
 		log_warn("%s; the service manager will not hear from paperwatch", err.msg);
-	if (cli_state_open(d->cfg, &d->state, &err) != 0) {
+	if (cli_state_open(d->cfg, true, &d->state, &err) != 0) {
 		log_error("%s", err.msg);
 		return EXIT_STATE;
 	}

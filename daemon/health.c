@@ -512,7 +512,8 @@ int health_new(struct loop *l, struct state *st, const struct config *cfg, healt
 
 	*h = (struct health){.st = st, .cfg = cfg, .changed = fn, .ctx = ctx};
 	h->quiet = loop_timer_new(l, quiet_check, h);
-	if (state_health_each(st, on_loaded, h, err) != 0) {
+	/* A shared state's database not reached yet: its conditions are read once it is. */
+	if (state_health_each(st, on_loaded, h, err) != 0 && !state_down(st)) {
 		health_free(h);
 		return -1;
 	}

@@ -31,6 +31,9 @@ struct state_opts {
 	const char *scope;    /* whose digest files: the folder they are named in */
 	double lease;         /* seconds a claim on a message stands; 0: the default */
 	const char *password; /* the database's; NULL: libpq's own ways (~/.pgpass, PGPASSWORD) */
+	/* A database that cannot be reached now is waited for (state_down until state_knocked
+	 * says it is back), as one lost later is: a daemon starts all the same. */
+	bool patient;
 };
 
 /* Opens (creating if need be) the state at path: an SQLite file's, or a postgresql:// or

@@ -878,7 +878,13 @@ int pg_open(const char *uri, const struct state_opts *o, struct pgstate **out, s
 	p->conn = pq.PQconnectdbParams(keys, values, 1);
 	if (p->conn == NULL || pq.PQstatus(p->conn) != CONNECTION_OK) {
 		connect_failed(p, err);
-		goto fail;
+		if (o == NULL || !o->patient)
+			goto fail;
+		/* The owner's set, made by pg_own, says when to try again. */
+		log_error("%s; paperwatch starts and waits for it", err->msg);
+		p->lost_at = mono_now();
+		*out = p;
+		return 0;
 	}
 	if (setup(p, err) != 0)
 		goto fail;
@@ -939,6 +945,11 @@ int pg_own(struct pgstate *p, struct err *err)
 	epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->timer_fd, &ev);
 	ev.data.fd = p->wake_fd;
 	epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->wake_fd, &ev);
+	if (p->link == LINK_DOWN) { /* opened patient, the database not reached yet */
+		p->backoff = BACKOFF_FIRST;
+		arm_timer(p, p->backoff);
+		return 0;
+	}
 	if (run_sql(p, "LISTEN " CHANNEL, err) != 0)
 		return -1;
 	p->listening = true;

@@ -627,7 +627,7 @@ static void outbox_learn_queues(struct outbox *o)
 
 	for (size_t i = 0; i < o->cfg->n_notifiers; i++)
 		dest_get(o, o->cfg->notifiers[i].name);
-	if (state_notifiers(o->state, &names, &n, &err) != 0)
+	if (state_notifiers(o->state, &names, &n, &err) != 0 && !state_down(o->state))
 		log_error("%s", err.msg);
 	for (size_t i = 0; i < n; i++) {
 		dest_get(o, names[i]);

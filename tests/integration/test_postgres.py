@@ -516,5 +516,33 @@ def an_sqlite_state_imported_alerts_nothing_again_and_a_second_import_adds_nothi
         exactly_once(rx, keys_of(range(1, 16), notifiers))
 
 
+@test
+def a_daemon_started_while_the_database_is_away_waits_for_it_and_loses_nothing():
+    with Receiver() as rx, PgServer() as pg:
+        notifiers = hooks(rx, names=('a',))
+        d = tmpdir()
+        inbox = os.path.join(d, 'inbox')
+        os.mkdir(inbox)
+        conf = write_config(os.path.join(d, 'pw.conf'), notifiers, RULES, state=pg.uri(),
+                            watch={'dir': inbox}, delivery=FAST)
+        pg.stop()
+        with open(os.path.join(inbox, 'early.txt'), 'w') as f:
+            f.write(digest_text(range(1, 6)))
+        with Daemon(conf, d).start() as daemon:
+            with open(os.path.join(inbox, 'later.txt'), 'w') as f:
+                f.write(digest_text(range(4, 9)))
+            time.sleep(1)
+            assert not rx.requests
+            pg.start()
+            rx.wait_until(lambda r: len(arrived(r)) == 16, timeout=30)
+            time.sleep(SETTLE)
+            assert daemon.stop() == 0
+            log = daemon.log_text()
+        exactly_once(rx, keys_of(range(1, 9), notifiers))
+        errors = [l for l in log.splitlines() if ' error: ' in l]
+        assert len(errors) == 1 and 'waits for it' in errors[0], errors
+        assert 'the database is back' in log, log
+
+
 if __name__ == '__main__':
     run()
