@@ -354,7 +354,6 @@ struct pgstate {
 	/* The owner's: the epoll set the daemon watches, the backoff's timer in it, an eventfd
 	 * it reads when notifications came in during a statement, and the socket it holds. */
 	int epfd, timer_fd, wake_fd, sock;
-	bool listening;
 	bool notified;    /* another process queued or settled something */
 	bool reconnected; /* the database is back: what waited is to be done */
 	bool grouped, group_lost, in_digest;
@@ -493,7 +492,6 @@ static void link_lost(struct pgstate *p, const char *why)
 	pq.PQfinish(p->conn);
 	p->conn = NULL;
 	p->link = LINK_DOWN;
-	p->listening = false;
 	if (p->grouped)
 		p->group_lost = true;
 	p->grouped = p->in_digest = false;
@@ -834,7 +832,6 @@ static int setup(struct pgstate *p, struct err *err)
 	if (p->epfd >= 0) {
 		if (run_sql(p, "LISTEN " CHANNEL, err) != 0)
 			return -1;
-		p->listening = true;
 		watch_socket(p, pq.PQsocket(p->conn), EPOLLIN);
 	}
 	p->ready = true;
@@ -952,7 +949,6 @@ int pg_own(struct pgstate *p, struct err *err)
 	}
 	if (run_sql(p, "LISTEN " CHANNEL, err) != 0)
 		return -1;
-	p->listening = true;
 	watch_socket(p, pq.PQsocket(p->conn), EPOLLIN);
 	return 0;
 }

@@ -995,6 +995,31 @@ static void the_queue_keeps_its_order_through_a_retry_on_the_clock(void **state)
 	remove_db(path);
 }
 
+/* A URI's password never shows, wherever it is written in it; a file's path shows as it is. */
+static void a_state_is_shown_without_its_password(void **state)
+{
+	static const char *const cases[][2] = {
+		{"postgresql://pw:s3cret@db.example.org:5433/pw?sslmode=verify-full",
+		 "postgresql://pw@db.example.org:5433/pw?sslmode=verify-full"},
+		{"postgres:///pw?host=/run/pg&password=s3cret&user=pw",
+		 "postgres:///pw?host=/run/pg&password=***&user=pw"},
+		{"postgresql://pw@/pw?password=s3cret", "postgresql://pw@/pw?password=***"},
+		{"postgresql:///pw?xpassword=keep", "postgresql:///pw?xpassword=keep"},
+		{"postgresql://db/a@b", "postgresql://db/a@b"},
+		{"/var/lib/paperwatch/state.db", "/var/lib/paperwatch/state.db"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *shown = state_shown(cases[i][0]);
+
+		assert_string_equal(shown, cases[i][1]);
+		free(shown);
+	}
+	assert_true(state_is_shared("postgres://h/db"));
+	assert_false(state_is_shared("postgresql.db"));
+}
+
 /* ---- What a shared state adds ---- */
 
 /* Another process's handle on the state at path, whose claims stand lease seconds. */
@@ -1163,6 +1188,7 @@ int main(void)
 		cmocka_unit_test(a_schema_4_state_gains_the_schedules_tables),
 		cmocka_unit_test(papers_read_are_kept_by_id_bounded_and_gained_by_an_older_state),
 		cmocka_unit_test(the_queue_keeps_its_order_through_a_retry_on_the_clock),
+		cmocka_unit_test(a_state_is_shown_without_its_password),
 	};
 	/* What says nothing of SQLite, and what sharing adds. */
 	const struct CMUnitTest shared[] = {
