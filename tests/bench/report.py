@@ -274,7 +274,10 @@ def shared(s):
         'file, which commits with synchronous=FULL: those rows are the fair comparison. Every '
         f"instance and the server run on this one machine of {s.get('cores', 2)} cores, so "
         'more instances compete for the same cores: the figures show what sharing a state '
-        'costs, not how throughput grows with hosts.'])
+        'costs, not how throughput grows with hosts.'
+        + (' A deadlock stops both its statements until PostgreSQL breaks it, after '
+           "deadlock_timeout (1 s); the losing statement is tried again."
+           if any(r['deadlocks'] for r in rows) else '')])
 
 
 def markdown(res, sections):

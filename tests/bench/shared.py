@@ -36,7 +36,8 @@ after the other, within a few tens of milliseconds. Measured per run:
 
 Any alert missed, repeated or not expected fails the section (SharedFailure) once every run is
 done, naming the configuration, the round, the papers and the requests that carried them, and
-keeps the runs' folders (daemon logs, configurations) under build/bench-shared.
+keeps the runs' folders (daemon logs, configurations) and the servers' logs under
+build/bench-shared; BENCH_KEEP=1 keeps every run's.
 
 The configurations take turns over BENCH_SHARED_ROUNDS rounds (3), the order rotating each round;
 the figures are medians over a configuration's rounds, the ratios each one's alerts/s over the
@@ -278,9 +279,10 @@ class Bench:
                 json.dump(self.collector.requests, f)
         else:
             out.pop('requests_seen')
-            shutil.rmtree(group.dir)
-            if db:
-                pg.sql(f'DROP DATABASE "{db}"', db='postgres')
+            if os.environ.get('BENCH_KEEP') != '1':
+                shutil.rmtree(group.dir)
+                if db:
+                    pg.sql(f'DROP DATABASE "{db}"', db='postgres')
         return out
 
     def measure(self, group, pg, db):
@@ -417,8 +419,14 @@ class Bench:
                 'took_s': round(time.monotonic() - t_start)}
 
     def close(self):
+        """Stops the receiver and the servers; a server's log is kept beside the runs' folders
+        when they are (a failure, BENCH_KEEP=1), for the statements its errors name."""
         self.rx.stop()
-        for pg in self.servers.values():
+        keep = self.failures or os.environ.get('BENCH_KEEP') == '1'
+        for kind, pg in self.servers.items():
+            if keep:
+                with open(os.path.join(BASE, f'postgres-{kind}.log'), 'w') as f:
+                    f.write(pg.log_text())
             pg.__exit__(None, None, None)
 
 
