@@ -65,7 +65,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'integration'))
 
-from harness import BINARY, Daemon, write_config  # noqa: E402
+from harness import Daemon, write_config  # noqa: E402
 from pgserver import PgServer  # noqa: E402
 from receiver import Receiver  # noqa: E402
 
