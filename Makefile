@@ -44,8 +44,9 @@ BUILD_DEBS := gcc libc6-dev make pkg-config libcurl4-openssl-dev libconfig-dev l
 TEST_DEBS := libcmocka-dev clang libclang-rt-14-dev clang-format clang-tidy cppcheck python3 \
 	python3-aiosmtpd openssl systemd groff-base man-db faketime postgresql
 VALGRIND_DEBS := valgrind
-# The benchmarks' baselines (a shell pipeline, a Python watchdog script) and their plots.
-BENCH_DEBS := python3 inotify-tools python3-watchdog curl grep gnuplot-nox
+# The benchmarks' baselines (a shell pipeline, a Python watchdog script), their plots, and the
+# PostgreSQL server the shared section runs instances on.
+BENCH_DEBS := python3 inotify-tools python3-watchdog curl grep gnuplot-nox postgresql
 
 SRCS := \
 	config/config.c \

@@ -224,16 +224,73 @@ def like(k):
     return '\n\n'.join(out)
 
 
+def _cell(v, fmt='{}'):
+    return '–' if v is None else fmt.format(v)
+
+
+def _spread(row):
+    """The lowest and highest alerts/s of a configuration's rounds."""
+    v = [r['alerts_per_s'] for r in row['runs']]
+    return '–' if None in v else f'{min(v)}–{max(v)}'
+
+
+def shared(s):
+    cfg, w, rows = s['settings'], s['workload'], s['configs']
+    rounds = cfg['rounds']
+    runs = (f'median of {rounds} rounds, the configurations taking turns' if rounds > 1
+            else 'one round')
+    throughput = [[r['label'], r['instances'], _cell(r['alerts_per_s']), _spread(r),
+                   _cell(r['wall_s']), _cell(r['ratio_to_sqlite'], '{:.2f}'),
+                   r['cpu_ms_per_alert'], ' / '.join(map(str, r['sent_by_instance'])),
+                   r['missed'], r['repeated']] for r in rows]
+    cost = [[r['label'], r['instances'], r['daemon_cpu_ms_per_alert'],
+             _cell(r['server_cpu_ms_per_alert']), _cell(r['commits'], '{:.0f}'),
+             _cell(r['rollbacks'], '{:.0f}'), _cell(r['deadlocks'])] for r in rows]
+    f = s['fsync_ms']
+    return '\n'.join([
+        'Alert throughput of paperwatch instances sharing one PostgreSQL database, beside one '
+        f"instance on SQLite, in one run ({runs}): {cfg['digests']} digests of "
+        f"{cfg['papers_per_digest']} papers (hf-daily), each sharing its first "
+        f"{cfg['shared_per_digest']} papers with the one before, digest k going into instance "
+        f"k mod N's inbox, all renamed in at once; {w['expected_alerts']} alerts expected, "
+        f"{w['expected_in_two_digests']} of their papers in two digests (with two or three "
+        'instances, read by two of them), through one webhook to one receiver on 127.0.0.1. '
+        'Time runs from the first rename until every expected alert has arrived; CPU is '
+        "utime + stime from /proc of the daemons and of the PostgreSQL server's processes "
+        "(the postmaster, the daemons' backends, its background workers); one fsync on this "
+        f"disk took {f['min']} to {f['max']} ms as the run went, median {f['median']} ms. "
+        'The messages each instance sent are those of the round of the median time:',
+        '', grid(['state', 'instances', 'alerts/s', 'alerts/s, each round',
+                  's until every alert', "alerts/s / SQLite's", 'CPU per alert, all (ms)',
+                  'messages sent by each instance', 'missed', 'repeated'], throughput), '',
+        "Where the CPU goes, and what the run's database counted (pg_stat_database, "
+        'medians; deadlocks the worst round):', '',
+        grid(['state', 'instances', "daemons' CPU per alert (ms)",
+              "server's CPU per alert (ms)", 'transactions committed', 'rolled back',
+              'deadlocks'], cost), '',
+        "The fixture's server runs with fsync and full_page_writes off, so no commit waits for "
+        'the disk; "fsync on" is the same server made durable (fsync, full_page_writes and '
+        'synchronous_commit on), as a real one runs, its data on the same disk as the SQLite '
+        'file, which commits with synchronous=FULL: those rows are the fair comparison. Every '
+        f"instance and the server run on this one machine of {s.get('cores', 2)} cores, so "
+        'more instances compete for the same cores: the figures show what sharing a state '
+        'costs, not how throughput grows with hosts.'
+        + (' A deadlock stops both its statements until PostgreSQL breaks it, after '
+           "deadlock_timeout (1 s); the losing statement is tried again."
+           if any(r['deadlocks'] for r in rows) else '')])
+
+
 def markdown(res, sections):
     parts = [machine(res)]
     for name, fn in (('parse', parse), ('match', match), ('compare', compare),
-                     ('memory', memory), ('like', like)):
+                     ('memory', memory), ('like', like), ('shared', shared)):
         if name in sections and name in res:
-            parts.append(fn(res[name]) if name in ('compare', 'memory', 'like') else fn(res))
+            parts.append(fn(res[name]) if name in ('compare', 'memory', 'like', 'shared')
+                         else fn(res))
     return '\n\n'.join(parts)
 
 
 if __name__ == '__main__':
     with open(sys.argv[1] if len(sys.argv) > 1 else RESULTS) as f:
         r = json.load(f)
-    print(markdown(r, ('parse', 'match', 'compare', 'memory', 'like')))
+    print(markdown(r, ('parse', 'match', 'compare', 'memory', 'like', 'shared')))

@@ -21,9 +21,14 @@ Sections, each kept in latest.json under its own key (a section not run keeps it
            TF-IDF cosine (like_quality.py); 100,000 papers scored against a 2,000-paper library,
            and the cost per paper as the library grows; a 10,000-entry BibTeX file loaded, in
            time and in memory (bench_like.c)
+  shared   alert throughput of 1, 2 and 3 instances on one PostgreSQL database (fsync off, as
+           the test fixture runs it, and on) beside one instance on SQLite, the configurations
+           taking turns for BENCH_SHARED_ROUNDS rounds; CPU of the daemons and of the server
+           per alert; any alert missed or repeated fails it (shared.py)
 
-BENCH_ONLY=parse,compare runs only the sections named; BENCH_QUICK=1 makes compare small (see
-compare.settings() for each size's variable) and memory's rounds fewer (BENCH_MEMORY_ROUNDS).
+BENCH_ONLY=parse,compare runs only the sections named; BENCH_QUICK=1 makes compare and shared
+small (see compare.settings() and shared.settings() for each size's variable) and memory's rounds
+fewer (BENCH_MEMORY_ROUNDS).
 """
 import glob
 import json
@@ -37,6 +42,7 @@ import time
 import compare
 import memory
 import report
+import shared
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -46,7 +52,7 @@ RESULTS = os.path.join(HERE, 'results', 'latest.json')
 BINARY = os.path.join(ROOT, 'paperwatch')
 ROUNDS = int(os.environ.get('BENCH_ROUNDS', '5'))
 SAMPLES = os.path.join(ROOT, 'tests', 'fixtures', 'digests')
-SECTIONS = ('parse', 'match', 'compare', 'memory', 'like')
+SECTIONS = ('parse', 'match', 'compare', 'memory', 'like', 'shared')
 
 
 def machine():
@@ -260,6 +266,9 @@ def main():
         results['memory'] = memory.run()
     if 'like' in sections:
         results['like'] = bench_like()
+    if 'shared' in sections:
+        print('measuring instances on a shared PostgreSQL state ...', flush=True)
+        results['shared'] = shared.run(BINARY)
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
     with open(RESULTS, 'w') as f:
         json.dump(results, f, indent=2)
