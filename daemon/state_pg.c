@@ -178,16 +178,20 @@ static const char *const stmt_sql[N_STMTS] = {
 		"  ON CONFLICT DO NOTHING) "
 		"SELECT pg_notify('" CHANNEL "', notifier) FROM m",
 	/* The queue's head, if it is due, no lease on it stands and the notifier's pace allows.
-	 * Claimants of one notifier take turns on its pace row: one that finds it locked claims
-	 * nothing, so the queue's order holds. */
+	 * Claimants of one notifier take turns on its pace row, and a claim waits for no lock:
+	 * an outcome being recorded holds the head's row, then the pace row, so waiting for the
+	 * head while holding the pace would deadlock. A row locked is skipped, and a message is
+	 * claimed only when no earlier one is pending, so the queue's order holds. */
 	[ST_CLAIM] = "WITH pace AS (SELECT notifier FROM pacing WHERE notifier = $1 AND "
 		     "  not_before <= " DB_NOW " FOR UPDATE SKIP LOCKED), "
 		     "head AS (SELECT id FROM outbox WHERE notifier = $1 AND state = 'pending' "
-		     "  ORDER BY id LIMIT 1) "
+		     "  ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) "
 		     "UPDATE outbox o SET claimed_by = $2, lease_until = " DB_NOW " + $3, "
 		     "  claims = o.claims + 1 FROM head, pace "
 		     "WHERE o.id = head.id AND o.state = 'pending' AND o.next_ms <= " DB_NOW
 		     " AND (o.lease_until IS NULL OR o.lease_until <= " DB_NOW ") "
+		     " AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.notifier = $1 AND "
+		     "  e.state = 'pending' AND e.id < o.id) "
 		     "RETURNING o.id, o.key, o.body, o.attempts, o.created_ms, o.papers, o.claims",
 	/* How long until the head may go: it is due, its lease ran out, the pace allows. */
 	[ST_NEXT_DUE] = "SELECT greatest(o.next_ms, coalesce(o.lease_until, 0), "

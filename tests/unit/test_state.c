@@ -1126,6 +1126,43 @@ static void a_notifiers_pace_holds_every_process(void **state)
 	state_close(a);
 }
 
+/* A claim never waits for a lock: another process completing the head (its row locked until it
+ * commits) while this one claims would otherwise lock the two rows in the opposite order, and
+ * PostgreSQL would break the deadlock only after a second. The claim finds nothing now and the
+ * queue's order holds: the message behind is not taken either. */
+static void a_claim_waits_for_no_lock_and_keeps_the_order(void **state)
+{
+	char path[PATH_SIZE];
+	struct state *a = fresh_state(path);
+	struct state_claim c = {0};
+	struct err err;
+	long long next_ms;
+	bool claimed;
+	double t0;
+	PGconn *other = PQconnectdb(path);
+	PGresult *r;
+
+	(void)state;
+	assert_int_equal(PQstatus(other), CONNECTION_OK);
+	queue(a, "k-0", "first", 5, 1);
+	queue(a, "k-1", "second", 6, 1);
+	PQclear(PQexec(other, "BEGIN"));
+	r = PQexec(other, "UPDATE outbox SET attempts = attempts WHERE key = 'k-0'");
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	t0 = (double)state_now_ms();
+	assert_int_equal(state_claim_next(a, "n", state_now_ms(), &c, &claimed, &next_ms, &err), 0);
+	assert_false(claimed);
+	assert_true((double)state_now_ms() - t0 < 500);
+	assert_true(next_ms >= 0);
+	PQclear(PQexec(other, "ROLLBACK"));
+	PQfinish(other);
+	claim(a, state_now_ms(), &c);
+	assert_string_equal(c.key, "k-0");
+	state_claim_end(a, &c);
+	state_close(a);
+}
+
 /* Whether fd becomes readable within ms. */
 static bool readable_within(int fd, int ms)
 {
@@ -1205,6 +1242,7 @@ int main(void)
 		cmocka_unit_test(an_alert_is_recorded_once_across_processes),
 		cmocka_unit_test(a_claim_is_a_lease_and_a_late_outcome_changes_nothing),
 		cmocka_unit_test(a_notifiers_pace_holds_every_process),
+		cmocka_unit_test(a_claim_waits_for_no_lock_and_keeps_the_order),
 		cmocka_unit_test(a_process_hears_of_what_another_queued),
 	};
 
