@@ -68,6 +68,10 @@ struct daemon {
 	 * this process did since, instead of counting the whole outbox after every file. */
 	size_t pending0, failed0;
 	size_t delivered0, failures0; /* the outbox's own tallies at that moment */
+	/* Another process changed the queues: counted again when the status line is next
+	 * written, not at every knock (on a shared state, one per message any instance queues
+	 * or settles). */
+	bool recount;
 	/* The digests of one burst go into one group (state.h): one commit for them all, at the
 	 * end of the loop's turn or when the group is full, and only then are they sent. */
 	size_t group_files, group_messages;
@@ -126,11 +130,16 @@ static void on_health_changed(void *ctx, size_t messages)
 static void daemon_status(struct daemon *d, const char *extra)
 {
 	const struct outbox_stats *os = outbox_stats(d->outbox);
-	size_t done = (os->delivered - d->delivered0) + (os->failed - d->failures0);
-	size_t pending = d->pending0 + d->queued > done ? d->pending0 + d->queued - done : 0;
-
-	size_t failed = d->failed0 + os->failed - d->failures0;
+	size_t done, pending, failed;
 	char partial[64] = "", health[512] = "";
+
+	if (d->recount) {
+		d->recount = false;
+		daemon_count(d);
+	}
+	done = (os->delivered - d->delivered0) + (os->failed - d->failures0);
+	pending = d->pending0 + d->queued > done ? d->pending0 + d->queued - done : 0;
+	failed = d->failed0 + os->failed - d->failures0;
 
 	if (d->partial > 0)
 		snprintf(partial, sizeof(partial), " (%zu read only partly)", d->partial);
@@ -315,7 +324,7 @@ static void on_knock(void *ctx, int fd, uint32_t events)
 		break;
 	}
 	log_debug("work queued by another process");
-	daemon_count(d); /* the outbox grew behind the status line's back */
+	d->recount = true; /* the outbox grew behind the status line's back */
 	outbox_kick(d->outbox);
 	daemon_status_soon(d);
 }
