@@ -43,7 +43,7 @@ struct daemon {
 	struct health *health;     /* the checks on the digests coming in */
 	struct libwatch *libwatch; /* the library files of like: rules */
 	struct loop_timer *watchdog;
-	double watchdog_interval;
+	double watchdog_interval, watchdog_at; /* the pings' interval, the last one's time */
 	/* Files the state could not record (a full disk) are read again by a rescan this timer
 	 * starts, waiting longer after each failure. */
 	struct loop_timer *again;
@@ -376,7 +376,19 @@ static void on_watchdog(void *ctx)
 	struct daemon *d = ctx;
 
 	sdnotify("WATCHDOG=1");
+	d->watchdog_at = loop_now();
 	loop_timer_set(d->watchdog, d->watchdog_interval);
+}
+
+/* A call waits for a shared state's database, holding the loop: the watchdog still hears from
+ * the process at its interval, since it waits, and the statement's own deadline ends a wait
+ * for a database that no longer answers. */
+static void on_state_wait(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	if (d->watchdog != NULL && loop_now() - d->watchdog_at >= d->watchdog_interval)
+		on_watchdog(d);
 }
 
 /* Watches the configured folder (again, after a reload) and reads what is there. */
@@ -565,6 +577,7 @@ static int daemon_start(struct daemon *d)
 		return EXIT_FAIL;
 	}
 	daemon_watchdog(d);
+	state_on_wait(d->state, on_state_wait, d);
 	d->again = loop_timer_new(d->loop, on_again, d);
 	d->maintain = loop_timer_new(d->loop, daemon_maintain, d);
 	d->cadence = loop_timer_new(d->loop, on_cadence, d);

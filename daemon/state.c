@@ -872,6 +872,12 @@ bool state_down(const struct state *s)
 	return s->pg != NULL && pg_down(s->pg);
 }
 
+void state_on_wait(struct state *s, state_wait_fn fn, void *ctx)
+{
+	if (s->pg != NULL) /* an SQLite call waits for the disk alone */
+		pg_on_wait(s->pg, fn, ctx);
+}
+
 int state_knock_fd(const struct state *s)
 {
 	if (s->pg != NULL)

@@ -91,6 +91,10 @@ int state_knocked(struct state *s, struct err *err);
 /* Whether a shared state's database is away: every call fails at once, with a message saying
  * so, until state_knocked says it is back. Each failure need not be logged: the loss was. */
 bool state_down(const struct state *s);
+/* While a call waits for a shared state's database, fn is called about every second: the
+ * process is waiting, not hung, and the daemon keeps the service manager's watchdog fed. */
+typedef void (*state_wait_fn)(void *ctx);
+void state_on_wait(struct state *s, state_wait_fn fn, void *ctx);
 
 /* ---- Digest files ---- */
 

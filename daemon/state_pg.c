@@ -33,6 +33,8 @@
 #define PG_SCHEMA_VERSION 1
 /* How long one statement may take before the database is taken as lost (seconds). */
 #define QUERY_DEADLINE 10.0
+/* How often a statement that waits tells the owner it still does (seconds). */
+#define WAIT_TICK 0.5
 /* How long a connection may take to be made (seconds). */
 #define CONNECT_DEADLINE 10.0
 /* The wait before reconnecting: doubling from the first to the longest (seconds). */
@@ -361,6 +363,8 @@ struct pgstate {
 	bool notified;    /* another process queued or settled something */
 	bool reconnected; /* the database is back: what waited is to be done */
 	bool grouped, group_lost, in_digest;
+	state_wait_fn on_wait; /* called every WAIT_TICK a statement waits */
+	void *wait_ctx;
 	/* Deliveries that could not be written at once, written by the next flush. */
 	struct pg_mark {
 		int64_t id, token;
@@ -565,7 +569,13 @@ static PGresult *await(struct pgstate *p, struct err *err)
 		if (f == 1)
 			pfd.events |= POLLOUT;
 		wait_ms = (int)((deadline - mono_now()) * 1000);
-		if (wait_ms <= 0 || poll(&pfd, 1, wait_ms) == 0) {
+		if (wait_ms > 0 && p->on_wait != NULL && wait_ms > (int)(WAIT_TICK * 1000)) {
+			/* Waited a tick: the owner hears of it, and the wait goes on. */
+			if (poll(&pfd, 1, (int)(WAIT_TICK * 1000)) == 0) {
+				p->on_wait(p->wait_ctx);
+				continue;
+			}
+		} else if (wait_ms <= 0 || poll(&pfd, 1, wait_ms) == 0) {
 			pq.PQclear(res);
 			snprintf(why, sizeof(why), "no answer within %.0f s", QUERY_DEADLINE);
 			link_lost(p, why);
@@ -927,6 +937,12 @@ void pg_close(struct pgstate *p)
 bool pg_down(const struct pgstate *p)
 {
 	return p->link != LINK_UP;
+}
+
+void pg_on_wait(struct pgstate *p, state_wait_fn fn, void *ctx)
+{
+	p->on_wait = fn;
+	p->wait_ctx = ctx;
 }
 
 /* ---- Listening, and reconnecting on the owner's loop ---- */

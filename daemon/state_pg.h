@@ -29,6 +29,7 @@ int pg_open(const char *uri, const struct state_opts *o, struct pgstate **out, s
 void pg_close(struct pgstate *p);
 /* Whether the database is away: calls fail at once until it is back. */
 bool pg_down(const struct pgstate *p);
+void pg_on_wait(struct pgstate *p, state_wait_fn fn, void *ctx);
 
 int pg_own(struct pgstate *p, struct err *err);
 int pg_knock(struct pgstate *p, struct err *err);

@@ -544,5 +544,51 @@ def a_daemon_started_while_the_database_is_away_waits_for_it_and_loses_nothing()
         assert 'the database is back' in log, log
 
 
+def server_processes(pg):
+    """The postmaster and every process it started: each backend is a session of its own, so
+    a signal to the postmaster's group would miss them."""
+    parents = {}
+    for entry in os.listdir('/proc'):
+        try:
+            with open(f'/proc/{entry}/stat') as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+            parents[int(entry)] = int(fields[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    return [pg.pid] + [pid for pid, ppid in parents.items() if ppid == pg.pid]
+
+
+@test
+def a_daemon_waiting_on_a_frozen_database_keeps_its_watchdog_fed():
+    with Receiver() as rx, PgServer() as pg:
+        notifiers = hooks(rx, names=('a',))
+        d = tmpdir()
+        inbox = os.path.join(d, 'inbox')
+        os.mkdir(inbox)
+        conf = write_config(os.path.join(d, 'pw.conf'), notifiers, RULES, state=pg.uri(),
+                            watch={'dir': inbox}, delivery=FAST)
+        with Daemon(conf, d, watchdog_usec=3_000_000).start() as daemon:
+            server = server_processes(pg)
+            for pid in server:
+                os.kill(pid, signal.SIGSTOP)
+            try:
+                with open(os.path.join(inbox, 'frozen.txt'), 'w') as f:
+                    f.write(digest_text(range(1, 6)))
+                frozen = time.monotonic()
+                time.sleep(6)
+            finally:
+                for pid in server:
+                    os.kill(pid, signal.SIGCONT)
+            pings = [t for t, n in daemon.notes if 'WATCHDOG=1' in n and t >= frozen]
+            rx.wait_until(lambda r: len(arrived(r)) == 10, timeout=30)
+            assert rx.requests[0].started - frozen > 5, 'sent while the server was frozen' 
+            assert daemon.stop() == 0
+        # The daemon waited on the database all that time: the loop was held, not hung.
+        gaps = [b - a for a, b in zip([frozen] + pings, pings + [frozen + 6])]
+        print(f'# {len(pings)} pings while frozen, the longest gap {max(gaps):.2f} s')
+        assert max(gaps) < 3.0, gaps
+        exactly_once(rx, keys_of(range(1, 6), notifiers))
+
+
 if __name__ == '__main__':
     run()
