@@ -396,8 +396,7 @@ int cadence_run(struct config *cfg, struct state *st, long long now_ms, struct c
 			/* A shared state's database away: its return makes the message. */
 			if (!state_down(st))
 				log_error("%s: the scheduled message was not made: %s (tried again "
-					  "at the "
-					  "next deadline or start)",
+					  "at the next deadline or start)",
 					  n->name, err.msg);
 			rc = -1;
 		}
