@@ -40,7 +40,9 @@
 /* The wait before reconnecting: doubling from the first to the longest (seconds). */
 #define BACKOFF_FIRST 0.5
 #define BACKOFF_MAX   30.0
-/* The channel every process listens on; a notification's payload is the notifier's name. */
+/* The channel every process listens on. A notification is empty: a listener looks at every
+ * queue it has, PostgreSQL folds a transaction's notifications into one, and no name can
+ * outgrow the 8000 bytes a payload may hold. */
 #define CHANNEL "paperwatch"
 /* Any two processes' migrations take turns on this lock (pg_advisory_xact_lock), a transaction's
  * own: a connection pooler cannot strand it. */
@@ -149,7 +151,7 @@ enum stmt {
 	"  RETURNING notifier), "                                                                  \
 	"pace AS (UPDATE pacing p SET not_before = greatest(p.not_before, " DB_NOW " + $3) "       \
 	"  FROM done WHERE p.notifier = done.notifier) "                                           \
-	"SELECT pg_notify('" CHANNEL "', notifier) FROM done"
+	"SELECT pg_notify('" CHANNEL "', '') FROM done"
 
 static const char *const stmt_sql[N_STMTS] = {
 	[ST_FILE_SEEN] = "SELECT 1 FROM files WHERE scope = $1 AND name = $2 AND dev = $3 AND "
@@ -178,7 +180,7 @@ static const char *const stmt_sql[N_STMTS] = {
 		", $6) RETURNING notifier), "
 		"p AS (INSERT INTO pacing (notifier) SELECT notifier FROM m "
 		"  ON CONFLICT DO NOTHING) "
-		"SELECT pg_notify('" CHANNEL "', notifier) FROM m",
+		"SELECT pg_notify('" CHANNEL "', '') FROM m",
 	/* The queue's head, if it is due, no lease on it stands and the notifier's pace allows.
 	 * Claimants of one notifier take turns on its pace row, and a claim waits for no lock:
 	 * an outcome being recorded holds the head's row, then the pace row, so waiting for the
@@ -207,7 +209,7 @@ static const char *const stmt_sql[N_STMTS] = {
 	/* A claim given up with no outcome: the message is its queue's again at once. */
 	[ST_RELEASE] = "WITH r AS (UPDATE outbox SET claimed_by = NULL, lease_until = NULL "
 		       "  WHERE id = $1 AND claims = $2 AND state = 'pending' RETURNING notifier) "
-		       "SELECT pg_notify('" CHANNEL "', notifier) FROM r",
+		       "SELECT pg_notify('" CHANNEL "', '') FROM r",
 	/* $1 NULL: every notifier's. */
 	[ST_REQUEUE] = "UPDATE outbox SET state = 'pending', next_ms = " DB_NOW ", "
 		       "created_ms = $2, done_ms = NULL, claimed_by = NULL, lease_until = NULL "
