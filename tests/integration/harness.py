@@ -64,6 +64,13 @@ def digests():
     return sorted(os.path.join(DIGESTS, f) for f in os.listdir(DIGESTS) if f.endswith('.txt'))
 
 
+def records_digest(ids):
+    """A Title/PDF/Summary digest of generated papers: paper i is arXiv 2502.0000i, its title
+    "Paper number i"."""
+    return ''.join(f'Title: Paper number {i}\nPDF: https://arxiv.org/pdf/2502.{i:05d}\n'
+                   f'Summary: A summary of paper {i}.\n---\n' for i in ids)
+
+
 def pw(*args, input=None, timeout=60, env=None, cwd=None):
     """Runs paperwatch with args; returns the CompletedProcess (stdout and stderr as bytes). The
     time a test gives it (`--wait`) stretches by TIME_SCALE like the test's own timeouts."""

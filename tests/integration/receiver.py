@@ -52,6 +52,7 @@ import http.client
 import http.server
 import json
 import os
+import random
 import signal
 import socket
 import socketserver
@@ -467,6 +468,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if i + 1 < len(data) and self.server.stopping.wait(pause):
                 self.close_connection = True
                 return
+
+
+def jittered(seconds):
+    """A script answering 200 after a random delay of up to seconds: kills and freezes then
+    land mid-send as well as between sends."""
+    return lambda req: Reply(200, 'ok', delay=random.random() * seconds)
 
 
 def _body_bytes(body):

@@ -10,9 +10,9 @@ import os
 import random
 import time
 
-from harness import test, run, wait_until
+from harness import test, run, wait_until, records_digest
 from pgserver import PgServer, Instances
-from receiver import Receiver, Reply
+from receiver import Receiver, jittered
 
 KILLS = int(os.environ.get('PW_PG_KILLS', '50'))
 SEED = int(os.environ.get('PW_PG_SEED', '11'))
@@ -22,14 +22,6 @@ RULES = [{'name': 'every', 'query': 'id:2*'}, {'name': 'worded', 'query': 'paper
 DELIVERY = {'retry_base': '100ms', 'retry_max': '500ms', 'shutdown_grace': '1s', 'lease': 3.0}
 
 
-def digest_text(ids):
-    return ''.join(f'Title: Paper number {i}\nPDF: https://arxiv.org/pdf/2502.{i:05d}\n'
-                   f'Summary: A summary of paper {i}.\n---\n' for i in ids)
-
-
-def slow_sometimes(req):
-    """Answers after up to 40 ms, so that kills land mid-send as well as between sends."""
-    return Reply(200, 'ok', delay=random.random() * 0.04)
 
 
 def arrived(rx):
@@ -49,7 +41,7 @@ def arrived(rx):
 @test
 def three_daemons_killed_at_random_lose_no_alert_and_repeat_only_whole_messages():
     rng = random.Random(SEED)
-    with PgServer() as pg, Receiver(default=slow_sometimes) as rx:
+    with PgServer() as pg, Receiver(default=jittered(0.04)) as rx:
         notifiers = [{'name': n, 'type': 'webhook', 'url': f'{rx.url}/{n}', 'timeout': '2s',
                       'connect_timeout': '1s'} for n in ('a', 'b')]
         with Instances(pg, notifiers, RULES, verbose=False, delivery=DELIVERY) as group:
@@ -64,7 +56,7 @@ def three_daemons_killed_at_random_lose_no_alert_and_repeat_only_whole_messages(
                         ids.append(rng.randrange(next_id))
                     next_id += 21
                     to = rng.sample(range(3), rng.randint(1, 3))
-                    group.drop(f'k{k}-{f}.md', {i: digest_text(ids if i == to[0] else sorted(
+                    group.drop(f'k{k}-{f}.md', {i: records_digest(ids if i == to[0] else sorted(
                         rng.sample(ids, rng.randint(1, len(ids))))) for i in to})
                     expected |= {(f'2502.{i:05d}', rule['name'], '/' + n['name'])
                                  for i in ids for rule in RULES for n in notifiers}

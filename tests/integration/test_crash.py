@@ -9,21 +9,13 @@ import os
 import random
 import time
 
-from harness import test, run, write_config, Daemon, tmpdir, wait_until
-from receiver import Receiver, Reply
+from harness import test, run, write_config, Daemon, tmpdir, wait_until, records_digest
+from receiver import Receiver, Reply, jittered
 
 KILLS = int(os.environ.get('PW_CRASH_KILLS', '10'))
 RULES = [{'name': 'every', 'query': 'id:2*'}, {'name': 'worded', 'query': 'paper'}]
 
 
-def digest_text(ids):
-    return ''.join(f'Title: Paper number {i}\nPDF: https://arxiv.org/pdf/2502.{i:05d}\n'
-                   f'Summary: A summary of paper {i}.\n---\n' for i in ids)
-
-
-def slow_sometimes(req):
-    """Answers after up to 40 ms, so that kills land mid-send as well as between sends."""
-    return Reply(200, 'ok', delay=random.random() * 0.04)
 
 
 def arrived(receiver):
@@ -60,7 +52,7 @@ def killed_at_random_moments_the_daemon_loses_no_alert_and_repeats_only_whole_me
     d = tmpdir()
     inbox = os.path.join(d, 'inbox')
     os.mkdir(inbox)
-    with Receiver(default=slow_sometimes) as r:
+    with Receiver(default=jittered(0.04)) as r:
         notifiers = [{'name': n, 'type': 'webhook', 'url': f'{r.url}/{n}'} for n in ('a', 'b')]
         conf = write_config(os.path.join(d, 'pw.conf'), notifiers, RULES,
                             state=os.path.join(d, 'state.db'), watch={'dir': inbox},
@@ -77,7 +69,7 @@ def killed_at_random_moments_the_daemon_loses_no_alert_and_repeats_only_whole_me
                 next_id += 30
                 tmp = os.path.join(inbox, f'.k{k}-{f}.tmp')
                 with open(tmp, 'w') as fh:
-                    fh.write(digest_text(ids))
+                    fh.write(records_digest(ids))
                 os.rename(tmp, os.path.join(inbox, f'k{k}-{f}.md'))
                 expected |= {(f'2502.{i:05d}', rule['name'], '/' + n['name'])
                              for i in ids for rule in RULES for n in notifiers}
@@ -99,7 +91,7 @@ def killed_inside_a_burst_the_group_of_digests_is_recorded_whole_or_read_again()
     inbox, staging = os.path.join(d, 'inbox'), os.path.join(d, 'staging')
     os.mkdir(inbox)
     os.mkdir(staging)
-    with Receiver(default=slow_sometimes) as r:
+    with Receiver(default=jittered(0.04)) as r:
         notifiers = [{'name': 'a', 'type': 'webhook', 'url': f'{r.url}/a'}]
         conf = write_config(os.path.join(d, 'pw.conf'), notifiers, RULES,
                             state=os.path.join(d, 'state.db'), watch={'dir': inbox},
@@ -114,7 +106,7 @@ def killed_inside_a_burst_the_group_of_digests_is_recorded_whole_or_read_again()
                 next_id += 5
                 names.append(f'b{k}-{f}.md')
                 with open(os.path.join(staging, names[-1]), 'w') as fh:
-                    fh.write(digest_text(ids))
+                    fh.write(records_digest(ids))
                 expected |= {(f'2502.{i:05d}', rule['name'], '/a') for i in ids
                              for rule in RULES}
             for name in names:
@@ -173,7 +165,7 @@ def killed_beside_scan_and_retry_with_a_faulty_endpoint_it_loses_nothing_and_nev
             nonlocal expected
             expected |= {(f'2502.{i:05d}', rule['name'], '/' + n['name'])
                          for i in ids for rule in RULES for n in notifiers}
-            return digest_text(ids)
+            return records_digest(ids)
 
         def start():
             # A scan that found no daemon owns the state while it delivers: wait it out.

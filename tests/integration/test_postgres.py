@@ -19,7 +19,7 @@ import time
 
 from certs import make_certs
 from harness import (test, run, pw, text, digests, tmpdir, write_config, wait_until,
-                     register_secret, Daemon)
+                     register_secret, Daemon, records_digest)
 from pgserver import PgServer, Instances
 from receiver import Receiver, Reply
 
@@ -44,10 +44,6 @@ def hooks(rx, names=('a', 'b'), **extra):
     return [dict({'name': n, 'type': 'webhook', 'url': f'{rx.url}/{n}'}, **extra)
             for n in names]
 
-
-def digest_text(ids):
-    return ''.join(f'Title: Paper number {i}\nPDF: https://arxiv.org/pdf/2502.{i:05d}\n'
-                   f'Summary: A summary of paper {i}.\n---\n' for i in ids)
 
 
 def keys_of(ids, notifiers, rules=RULES):
@@ -108,10 +104,22 @@ def overlapping(group, tag, first, notifiers):
     for i in range(3):
         own = range(first + 14 + 5 * i, first + 19 + 5 * i)
         mine = [*common, *(pair if i in both else ()), *own]
-        texts[i] = digest_text(mine)
+        texts[i] = records_digest(mine)
         ids |= set(mine)
     group.drop(f'{tag}.md', texts)
     return keys_of(ids, notifiers)
+
+
+def one_daemon(pg, rx):
+    """A folder, its inbox and a configuration on pg's database, with one webhook notifier at
+    rx: (folder, inbox, configuration, notifiers)."""
+    notifiers = hooks(rx, names=('a',))
+    d = tmpdir()
+    inbox = os.path.join(d, 'inbox')
+    os.mkdir(inbox)
+    conf = write_config(os.path.join(d, 'pw.conf'), notifiers, RULES, state=pg.uri(),
+                        watch={'dir': inbox}, delivery=FAST)
+    return d, inbox, conf, notifiers
 
 
 def notifier_status(conf, name):
@@ -194,7 +202,7 @@ def scan_beside_the_daemons_alerts_only_new_papers_sent_within_a_second_and_exit
             # at once (or the scan sends it itself).
             beside = os.path.join(group.base, 'beside.md')
             with open(beside, 'w') as f:
-                f.write(digest_text([*range(1000, 1010), *range(0, 5)]))
+                f.write(records_digest([*range(1000, 1010), *range(0, 5)]))
             s = pw('scan', '-c', group.confs[1], '--wait', '20', beside)
             done = time.monotonic()
             scanned = keys_of(range(1000, 1010), notifiers)
@@ -217,7 +225,7 @@ def a_message_whose_sender_is_killed_is_sent_again_after_its_lease_under_the_sam
         rx.push(Reply(hang=True), path='/a')  # the first request is never answered
         with Instances(pg, notifiers, RULES, delivery=SHORT) as group:
             group.start()
-            group.drop('first.md', {0: digest_text(range(10))})
+            group.drop('first.md', {0: records_digest(range(10))})
             (first,) = rx.wait_for(1, 10)
             killed = group.sender(rx.port)
             group[killed].kill()  # mid-request, its claim held
@@ -253,7 +261,7 @@ def a_sender_frozen_past_its_lease_is_overtaken_and_its_late_answer_changes_noth
         rx.push(Reply(200, 'ok', delay=1.0), path='/a')
         with Instances(pg, notifiers, RULES, delivery=SHORT) as group:
             group.start()
-            group.drop('first.md', {0: digest_text(range(10))})
+            group.drop('first.md', {0: records_digest(range(10))})
             (first,) = rx.wait_for(1, 10)
             frozen_no = group.sender(rx.port)
             frozen = group[frozen_no]
@@ -279,7 +287,7 @@ def a_sender_frozen_past_its_lease_is_overtaken_and_its_late_answer_changes_noth
             late = frozen.log_text()[log_at:]
             assert not error_lines(late), late
             # Awake, it reads its folder and its alerts go out once, like any instance's.
-            group.drop('second.md', {frozen_no: digest_text(range(10, 20))})
+            group.drop('second.md', {frozen_no: records_digest(range(10, 20))})
             expected = keys_of(range(20), notifiers)
             wait_until(lambda: expected <= set(arrived(rx)), 20, "the woken instance's alerts")
             time.sleep(SETTLE)
@@ -359,7 +367,7 @@ def three_daemons_keep_slacks_second_between_requests_between_them():
                 texts = {}
                 for i in range(3):
                     ids = range(100 * f + 10 * i, 100 * f + 10 * i + 5)
-                    texts[i] = digest_text(ids)
+                    texts[i] = records_digest(ids)
                     expected += [f'2502.{x:05d}' for x in ids]
                 group.drop(f'd{f}.md', texts)
             wait_until(lambda: sorted(p for q in rx.requests for p in slack_papers(q))
@@ -383,11 +391,11 @@ def a_retry_after_told_to_one_daemon_holds_back_the_others():
         # retry_max caps a Retry-After: here it is above the two seconds asked for.
         with Instances(pg, notifiers, RULES, delivery=dict(FAST, retry_max='5s')) as group:
             group.start()
-            group.drop('first.md', {0: digest_text(range(10))})
+            group.drop('first.md', {0: records_digest(range(10))})
             (told,) = rx.wait_for(1, 10)
             time.sleep(0.3)  # the answer is recorded before the others have anything to send
-            group.drop('second.md', {1: digest_text(range(10, 20))})
-            group.drop('third.md', {2: digest_text(range(20, 30))})
+            group.drop('second.md', {1: records_digest(range(10, 20))})
+            group.drop('third.md', {2: records_digest(range(20, 30))})
             expected = keys_of(range(30), notifiers)
             wait_until(lambda: expected <= set(arrived(rx, answered=True)), 20, 'every alert')
             early = [f'{q.started - told.completed:.3f}' for q in rx.requests[1:]
@@ -409,14 +417,14 @@ def daemons_create_their_schema_and_check_config_names_an_unreachable_database_a
             tables = pg.tables()
             p = pw('check-config', '-c', group.confs[0])
             assert p.returncode == 0 and 'ok' in text(p.stdout), text(p.stdout) + text(p.stderr)
-            group.drop('a.md', {0: digest_text(range(10)), 1: digest_text(range(5, 15))})
+            group.drop('a.md', {0: records_digest(range(10)), 1: records_digest(range(5, 15))})
             expected = keys_of(range(15), notifiers)
             wait_until(lambda: expected <= set(arrived(rx)), 20, 'every alert')
             for d in group:
                 assert d.stop() == 0, d.log_text()
             group.start()  # again, on the schema they made
             assert pg.tables() == tables, (tables, pg.tables())
-            group.drop('b.md', {2: digest_text(range(10, 20))})
+            group.drop('b.md', {2: records_digest(range(10, 20))})
             expected |= keys_of(range(15, 20), notifiers)
             wait_until(lambda: expected <= set(arrived(rx)), 20, 'the alerts after a restart')
             time.sleep(SETTLE)
@@ -489,7 +497,7 @@ def an_sqlite_state_imported_alerts_nothing_again_and_a_second_import_adds_nothi
                            watch={'dir': inbox}, delivery=FAST)
         first = os.path.join(inbox, 'first.txt')
         with open(first, 'w') as f:
-            f.write(digest_text(range(1, 11)))
+            f.write(records_digest(range(1, 11)))
         with Daemon(old, d).start() as daemon:
             rx.wait_until(lambda r: len(arrived(r)) == 20, timeout=20)
             # The state is in use: nothing moves.
@@ -507,7 +515,7 @@ def an_sqlite_state_imported_alerts_nothing_again_and_a_second_import_adds_nothi
         # The PostgreSQL daemon on the same folder: the old digest is known, a new one with
         # three old papers and five new alerts only the new.
         with open(os.path.join(inbox, 'second.txt'), 'w') as f:
-            f.write(digest_text(range(8, 16)))
+            f.write(records_digest(range(8, 16)))
         before = len(rx.requests)
         with Daemon(new, d).start():
             rx.wait_until(lambda r: len(arrived(r)) == 30, timeout=20)
@@ -519,18 +527,13 @@ def an_sqlite_state_imported_alerts_nothing_again_and_a_second_import_adds_nothi
 @test
 def a_daemon_started_while_the_database_is_away_waits_for_it_and_loses_nothing():
     with Receiver() as rx, PgServer() as pg:
-        notifiers = hooks(rx, names=('a',))
-        d = tmpdir()
-        inbox = os.path.join(d, 'inbox')
-        os.mkdir(inbox)
-        conf = write_config(os.path.join(d, 'pw.conf'), notifiers, RULES, state=pg.uri(),
-                            watch={'dir': inbox}, delivery=FAST)
+        d, inbox, conf, notifiers = one_daemon(pg, rx)
         pg.stop()
         with open(os.path.join(inbox, 'early.txt'), 'w') as f:
-            f.write(digest_text(range(1, 6)))
+            f.write(records_digest(range(1, 6)))
         with Daemon(conf, d).start() as daemon:
             with open(os.path.join(inbox, 'later.txt'), 'w') as f:
-                f.write(digest_text(range(4, 9)))
+                f.write(records_digest(range(4, 9)))
             time.sleep(1)
             assert not rx.requests
             pg.start()
@@ -561,19 +564,14 @@ def server_processes(pg):
 @test
 def a_daemon_waiting_on_a_frozen_database_keeps_its_watchdog_fed():
     with Receiver() as rx, PgServer() as pg:
-        notifiers = hooks(rx, names=('a',))
-        d = tmpdir()
-        inbox = os.path.join(d, 'inbox')
-        os.mkdir(inbox)
-        conf = write_config(os.path.join(d, 'pw.conf'), notifiers, RULES, state=pg.uri(),
-                            watch={'dir': inbox}, delivery=FAST)
+        d, inbox, conf, notifiers = one_daemon(pg, rx)
         with Daemon(conf, d, watchdog_usec=3_000_000).start() as daemon:
             server = server_processes(pg)
             for pid in server:
                 os.kill(pid, signal.SIGSTOP)
             try:
                 with open(os.path.join(inbox, 'frozen.txt'), 'w') as f:
-                    f.write(digest_text(range(1, 6)))
+                    f.write(records_digest(range(1, 6)))
                 frozen = time.monotonic()
                 time.sleep(6)
             finally:
