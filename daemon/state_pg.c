@@ -358,6 +358,7 @@ struct pgstate {
 	enum link link;
 	char why[400]; /* why the database is away */
 	bool ready;    /* set up: a loss from here on is news */
+	bool refused;  /* a reconnection's setup failed, and the log said why */
 	double lost_at, backoff;
 	/* The owner's: the epoll set the daemon watches, the backoff's timer in it, an eventfd
 	 * it reads when notifications came in during a statement, and the socket it holds. */
@@ -1024,10 +1025,16 @@ static void connect_step(struct pgstate *p, bool timed_out)
 	case PGRES_POLLING_OK:
 		arm_timer(p, 0);
 		if (setup(p, &err) != 0) {
+			/* Connected, but the schema or a privilege is wrong: said once, tried again
+			 * with the backoff, since an operator may be mending it. */
+			if (p->link == LINK_UP && !p->refused)
+				log_warn("%s; paperwatch tries again", err.msg);
+			p->refused = p->link == LINK_UP || p->refused;
 			if (p->link == LINK_UP)
 				link_lost(p, err.msg);
 			return;
 		}
+		p->refused = false;
 		log_info("%s: the database is back after %.0f s; what waited goes on", p->shown,
 			 mono_now() - p->lost_at);
 		p->backoff = 0;
