@@ -2,6 +2,7 @@
 that run the real paperwatch binary.
 """
 import calendar
+import collections
 import json
 import os
 import re
@@ -69,6 +70,21 @@ def records_digest(ids):
     "Paper number i"."""
     return ''.join(f'Title: Paper number {i}\nPDF: https://arxiv.org/pdf/2502.{i:05d}\n'
                    f'Summary: A summary of paper {i}.\n---\n' for i in ids)
+
+
+def webhook_alerts(receiver):
+    """What a webhook receiver got, as alerts: (paper, rule, request path) -> the set of
+    webhook-ids that carried it, and -> how many complete requests did."""
+    seen, count = collections.defaultdict(set), collections.Counter()
+    for q in receiver.requests:
+        if not q.complete:
+            continue
+        for p in q.json()['papers']:
+            for rule in p['rules']:
+                key = (p['id'], rule, q.path)
+                seen[key].add(q.headers['webhook-id'])
+                count[key] += 1
+    return seen, count
 
 
 def pw(*args, input=None, timeout=60, env=None, cwd=None):

@@ -10,7 +10,7 @@ import os
 import random
 import time
 
-from harness import test, run, wait_until, records_digest
+from harness import test, run, wait_until, records_digest, webhook_alerts
 from pgserver import PgServer, Instances
 from receiver import Receiver, jittered
 
@@ -23,19 +23,6 @@ DELIVERY = {'retry_base': '100ms', 'retry_max': '500ms', 'shutdown_grace': '1s',
 
 
 
-
-def arrived(rx):
-    """(paper, rule, notifier path) -> the webhook-ids that carried it, and how many times."""
-    seen, count = collections.defaultdict(set), collections.Counter()
-    for q in rx.requests:
-        if not q.complete:
-            continue
-        for p in q.json()['papers']:
-            for rule in p['rules']:
-                key = (p['id'], rule, q.path)
-                seen[key].add(q.headers['webhook-id'])
-                count[key] += 1
-    return seen, count
 
 
 @test
@@ -64,11 +51,12 @@ def three_daemons_killed_at_random_lose_no_alert_and_repeat_only_whole_messages(
                 victim = rng.randrange(3)
                 group.restart(victim)
                 kills[victim] += 1
-            wait_until(lambda: expected <= set(arrived(rx)[0]), 180, 'every alert to arrive')
+            wait_until(lambda: expected <= set(webhook_alerts(rx)[0]), 180,
+                       'every alert to arrive')
             time.sleep(1.5)  # time for any late copy to arrive
             for d in group:
                 assert d.stop() == 0, d.log_text()[-3000:]
-        seen, count = arrived(rx)
+        seen, count = webhook_alerts(rx)
         lost = expected - set(seen)
         split = {key: ids for key, ids in seen.items() if len(ids) > 1}
         print(f'# kills {KILLS} ({dict(sorted(kills.items()))} per instance), alerts expected '

@@ -9,7 +9,8 @@ import os
 import random
 import time
 
-from harness import test, run, write_config, Daemon, tmpdir, wait_until, records_digest
+from harness import (test, run, write_config, Daemon, tmpdir, wait_until, records_digest,
+                     webhook_alerts)
 from receiver import Receiver, Reply, jittered
 
 KILLS = int(os.environ.get('PW_CRASH_KILLS', '10'))
@@ -18,25 +19,11 @@ RULES = [{'name': 'every', 'query': 'id:2*'}, {'name': 'worded', 'query': 'paper
 
 
 
-def arrived(receiver):
-    """(paper, rule, notifier) -> the webhook-ids of every complete request that carried it."""
-    seen = collections.defaultdict(set)
-    count = collections.Counter()
-    for q in receiver.requests:
-        if not q.complete:
-            continue
-        for p in q.json()['papers']:
-            for rule in p['rules']:
-                key = (p['id'], rule, q.path)
-                seen[key].add(q.headers['webhook-id'])
-                count[key] += 1
-    return seen, count
-
 
 def judge(receiver, expected, what=''):
     """Asserts every expected alert arrived, none in two different messages and none unexpected;
     prints the tallies."""
-    seen, count = arrived(receiver)
+    seen, count = webhook_alerts(receiver)
     lost = expected - set(seen)
     split = {k: ids for k, ids in seen.items() if len(ids) > 1}
     print(f'# kills {KILLS}{what}, alerts expected {len(expected)}, lost {len(lost)}, '
@@ -76,7 +63,7 @@ def killed_at_random_moments_the_daemon_loses_no_alert_and_repeats_only_whole_me
             time.sleep(rng.random() * 0.15)
             daemon.kill()
             daemon.start()
-        wait_until(lambda: expected <= set(arrived(r)[0]), 120, 'every alert to arrive')
+        wait_until(lambda: expected <= set(webhook_alerts(r)[0]), 120, 'every alert to arrive')
         assert daemon.stop() == 0
         judge(r, expected)
 
@@ -114,7 +101,7 @@ def killed_inside_a_burst_the_group_of_digests_is_recorded_whole_or_read_again()
             time.sleep(rng.random() * 0.03)
             daemon.kill()
             daemon.start()
-        wait_until(lambda: expected <= set(arrived(r)[0]), 120, 'every alert to arrive')
+        wait_until(lambda: expected <= set(webhook_alerts(r)[0]), 120, 'every alert to arrive')
         assert daemon.stop() == 0
         judge(r, expected)
 
@@ -212,7 +199,7 @@ def killed_beside_scan_and_retry_with_a_faulty_endpoint_it_loses_nothing_and_nev
             start()
         for p in beside:
             p.wait(60)
-        wait_until(lambda: expected <= set(arrived(r)[0]), 180, 'every alert to arrive')
+        wait_until(lambda: expected <= set(webhook_alerts(r)[0]), 180, 'every alert to arrive')
         assert daemon.stop() == 0
         judge(r, expected, f', beside {len(beside)}')
         twice = overlapping_senders(r)
