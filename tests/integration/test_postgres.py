@@ -588,5 +588,33 @@ def a_daemon_waiting_on_a_frozen_database_keeps_its_watchdog_fed():
         exactly_once(rx, keys_of(range(1, 6), notifiers))
 
 
+@test
+def retry_from_another_host_is_heard_and_sent_by_a_running_instance():
+    with Receiver() as rx, PgServer() as pg:
+        d, inbox, conf, notifiers = one_daemon(pg, rx)
+        rx.push(Reply(404, 'no such hook'), path='/a')  # failed for good, once
+        other = tmpdir()  # another host's configuration: its own folder, the same database
+        os.mkdir(os.path.join(other, 'inbox'))
+        elsewhere = write_config(os.path.join(other, 'pw.conf'), notifiers, RULES,
+                                 state=pg.uri(), watch={'dir': os.path.join(other, 'inbox')})
+        with Daemon(conf, d).start() as daemon:
+            with open(os.path.join(inbox, 'd.txt'), 'w') as f:
+                f.write(records_digest(range(1, 4)))
+            wait_until(lambda: notifier_status(elsewhere, 'a')['failed'] == 1, 20,
+                       'the message to fail')
+            p = pw('retry', '-c', elsewhere, 'a')
+            assert p.returncode == 0, text(p.stdout + p.stderr)
+            assert 'send them now' in text(p.stdout), text(p.stdout)
+            asked = time.monotonic()
+            rx.wait_for(2, timeout=10)
+            assert rx.requests[1].started - asked < 2.0, 'not heard at once'
+            wait_until(lambda: notifier_status(elsewhere, 'a')['delivered'] == 1, 10,
+                       'the delivery to be recorded')
+            assert daemon.stop() == 0
+        first, second = rx.requests
+        assert first.headers['webhook-id'] == second.headers['webhook-id']
+        assert second.reply.status == 200
+
+
 if __name__ == '__main__':
     run()
