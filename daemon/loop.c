@@ -1,6 +1,9 @@
 /*
  * loop.c — epoll and one timerfd. Timers are few (libcurl's, the outbox's, the watchdog's), so
- * they live in a short array and the timerfd is armed to the earliest after every change.
+ * they live in a short array and the timerfd is armed to the earliest after every change. A
+ * timer that is due already (libcurl asks for one each time a transfer starts) never touches
+ * the timerfd: the next turn polls instead of sleeping and fires it, which saves arming the
+ * timerfd, reading it and arming it again, each a costly call on a virtual machine.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -41,6 +44,7 @@ struct loop {
 	struct loop_timer **timers;
 	size_t n_timers;
 	double armed;        /* when the timerfd fires, < 0 when disarmed */
+	bool due;            /* a timer is due: the next turn polls and fires it */
 	unsigned long round; /* counts rounds of timers fired */
 };
 
@@ -129,11 +133,13 @@ static void loop_rearm(struct loop *l)
 	if (first == l->armed ||
 	    (l->armed >= 0 && first > l->armed && first - l->armed < REARM_SLACK))
 		return;
+	delay = first - loop_now();
+	if (first >= 0 && delay <= 0) {
+		l->due = true; /* the timerfd stays as it is: the timers it fires check the time */
+		return;
+	}
 	l->armed = first;
 	if (first >= 0) {
-		delay = first - loop_now();
-		if (delay < 1e-6)
-			delay = 1e-6; /* zero would disarm */
 		its.it_value.tv_sec = (time_t)delay;
 		its.it_value.tv_nsec = (long)((delay - (double)(time_t)delay) * 1e9);
 	}
@@ -182,16 +188,20 @@ void loop_timer_free(struct loop_timer *t)
 	loop_rearm(l);
 }
 
-/* Runs every timer that is due. A callback may set timers (those wait for the next round, so
- * one set to fire at once cannot spin) or free them (so the scan starts over after each). */
-static void loop_fire_timers(struct loop *l)
+/* Runs every timer that is due, when the timerfd fired (expired) or a timer was due already. A
+ * callback may set timers (those wait for the next round, so one set to fire at once cannot
+ * spin) or free them (so the scan starts over after each). */
+static void loop_fire_timers(struct loop *l, bool expired)
 {
 	double now = loop_now();
 	uint64_t expirations;
 
-	if (read(l->tfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
-		return;
-	l->armed = -1;
+	if (expired) {
+		if (read(l->tfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+			return;
+		l->armed = -1;
+	}
+	l->due = false;
 	l->round++;
 	for (size_t i = 0; i < l->n_timers; i++) {
 		struct loop_timer *t = l->timers[i];
@@ -248,6 +258,8 @@ int loop_turn(struct loop *l, double deadline, struct err *err)
 
 		timeout = left <= 0 ? 0 : (int)(left * 1000) + 1;
 	}
+	if (l->due)
+		timeout = 0;
 	n = epoll_wait(l->epfd, ev, MAX_EVENTS, timeout);
 	if (n < 0 && errno == EINTR)
 		return 0;
@@ -257,9 +269,11 @@ int loop_turn(struct loop *l, double deadline, struct err *err)
 		int fd = ev[i].data.fd;
 
 		if (fd == l->tfd)
-			loop_fire_timers(l);
+			loop_fire_timers(l, true);
 		else if ((size_t)fd < l->n_watches && l->watches[fd].fn != NULL)
 			l->watches[fd].fn(l->watches[fd].ctx, fd, ev[i].events);
 	}
+	if (l->due)
+		loop_fire_timers(l, false);
 	return 0;
 }

@@ -77,6 +77,37 @@ static void a_timer_rearmed_at_once_waits_for_the_next_round(void **state)
 	loop_free(l);
 }
 
+/* A timer due at once fires on the next turn, though a later timer holds the timerfd, and the
+ * later one still fires in its time. */
+static void a_timer_due_at_once_fires_on_the_next_turn(void **state)
+{
+	struct loop *l;
+	struct loop_timer *late, *now;
+	struct err err;
+	double t0;
+
+	(void)state;
+	memset(&fired, 0, sizeof(fired));
+	assert_int_equal(loop_new(&l, &err), 0);
+	late = loop_timer_new(l, mark, (void *)1);
+	now = loop_timer_new(l, mark, (void *)2);
+	t0 = loop_now();
+	loop_timer_set(late, 0.2);
+	loop_timer_set(now, 0);
+	assert_int_equal(loop_turn(l, t0 + 10, &err), 0);
+	/* Had the turn slept until the later timer, both would have fired in it. */
+	assert_int_equal(fired.n, 1);
+	assert_int_equal(fired.order[0], 2);
+	assert_true(loop_timer_armed(late));
+	while (fired.n < 2)
+		assert_int_equal(loop_turn(l, loop_now() + 1, &err), 0);
+	assert_int_equal(fired.order[1], 1);
+	assert_true(loop_now() - t0 >= 0.2);
+	loop_timer_free(late);
+	loop_timer_free(now);
+	loop_free(l);
+}
+
 static int readable;
 
 static void on_readable(void *ctx, int fd, uint32_t events)
@@ -115,6 +146,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(timers_fire_in_order_and_once),
 		cmocka_unit_test(a_timer_rearmed_at_once_waits_for_the_next_round),
+		cmocka_unit_test(a_timer_due_at_once_fires_on_the_next_turn),
 		cmocka_unit_test(descriptors_are_dispatched_until_unwatched),
 	};
 
