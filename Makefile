@@ -13,8 +13,9 @@ PYTHON ?= /usr/bin/python3
 CFLAGS ?= -O2 -g
 
 PKGS := libconfig sqlite3 jansson libutf8proc libpcre2-8 libcrypto
-# Libraries Debian ships without a pkg-config file: linked by name.
-NOPC_LIBS := -lstemmer -lm
+# Libraries Debian ships without a pkg-config file: linked by name. libstemmer's header is
+# used, but daemon/match/like.c loads the library when a like rule needs it.
+NOPC_LIBS := -lm
 # Headers only: notify/net.c loads libcurl when a notifier needs the network, daemon/state_pg.c
 # libpq when the state is a PostgreSQL database.
 HEADER_PKGS := libcurl libpq

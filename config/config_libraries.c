@@ -64,7 +64,7 @@ static struct like *load_index(const char *path, struct entry_warn *w, struct li
 	struct like *lk;
 
 	*ids = NULL;
-	if (library_read_file(path, &f, warn_entry, w, err) != 0)
+	if (like_load(err) != 0 || library_read_file(path, &f, warn_entry, w, err) != 0)
 		return NULL;
 	lk = like_new(&f);
 	if (f.n == 0) {

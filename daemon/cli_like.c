@@ -108,7 +108,7 @@ int cli_match_like(const char *library, double min_score, bool json, size_t n, c
 	struct err err;
 	int status = EXIT_OK;
 
-	if (library_read_file(library, &f, on_warn, NULL, &err) != 0) {
+	if (like_load(&err) != 0 || library_read_file(library, &f, on_warn, NULL, &err) != 0) {
 		log_error("%s", err.msg);
 		return EXIT_FAIL;
 	}

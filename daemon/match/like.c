@@ -6,6 +6,7 @@
  * paper walks the postings of its own terms only, never the library paper by paper. The score
  * itself is one dot product with the centroid, whatever the library's size.
  */
+#include <dlfcn.h>
 #include <libstemmer.h>
 #include <math.h>
 #include <stdint.h>
@@ -18,6 +19,23 @@
 #include "xmalloc.h"
 
 #define NONE UINT32_MAX
+
+/* libstemmer is loaded with dlopen() when a library is first indexed: its tables for every
+ * language, relocated when it is mapped, cost each process 0.6 MiB of its own pages, and most
+ * configurations have no like rule. */
+#define STEMMER_LIBRARY "libstemmer.so.0d"
+
+#define STEMMER_FUNCTIONS(X)                                                                       \
+	X(sb_stemmer_new)                                                                          \
+	X(sb_stemmer_delete)                                                                       \
+	X(sb_stemmer_stem)                                                                         \
+	X(sb_stemmer_length)
+
+static struct {
+#define STEMMER_FIELD(f) __typeof__(f) *(f);
+	STEMMER_FUNCTIONS(STEMMER_FIELD)
+#undef STEMMER_FIELD
+} sb;
 /* Slots of the table a paper's terms are counted in: twice as many as it may have. */
 #define PT_SLOTS ((size_t)2 * LIKE_MAX_TERMS)
 /* Buckets counting how many papers seen had a term the library does not: its IDF. */
@@ -220,9 +238,9 @@ static uint64_t stem_hash(struct like *lk, const char *w, size_t n)
 		const sb_symbol *s = NULL;
 
 		if (lk->stemmer != NULL)
-			s = sb_stemmer_stem(lk->stemmer, (const sb_symbol *)w, (int)n);
+			s = sb.sb_stemmer_stem(lk->stemmer, (const sb_symbol *)w, (int)n);
 		if (s != NULL)
-			h = hash_bytes((const char *)s, (size_t)sb_stemmer_length(lk->stemmer));
+			h = hash_bytes((const char *)s, (size_t)sb.sb_stemmer_length(lk->stemmer));
 		else
 			h = hash_bytes(w, n);
 	}
@@ -401,13 +419,40 @@ static uint32_t quantise(float w)
 	return q < 1 ? 1 : q > 255 ? 255 : (uint32_t)q;
 }
 
+int like_load(struct err *err)
+{
+	static void *handle;
+	void *fn;
+
+	if (handle != NULL)
+		return 0;
+	handle = dlopen(STEMMER_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+	if (handle == NULL)
+		return err_set(err, "cannot load libstemmer, which like rules need: %s", dlerror());
+		/* A function's address as dlsym() returns it; POSIX makes the conversion exact. */
+#define STEMMER_FIND(f)                                                                            \
+	fn = dlsym(handle, #f);                                                                    \
+	if (fn == NULL)                                                                            \
+		goto missing;                                                                      \
+	sb.f = (__typeof__(sb.f))fn;
+	STEMMER_FUNCTIONS(STEMMER_FIND)
+#undef STEMMER_FIND
+	return 0;
+missing:
+	err_set(err, "%s has no function paperwatch calls: %s", STEMMER_LIBRARY, dlerror());
+	dlclose(handle);
+	handle = NULL;
+	return -1;
+}
+
 static void scratch_init(struct like *lk)
 {
 	hmap_init(&lk->cache);
 	arena_init(&lk->cache_arena);
 	arena_init(&lk->arena);
 	text_words_init(&lk->tw);
-	lk->stemmer = sb_stemmer_new("english", "UTF_8");
+	if (like_load(NULL) == 0)
+		lk->stemmer = sb.sb_stemmer_new("english", "UTF_8");
 	lk->pt = xcalloc(PT_SLOTS, sizeof(*lk->pt));
 	lk->pt_used = xcalloc(LIKE_MAX_TERMS, sizeof(*lk->pt_used));
 	lk->seen_bucket = xcalloc(SEEN_BUCKETS, sizeof(*lk->seen_bucket));
@@ -514,7 +559,7 @@ void like_free(struct like *lk)
 	free(lk->norm);
 	free(lk->seen_bucket);
 	if (lk->stemmer != NULL)
-		sb_stemmer_delete(lk->stemmer);
+		sb.sb_stemmer_delete(lk->stemmer);
 	hmap_free(&lk->cache);
 	free(lk->cache_hash);
 	arena_free(&lk->cache_arena);

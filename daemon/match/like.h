@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 
+#include "err.h"
 #include "library.h"
 #include "paper.h"
 
@@ -40,6 +41,10 @@
 #define LIKE_BIGRAM_WEIGHT 0.5
 
 struct like;
+
+/* Loads the Snowball stemmer, once, for the indexes to come: -1 with err set when it cannot be.
+ * like_new() loads it too, and without it stems nothing; callers call this first to say why. */
+int like_load(struct err *err);
 
 /* Why a paper scored what it did. */
 struct like_why {
