@@ -5,8 +5,12 @@
  * looked up: as it is, without a plural ending, and at the prefix lengths prefix keys have, most
  * of these answered by a bit filter. Only rules that had a term hit are then evaluated in full,
  * beside the few that could match without any (pure negations, and regular expressions with no
- * literal text to look for, litscan.h).
+ * literal text to look for, litscan.h). With few keys, a sieve of their first two bytes lets
+ * most papers of plain ASCII text skip the cutting and the lookups altogether.
  */
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +26,8 @@
 #include "xmalloc.h"
 
 #define NONE UINT32_MAX
+/* Keys the sieve holds at most: each costs two comparisons for every sixteen bytes of a paper. */
+#define SIEVE_MAX 8
 
 /* What term_rx says of a term that is not looked up in the dictionary. */
 #define TERM_RX   1
@@ -130,7 +136,13 @@ struct matcher {
 	struct litscan *lits;
 	uint32_t *lit_terms; /* the term of each literal */
 	size_t n_lits;
-	unsigned lit_fields;  /* fields some literal is looked for in */
+	unsigned lit_fields; /* fields some literal is looked for in */
+	/* The keys that can be in ASCII text, when there are few enough (sieve_build): a paper of
+	 * ASCII text that has none of them, in either case, can hit no key, and is neither cut into
+	 * words nor looked up. */
+	bool sieve_on;
+	size_t n_sieve;
+	const struct dict_slot *sieve[SIEVE_MAX];
 	uint64_t *always;     /* per rule: evaluated for every paper */
 	uint64_t *always_any; /* per word of always: whether it has a bit set */
 	size_t n_rule_words;  /* 64-bit words in always and cand */
@@ -682,6 +694,34 @@ static enum tri unseen_value(const struct matcher *m, const struct query_node *n
 	}
 }
 
+/* Finds what the sieve holds, or leaves it off. A key hits a word that starts with it (the word
+ * itself, the word with a plural ending, a longer word for a prefix), and the folded bytes of an
+ * ASCII string are its own, lower-cased: a key can hit it only where its bytes are, in either
+ * case. A key that does not start with two ASCII bytes cannot hit ASCII text at all. Off with a
+ * key of one byte, too many keys, or literals of regular expressions, which are looked for in
+ * the folded text. */
+static void sieve_build(struct matcher *m)
+{
+	const struct dict *d = &m->dict;
+
+	m->sieve_on = false;
+	m->n_sieve = 0;
+	if (m->n_lits > 0 || d->n_keys == 0 || d->n_keys > SIEVE_MAX)
+		return;
+	for (size_t i = 0; i <= d->mask; i++) {
+		const struct dict_slot *e = &d->slots[i];
+		const unsigned char *k = (const unsigned char *)e->key;
+
+		if (e->len == 0)
+			continue;
+		if (e->len < 2)
+			return;
+		if (k[0] < 0x80 && k[1] < 0x80)
+			m->sieve[m->n_sieve++] = e;
+	}
+	m->sieve_on = true;
+}
+
 /* Sizes the per-paper scratch for the terms, literals and rules there are now. */
 static void scratch_size(struct matcher *m)
 {
@@ -752,6 +792,7 @@ void matcher_compile(struct matcher *m)
 	dict_build(&m->dict);
 	link_term_rules(m);
 	index_literals(m);
+	sieve_build(m);
 	classify_rules(m);
 	scratch_size(m);
 	free(b.buf);
@@ -800,28 +841,16 @@ static void paper_begin(struct matcher *m, bool explain)
 	text_words_clear(&s->tw);
 }
 
-/* Adds a string of the paper, cut into words when some term looks for words or literals. */
+/* Adds a string of the paper. */
 static void add_seg(struct matcher *m, enum match_field f, unsigned author, const char *str)
 {
 	struct scratch *s = &m->s;
-	uint32_t seg = (uint32_t)s->n_segs;
-	size_t n = strlen(str);
 
 	s->segs = xgrow(s->segs, &s->cap_segs, s->n_segs + 1, sizeof(*s->segs));
-	s->segs[s->n_segs++] = (struct seg){f, author, str, n, 0, false};
-	if ((m->dict.n_keys == 0 && m->n_lits == 0) || n == 0)
-		return;
-	if (f == MATCH_ID) {
-		s->segs[seg].mirror = text_add_verbatim(&s->tw, str, n, seg);
-	} else {
-		size_t before = s->tw.n_to_ascii;
-
-		s->segs[seg].mirror = text_cut(&s->tw, str, n, seg);
-		s->segs[seg].to_ascii = s->tw.n_to_ascii != before;
-	}
+	s->segs[s->n_segs++] = (struct seg){f, author, str, strlen(str), 0, false};
 }
 
-static void cut_paper(struct matcher *m, const struct paper *p)
+static void add_segs(struct matcher *m, const struct paper *p)
 {
 	if (p->title != NULL)
 		add_seg(m, MATCH_TITLE, 0, p->title);
@@ -833,6 +862,93 @@ static void cut_paper(struct matcher *m, const struct paper *p)
 		add_seg(m, MATCH_ABSTRACT, 0, p->abstract);
 	if (p->id != NULL)
 		add_seg(m, MATCH_ID, 0, p->id);
+}
+
+/* Whether key e is at s[at..n), bytes compared with 0x20 set on both sides: that makes a capital
+ * letter its small one, and a byte beyond ASCII no byte of ASCII. */
+static bool sieve_key_at(const struct dict_slot *e, const unsigned char *s, size_t n, size_t at)
+{
+	const unsigned char *k = (const unsigned char *)e->key;
+
+	if (n - at < e->len)
+		return false;
+	for (size_t j = 0; j < e->len; j++) {
+		if ((s[at + j] | 0x20) != (k[j] | 0x20))
+			return false;
+	}
+	return true;
+}
+
+/* Whether a key may hit s[0..n): it is not all ASCII, or holds a key of the sieve. */
+static bool sieve_may_hit(const struct matcher *m, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+#ifdef __SSE2__
+	__m128i first[SIEVE_MAX], second[SIEVE_MAX];
+	const __m128i low = _mm_set1_epi8(0x20);
+
+	for (size_t k = 0; k < m->n_sieve; k++) {
+		first[k] = _mm_set1_epi8((char)(m->sieve[k]->key[0] | 0x20));
+		second[k] = _mm_set1_epi8((char)(m->sieve[k]->key[1] | 0x20));
+	}
+	/* Bytes i..i+15, each with the byte after it, where a key may start; the last of those is
+	 * checked for ASCII by the next round. */
+	for (; i + 17 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 1));
+
+		if (_mm_movemask_epi8(x) != 0)
+			return true;
+		x = _mm_or_si128(x, low);
+		y = _mm_or_si128(y, low);
+		for (size_t k = 0; k < m->n_sieve; k++) {
+			unsigned at = (unsigned)_mm_movemask_epi8(_mm_and_si128(
+				_mm_cmpeq_epi8(x, first[k]), _mm_cmpeq_epi8(y, second[k])));
+
+			for (; at != 0; at &= at - 1) {
+				if (sieve_key_at(m->sieve[k], s, n, i + (size_t)__builtin_ctz(at)))
+					return true;
+			}
+		}
+	}
+#endif
+	for (; i < n; i++) {
+		if (s[i] >= 0x80)
+			return true;
+		for (size_t k = 0; k < m->n_sieve; k++) {
+			if (sieve_key_at(m->sieve[k], s, n, i))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Cuts the paper's strings into words, when some term looks for words or literals and the sieve
+ * does not rule every key out. */
+static void cut_paper(struct matcher *m)
+{
+	struct scratch *s = &m->s;
+	bool may = !m->sieve_on;
+
+	if (m->dict.n_keys == 0 && m->n_lits == 0)
+		return;
+	for (size_t i = 0; !may && i < s->n_segs; i++)
+		may = sieve_may_hit(m, s->segs[i].s, s->segs[i].n);
+	for (uint32_t i = 0; may && i < s->n_segs; i++) {
+		struct seg *g = &s->segs[i];
+		size_t before = s->tw.n_to_ascii;
+
+		if (g->n == 0)
+			continue;
+		if (g->field == MATCH_ID) {
+			g->mirror = text_add_verbatim(&s->tw, g->s, g->n, i);
+		} else {
+			g->mirror = text_cut(&s->tw, g->s, g->n, i);
+			g->to_ascii = s->tw.n_to_ascii != before;
+		}
+	}
 }
 
 /* Marks rule r for evaluation. */
@@ -1261,7 +1377,8 @@ size_t matcher_match(struct matcher *m, const struct paper *p, bool explain, mat
 		matcher_compile(m);
 	paper_begin(m, explain);
 	s->paper = p;
-	cut_paper(m, p);
+	add_segs(m, p);
+	cut_paper(m);
 	scan_words(m);
 	if (m->n_lits > 0)
 		scan_literals(m);

@@ -225,6 +225,24 @@ static void nfkc_and_case_folding_make_width_and_case_irrelevant(void **state)
 					 "cient")); /* the ﬃ ligature */
 }
 
+/* With few rules the matcher skips papers of ASCII text that hold none of their keys' first two
+ * bytes: a capital, a plural, a full-width form or a negation must still come out right. */
+static void few_rules_skip_only_papers_that_none_can_match(void **state)
+{
+	struct paper none = paper("Nothing to see", "Plain words only.", NULL, "2501.00001");
+	struct paper speech = paper("Speech", NULL, NULL, NULL);
+	struct paper wide = paper("Ｒｏｂｏｔｓ", NULL, NULL, NULL);
+
+	(void)state;
+	assert_true(matches("robot", "ROBOTS at work"));
+	assert_true(matches("robot", "Many-robots"));
+	assert_false(matches("robot", "Many bots"));
+	assert_string_equal(hits("robot", &wide), "robot title \"Ｒｏｂｏｔｓ\"");
+	assert_string_equal(hits("-speech", &none), "");
+	assert_null(hits("-speech", &speech));
+	assert_string_equal(hits("id:2501*", &none), "2501* id \"2501.00001\"");
+}
+
 static void fields_say_where_a_term_is_searched(void **state)
 {
 	const char *authors[] = {"Ada Lovelace", NULL};
@@ -522,6 +540,7 @@ int main(void)
 		cmocka_unit_test(phrases_never_span_two_authors_or_two_fields),
 		cmocka_unit_test(cjk_terms_match_inside_running_text),
 		cmocka_unit_test(nfkc_and_case_folding_make_width_and_case_irrelevant),
+		cmocka_unit_test(few_rules_skip_only_papers_that_none_can_match),
 		cmocka_unit_test(fields_say_where_a_term_is_searched),
 		cmocka_unit_test(ids_match_whole_or_by_prefix),
 		cmocka_unit_test(boolean_operators_combine_terms),

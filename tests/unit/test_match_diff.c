@@ -3,7 +3,8 @@
  * field cut into words a code point at a time (one utf8proc_map call, and one malloc, per
  * character), every term looked for by walking all the words, the query tree evaluated directly,
  * no dictionary. Thousands of random queries built from the sample digests' own words, phrases,
- * authors and ids must give the same rules, and the same hits byte for byte, on every paper.
+ * authors and ids must give the same rules, and the same hits byte for byte, on every paper;
+ * so must sets of a few such queries, where the matcher's sieve decides which papers are cut.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
@@ -585,12 +586,12 @@ static void load_papers(struct digest *d, struct npaper **np, size_t *n)
 
 /* Compares what the matcher said about one paper with the naive answer for every rule. */
 static void compare_paper(const struct npaper *np, struct nrule *rules, const char **texts,
-			  const struct got *g)
+			  unsigned n_rules, const struct got *g)
 {
 	static struct nhits want;
 	size_t next = 0;
 
-	for (unsigned r = 0; r < N_QUERIES; r++) {
+	for (unsigned r = 0; r < n_rules; r++) {
 		bool naive = naive_match(&rules[r], np, &want);
 		bool compiled = next < g->n_rules && g->rules[next] == r;
 
@@ -652,7 +653,7 @@ static void random_queries_agree_with_a_naive_matcher_on_every_sample_paper(void
 		count = matcher_match(m, np[i].p, true, got_rule, &g);
 		assert_int_equal(count, g.n_rules);
 		assert_int_equal(matcher_match(m, np[i].p, false, NULL, NULL), count);
-		compare_paper(&np[i], rules, ptrs, &g);
+		compare_paper(&np[i], rules, ptrs, N_QUERIES, &g);
 		matched += count;
 	}
 	/* The queries must match often enough for the agreement to mean something. */
@@ -670,10 +671,65 @@ static void random_queries_agree_with_a_naive_matcher_on_every_sample_paper(void
 	digest_free(&d);
 }
 
+/* A few rules at a time, as most configurations have: the matcher's sieve then decides which
+ * papers are cut into words at all, and must never leave out one that a rule matches. */
+static void a_few_random_queries_at_a_time_agree_too(void **state)
+{
+	enum { ROUNDS = 300, MAX_SET = 4 };
+	static char texts[MAX_SET][1024];
+	const char *ptrs[MAX_SET];
+	struct nrule rules[MAX_SET];
+	struct got g = {0};
+	struct query_error qe;
+	struct npaper *np;
+	struct digest d;
+	size_t n_papers, matched = 0, missed = 0;
+
+	(void)state;
+	log_setup(LOG_STYLE_PLAIN, LOG_PRIO_ERR - 1);
+	load_papers(&d, &np, &n_papers);
+	for (unsigned round = 0; round < ROUNDS; round++) {
+		struct matcher *m = matcher_new();
+		unsigned n = 1 + rnd(MAX_SET);
+
+		for (unsigned r = 0; r < n; r++) {
+			do
+				random_query(texts[r], sizeof(texts[r]), np, n_papers);
+			while (matcher_check(texts[r], &qe) != 0);
+			assert_int_equal(matcher_add(m, texts[r], &qe), (int)r);
+			nrule_init(&rules[r], texts[r]);
+			ptrs[r] = texts[r];
+		}
+		matcher_compile(m);
+		for (size_t i = 0; i < n_papers; i++) {
+			size_t count;
+
+			g.n_rules = g.n_hits = 0;
+			count = matcher_match(m, np[i].p, true, got_rule, &g);
+			compare_paper(&np[i], rules, ptrs, n, &g);
+			matched += count;
+			missed += count == 0;
+		}
+		for (unsigned r = 0; r < n; r++)
+			nrule_free(&rules[r]);
+		matcher_free(m);
+	}
+	/* Both kinds of paper, many times: those some rule matches and those none does. */
+	assert_true(matched > ROUNDS * 2);
+	assert_true(missed > ROUNDS * n_papers / 4);
+	print_message("# %d sets of up to %d queries, %zu matches\n", ROUNDS, MAX_SET, matched);
+	for (size_t i = 0; i < n_papers; i++)
+		npaper_free(&np[i]);
+	free(np);
+	free(g.hits);
+	digest_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(random_queries_agree_with_a_naive_matcher_on_every_sample_paper),
+		cmocka_unit_test(a_few_random_queries_at_a_time_agree_too),
 	};
 
 	return cmocka_run_group_tests_name("match_diff", tests, NULL, NULL);
