@@ -12,13 +12,14 @@ CLANG ?= clang
 PYTHON ?= /usr/bin/python3
 CFLAGS ?= -O2 -g
 
-PKGS := libconfig sqlite3 jansson libutf8proc libpcre2-8 libcrypto
+PKGS := libconfig sqlite3 jansson libutf8proc libcrypto
 # Libraries Debian ships without a pkg-config file: linked by name. libstemmer's header is
 # used, but daemon/match/like.c loads the library when a like rule needs it.
 NOPC_LIBS := -lm
 # Headers only: notify/net.c loads libcurl when a notifier needs the network, daemon/state_pg.c
-# libpq when the state is a PostgreSQL database.
-HEADER_PKGS := libcurl libpq
+# libpq when the state is a PostgreSQL database, daemon/match/rx.c PCRE2 when a rule has a
+# regular expression.
+HEADER_PKGS := libcurl libpq libpcre2-8
 
 # The language the sources are written in, for every build and for the analysers.
 STD := -std=c11
@@ -36,8 +37,9 @@ PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS) $(HEADER_
 PKG_LIBS = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)) $(NOPC_LIBS))$(PKG_LIBS)
 CMOCKA_LIBS = $(eval CMOCKA_LIBS := $$(shell pkg-config --libs cmocka))$(CMOCKA_LIBS)
 CURL_LIBS = $(eval CURL_LIBS := $$(shell pkg-config --libs libcurl))$(CURL_LIBS)
-# The unit tests make the databases of their shared states with libpq itself.
-PQ_LIBS = $(eval PQ_LIBS := $$(shell pkg-config --libs libpq))$(PQ_LIBS)
+# The unit tests make the databases of their shared states with libpq itself, and the naive
+# matcher of test_match_diff.c runs PCRE2 itself.
+PQ_LIBS = $(eval PQ_LIBS := $$(shell pkg-config --libs libpq libpcre2-8))$(PQ_LIBS)
 
 # Debian packages: what building needs, and what the tests add.
 BUILD_DEBS := gcc libc6-dev make pkg-config libcurl4-openssl-dev libconfig-dev libsqlite3-dev \

@@ -410,6 +410,22 @@ static int daemon_watch(struct daemon *d)
 	return 0;
 }
 
+/* Says how regular expressions run, once, when the rules first have one. */
+static void daemon_log_regex(const struct config *cfg)
+{
+	static bool said;
+	char why[256];
+
+	if (said || !matcher_has_regex(cfg->matcher))
+		return;
+	said = true;
+	if (matcher_jit_probe(why, sizeof(why)) == 0)
+		log_info("regular expressions: compiled to machine code (PCRE2 JIT)");
+	else
+		log_info("regular expressions: interpreted, PCRE2's JIT is unavailable here (%s)",
+			 why);
+}
+
 /* SIGHUP: the new file is checked completely first; a bad one leaves the old in force. */
 static void daemon_reload(struct daemon *d)
 {
@@ -435,6 +451,7 @@ static void daemon_reload(struct daemon *d)
 		free(shown);
 	}
 	d->cfg = cfg;
+	daemon_log_regex(cfg);
 	outbox_set_config(d->outbox, cfg);
 	health_set_config(d->health, cfg);
 	/* A new watcher on the new settings; its rescan also reads files again for new rules. */
@@ -542,16 +559,6 @@ static void daemon_free(struct daemon *d)
  * forbidden (as systemd's MemoryDenyWriteExecute=yes forbids it), PCRE2 interprets them without
  * a word, slower but alike. Said whatever the rules: a reload may bring the first regex rule,
  * and the operator can know before writing one. */
-static void daemon_log_regex(void)
-{
-	char why[256];
-
-	if (matcher_jit_probe(why, sizeof(why)) == 0)
-		log_info("regular expressions: compiled to machine code (PCRE2 JIT)");
-	else
-		log_info("regular expressions: interpreted, PCRE2's JIT is unavailable here (%s)",
-			 why);
-}
 
 /* Everything up to READY=1: state, loop, signals, delivery, the folder and what it holds. */
 static int daemon_start(struct daemon *d)
@@ -596,7 +603,7 @@ static int daemon_start(struct daemon *d)
 	log_info("watching %s (%zu notifiers, %zu rules), state in %s", d->cfg->watch.dir,
 		 d->cfg->n_notifiers, d->cfg->n_rules, shown);
 	free(shown);
-	daemon_log_regex();
+	daemon_log_regex(d->cfg);
 	if (daemon_watch(d) != 0)
 		return EXIT_FAIL;
 	group_end(d);  /* what the folder held: recorded before READY=1 */

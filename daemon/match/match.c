@@ -167,6 +167,15 @@ const char *match_field_name(enum match_field f)
 	return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "?";
 }
 
+bool matcher_has_regex(const struct matcher *m)
+{
+	for (size_t u = 0; u < m->n_terms; u++) {
+		if (m->terms[u].kind == QUERY_REGEX)
+			return true;
+	}
+	return false;
+}
+
 int matcher_jit_probe(char *why, size_t why_size)
 {
 	return rx_jit_probe(why, why_size);

@@ -89,8 +89,11 @@ size_t matcher_term_count(const struct matcher *m, unsigned rule);
  * terms that search f alone (author:...) find nothing. */
 bool matcher_needs_field(const struct matcher *m, unsigned rule, enum match_field f);
 
+/* Whether some rule has a regular-expression term. */
+bool matcher_has_regex(const struct matcher *m);
+
 /* Whether regular-expression terms run as machine code here (PCRE2's JIT): 0, or -1 with the
- * reason they are interpreted, slower but alike, in why. Each call makes a trial compilation. */
+ * reason they are interpreted, slower but alike, in why. */
 int matcher_jit_probe(char *why, size_t why_size);
 
 /* "title", "author", "abstract", "id" */

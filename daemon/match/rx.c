@@ -6,6 +6,7 @@
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <pcre2.h>
 #include <stdint.h>
@@ -16,6 +17,68 @@
 
 #include "rx.h"
 #include "xmalloc.h"
+
+/* PCRE2 is loaded with dlopen() when a rule first has a regular expression: mapped at start, it
+ * cost every daemon 0.14 MiB, and most configurations have none. The calls go through pcre,
+ * each function of the type pcre2.h declares; the header's macros give the names their 8-bit
+ * ending, in the declarations, the calls and the names looked up alike. */
+#define PCRE2_LIBRARY "libpcre2-8.so.0"
+
+#define PCRE2_FUNCTIONS(X)                                                                         \
+	X(pcre2_code_free)                                                                         \
+	X(pcre2_compile)                                                                           \
+	X(pcre2_config)                                                                            \
+	X(pcre2_get_error_message)                                                                 \
+	X(pcre2_get_ovector_pointer)                                                               \
+	X(pcre2_jit_compile)                                                                       \
+	X(pcre2_match)                                                                             \
+	X(pcre2_match_context_create)                                                              \
+	X(pcre2_match_context_free)                                                                \
+	X(pcre2_match_data_create)                                                                 \
+	X(pcre2_match_data_free)                                                                   \
+	X(pcre2_pattern_info)                                                                      \
+	X(pcre2_set_match_limit)
+
+static struct {
+#define PCRE2_FIELD(f) __typeof__(f) *(f);
+	PCRE2_FUNCTIONS(PCRE2_FIELD)
+#undef PCRE2_FIELD
+} pcre;
+
+/* The name a function has in the library: its macro expanded, then made a string. */
+#define PCRE2_NAME(f)  PCRE2_QUOTE(f)
+#define PCRE2_QUOTE(f) #f
+
+/* Loads PCRE2 and finds every function called, once; it stays loaded. 0, or -1 with why. */
+static int pcre_load(char *why, size_t why_size)
+{
+	static void *handle;
+	void *fn;
+
+	if (handle != NULL)
+		return 0;
+	handle = dlopen(PCRE2_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+	if (handle == NULL) {
+		snprintf(why, why_size, "cannot load PCRE2, which regular expressions need: %s",
+			 dlerror());
+		return -1;
+	}
+	/* A function's address as dlsym() returns it; POSIX makes the conversion exact. */
+#define PCRE2_FIND(f)                                                                              \
+	fn = dlsym(handle, PCRE2_NAME(f));                                                         \
+	if (fn == NULL)                                                                            \
+		goto missing;                                                                      \
+	pcre.f = (__typeof__(pcre.f))fn;
+	PCRE2_FUNCTIONS(PCRE2_FIND)
+#undef PCRE2_FIND
+	return 0;
+missing:
+	snprintf(why, why_size, "%s has no function paperwatch calls: %s", PCRE2_LIBRARY,
+		 dlerror());
+	dlclose(handle);
+	handle = NULL;
+	return -1;
+}
 
 /* Backtracking steps one match may take: a pathological pattern costs at most some
  * milliseconds per paper instead of hanging the daemon. */
@@ -199,32 +262,37 @@ static struct rx *refuse(struct rx *r, size_t *at, size_t where, char *msg, size
 
 struct rx *rx_compile(const char *pattern, size_t len, size_t *at, char *msg, size_t msg_size)
 {
-	struct rx *r = xcalloc(1, sizeof(*r));
+	struct rx *r;
 	PCRE2_SIZE off = 0;
 	uint32_t min_len = 0;
 	int code;
 
-	r->code = pcre2_compile((PCRE2_SPTR)pattern, len, RX_OPTIONS, &code, &off, NULL);
+	if (pcre_load(msg, msg_size) != 0) {
+		*at = 0;
+		return NULL;
+	}
+	r = xcalloc(1, sizeof(*r));
+	r->code = pcre.pcre2_compile((PCRE2_SPTR)pattern, len, RX_OPTIONS, &code, &off, NULL);
 	if (r->code == NULL) {
 		*at = off;
-		pcre2_get_error_message(code, (PCRE2_UCHAR *)msg, msg_size);
+		pcre.pcre2_get_error_message(code, (PCRE2_UCHAR *)msg, msg_size);
 		rx_free(r);
 		return NULL;
 	}
 	if (find_bsk(pattern, len) < len)
 		return refuse(r, at, find_bsk(pattern, len), msg, msg_size,
 			      "\\K is not supported: a match must cover the text it highlights");
-	if (pcre2_pattern_info(r->code, PCRE2_INFO_MINLENGTH, &min_len) != 0 || min_len == 0)
+	if (pcre.pcre2_pattern_info(r->code, PCRE2_INFO_MINLENGTH, &min_len) != 0 || min_len == 0)
 		return refuse(r, at, 0, msg, msg_size,
 			      "it can match empty text, so it would match every paper");
 #ifndef PW_RX_NO_JIT
 	/* Without a JIT (some platforms, the valgrind build) PCRE2 interprets the pattern: slower,
 	 * still right. */
-	(void)pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE);
+	(void)pcre.pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE);
 #endif
-	r->md = pcre2_match_data_create(1, NULL);
-	r->mctx = pcre2_match_context_create(NULL);
-	pcre2_set_match_limit(r->mctx, RX_MATCH_LIMIT);
+	r->md = pcre.pcre2_match_data_create(1, NULL);
+	r->mctx = pcre.pcre2_match_context_create(NULL);
+	pcre.pcre2_set_match_limit(r->mctx, RX_MATCH_LIMIT);
 	find_literal(r, pattern, len);
 	return r;
 }
@@ -242,7 +310,9 @@ int rx_jit_probe(char *why, size_t why_size)
 	uint32_t jit = 0;
 	void *page;
 
-	if (pcre2_config(PCRE2_CONFIG_JIT, &jit) < 0 || jit == 0) {
+	if (pcre_load(why, why_size) != 0)
+		return -1;
+	if (pcre.pcre2_config(PCRE2_CONFIG_JIT, &jit) < 0 || jit == 0) {
 		snprintf(why, why_size, "this PCRE2 was built without it");
 		return -1;
 	}
@@ -267,9 +337,10 @@ void rx_free(struct rx *r)
 {
 	if (r == NULL)
 		return;
-	pcre2_code_free(r->code);
-	pcre2_match_data_free(r->md);
-	pcre2_match_context_free(r->mctx);
+	/* r exists: PCRE2 was loaded to compile it. */
+	pcre.pcre2_code_free(r->code);
+	pcre.pcre2_match_data_free(r->md);
+	pcre.pcre2_match_context_free(r->mctx);
 	free(r->literal);
 	free(r);
 }
@@ -283,13 +354,13 @@ const char *rx_literal(const struct rx *r, size_t *len)
 bool rx_find(struct rx *r, const char *s, size_t n, size_t from, size_t *start, size_t *end)
 {
 	while (from < n) {
-		int rc = pcre2_match(r->code, (PCRE2_SPTR)s, n, from, 0, r->md, r->mctx);
+		int rc = pcre.pcre2_match(r->code, (PCRE2_SPTR)s, n, from, 0, r->md, r->mctx);
 		PCRE2_SIZE *ov;
 
 		/* rc 0 means a match whose groups did not fit: only the whole match is needed. */
 		if (rc < 0)
 			return false;
-		ov = pcre2_get_ovector_pointer(r->md);
+		ov = pcre.pcre2_get_ovector_pointer(r->md);
 		if (ov[1] > ov[0]) {
 			*start = ov[0];
 			*end = ov[1];

@@ -23,7 +23,8 @@ struct rx *rx_compile(const char *pattern, size_t len, size_t *at, char *msg, si
 void rx_free(struct rx *r);
 
 /* Whether patterns run as machine code here (PCRE2's JIT): 0, or -1 with the reason they are
- * interpreted instead in why. Each call compiles a trial pattern. */
+ * interpreted instead in why. Loads PCRE2, as rx_compile() does: a pattern it cannot load for
+ * fails to compile, with the reason. */
 int rx_jit_probe(char *why, size_t why_size);
 
 /* Lower-case ASCII text that every match contains, or NULL when the pattern promises none. A

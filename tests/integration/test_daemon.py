@@ -308,6 +308,29 @@ def libcurl_is_loaded_only_once_a_notifier_needs_the_network():
 
 
 @test
+def pcre2_and_libstemmer_are_loaded_only_once_a_rule_needs_them():
+    # Keyword rules need neither: PCRE2 comes with the first regular expression, libstemmer
+    # with the first like rule's library.
+    def mapped(lib):
+        with open(f'/proc/{s.daemon.proc.pid}/maps') as f:
+            return lib in f.read()
+    s = Setup(rules=[{'name': 'word', 'query': 'zebra'}])
+    with s.daemon.start():
+        assert not mapped('libpcre2') and not mapped('libstemmer')
+        assert 'regular expressions:' not in s.daemon.log_text()
+        s.rules = [{'name': 'rx', 'query': '/number [0-9]+/'}]
+        s.write_conf()
+        mark = len(s.daemon.notes)
+        s.daemon.signal(signal.SIGHUP)
+        s.daemon.wait_note('READY=1', after=mark)
+        assert mapped('libpcre2') and not mapped('libstemmer')
+        assert s.daemon.log_text().count('regular expressions:') == 1, s.daemon.log_text()
+        s.drop('a.md', digest_text(0, 2))
+        assert s.wait_alerted(2) == ids(0, 2)
+        assert s.daemon.stop() == 0
+
+
+@test
 def sighup_with_a_broken_configuration_keeps_the_old_one_and_names_the_line():
     s = Setup()
     with s.daemon.start():
