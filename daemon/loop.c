@@ -140,6 +140,8 @@ static void loop_rearm(struct loop *l)
 	}
 	l->armed = first;
 	if (first >= 0) {
+		if (delay < 1e-6)
+			delay = 1e-6; /* a few nanoseconds would round to zero, which disarms */
 		its.it_value.tv_sec = (time_t)delay;
 		its.it_value.tv_nsec = (long)((delay - (double)(time_t)delay) * 1e9);
 	}
