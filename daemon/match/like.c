@@ -20,9 +20,29 @@
 
 #define NONE UINT32_MAX
 
+/* Slots of the table a paper's terms are counted in: twice as many as it may have. */
+#define PT_SLOTS ((size_t)2 * LIKE_MAX_TERMS)
+/* Buckets counting how many papers seen had a term the library does not: its IDF. */
+#define SEEN_BUCKETS (1u << 18)
+/* Words whose stems are remembered; past this the memory starts again. */
+#define CACHE_MAX (1u << 17)
+/* The weight of a posting is kept in 1/16ths. */
+#define Q_SCALE 16.0
+/* Library papers at most: 24 bits of a posting. */
+#define MAX_ITEMS (1u << 24)
+
+/* A term in more than this share of the library (and more than COMMON_MIN of its papers)
+ * tells its papers apart little: the walk for the closest paper passes it by, and its
+ * postings are most of the walk's cost. It still counts in the cosine with the centroid and in
+ * the paper's norm. */
+#define COMMON_SHARE 0.03
+#define COMMON_MIN   64
+/* Nor more than this many: what one paper costs grows with the library no further. */
+#define COMMON_MAX 256
+
 /* libstemmer is loaded with dlopen() when a library is first indexed: its tables for every
- * language, relocated when it is mapped, cost each process 0.6 MiB of its own pages, and most
- * configurations have no like rule. */
+ * language, relocated when it is mapped, cost each process 0.65 MiB, half of it its own pages,
+ * and most configurations have no like rule. */
 #define STEMMER_LIBRARY "libstemmer.so.0d"
 
 #define STEMMER_FUNCTIONS(X)                                                                       \
@@ -36,24 +56,6 @@ static struct {
 	STEMMER_FUNCTIONS(STEMMER_FIELD)
 #undef STEMMER_FIELD
 } sb;
-/* Slots of the table a paper's terms are counted in: twice as many as it may have. */
-#define PT_SLOTS ((size_t)2 * LIKE_MAX_TERMS)
-/* Buckets counting how many papers seen had a term the library does not: its IDF. */
-#define SEEN_BUCKETS (1u << 18)
-/* Words whose stems are remembered; past this the memory starts again. */
-#define CACHE_MAX (1u << 17)
-/* The weight of a posting is kept in 1/16ths. */
-#define Q_SCALE 16.0
-/* Library papers at most: 24 bits of a posting. */
-#define MAX_ITEMS (1u << 24)
-/* A term in more than this share of the library (and more than COMMON_MIN of its papers)
- * tells its papers apart little: the walk for the closest paper passes it by, and its
- * postings are most of the walk's cost. It still counts in the cosine with the centroid and in
- * the paper's norm. */
-#define COMMON_SHARE 0.03
-#define COMMON_MIN   64
-/* Nor more than this many: what one paper costs grows with the library no further. */
-#define COMMON_MAX 256
 
 /* English words that say nothing of a topic; stems are looked up after these are dropped. */
 static const char *const stopwords[] = {
@@ -419,6 +421,7 @@ static uint32_t quantise(float w)
 	return q < 1 ? 1 : q > 255 ? 255 : (uint32_t)q;
 }
 
+/* Once; the library stays loaded. */
 int like_load(struct err *err)
 {
 	static void *handle;
