@@ -410,7 +410,10 @@ static int daemon_watch(struct daemon *d)
 	return 0;
 }
 
-/* Says how regular expressions run, once, when the rules first have one. */
+/* Says once how regular expressions run in this process: where writable code is forbidden (as
+ * systemd's MemoryDenyWriteExecute=yes forbids it), PCRE2 interprets them without a word, slower
+ * but alike. Said when the rules first have one, at start or at a reload: asking loads PCRE2,
+ * which a configuration without one never maps. */
 static void daemon_log_regex(const struct config *cfg)
 {
 	static bool said;
@@ -554,11 +557,6 @@ static void daemon_free(struct daemon *d)
 	config_unref(d->cfg);
 	sdnotify_close();
 }
-
-/* Says once, at start, how regular expressions run in this process: where writable code is
- * forbidden (as systemd's MemoryDenyWriteExecute=yes forbids it), PCRE2 interprets them without
- * a word, slower but alike. Said whatever the rules: a reload may bring the first regex rule,
- * and the operator can know before writing one. */
 
 /* Everything up to READY=1: state, loop, signals, delivery, the folder and what it holds. */
 static int daemon_start(struct daemon *d)

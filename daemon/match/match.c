@@ -5,8 +5,8 @@
  * looked up: as it is, without a plural ending, and at the prefix lengths prefix keys have, most
  * of these answered by a bit filter. Only rules that had a term hit are then evaluated in full,
  * beside the few that could match without any (pure negations, and regular expressions with no
- * literal text to look for, litscan.h). With few keys, a sieve of their first two bytes lets
- * most papers of plain ASCII text skip the cutting and the lookups altogether.
+ * literal text to look for, litscan.h). With few keys, a sieve looks for them in the raw bytes
+ * first, and most papers of plain ASCII text skip the cutting and the lookups altogether.
  */
 #ifdef __SSE2__
 #include <emmintrin.h>
