@@ -8,8 +8,11 @@
  * literal text to look for, litscan.h). With few keys, a sieve looks for them in the raw bytes
  * first, and most papers of plain ASCII text skip the cutting and the lookups altogether.
  */
-#ifdef __SSE2__
-#include <emmintrin.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define SIEVE_AVX2 1
+#else
+#define SIEVE_AVX2 0
 #endif
 #include <stdint.h>
 #include <stdio.h>
@@ -26,8 +29,10 @@
 #include "xmalloc.h"
 
 #define NONE UINT32_MAX
-/* Keys the sieve holds at most: each costs two comparisons for every sixteen bytes of a paper. */
+/* Keys the sieve holds at most: a bit each of a byte (sieve_build). */
 #define SIEVE_MAX 8
+/* How many of a key's first bytes the sieve looks for at once, before comparing the whole key. */
+#define SIEVE_SPAN 3
 
 /* What term_rx says of a term that is not looked up in the dictionary. */
 #define TERM_RX   1
@@ -143,6 +148,9 @@ struct matcher {
 	bool sieve_on;
 	size_t n_sieve;
 	const struct dict_slot *sieve[SIEVE_MAX];
+	/* Bit k of sieve_lo[j][x] (sieve_hi[j][x]) is set when byte j of sieve[k], with 0x20 set,
+	 * has x as its low (high) four bits, or when that key is shorter than j + 1 bytes. */
+	unsigned char sieve_lo[SIEVE_SPAN][16], sieve_hi[SIEVE_SPAN][16];
 	uint64_t *always;     /* per rule: evaluated for every paper */
 	uint64_t *always_any; /* per word of always: whether it has a bit set */
 	size_t n_rule_words;  /* 64-bit words in always and cand */
@@ -703,19 +711,53 @@ static enum tri unseen_value(const struct matcher *m, const struct query_node *n
 	}
 }
 
+/* Whether this processor runs the sieve's scan (sieve_may_hit). */
+static bool sieve_supported(void)
+{
+#if SIEVE_AVX2
+	return __builtin_cpu_supports("avx2");
+#else
+	return false;
+#endif
+}
+
+/* Enters key e as the sieve's next, in the tables of its first bytes. */
+static void sieve_add(struct matcher *m, const struct dict_slot *e)
+{
+	const unsigned char *k = (const unsigned char *)e->key;
+	unsigned char bit = (unsigned char)(1u << m->n_sieve);
+
+	for (size_t j = 0; j < SIEVE_SPAN; j++) {
+		unsigned c = k[j] | 0x20u;
+
+		if (j >= e->len) {
+			for (size_t x = 0; x < 16; x++) {
+				m->sieve_lo[j][x] |= bit;
+				m->sieve_hi[j][x] |= bit;
+			}
+			continue;
+		}
+		m->sieve_lo[j][c & 0x0f] |= bit;
+		m->sieve_hi[j][c >> 4] |= bit;
+	}
+	m->sieve[m->n_sieve++] = e;
+}
+
 /* Finds what the sieve holds, or leaves it off. A key hits a word that starts with it (the word
  * itself, the word with a plural ending, a longer word for a prefix), and the folded bytes of an
  * ASCII string are its own, lower-cased: a key can hit it only where its bytes are, in either
  * case. A key that does not start with two ASCII bytes cannot hit ASCII text at all. Off with a
  * key of one byte, too many keys, or literals of regular expressions, which are looked for in
- * the folded text. */
+ * the folded text; and on a processor without the vector instructions the scan is made of. */
 static void sieve_build(struct matcher *m)
 {
 	const struct dict *d = &m->dict;
 
 	m->sieve_on = false;
 	m->n_sieve = 0;
-	if (m->n_lits > 0 || d->n_keys == 0 || d->n_keys > SIEVE_MAX)
+	memset(m->sieve_lo, 0, sizeof(m->sieve_lo));
+	memset(m->sieve_hi, 0, sizeof(m->sieve_hi));
+	if (m->n_lits > 0 || d->n_keys == 0 || d->n_keys > SIEVE_MAX || !sieve_supported())
 		return;
 	for (size_t i = 0; i <= d->mask; i++) {
 		const struct dict_slot *e = &d->slots[i];
@@ -726,7 +768,7 @@ static void sieve_build(struct matcher *m)
 		if (e->len < 2)
 			return;
 		if (k[0] < 0x80 && k[1] < 0x80)
-			m->sieve[m->n_sieve++] = e;
+			sieve_add(m, e);
 	}
 	m->sieve_on = true;
 }
@@ -873,6 +915,7 @@ static void add_segs(struct matcher *m, const struct paper *p)
 		add_seg(m, MATCH_ID, 0, p->id);
 }
 
+#if SIEVE_AVX2
 /* Whether key e is at s[at..n), bytes compared with 0x20 set on both sides: that makes a capital
  * letter its small one, and a byte beyond ASCII no byte of ASCII. */
 static bool sieve_key_at(const struct dict_slot *e, const unsigned char *s, size_t n, size_t at)
@@ -888,51 +931,87 @@ static bool sieve_key_at(const struct dict_slot *e, const unsigned char *s, size
 	return true;
 }
 
-/* Whether a key may hit s[0..n): it is not all ASCII, or holds a key of the sieve. */
-static bool sieve_may_hit(const struct matcher *m, const char *str, size_t n)
+/* Whether a key of the sieve that `keys` has a bit for is at s[at..n). */
+static bool sieve_keys_at(const struct matcher *m, unsigned keys, const unsigned char *s, size_t n,
+			  size_t at)
+{
+	for (; keys != 0; keys &= keys - 1) {
+		if (sieve_key_at(m->sieve[__builtin_ctz(keys)], s, n, at))
+			return true;
+	}
+	return false;
+}
+
+/* Whether s[0..n) is not all ASCII or holds a key of the sieve. It looks at 32 positions at a
+ * time: the keys whose first SIEVE_SPAN bytes may be at each come from two table lookups per
+ * byte (of its low and of its high four bits, a bit per key), ANDed over the bytes; only those
+ * keys are compared in full. The last positions are looked at in a copy, padded with zeros. */
+__attribute__((target("avx2"))) static bool sieve_may_hit(const struct matcher *m, const char *str,
+							  size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
+	const __m256i fold = _mm256_set1_epi8(0x20), nibble = _mm256_set1_epi8(0x0f);
+	__m256i lo[SIEVE_SPAN], hi[SIEVE_SPAN];
+	unsigned char pad[32 + SIEVE_SPAN - 1];
 
-#ifdef __SSE2__
-	__m128i first[SIEVE_MAX], second[SIEVE_MAX];
-	const __m128i low = _mm_set1_epi8(0x20);
-
-	for (size_t k = 0; k < m->n_sieve; k++) {
-		first[k] = _mm_set1_epi8((char)(m->sieve[k]->key[0] | 0x20));
-		second[k] = _mm_set1_epi8((char)(m->sieve[k]->key[1] | 0x20));
+	for (size_t j = 0; j < SIEVE_SPAN; j++) {
+		lo[j] = _mm256_broadcastsi128_si256(
+			_mm_loadu_si128((const __m128i *)(const void *)m->sieve_lo[j]));
+		hi[j] = _mm256_broadcastsi128_si256(
+			_mm_loadu_si128((const __m128i *)(const void *)m->sieve_hi[j]));
 	}
-	/* Bytes i..i+15, each with the byte after it, where a key may start; the last of those is
-	 * checked for ASCII by the next round. */
-	for (; i + 17 <= n; i += 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 1));
+	for (size_t i = 0; i < n; i += 32) {
+		const unsigned char *b = s + i; /* positions i..i+31, with the bytes after them */
+		unsigned at = UINT32_MAX;       /* which of them are in s */
+		__m256i x, keys = _mm256_set1_epi8(-1);
+		unsigned char at_keys[32];
 
-		if (_mm_movemask_epi8(x) != 0)
-			return true;
-		x = _mm_or_si128(x, low);
-		y = _mm_or_si128(y, low);
-		for (size_t k = 0; k < m->n_sieve; k++) {
-			unsigned at = (unsigned)_mm_movemask_epi8(_mm_and_si128(
-				_mm_cmpeq_epi8(x, first[k]), _mm_cmpeq_epi8(y, second[k])));
-
-			for (; at != 0; at &= at - 1) {
-				if (sieve_key_at(m->sieve[k], s, n, i + (size_t)__builtin_ctz(at)))
-					return true;
-			}
+		if (n - i < sizeof(pad)) {
+			memset(pad, 0, sizeof(pad));
+			memcpy(pad, b, n - i);
+			b = pad;
+			if (n - i < 32)
+				at = (1u << (n - i)) - 1;
 		}
-	}
-#endif
-	for (; i < n; i++) {
-		if (s[i] >= 0x80)
+		/* Bytes i+32 and on are checked for ASCII by the next round. */
+		x = _mm256_loadu_si256((const __m256i *)(const void *)b);
+		if (_mm256_movemask_epi8(x) != 0)
 			return true;
-		for (size_t k = 0; k < m->n_sieve; k++) {
-			if (sieve_key_at(m->sieve[k], s, n, i))
+		for (size_t j = 0; j < SIEVE_SPAN; j++) {
+			__m256i y =
+				j == 0 ? x
+				       : _mm256_loadu_si256((const __m256i *)(const void *)(b + j));
+			__m256i low, high;
+
+			y = _mm256_or_si256(y, fold);
+			low = _mm256_shuffle_epi8(lo[j], _mm256_and_si256(y, nibble));
+			high = _mm256_shuffle_epi8(
+				hi[j], _mm256_and_si256(_mm256_srli_epi16(y, 4), nibble));
+			keys = _mm256_and_si256(keys, _mm256_and_si256(low, high));
+		}
+		at &= ~(unsigned)_mm256_movemask_epi8(
+			_mm256_cmpeq_epi8(keys, _mm256_setzero_si256()));
+		if (at == 0)
+			continue;
+		_mm256_storeu_si256((__m256i *)(void *)at_keys, keys);
+		for (; at != 0; at &= at - 1) {
+			size_t p = (size_t)__builtin_ctz(at);
+
+			if (sieve_keys_at(m, at_keys[p], s, n, i + p))
 				return true;
 		}
 	}
 	return false;
 }
+#else
+static bool sieve_may_hit(const struct matcher *m, const char *str, size_t n)
+{
+	(void)m;
+	(void)str;
+	(void)n;
+	return true; /* never asked: the sieve is on only where the scan above is built */
+}
+#endif
 
 /* Cuts the paper's strings into words, when some term looks for words or literals and the sieve
  * does not rule every key out. */

@@ -243,6 +243,54 @@ static void few_rules_skip_only_papers_that_none_can_match(void **state)
 	assert_string_equal(hits("id:2501*", &none), "2501* id \"2501.00001\"");
 }
 
+/* Sets bit `rule` of the unsigned at ctx. */
+static void rule_bits(void *ctx, unsigned rule, const struct match_hit *hits, size_t n)
+{
+	(void)hits;
+	(void)n;
+	*(unsigned *)ctx |= 1u << rule;
+}
+
+/* The sieve reads a paper's bytes in blocks and each key's first bytes at once: a key must be
+ * found wherever it starts, in either case, up to the string's last byte, beside another key
+ * that shares its first bytes, and a key cut short by the end of the string must not be. */
+static void the_sieve_finds_a_key_at_every_offset(void **state)
+{
+	static const char *const keys[] = {"ai", "gan", "gap", "nerf", "robot"};
+	enum { LONGEST = 80 };
+	struct matcher *m = matcher_new();
+	struct query_error qe;
+	char text[LONGEST + 1];
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+		assert_int_equal(matcher_add(m, keys[k], &qe), (int)k);
+	matcher_compile(m);
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		size_t len = strlen(keys[k]);
+
+		for (size_t n = len; n <= LONGEST; n++) {
+			for (size_t at = 0; at + len <= n; at++) {
+				struct paper p = paper(text, NULL, NULL, NULL);
+				unsigned want = 1u << k, got = 0;
+
+				memset(text, '.', n);
+				text[n] = '\0';
+				for (size_t j = 0; j < len; j++)
+					text[at + j] = (char)(at % 2 ? keys[k][j] - 'a' + 'A'
+								     : keys[k][j]);
+				assert_int_equal(matcher_match(m, &p, false, rule_bits, &got), 1);
+				assert_int_equal(got, want);
+				text[n - 1] = '.'; /* the key cut short, when it ends the string */
+				if (at + len == n && len > 2)
+					assert_int_equal(
+						matcher_match(m, &p, false, rule_bits, &got), 0);
+			}
+		}
+	}
+	matcher_free(m);
+}
+
 static void fields_say_where_a_term_is_searched(void **state)
 {
 	const char *authors[] = {"Ada Lovelace", NULL};
@@ -541,6 +589,7 @@ int main(void)
 		cmocka_unit_test(cjk_terms_match_inside_running_text),
 		cmocka_unit_test(nfkc_and_case_folding_make_width_and_case_irrelevant),
 		cmocka_unit_test(few_rules_skip_only_papers_that_none_can_match),
+		cmocka_unit_test(the_sieve_finds_a_key_at_every_offset),
 		cmocka_unit_test(fields_say_where_a_term_is_searched),
 		cmocka_unit_test(ids_match_whole_or_by_prefix),
 		cmocka_unit_test(boolean_operators_combine_terms),
