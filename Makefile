@@ -12,7 +12,7 @@ CLANG ?= clang
 PYTHON ?= /usr/bin/python3
 CFLAGS ?= -O2 -g
 
-PKGS := libconfig sqlite3 jansson libutf8proc libcrypto
+PKGS := libconfig sqlite3 jansson libutf8proc libcrypto libxxhash
 # Libraries Debian ships without a pkg-config file: linked by name. libstemmer's header is
 # used, but daemon/match/like.c loads the library when a like rule needs it.
 NOPC_LIBS := -lm
@@ -43,7 +43,7 @@ PQ_LIBS = $(eval PQ_LIBS := $$(shell pkg-config --libs libpq libpcre2-8))$(PQ_LI
 
 # Debian packages: what building needs, and what the tests add.
 BUILD_DEBS := gcc libc6-dev make pkg-config libcurl4-openssl-dev libconfig-dev libsqlite3-dev \
-	libjansson-dev libutf8proc-dev libpcre2-dev libssl-dev libstemmer-dev libpq-dev tzdata
+	libjansson-dev libutf8proc-dev libpcre2-dev libssl-dev libstemmer-dev libpq-dev libxxhash-dev tzdata
 TEST_DEBS := libcmocka-dev clang libclang-rt-14-dev clang-format clang-tidy cppcheck python3 \
 	python3-aiosmtpd openssl systemd groff-base man-db faketime postgresql
 VALGRIND_DEBS := valgrind

@@ -4,8 +4,7 @@
  * messages that carry them.
  */
 #include <errno.h>
-#include <openssl/evp.h>
-#include <openssl/sha.h>
+#include <xxhash.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -25,8 +24,8 @@
 #define BATCH_KEY_BYTES 16
 _Static_assert(PIPELINE_KEY_SIZE == sizeof(BATCH_KEY_STEM) + HEX_LEN(BATCH_KEY_BYTES),
 	       "a batch key fills its buffer");
-_Static_assert(STATE_HASH_SIZE == HEX_LEN(SHA256_DIGEST_LENGTH) + 1,
-	       "the state keeps a SHA-256 in hex");
+_Static_assert(STATE_HASH_SIZE == HEX_LEN(sizeof(XXH128_canonical_t)) + 1,
+	       "the state keeps a 128-bit hash in hex");
 
 /* A paper that matched, kept past the parser's callback. */
 struct kept {
@@ -51,7 +50,7 @@ struct run {
 	size_t n_rules, cap_rules;
 	struct match_hit *hits;
 	size_t n_hits, cap_hits;
-	EVP_MD_CTX *sha;
+	XXH3_state_t *hash; /* of the file's bytes, as the parser reads them */
 	size_t papers, with_authors;
 	uint64_t papers_sum;   /* of every paper's identity hash: the same papers, the same sum */
 	struct file_read read; /* what the parser said of the file, for the state */
@@ -186,7 +185,7 @@ static void on_raw(void *ctx, const char *data, size_t len)
 {
 	struct run *r = ctx;
 
-	EVP_DigestUpdate(r->sha, data, len);
+	XXH3_128bits_update(r->hash, data, len);
 }
 
 char *pipeline_paper_key(const struct paper *p)
@@ -515,8 +514,7 @@ int pipeline_file(struct config *cfg, struct state *st, const char *path, const 
 				  .folder = folder};
 	struct file_stamp stamp = {0};
 	struct parse_result pres;
-	unsigned char digest[EVP_MAX_MD_SIZE];
-	unsigned int dlen = 0;
+	XXH128_canonical_t digest;
 	char known[STATE_HASH_SIZE];
 	struct stat sb;
 	bool seen = false;
@@ -539,11 +537,15 @@ int pipeline_file(struct config *cfg, struct state *st, const char *path, const 
 		}
 	}
 	arena_init(&r.arena);
-	r.sha = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(r.sha, EVP_sha256(), NULL);
+	r.hash = XXH3_createState();
+	if (r.hash == NULL) {
+		err_set(err, "%s: out of memory", name);
+		goto out;
+	}
+	XXH3_128bits_reset(r.hash);
 	if (parse_file(path, &opts, &pres, err) != 0)
 		goto out;
-	EVP_DigestFinal_ex(r.sha, digest, &dlen);
+	XXH128_canonicalFromHash(&digest, XXH3_128bits_digest(r.hash));
 	r.read = (struct file_read){.papers = r.papers,
 				    .fallback = pres.fallback,
 				    .skipped = pres.skipped,
@@ -553,7 +555,7 @@ int pipeline_file(struct config *cfg, struct state *st, const char *path, const 
 	/* Record the file as it was while we read it, not as stat() saw it before. */
 	stamp = (struct file_stamp){
 		.dev = pres.dev, .ino = pres.ino, .size = pres.size, .mtime_ns = pres.mtime_ns};
-	hex_encode(digest, dlen, stamp.hash);
+	hex_encode(digest.digest, sizeof(digest.digest), stamp.hash);
 	res->state_failed = true; /* from here on, only the state can fail */
 	if (state_file_hash(st, name, known, err) != 0)
 		goto out;
@@ -578,7 +580,7 @@ int pipeline_file(struct config *cfg, struct state *st, const char *path, const 
 out:
 	if (rc == 0)
 		res->state_failed = false;
-	EVP_MD_CTX_free(r.sha);
+	XXH3_freeState(r.hash);
 	free(r.kept);
 	free(r.rules);
 	free(r.hits);

@@ -16,8 +16,12 @@
 
 #include "err.h"
 
-/* A file's content hash: SHA-256 in hex, and its NUL. */
-#define STATE_HASH_SIZE 65
+/* A file's content hash in hex (XXH3's 128 bits), and its NUL. It tells a file touched or copied
+ * over itself from one whose bytes changed; whoever could make two digests' hashes collide can
+ * write the digest anyway, so it need not be a cryptographic hash, and XXH3 reads a digest ten
+ * times as fast as SHA-256. A hash recorded by an earlier version never equals one of these: such
+ * a file is read once more, and its alerts, already recorded, do not go out again. */
+#define STATE_HASH_SIZE 33
 
 struct state;
 

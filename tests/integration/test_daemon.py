@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import tempfile
 import time
 
@@ -169,6 +170,26 @@ def a_file_opened_and_closed_without_change_is_not_processed_again():
         os.utime(path)               # touched: new mtime, same bytes
         time.sleep(0.5)
         assert s.daemon.log_text().count('a.md: 5 papers') == 1
+        assert_once(s.alerted(), ids(0, 5))
+        assert s.daemon.stop() == 0
+
+
+@test
+def a_file_hashed_by_an_earlier_version_is_read_again_and_alerts_nothing_twice():
+    s = Setup()
+    with s.daemon.start():
+        s.drop('a.md', digest_text(0, 5))
+        s.wait_alerted(5)
+        assert s.daemon.stop() == 0
+    db = sqlite3.connect(os.path.join(s.dir, 'state.db'))
+    with db:  # the SHA-256 an earlier version recorded, 64 digits
+        db.execute("UPDATE files SET hash = ? WHERE name = 'a.md'", ('ab' * 32,))
+    db.close()
+    with s.daemon.start():
+        os.utime(os.path.join(s.inbox, 'a.md'))  # touched: the same bytes
+        wait_until(lambda: s.daemon.log_text().count('a.md: 5 papers') == 2, 10,
+                   'the file read again')
+        time.sleep(0.3)
         assert_once(s.alerted(), ids(0, 5))
         assert s.daemon.stop() == 0
 
