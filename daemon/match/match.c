@@ -728,7 +728,7 @@ static void sieve_add(struct matcher *m, const struct dict_slot *e)
 	unsigned char bit = (unsigned char)(1u << m->n_sieve);
 
 	for (size_t j = 0; j < SIEVE_SPAN; j++) {
-		unsigned c = k[j] | 0x20u;
+		unsigned c;
 
 		if (j >= e->len) {
 			for (size_t x = 0; x < 16; x++) {
@@ -737,6 +737,7 @@ static void sieve_add(struct matcher *m, const struct dict_slot *e)
 			}
 			continue;
 		}
+		c = k[j] | 0x20u;
 		m->sieve_lo[j][c & 0x0f] |= bit;
 		m->sieve_hi[j][c >> 4] |= bit;
 	}
@@ -945,7 +946,8 @@ static bool sieve_keys_at(const struct matcher *m, unsigned keys, const unsigned
 /* Whether s[0..n) is not all ASCII or holds a key of the sieve. It looks at 32 positions at a
  * time: the keys whose first SIEVE_SPAN bytes may be at each come from two table lookups per
  * byte (of its low and of its high four bits, a bit per key), ANDed over the bytes; only those
- * keys are compared in full. The last positions are looked at in a copy, padded with zeros. */
+ * keys are compared in full. The last positions are looked at in a copy padded with zeros,
+ * which fold to spaces, and no key has a space. */
 __attribute__((target("avx2"))) static bool sieve_may_hit(const struct matcher *m, const char *str,
 							  size_t n)
 {
