@@ -6,12 +6,16 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "channel.h"
 #include "utf8.h"
@@ -922,33 +926,48 @@ static size_t excerpt_start(const char *abs, size_t hit, size_t lead)
 }
 
 /* The abstract with every run of white space one space and none at either end, in out, and each
- * span moved to the same text there. */
+ * span moved to the same text there. The spans are notify_spans': in order, apart, never empty,
+ * so their ends are met one after the other, one at a time, in a single pass over the bytes. */
 static void squeeze(const char *abs, struct notify_span *sp, size_t n_sp, struct notify_text *out)
 {
-	size_t len = strlen(abs), *at = xcalloc(len + 1, sizeof(*at));
+	size_t len = strlen(abs), o, k = 0, next = n_sp > 0 ? sp[0].start : SIZE_MAX;
+	char *d;
 	bool space = false;
 
-	/* It never grows: room for all of it at once, and a byte at a time into it. */
+	/* It never grows: room for all of it at once. */
 	out->s = xgrow(out->s, &out->cap, out->len + len + 1, 1);
+	d = out->s;
+	o = out->len;
 	for (size_t i = 0; i < len; i++) {
-		/* " \t\n\v\f\r" */
-		bool white = abs[i] == ' ' || (abs[i] >= '\t' && abs[i] <= '\r');
+		unsigned char c = (unsigned char)abs[i];
+		bool white = c == ' ' || (unsigned)(c - '\t') <= (unsigned)('\r' - '\t');
+		size_t gap = space && !white && o > 0; /* the space this byte is written after */
 
-		at[i] = out->len + (space && !white && out->len > 0);
-		if (!white) {
-			if (space && out->len > 0)
-				out->s[out->len++] = ' ';
-			out->s[out->len++] = abs[i];
+		if (i == next) {
+			size_t *at = k % 2 == 0 ? &sp[k / 2].start : &sp[k / 2].end;
+
+			*at = o + gap;
+			k++;
+			next = k == 2 * n_sp ? SIZE_MAX
+			       : k % 2 == 0  ? sp[k / 2].start
+					     : sp[k / 2].end;
 		}
 		space = white;
+		if (white)
+			continue;
+		d[o] = ' ';
+		o += gap;
+		d[o++] = (char)c;
 	}
-	out->s[out->len] = '\0';
-	at[len] = out->len;
-	for (size_t k = 0; k < n_sp; k++) {
-		sp[k].start = at[sp[k].start];
-		sp[k].end = at[sp[k].end];
+	d[o] = '\0';
+	out->len = o;
+	for (; k < 2 * n_sp; k++) {
+		/* Ends at the end of the abstract. */
+		if (k % 2 == 0)
+			sp[k / 2].start = o;
+		else
+			sp[k / 2].end = o;
 	}
-	free(at);
 }
 
 /* Whether a sentence ends at s[i]: a full stop, "!" or "?" at the end or before a space and a
@@ -1269,6 +1288,35 @@ json_t *notify_period_json(const struct alert_batch *b)
  * wrote from a tree (JSON_COMPACT, members in order) without the tree: a burst spent a tenth of
  * the daemon's time building and dumping trees it then threw away. */
 
+/* Where the first byte at or after s[i] that a JSON string escapes is (a control character, '"'
+ * or '\\'), or n: sixteen bytes at a time where there are as many. */
+static size_t json_plain_until(const char *s, size_t i, size_t n)
+{
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+	const __m128i control = _mm_set1_epi8(0x1f);
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		/* x <= 0x1f, unsigned, where the smaller of the two is x itself. */
+		__m128i esc = _mm_or_si128(
+			_mm_cmpeq_epi8(_mm_min_epu8(x, control), x),
+			_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)));
+		int bits = _mm_movemask_epi8(esc);
+
+		if (bits != 0)
+			return i + (size_t)__builtin_ctz((unsigned)bits);
+	}
+#endif
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == '"' || c == '\\')
+			break;
+	}
+	return i;
+}
+
 /* Appends s[0..n), valid UTF-8, as a JSON string with jansson's escapes: \" \\ \b \f \n \r \t,
  * \u00XX for the other control characters, everything else as it is. */
 static void json_quote(struct notify_text *t, const char *s, size_t n)
@@ -1278,16 +1326,13 @@ static void json_quote(struct notify_text *t, const char *s, size_t n)
 
 	t->s = xgrow(t->s, &t->cap, t->len + n + 3, 1);
 	notify_text_add(t, "\"", 1);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i; (i = json_plain_until(s, run, n)) < n; run = i + 1) {
 		unsigned char c = (unsigned char)s[i];
 		char u[6] = {'\\', 'u', '0', '0', '0', '0'};
 		const char *esc = u;
 		size_t len = 2;
 
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
 		notify_text_add(t, s + run, i - run);
-		run = i + 1;
 		switch (c) {
 		case '"':
 			esc = "\\\"";

@@ -289,6 +289,29 @@ static void a_snippet_joins_runs_of_white_space_and_keeps_its_highlight(void **s
 	fake_free(&f);
 }
 
+/* Every highlight moves with the text when white space before, between and after them goes. */
+static void a_snippet_moves_every_highlight_past_the_white_space_it_drops(void **state)
+{
+	struct fake f;
+	struct match_hit hits[4];
+	const char *abs = "\n  Speech  and\n\nrobot\t arms  for   speech";
+	char *s;
+
+	(void)state;
+	fake_batch(&f, 1, "d.md");
+	f.papers[0].abstract = abs;
+	hits[0] = fake_hit(MATCH_ABSTRACT, 0, abs, "arms");
+	hits[1] = fake_hit(MATCH_ABSTRACT, 0, abs, "Speech");
+	hits[2] = fake_hit(MATCH_ABSTRACT, 0, abs, "robot");
+	hits[3] = fake_hit(MATCH_ABSTRACT, 0, abs, "speech");
+	f.alerts[0].hits = hits;
+	f.alerts[0].n_hits = 4;
+	s = snippet(&f, 280, NULL);
+	assert_string_equal(s, "[Speech] and [robot] [arms] for [speech]");
+	free(s);
+	fake_free(&f);
+}
+
 static void a_snippet_is_whole_characters_and_escapes_within_every_limit(void **state)
 {
 	struct fake f;
@@ -622,6 +645,32 @@ static void the_json_text_is_what_jansson_writes_byte_for_byte(void **state)
 	fake_free(&f);
 }
 
+/* Every byte that JSON escapes, at every place of a string long enough to be looked at sixteen
+ * bytes at a time and not a whole number of times sixteen, comes out as jansson writes it. */
+static void a_json_string_escapes_every_byte_wherever_it_is(void **state)
+{
+	(void)state;
+	for (unsigned c = 0x01; c < 0x80; c++) {
+		for (size_t at = 0; at < 37; at++) {
+			char s[38];
+			struct notify_text t = {0};
+			json_t *j;
+			char *want;
+
+			memset(s, 'a', sizeof(s) - 1);
+			s[sizeof(s) - 1] = '\0';
+			s[at] = (char)c;
+			j = json_string(s);
+			want = json_dumps(j, JSON_ENCODE_ANY);
+			assert_true(notify_json_string(&t, s));
+			assert_string_equal(t.s, want);
+			free(want);
+			free(t.s);
+			json_decref(j);
+		}
+	}
+}
+
 /* An escape that keeps every character: the style takes the general way, character by
  * character, where a style without markup takes the short one. */
 static const char *keep_all(unsigned char c)
@@ -708,6 +757,7 @@ int main(void)
 		cmocka_unit_test(webhook_signature_matches_the_standard_webhooks_test_vector),
 		cmocka_unit_test(webhooks_and_files_carry_a_notice_as_json_of_its_own_type),
 		cmocka_unit_test(the_json_text_is_what_jansson_writes_byte_for_byte),
+		cmocka_unit_test(a_json_string_escapes_every_byte_wherever_it_is),
 		cmocka_unit_test(text_without_markup_comes_out_as_the_general_way_has_it),
 		cmocka_unit_test(webhook_secrets_of_the_wrong_form_are_refused),
 		cmocka_unit_test(highlights_cover_hits_in_multibyte_text),
@@ -723,6 +773,7 @@ int main(void)
 		cmocka_unit_test(a_hit_late_in_a_long_abstract_shows_its_sentence_not_the_start),
 		cmocka_unit_test(a_snippet_without_an_abstract_hit_is_the_first_sentence_or_two),
 		cmocka_unit_test(a_snippet_joins_runs_of_white_space_and_keeps_its_highlight),
+		cmocka_unit_test(a_snippet_moves_every_highlight_past_the_white_space_it_drops),
 		cmocka_unit_test(a_snippet_is_whole_characters_and_escapes_within_every_limit),
 		cmocka_unit_test(a_paper_without_an_abstract_has_no_snippet),
 		cmocka_unit_test(the_json_form_carries_a_plain_snippet_beside_the_whole_abstract),
