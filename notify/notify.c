@@ -925,12 +925,42 @@ static size_t excerpt_start(const char *abs, size_t hit, size_t lead)
 	return start;
 }
 
+/* How many of the bytes at b, of which there are at least 16, squeeze would copy as they are:
+ * 16 or 15 when none of them is white space but single spaces between the others, else 0. The
+ * first and last copied are not white, so nothing is pending at either end. */
+static size_t squeeze_plain(const char *b)
+{
+#ifdef __SSE2__
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)b);
+	__m128i ctl = _mm_sub_epi8(x, _mm_set1_epi8('\t')); /* \t..\r are 0..4 */
+	__m128i sp = _mm_cmpeq_epi8(x, _mm_set1_epi8(' '));
+	__m128i white = _mm_or_si128(
+		sp, _mm_cmpeq_epi8(_mm_min_epu8(ctl, _mm_set1_epi8('\r' - '\t')), ctl));
+	unsigned w = (unsigned)_mm_movemask_epi8(white), n = 16;
+
+	if (w != (unsigned)_mm_movemask_epi8(sp) || (w & 1) != 0)
+		return 0;
+	if ((w & 0x8000) != 0) {
+		n = 15;
+		w &= 0x7fff;
+		if ((w & 0x4000) != 0)
+			return 0;
+	}
+	return (w & (w >> 1)) == 0 ? n : 0;
+#else
+	(void)b;
+	return 0;
+#endif
+}
+
 /* The abstract with every run of white space one space and none at either end, in out, and each
  * span moved to the same text there. The spans are notify_spans': in order, apart, never empty,
- * so their ends are met one after the other, one at a time, in a single pass over the bytes. */
+ * so their ends are met one after the other, one at a time, in a single pass over the bytes.
+ * Prose is mostly words and single spaces: sixteen bytes of it are copied at once. */
 static void squeeze(const char *abs, struct notify_span *sp, size_t n_sp, struct notify_text *out)
 {
 	size_t len = strlen(abs), o, k = 0, next = n_sp > 0 ? sp[0].start : SIZE_MAX;
+	size_t slow = 0; /* bytes before this are taken one at a time */
 	char *d;
 	bool space = false;
 
@@ -938,11 +968,27 @@ static void squeeze(const char *abs, struct notify_span *sp, size_t n_sp, struct
 	out->s = xgrow(out->s, &out->cap, out->len + len + 1, 1);
 	d = out->s;
 	o = out->len;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)abs[i];
-		bool white = c == ' ' || (unsigned)(c - '\t') <= (unsigned)('\r' - '\t');
-		size_t gap = space && !white && o > 0; /* the space this byte is written after */
+	for (size_t i = 0; i < len;) {
+		unsigned char c;
+		bool white;
+		size_t gap, plain;
 
+		if (i >= slow && len - i >= 16) {
+			plain = squeeze_plain(abs + i);
+			if (plain > 0 && next >= i + plain) {
+				if (space && o > 0)
+					d[o++] = ' ';
+				memcpy(d + o, abs + i, plain);
+				o += plain;
+				i += plain;
+				space = false;
+				continue;
+			}
+			slow = i + 16;
+		}
+		c = (unsigned char)abs[i];
+		white = c == ' ' || (unsigned)(c - '\t') <= (unsigned)('\r' - '\t');
+		gap = space && !white && o > 0; /* the space this byte is written after */
 		if (i == next) {
 			size_t *at = k % 2 == 0 ? &sp[k / 2].start : &sp[k / 2].end;
 
@@ -952,6 +998,7 @@ static void squeeze(const char *abs, struct notify_span *sp, size_t n_sp, struct
 			       : k % 2 == 0  ? sp[k / 2].start
 					     : sp[k / 2].end;
 		}
+		i++;
 		space = white;
 		if (white)
 			continue;

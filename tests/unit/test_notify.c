@@ -312,6 +312,52 @@ static void a_snippet_moves_every_highlight_past_the_white_space_it_drops(void *
 	fake_free(&f);
 }
 
+/* Abstracts of words and runs of every kind of white space, some words hits: the snippet of
+ * each is its words one space apart, every hit in brackets, wherever the runs fall among the
+ * sixteen-byte blocks squeezing copies at once. */
+static void a_snippet_of_any_white_space_is_its_words_one_space_apart(void **state)
+{
+	static const char *const words[] = {"a", "bc", "def", "ghij", "klmnopq", "rstuvwxyzab"};
+	static const char *const gaps[] = {" ", " ", " ", "  ", "\n", "\t", " \r\n ", "\f\v"};
+	uint32_t seed = 12345;
+
+	(void)state;
+	for (int round = 0; round < 400; round++) {
+		char abs[600], want[900];
+		struct match_hit hits[64];
+		size_t n = 0, wn = 0, nh = 0;
+		struct fake f;
+		char *got;
+
+		seed = seed * 1103515245u + 12345u;
+		if (seed >> 31)
+			n += (size_t)sprintf(abs + n, "%s", gaps[(seed >> 16) % 8]);
+		for (int w = 0; w < 60; w++) {
+			bool hit = w == 0 || (seed >> 20) % 7 == 0;
+			const char *word = hit ? "hit" : words[(seed >> 16) % 6];
+
+			if (hit)
+				hits[nh++] = (struct match_hit){.field = MATCH_ABSTRACT,
+								.start = n,
+								.end = n + strlen(word)};
+			wn += (size_t)sprintf(want + wn, "%s%s%s%s", w ? " " : "", hit ? "[" : "",
+					      word, hit ? "]" : "");
+			n += (size_t)sprintf(abs + n, "%s", word);
+			seed = seed * 1103515245u + 12345u;
+			if (w < 59 || (seed >> 30) != 0)
+				n += (size_t)sprintf(abs + n, "%s", gaps[(seed >> 16) % 8]);
+		}
+		fake_batch(&f, 1, "d.md");
+		f.papers[0].abstract = abs;
+		f.alerts[0].hits = hits;
+		f.alerts[0].n_hits = nh;
+		got = snippet(&f, 10000, NULL);
+		assert_string_equal(got, want);
+		free(got);
+		fake_free(&f);
+	}
+}
+
 static void a_snippet_is_whole_characters_and_escapes_within_every_limit(void **state)
 {
 	struct fake f;
@@ -774,6 +820,7 @@ int main(void)
 		cmocka_unit_test(a_snippet_without_an_abstract_hit_is_the_first_sentence_or_two),
 		cmocka_unit_test(a_snippet_joins_runs_of_white_space_and_keeps_its_highlight),
 		cmocka_unit_test(a_snippet_moves_every_highlight_past_the_white_space_it_drops),
+		cmocka_unit_test(a_snippet_of_any_white_space_is_its_words_one_space_apart),
 		cmocka_unit_test(a_snippet_is_whole_characters_and_escapes_within_every_limit),
 		cmocka_unit_test(a_paper_without_an_abstract_has_no_snippet),
 		cmocka_unit_test(the_json_form_carries_a_plain_snippet_beside_the_whole_abstract),
