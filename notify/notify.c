@@ -648,6 +648,22 @@ static size_t unit_at(const char *s, size_t n, const struct notify_style *st, co
 	return len;
 }
 
+/* Whether the 16 bytes at s are all printable ASCII, each a character standing for itself. */
+static bool printable16(const char *s)
+{
+#ifdef __SSE2__
+	/* Compared as signed bytes, those beyond ASCII are below 0x20. */
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+	__m128i ok = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(0x1f)),
+				   _mm_cmplt_epi8(x, _mm_set1_epi8(0x7f)));
+
+	return _mm_movemask_epi8(ok) == 0xffff;
+#else
+	(void)s;
+	return false;
+#endif
+}
+
 /* mark_run for a style without markup (JSON's, plain text's): no highlight and no escape, so
  * runs of bytes that stay as they are go out whole instead of a character at a time. */
 static size_t plain_run(struct notify_text *out, const char *s, size_t len, size_t budget,
@@ -660,6 +676,11 @@ static size_t plain_run(struct notify_text *out, const char *s, size_t len, size
 		const char *u = NULL; /* what stands for the character, when not itself */
 		size_t step = 1, chars = 1;
 
+		if (len - i >= 16 && budget - used >= 16 && printable16(s + i)) {
+			used += 16;
+			i += 16;
+			continue;
+		}
 		if (c < 0x20 || c == 0x7f) {
 			u = " ";
 		} else if (c >= 0x80) {

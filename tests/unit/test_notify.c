@@ -736,11 +736,14 @@ static void text_without_markup_comes_out_as_the_general_way_has_it(void **state
 		"\xf0\x9f\x98\x80\xf0\x9f\x98\x80 x",
 		"bad \xff byte \xe5\xb0 cut",
 		"\xc3",
+		"plain words, then sixteen more\tand a tab, caf\xc3\xa9 \xf0\x9f\x98\x80 and more "
+		"words "
+		"after them\x01",
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-		for (size_t max = 0; max < 24; max++) {
+		for (size_t max = 0; max < 90; max++) {
 			struct notify_text a = {0}, b = {0};
 			size_t ca = notify_plain(&a, texts[i], &plain, max);
 			size_t cb = notify_plain(&b, texts[i], &general, max);
