@@ -948,8 +948,9 @@ static size_t excerpt_start(const char *abs, size_t hit, size_t lead)
 
 /* How many of the bytes at b, of which there are at least 16, squeeze would copy as they are:
  * 16 or 15 when none of them is white space but single spaces between the others, else 0. The
- * first and last copied are not white, so nothing is pending at either end. */
-static size_t squeeze_plain(const char *b)
+ * last copied is not white, so nothing is pending after them; the first may be a space when
+ * lead says one would be kept there (it follows a byte that is not white). */
+static size_t squeeze_plain(const char *b, bool lead)
 {
 #ifdef __SSE2__
 	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)b);
@@ -959,7 +960,7 @@ static size_t squeeze_plain(const char *b)
 		sp, _mm_cmpeq_epi8(_mm_min_epu8(ctl, _mm_set1_epi8('\r' - '\t')), ctl));
 	unsigned w = (unsigned)_mm_movemask_epi8(white), n = 16;
 
-	if (w != (unsigned)_mm_movemask_epi8(sp) || (w & 1) != 0)
+	if (w != (unsigned)_mm_movemask_epi8(sp) || ((w & 1) != 0 && !lead))
 		return 0;
 	if ((w & 0x8000) != 0) {
 		n = 15;
@@ -970,6 +971,7 @@ static size_t squeeze_plain(const char *b)
 	return (w & (w >> 1)) == 0 ? n : 0;
 #else
 	(void)b;
+	(void)lead;
 	return 0;
 #endif
 }
@@ -995,7 +997,7 @@ static void squeeze(const char *abs, struct notify_span *sp, size_t n_sp, struct
 		size_t gap, plain;
 
 		if (i >= slow && len - i >= 16) {
-			plain = squeeze_plain(abs + i);
+			plain = squeeze_plain(abs + i, !space && o > 0);
 			if (plain > 0 && next >= i + plain) {
 				if (space && o > 0)
 					d[o++] = ' ';
@@ -1070,7 +1072,7 @@ static size_t sentence_start(const char *s, size_t len, size_t at)
 	size_t start = 0;
 
 	for (size_t i = 0; i + 2 <= at; i++) {
-		if (sentence_end(s, len, i))
+		if ((s[i] == '.' || s[i] == '!' || s[i] == '?') && sentence_end(s, len, i))
 			start = i + 2;
 	}
 	return start;

@@ -322,7 +322,7 @@ static void a_snippet_of_any_white_space_is_its_words_one_space_apart(void **sta
 	uint32_t seed = 12345;
 
 	(void)state;
-	for (int round = 0; round < 400; round++) {
+	for (int round = 0; round < 4000; round++) {
 		char abs[600], want[900];
 		struct match_hit hits[64];
 		size_t n = 0, wn = 0, nh = 0;
