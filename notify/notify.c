@@ -976,6 +976,12 @@ static size_t squeeze_plain(const char *b, bool lead)
 #endif
 }
 
+/* End k of the spans, in order: span k / 2's start, or its end. */
+static size_t *span_point(struct notify_span *sp, size_t k)
+{
+	return k % 2 == 0 ? &sp[k / 2].start : &sp[k / 2].end;
+}
+
 /* The abstract with every run of white space one space and none at either end, in out, and each
  * span moved to the same text there. The spans are notify_spans': in order, apart, never empty,
  * so their ends are met one after the other, one at a time, in a single pass over the bytes.
@@ -1013,13 +1019,8 @@ static void squeeze(const char *abs, struct notify_span *sp, size_t n_sp, struct
 		white = c == ' ' || (unsigned)(c - '\t') <= (unsigned)('\r' - '\t');
 		gap = space && !white && o > 0; /* the space this byte is written after */
 		if (i == next) {
-			size_t *at = k % 2 == 0 ? &sp[k / 2].start : &sp[k / 2].end;
-
-			*at = o + gap;
-			k++;
-			next = k == 2 * n_sp ? SIZE_MAX
-			       : k % 2 == 0  ? sp[k / 2].start
-					     : sp[k / 2].end;
+			*span_point(sp, k++) = o + gap;
+			next = k == 2 * n_sp ? SIZE_MAX : *span_point(sp, k);
 		}
 		i++;
 		space = white;
@@ -1031,13 +1032,8 @@ static void squeeze(const char *abs, struct notify_span *sp, size_t n_sp, struct
 	}
 	d[o] = '\0';
 	out->len = o;
-	for (; k < 2 * n_sp; k++) {
-		/* Ends at the end of the abstract. */
-		if (k % 2 == 0)
-			sp[k / 2].start = o;
-		else
-			sp[k / 2].end = o;
-	}
+	for (; k < 2 * n_sp; k++)
+		*span_point(sp, k) = o; /* ends at the end of the abstract */
 }
 
 /* Whether a sentence ends at s[i]: a full stop, "!" or "?" at the end or before a space and a

@@ -270,46 +270,47 @@ static void a_snippet_without_an_abstract_hit_is_the_first_sentence_or_two(void 
 	fake_free(&f);
 }
 
-static void a_snippet_joins_runs_of_white_space_and_keeps_its_highlight(void **state)
+/* The snippet, within max characters, of a paper with abstract abs and these hits in it. */
+static char *abstract_snippet(const char *abs, struct match_hit *hits, size_t n_hits, size_t max)
 {
 	struct fake f;
-	struct match_hit hit;
+	char *s;
+
+	fake_batch(&f, 1, "d.md");
+	f.papers[0].abstract = abs;
+	f.alerts[0].hits = hits;
+	f.alerts[0].n_hits = n_hits;
+	s = snippet(&f, max, NULL);
+	fake_free(&f);
+	return s;
+}
+
+static void a_snippet_joins_runs_of_white_space_and_keeps_its_highlight(void **state)
+{
 	const char *abs = "Line one\n\n  of  text.\tMore\r\nhere.  ";
+	struct match_hit hit = fake_hit(MATCH_ABSTRACT, 0, abs, "text");
 	char *s;
 
 	(void)state;
-	fake_batch(&f, 1, "d.md");
-	f.papers[0].abstract = abs;
-	hit = fake_hit(MATCH_ABSTRACT, 0, abs, "text");
-	f.alerts[0].hits = &hit;
-	f.alerts[0].n_hits = 1;
-	s = snippet(&f, 280, NULL);
+	s = abstract_snippet(abs, &hit, 1, 280);
 	assert_string_equal(s, "Line one of [text]. More here.");
 	free(s);
-	fake_free(&f);
 }
 
 /* Every highlight moves with the text when white space before, between and after them goes. */
 static void a_snippet_moves_every_highlight_past_the_white_space_it_drops(void **state)
 {
-	struct fake f;
-	struct match_hit hits[4];
 	const char *abs = "\n  Speech  and\n\nrobot\t arms  for   speech";
+	struct match_hit hits[4] = {fake_hit(MATCH_ABSTRACT, 0, abs, "arms"),
+				    fake_hit(MATCH_ABSTRACT, 0, abs, "Speech"),
+				    fake_hit(MATCH_ABSTRACT, 0, abs, "robot"),
+				    fake_hit(MATCH_ABSTRACT, 0, abs, "speech")};
 	char *s;
 
 	(void)state;
-	fake_batch(&f, 1, "d.md");
-	f.papers[0].abstract = abs;
-	hits[0] = fake_hit(MATCH_ABSTRACT, 0, abs, "arms");
-	hits[1] = fake_hit(MATCH_ABSTRACT, 0, abs, "Speech");
-	hits[2] = fake_hit(MATCH_ABSTRACT, 0, abs, "robot");
-	hits[3] = fake_hit(MATCH_ABSTRACT, 0, abs, "speech");
-	f.alerts[0].hits = hits;
-	f.alerts[0].n_hits = 4;
-	s = snippet(&f, 280, NULL);
+	s = abstract_snippet(abs, hits, 4, 280);
 	assert_string_equal(s, "[Speech] and [robot] [arms] for [speech]");
 	free(s);
-	fake_free(&f);
 }
 
 /* Abstracts of words and runs of every kind of white space, some words hits: the snippet of
@@ -326,7 +327,6 @@ static void a_snippet_of_any_white_space_is_its_words_one_space_apart(void **sta
 		char abs[600], want[900];
 		struct match_hit hits[64];
 		size_t n = 0, wn = 0, nh = 0;
-		struct fake f;
 		char *got;
 
 		seed = seed * 1103515245u + 12345u;
@@ -347,14 +347,9 @@ static void a_snippet_of_any_white_space_is_its_words_one_space_apart(void **sta
 			if (w < 59 || (seed >> 30) != 0)
 				n += (size_t)sprintf(abs + n, "%s", gaps[(seed >> 16) % 8]);
 		}
-		fake_batch(&f, 1, "d.md");
-		f.papers[0].abstract = abs;
-		f.alerts[0].hits = hits;
-		f.alerts[0].n_hits = nh;
-		got = snippet(&f, 10000, NULL);
+		got = abstract_snippet(abs, hits, nh, 10000);
 		assert_string_equal(got, want);
 		free(got);
-		fake_free(&f);
 	}
 }
 
