@@ -107,6 +107,7 @@ SRCS := \
 MAIN := daemon/main.c
 
 UNIT_TESTS := \
+	tests/unit/test_arena.c \
 	tests/unit/test_config.c \
 	tests/unit/test_hmap.c \
 	tests/unit/test_idset.c \

@@ -5,17 +5,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#else
+#define ASAN_POISON_MEMORY_REGION(p, n)   ((void)(p), (void)(n))
+#define ASAN_UNPOISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#endif
+
 #include "arena.h"
 #include "xmalloc.h"
 
 #define ARENA_CHUNK ((size_t)64 * 1024)
 #define ARENA_ALIGN alignof(max_align_t)
+/* Chunks kept for the next arena, at most. */
+#define ARENA_SPARE 4
 
 struct arena_chunk {
 	struct arena_chunk *next;
 	size_t size, used;
 	alignas(max_align_t) unsigned char data[];
 };
+
+/*
+ * The chunks of freed arenas, the last freed first. Handed back to malloc, they would let it
+ * return the top of the heap to the kernel at the end of each digest and fault the same pages in
+ * again, zeroed, for the next one: a brk pair and sixteen page faults a digest in a burst. The
+ * daemon runs on one thread, and so does this list. Under ASan a kept chunk is poisoned, as freed
+ * memory would be.
+ */
+static struct arena_chunk *spare;
+static unsigned n_spare;
 
 void arena_init(struct arena *a)
 {
@@ -24,8 +43,16 @@ void arena_init(struct arena *a)
 
 static struct arena_chunk *chunk_new(size_t size)
 {
-	struct arena_chunk *c = xmalloc(sizeof(*c) + size);
+	struct arena_chunk *c;
 
+	if (size == ARENA_CHUNK && spare != NULL) {
+		c = spare;
+		spare = c->next;
+		n_spare--;
+		ASAN_UNPOISON_MEMORY_REGION(c->data, ARENA_CHUNK);
+	} else {
+		c = xmalloc(sizeof(*c) + size);
+	}
 	c->next = NULL;
 	c->size = size;
 	c->used = 0;
@@ -93,7 +120,14 @@ void arena_free(struct arena *a)
 
 	for (; c != NULL; c = next) {
 		next = c->next;
-		free(c);
+		if (c->size == ARENA_CHUNK && n_spare < ARENA_SPARE) {
+			ASAN_POISON_MEMORY_REGION(c->data, ARENA_CHUNK);
+			c->next = spare;
+			spare = c;
+			n_spare++;
+		} else {
+			free(c);
+		}
 	}
 	a->head = NULL;
 }
