@@ -661,6 +661,23 @@ char *state_shown(const char *path)
 	return pg_is_uri(path) ? pg_uri_shown(path) : xstrdup(path);
 }
 
+/*
+ * paperwatch uses SQLite from one thread only. Left at its defaults, SQLite locks a mutex around
+ * every call on a connection and every allocation, and counts the memory it holds under another:
+ * a few percent of a digest's instructions, for nothing. This must precede SQLite's start, which
+ * the first open makes; after that, sqlite3_config() refuses, harmlessly.
+ */
+static void sqlite_one_thread(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int state_open(const char *path, const struct state_opts *o, struct state **out, struct err *err)
 {
 	struct state *s;
@@ -681,6 +698,7 @@ int state_open(const char *path, const struct state_opts *o, struct state **out,
 	s = xcalloc(1, sizeof(*s));
 	s->lock_fd = s->knock_fd = s->db_wd = -1;
 	s->path = xstrdup(path);
+	sqlite_one_thread();
 	rc = sqlite3_open_v2(path, &s->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
 			     NULL);

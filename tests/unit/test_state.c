@@ -100,6 +100,27 @@ static int add_alert(struct state *s, const char *paper, const char *rule, const
 	return state_alert_add(s, &a, fresh, err);
 }
 
+/* The first test to open a state, since SQLite takes its threading mode only before it starts. */
+static void sqlite_runs_without_mutexes_or_a_count_of_its_memory(void **state)
+{
+	char path[PATH_SIZE];
+	struct state *s = fresh_state(path);
+	sqlite3 *db;
+
+	(void)state;
+	/* Set for the process, so any connection shows it: no mutex of its own. */
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	assert_null(sqlite3_db_mutex(db));
+	assert_int_equal(
+		sqlite3_exec(db, "CREATE TABLE t (x); INSERT INTO t VALUES (1);", NULL, NULL, NULL),
+		SQLITE_OK);
+	/* Nothing counted: with MEMSTATUS on, two open connections hold more than nothing. */
+	assert_int_equal(sqlite3_memory_used(), 0);
+	sqlite3_close(db);
+	state_close(s);
+	remove_db(path);
+}
+
 static void an_alert_is_fresh_only_once_per_paper_rule_and_notifier(void **state)
 {
 	char path[PATH_SIZE];
@@ -1197,6 +1218,7 @@ static void a_process_hears_of_what_another_queued(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(sqlite_runs_without_mutexes_or_a_count_of_its_memory),
 		cmocka_unit_test(an_alert_is_fresh_only_once_per_paper_rule_and_notifier),
 		cmocka_unit_test(a_rolled_back_transaction_records_nothing),
 		cmocka_unit_test(the_outbox_goes_oldest_first_through_retry_failure_and_requeue),
