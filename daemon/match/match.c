@@ -1015,22 +1015,21 @@ static bool sieve_may_hit(const struct matcher *m, const char *str, size_t n)
 }
 #endif
 
-/* Cuts the paper's strings into words, when some term looks for words or literals and the sieve
- * does not rule every key out. */
+/* Cuts the paper's strings into words, when some term looks for words or literals: each string
+ * the sieve does not rule out. One it rules out holds no word any key hits, and words never span
+ * two strings (a phrase's are all in one), so what matches and its hits are the same as with
+ * every string cut: only the cutting of an abstract without a key, say, is saved. */
 static void cut_paper(struct matcher *m)
 {
 	struct scratch *s = &m->s;
-	bool may = !m->sieve_on;
 
 	if (m->dict.n_keys == 0 && m->n_lits == 0)
 		return;
-	for (size_t i = 0; !may && i < s->n_segs; i++)
-		may = sieve_may_hit(m, s->segs[i].s, s->segs[i].n);
-	for (uint32_t i = 0; may && i < s->n_segs; i++) {
+	for (uint32_t i = 0; i < s->n_segs; i++) {
 		struct seg *g = &s->segs[i];
 		size_t before = s->tw.n_to_ascii;
 
-		if (g->n == 0)
+		if (g->n == 0 || (m->sieve_on && !sieve_may_hit(m, g->s, g->n)))
 			continue;
 		if (g->field == MATCH_ID) {
 			g->mirror = text_add_verbatim(&s->tw, g->s, g->n, i);
