@@ -37,6 +37,12 @@
 /* What SQLite calls a database that lives in memory. */
 #define EPHEMERAL_PATH ":memory:"
 
+/* The outbox's check of a message's state, as older files have it and as it is now: the same
+ * rule, but for a list of three SQLite builds a table in memory each time it checks, at every
+ * insert and update of a message. */
+#define OUTBOX_CHECK_LIST  "CHECK (state IN ('pending', 'delivered', 'failed'))"
+#define OUTBOX_CHECK_PLAIN "CHECK (state = 'pending' OR state = 'delivered' OR state = 'failed')"
+
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS files ("
 	"  name TEXT PRIMARY KEY,"
@@ -60,7 +66,7 @@ static const char schema[] =
 	"  key TEXT NOT NULL UNIQUE,"
 	"  source TEXT NOT NULL,"
 	"  papers INTEGER NOT NULL,"
-	"  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),"
+	"  state TEXT NOT NULL " OUTBOX_CHECK_PLAIN ","
 	"  attempts INTEGER NOT NULL DEFAULT 0,"
 	"  created_ms INTEGER NOT NULL,"
 	"  next_ms INTEGER NOT NULL,"
@@ -320,6 +326,14 @@ static int exec_sql(struct state *s, const char *sql, struct err *err)
 	return rc == SQLITE_OK ? 0 : db_error(s, rc, err);
 }
 
+/* A column's text, "" for NULL. */
+static const char *column_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? (const char *)t : "";
+}
+
 static int checkpoint(struct state *s, struct err *err)
 {
 	int rc;
@@ -468,6 +482,52 @@ static int migrate_5(struct state *s, struct err *err)
 	return exec_sql(s, "PRAGMA user_version = 5", err);
 }
 
+/* Gives a file with the outbox check of a list the check of today. The same constraint in other
+ * words, which every stored row meets as it did, so the schema's version stays and an older
+ * paperwatch reads the file as before. SQLite's way for such a change: in one transaction, the
+ * table's text in the schema edited and the schema's own version moved on. */
+static int outbox_check_plain(struct state *s, struct err *err)
+{
+	sqlite3_stmt *st;
+	char *sql = NULL;
+	const char *old, *at;
+	int rc, cookie = 0;
+
+	rc = sqlite3_prepare_v2(s->db,
+				"SELECT sql, (SELECT schema_version FROM pragma_schema_version) "
+				"FROM sqlite_schema WHERE type = 'table' AND name = 'outbox'",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_error(s, rc, err);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		old = column_text(st, 0);
+		cookie = sqlite3_column_int(st, 1);
+		if ((at = strstr(old, OUTBOX_CHECK_LIST)) != NULL)
+			sql = xasprintf("%.*s%s%s", (int)(at - old), old, OUTBOX_CHECK_PLAIN,
+					at + strlen(OUTBOX_CHECK_LIST));
+	}
+	sqlite3_finalize(st);
+	if (sql == NULL)
+		return 0;
+	char *edit = sqlite3_mprintf("BEGIN IMMEDIATE;"
+				     "PRAGMA writable_schema = ON;"
+				     "UPDATE sqlite_schema SET sql = %Q "
+				     "WHERE type = 'table' AND name = 'outbox';"
+				     "PRAGMA schema_version = %d;"
+				     "PRAGMA writable_schema = OFF;"
+				     "COMMIT;",
+				     sql, cookie + 1);
+
+	free(sql);
+	rc = edit ? exec_sql(s, edit, err) : err_set(err, "%s: out of memory", s->path);
+	sqlite3_free(edit);
+	if (rc != 0) {
+		sqlite3_exec(s->db, "PRAGMA writable_schema = OFF; ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
 /* A next attempt so far off it cannot be meant (older versions could store a server's
  * Retry-After of 1e17 as a negative time): the message is due now instead of never. */
 #define NEXT_ATTEMPT_MAX_MS (10LL * 365 * 86400 * 1000)
@@ -613,7 +673,7 @@ static int state_setup(struct state *s, struct err *err)
 		return -1;
 	if (version < 5 && migrate_5(s, err) != 0)
 		return -1;
-	if (repair_next_attempts(s, err) != 0)
+	if (outbox_check_plain(s, err) != 0 || repair_next_attempts(s, err) != 0)
 		return -1;
 	for (int i = 0; i < N_STMTS; i++) {
 		rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -1458,14 +1518,6 @@ int state_alerted(struct state *s, const char *paper, const char *rule, char *no
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_error(s, rc, err);
 	return 0;
-}
-
-/* A column's text, "" for NULL. */
-static const char *column_text(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t ? (const char *)t : "";
 }
 
 int state_recent(struct state *s, size_t n, state_recent_fn fn, void *ctx, struct err *err)

@@ -971,6 +971,65 @@ static void a_schema_4_state_gains_the_schedules_tables(void **state)
 	remove_db(path);
 }
 
+/* Whether SQLite's program for sql, on the state at path, builds a table in memory. */
+static bool builds_a_table(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	bool found = false;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		found |= strcmp((const char *)sqlite3_column_text(st, 1), "OpenEphemeral") == 0;
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return found;
+}
+
+/* The outbox's check of a message's state was a list, for which SQLite built a table in memory
+ * at every insert and update of a message; a file made so is given the same check as three
+ * comparisons when it opens, and it still holds. */
+static void an_outbox_check_of_a_list_becomes_three_comparisons(void **state)
+{
+	static const char insert[] =
+		"EXPLAIN INSERT INTO outbox (notifier, key, source, papers, state, created_ms, "
+		"next_ms) VALUES ('n', 'k', 's', 1, 'pending', 1, 1)";
+	char path[PATH_SIZE];
+	struct state *s = fresh_state(path);
+	struct err err;
+	sqlite3 *db;
+	char *msg = NULL;
+
+	(void)state;
+	state_close(s);
+	assert_false(builds_a_table(path, insert));
+	sql_run(path, "PRAGMA writable_schema = ON;"
+		      "UPDATE sqlite_schema SET sql = replace(sql, "
+		      "'(state = ''pending'' OR state = ''delivered'' OR state = ''failed'')', "
+		      "'(state IN (''pending'', ''delivered'', ''failed''))') "
+		      "WHERE name = 'outbox';"
+		      "PRAGMA writable_schema = OFF;");
+	assert_true(builds_a_table(path, insert));
+	assert_int_equal(state_open(path, NULL, &s, &err), 0);
+	state_close(s);
+	assert_false(builds_a_table(path, insert));
+	assert_int_equal(sql_number(path, "PRAGMA user_version"), 5);
+	/* Still the check it was. */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(db,
+			     "INSERT INTO outbox (notifier, key, source, papers, state, "
+			     "created_ms, next_ms) VALUES ('n', 'k', 's', 1, 'sent', 1, 1)",
+			     NULL, NULL, &msg),
+		SQLITE_CONSTRAINT);
+	assert_non_null(strstr(msg, "CHECK constraint failed"));
+	sqlite3_free(msg);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA integrity_check", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	remove_db(path);
+}
+
 /* The outbox's order again, on the clock as it goes: both backends. A retry's time is when
  * the message is due again; nothing behind it goes first. */
 static void the_queue_keeps_its_order_through_a_retry_on_the_clock(void **state)
@@ -1245,6 +1304,7 @@ int main(void)
 		cmocka_unit_test(held_alerts_go_into_exactly_one_period_message),
 		cmocka_unit_test(a_file_with_the_same_bytes_keeps_the_time_it_was_read),
 		cmocka_unit_test(a_schema_4_state_gains_the_schedules_tables),
+		cmocka_unit_test(an_outbox_check_of_a_list_becomes_three_comparisons),
 		cmocka_unit_test(papers_read_are_kept_by_id_bounded_and_gained_by_an_older_state),
 		cmocka_unit_test(the_queue_keeps_its_order_through_a_retry_on_the_clock),
 		cmocka_unit_test(a_state_is_shown_without_its_password),
