@@ -395,9 +395,8 @@ int cadence_run(struct config *cfg, struct state *st, long long now_ms, struct c
 		if (run_one(cfg, n, st, now_ms, res, &err) != 0) {
 			/* A shared state's database away: its return makes the message. */
 			if (!state_down(st))
-				log_error("%s: the scheduled message was not made: %s (tried again "
-					  "at the next deadline or start)",
-					  n->name, err.msg);
+				log_error("%s: the scheduled message was not made: %s", n->name,
+					  err.msg);
 			rc = -1;
 		}
 		if (n->when.kind != SCHEDULE_INSTANT) {

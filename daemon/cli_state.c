@@ -250,8 +250,10 @@ int cmd_scan(int argc, char **argv)
 	if (optind == argc)
 		log_info("%zu digest%s in %s", files.n, plural(files.n), cfg->watch.dir);
 	/* A scan run from cron, with no daemon, makes the scheduled messages that are due. */
-	if (cadence_run(cfg, d.st, state_now_ms(), &made, &next) != 0)
+	if (cadence_run(cfg, d.st, state_now_ms(), &made, &next) != 0) {
+		log_info("scheduled messages: tried again at the next scan");
 		status = EXIT_FAIL;
+	}
 	if (owner > 0) {
 		status = scan_hand_over(&d, cfg, owner, status);
 		goto out;

@@ -52,6 +52,7 @@ struct daemon {
 	struct loop_timer *maintain;
 	/* Wakes the loop at the next scheduled message's deadline. */
 	struct loop_timer *cadence;
+	double cadence_delay; /* after a run that failed, the wait before the next (0: none did) */
 	/* STATUS= goes out at most once a STATUS_EVERY: a burst of files or deliveries is one
 	 * update, not one per event. */
 	struct loop_timer *status;
@@ -184,14 +185,21 @@ static void daemon_maintain(void *ctx)
 	loop_timer_set(d->maintain, next);
 }
 
+/* The wait before the next try of what failed again after a wait of prev (0: its first
+ * failure): the delivery's first retry, doubled each time, up to its longest. */
+static double backoff(const struct daemon *d, double prev)
+{
+	double next = prev > 0 ? prev * 2 : d->cfg->delivery.retry_base;
+
+	return next > d->cfg->delivery.retry_max ? d->cfg->delivery.retry_max : next;
+}
+
 /* Reads the folder again, in a while, after the state failed to record what it read. */
 static void read_again_later(struct daemon *d, const char *what)
 {
 	if (loop_timer_armed(d->again))
 		return;
-	d->again_delay = d->again_delay > 0 ? d->again_delay * 2 : d->cfg->delivery.retry_base;
-	if (d->again_delay > d->cfg->delivery.retry_max)
-		d->again_delay = d->cfg->delivery.retry_max;
+	d->again_delay = backoff(d, d->again_delay);
 	log_info("%s: read again in %.1f s", what, d->again_delay);
 	loop_timer_set(d->again, d->again_delay);
 }
@@ -330,7 +338,8 @@ static void on_knock(void *ctx, int fd, uint32_t events)
 }
 
 /* Makes the scheduled messages whose deadline has come (and those a stopped daemon missed), and
- * sets the timer for the next deadline; after a failure, tries again in retry_base. */
+ * sets the timer for the next deadline; after a failure (a full disk), tries again sooner, in
+ * retry_base doubled each time it fails again up to retry_max, since the message is due now. */
 static void on_cadence(void *ctx)
 {
 	struct daemon *d = ctx;
@@ -347,8 +356,14 @@ static void on_cadence(void *ctx)
 		daemon_status_soon(d);
 	}
 	wait = next < 0 ? -1 : (double)(next - now) / 1000;
-	if (rc != 0 && (wait < 0 || wait > d->cfg->delivery.retry_base))
-		wait = d->cfg->delivery.retry_base;
+	if (rc == 0) {
+		d->cadence_delay = 0;
+	} else {
+		d->cadence_delay = backoff(d, d->cadence_delay);
+		log_info("scheduled messages: tried again in %.1f s", d->cadence_delay);
+		if (wait < 0 || wait > d->cadence_delay)
+			wait = d->cadence_delay;
+	}
 	loop_timer_set(d->cadence, wait);
 }
 

@@ -3,6 +3,7 @@ that run the real paperwatch binary.
 """
 import calendar
 import collections
+import contextlib
 import json
 import os
 import re
@@ -48,6 +49,34 @@ def _collect(name, data):
 
 class Skip(Exception):
     """Raised by a test that cannot run here; the message says why (TAP "# SKIP")."""
+
+
+@contextlib.contextmanager
+def small_fs(path, size):
+    """A tmpfs of size at path, unmounted afterwards; skips the test where mounting is denied."""
+    os.makedirs(path, exist_ok=True)
+    p = subprocess.run(['mount', '-t', 'tmpfs', '-o', f'size={size},mode=0777', 'tmpfs', path],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        raise Skip(f'cannot mount a tmpfs here ({p.stderr.strip()}): needs root and '
+                   'CAP_SYS_ADMIN')
+    try:
+        yield path
+    finally:
+        subprocess.run(['umount', '-l', path], capture_output=True)
+
+
+def fill(folder):
+    """Writes a file into folder until its filesystem is full; returns the file's path."""
+    path = os.path.join(folder, 'filler')
+    with open(path, 'wb') as f:
+        try:
+            while True:
+                f.write(b'\0' * 65536)
+                f.flush()
+        except OSError:
+            pass
+    return path
 
 
 def test(fn):

@@ -11,7 +11,7 @@ import time
 
 from certs import make_certs
 from harness import (test, run, pw, text, digests, tmpdir, write_config, read_jsonl, wait_until,
-                     Daemon, Clock)
+                     Daemon, Clock, small_fs, fill)
 from receiver import Receiver
 
 CERTS = make_certs(os.path.join(tmpdir(), 'certs'))
@@ -21,9 +21,9 @@ RULES = [{'name': 'agents', 'query': 'agent*'},
          {'name': 'robots', 'query': 'robot*'}]
 
 
-def setup(schedule, zone='Europe/Berlin', notifier=None, rules=RULES, **extra):
+def setup(schedule, zone='Europe/Berlin', notifier=None, rules=RULES, state_dir=None, **extra):
     """An empty inbox, a file channel on the schedule (every paper shown, unless extra says
-    otherwise) and the rules; (dir, conf, inbox, out)."""
+    otherwise) and the rules, the state in state_dir if given; (dir, conf, inbox, out)."""
     extra.setdefault('max_papers', 1000)
     d = tmpdir()
     inbox = os.path.join(d, 'inbox')
@@ -32,7 +32,7 @@ def setup(schedule, zone='Europe/Berlin', notifier=None, rules=RULES, **extra):
     n = notifier or dict({'name': 'daily', 'type': 'file', 'path': out, 'schedule': schedule},
                          **extra)
     conf = write_config(os.path.join(d, 'pw.conf'), [n], rules,
-                        state=os.path.join(d, 'state.db'), watch={'dir': inbox},
+                        state=os.path.join(state_dir or d, 'state.db'), watch={'dir': inbox},
                         delivery=FAST, timezone=zone)
     return d, conf, inbox, out
 
@@ -149,6 +149,38 @@ def a_deadline_missed_while_stopped_is_made_up_once_and_says_it_is_late():
     assert 'covers 3 days since Wed 2027-03-24 08:00 CET' in p['note'], p['note']
     assert p['total'] == len(held), (p['total'], len(held))
     assert 'was not running' in dm.log_text()
+
+
+@test
+def a_deadline_that_meets_a_full_disk_is_made_as_soon_as_space_returns():
+    # The state's disk is full when 08:00 comes: the message cannot be recorded, the daemon says
+    # when it tries again, and makes it once there is room, not a day later at the next deadline.
+    with small_fs(os.path.join(tmpdir(), 'full'), '1m') as fs:
+        d, conf, inbox, out = setup('daily 08:00', state_dir=fs)
+        sample = digests()[1]
+        held = expected_papers(conf, [sample])
+        clock = Clock('2027-03-25 06:59:54')
+        with Daemon(conf, d, env=clock.env()) as dm:
+            dm.start()
+            drop(inbox, sample)
+            dm.wait_note('1 file', timeout=10)
+            filler = fill(fs)
+            clock.wait_until('2027-03-25 07:00:00')
+            wait_until(lambda: 'the scheduled message was not made' in dm.log_text(), 10,
+                       'the message saying the scheduled message was not made')
+            assert 'the disk is full' in dm.log_text()
+            wait_until(lambda: 'scheduled messages: tried again in' in dm.log_text(), 5,
+                       'when it is tried again')
+            assert periods(out) == {}
+            os.unlink(filler)
+            found = wait_until(lambda: periods(out), timeout=10,
+                               what='the message, once there is room')
+            assert dm.proc.poll() is None
+            assert dm.stop() == 0
+        [lines] = found.values()
+        assert {key(x) for x in lines} == held
+        assert len(lines) == len(held), 'a paper in the message twice'
+        assert lines[0]['period']['due'] == '2027-03-25T08:00:00+01:00', lines[0]['period']
 
 
 @test

@@ -4,14 +4,13 @@ folder cannot be read: each gets a clear message, loses nothing, and never crash
 Filesystems are small tmpfs mounts made by the test (root and CAP_SYS_ADMIN needed: without
 them these tests say so and are skipped)."""
 import collections
-import contextlib
 import os
 import shutil
 import subprocess
 import time
 
 from harness import (test, run, write_config, read_jsonl, Daemon, tmpdir, wait_until, Skip,
-                     BINARY)
+                     BINARY, small_fs, fill)
 
 ALL = {'name': 'all', 'query': 'id:2*'}
 FAST = {'retry_base': '100ms', 'retry_max': '500ms', 'shutdown_grace': '1s'}
@@ -20,21 +19,6 @@ FAST = {'retry_base': '100ms', 'retry_max': '500ms', 'shutdown_grace': '1s'}
 def digest_text(first, n):
     return ''.join(f'Title: Paper number {i}\nPDF: https://arxiv.org/pdf/2504.{i:05d}\n'
                    f'Summary: A summary of paper {i}.\n---\n' for i in range(first, first + n))
-
-
-@contextlib.contextmanager
-def small_fs(path, size):
-    """A tmpfs of size at path, unmounted afterwards; skips the test where mounting is denied."""
-    os.makedirs(path, exist_ok=True)
-    p = subprocess.run(['mount', '-t', 'tmpfs', '-o', f'size={size},mode=0777', 'tmpfs', path],
-                       capture_output=True, text=True)
-    if p.returncode != 0:
-        raise Skip(f'cannot mount a tmpfs here ({p.stderr.strip()}): needs root and '
-                   'CAP_SYS_ADMIN')
-    try:
-        yield path
-    finally:
-        subprocess.run(['umount', '-l', path], capture_output=True)
 
 
 class Place:
@@ -98,14 +82,7 @@ def a_full_state_disk_is_named_and_its_digest_processed_once_space_returns():
             # is sent again (the file channel has no id to drop the repeat by).
             wait_until(lambda: 'out: delivered message' in d.log_text(), 10,
                        'the delivery to be recorded')
-            filler = os.path.join(fs, 'filler')
-            with open(filler, 'wb') as f:
-                try:
-                    while True:
-                        f.write(b'\0' * 65536)
-                        f.flush()
-                except OSError:
-                    pass
+            filler = fill(fs)
             p.drop('b.md', 10, 5)
             wait_until(lambda: 'the disk is full' in d.log_text(), 20, 'the full disk message')
             assert d.proc.poll() is None
