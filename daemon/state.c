@@ -482,50 +482,66 @@ static int migrate_5(struct state *s, struct err *err)
 	return exec_sql(s, "PRAGMA user_version = 5", err);
 }
 
-/* Gives a file with the outbox check of a list the check of today. The same constraint in other
- * words, which every stored row meets as it did, so the schema's version stays and an older
- * paperwatch reads the file as before. SQLite's way for such a change: in one transaction, the
- * table's text in the schema edited and the schema's own version moved on. */
-static int outbox_check_plain(struct state *s, struct err *err)
+/* The outbox's table as it should be written, with the check of today, and the schema's version:
+ * *sql NULL when the table has it already. */
+static int outbox_rewritten(struct state *s, char **sql, int *cookie, struct err *err)
 {
 	sqlite3_stmt *st;
-	char *sql = NULL;
 	const char *old, *at;
-	int rc, cookie = 0;
+	int rc;
 
+	*sql = NULL;
 	rc = sqlite3_prepare_v2(s->db,
 				"SELECT sql, (SELECT schema_version FROM pragma_schema_version) "
 				"FROM sqlite_schema WHERE type = 'table' AND name = 'outbox'",
 				-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return db_error(s, rc, err);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
 		old = column_text(st, 0);
-		cookie = sqlite3_column_int(st, 1);
+		*cookie = sqlite3_column_int(st, 1);
 		if ((at = strstr(old, OUTBOX_CHECK_LIST)) != NULL)
-			sql = xasprintf("%.*s%s%s", (int)(at - old), old, OUTBOX_CHECK_PLAIN,
-					at + strlen(OUTBOX_CHECK_LIST));
+			*sql = xasprintf("%.*s%s%s", (int)(at - old), old, OUTBOX_CHECK_PLAIN,
+					 at + strlen(OUTBOX_CHECK_LIST));
 	}
 	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(s, rc, err);
+}
+
+/* Gives a file with the outbox check of a list the check of today. The same constraint in other
+ * words, which every stored row meets as it did, so the schema's version stays and an older
+ * paperwatch reads the file as before. SQLite's way for such a change: in one transaction, the
+ * table's text in the schema edited and the schema's own version moved on. Looked at first
+ * outside a transaction, since nearly every file has it already. */
+static int outbox_check_plain(struct state *s, struct err *err)
+{
+	char *sql, *edit;
+	int cookie = 0, rc;
+
+	if (outbox_rewritten(s, &sql, &cookie, err) != 0)
+		return -1;
 	if (sql == NULL)
 		return 0;
-	char *edit = sqlite3_mprintf("BEGIN IMMEDIATE;"
-				     "PRAGMA writable_schema = ON;"
-				     "UPDATE sqlite_schema SET sql = %Q "
-				     "WHERE type = 'table' AND name = 'outbox';"
-				     "PRAGMA schema_version = %d;"
-				     "PRAGMA writable_schema = OFF;"
-				     "COMMIT;",
-				     sql, cookie + 1);
-
 	free(sql);
-	rc = edit ? exec_sql(s, edit, err) : err_set(err, "%s: out of memory", s->path);
-	sqlite3_free(edit);
-	if (rc != 0) {
-		sqlite3_exec(s->db, "PRAGMA writable_schema = OFF; ROLLBACK", NULL, NULL, NULL);
+	if (exec_sql(s, "BEGIN IMMEDIATE", err) != 0)
 		return -1;
+	rc = outbox_rewritten(s, &sql, &cookie, err);
+	if (rc == 0 && sql != NULL) {
+		edit = sqlite3_mprintf("PRAGMA writable_schema = ON;"
+				       "UPDATE sqlite_schema SET sql = %Q "
+				       "WHERE type = 'table' AND name = 'outbox';"
+				       "PRAGMA schema_version = %d;"
+				       "PRAGMA writable_schema = OFF;",
+				       sql, cookie + 1);
+		rc = edit ? exec_sql(s, edit, err) : err_set(err, "%s: out of memory", s->path);
+		sqlite3_free(edit);
+		free(sql);
 	}
-	return 0;
+	if (rc == 0 && exec_sql(s, "COMMIT", err) == 0)
+		return 0;
+	sqlite3_exec(s->db, "PRAGMA writable_schema = OFF; ROLLBACK", NULL, NULL, NULL);
+	return -1;
 }
 
 /* A next attempt so far off it cannot be meant (older versions could store a server's
