@@ -999,6 +999,7 @@ static void an_outbox_check_of_a_list_becomes_three_comparisons(void **state)
 	struct state *s = fresh_state(path);
 	struct err err;
 	sqlite3 *db;
+	sqlite3_stmt *st;
 	char *msg = NULL;
 
 	(void)state;
@@ -1025,7 +1026,11 @@ static void an_outbox_check_of_a_list_becomes_three_comparisons(void **state)
 		SQLITE_CONSTRAINT);
 	assert_non_null(strstr(msg, "CHECK constraint failed"));
 	sqlite3_free(msg);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA integrity_check", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+	sqlite3_finalize(st);
 	sqlite3_close(db);
 	remove_db(path);
 }
