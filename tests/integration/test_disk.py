@@ -9,8 +9,8 @@ import shutil
 import subprocess
 import time
 
-from harness import (test, run, write_config, read_jsonl, Daemon, tmpdir, wait_until, Skip,
-                     BINARY, small_fs, fill)
+from harness import (test, run, write_config, read_jsonl, Daemon, tmpdir, wait_until, BINARY,
+                     small_fs, fill)
 
 ALL = {'name': 'all', 'query': 'id:2*'}
 FAST = {'retry_base': '100ms', 'retry_max': '500ms', 'shutdown_grace': '1s'}
