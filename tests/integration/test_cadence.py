@@ -169,8 +169,10 @@ def a_deadline_that_meets_a_full_disk_is_made_as_soon_as_space_returns():
             wait_until(lambda: 'the scheduled message was not made' in dm.log_text(), 10,
                        'the message saying the scheduled message was not made')
             assert 'the disk is full' in dm.log_text()
-            wait_until(lambda: 'scheduled messages: tried again in' in dm.log_text(), 5,
-                       'when it is tried again')
+            # retry_base first, then twice as long each time it fails again.
+            for delay in ('0.2', '0.4', '0.8'):
+                wait_until(lambda: f'scheduled messages: tried again in {delay} s'
+                           in dm.log_text(), 5, f'a try again in {delay} s')
             assert periods(out) == {}
             os.unlink(filler)
             found = wait_until(lambda: periods(out), timeout=10,
