@@ -564,6 +564,32 @@ static bool host_is(struct span host, const char *name, size_t n)
 	return host.n == n || host.s[host.n - n - 1] == '.';
 }
 
+/* The path of an arXiv DOI up to the id, as doi.org writes it. */
+#define ARXIV_DOI_PATH "/10.48550/arxiv."
+/* How many emphasis markers and blanks may stand around the colon of an "arXiv: ID" label. */
+#define LABEL_MARKS_MAX 4
+
+static bool is_mark(char c)
+{
+	return c == '*' || c == '_' || c == ' ';
+}
+
+/* The id of an "arXiv:ID" label at s, which starts after "arXiv" (its emphasis allowed:
+ * "**arXiv:** ID", "*arXiv*: ID"); *len is the label's length before the id. */
+static bool label_id(struct span s, char id[ARXIV_ID_MAX], char version[ARXIV_VER_MAX], size_t *len)
+{
+	size_t i = 0, marks = 0;
+
+	while (i < s.n && marks < LABEL_MARKS_MAX && (s.s[i] == '*' || s.s[i] == '_'))
+		i++, marks++;
+	if (i >= s.n || s.s[i] != ':')
+		return false;
+	for (i++, marks = 0; i < s.n && marks < LABEL_MARKS_MAX && is_mark(s.s[i]); i++)
+		marks++;
+	*len = i;
+	return id_at(span_skip(s, i), id, version);
+}
+
 /* The id in the path of a paper URL on host; false when the URL is not one. */
 static bool url_path_id(struct span host, struct span path, char id[ARXIV_ID_MAX],
 			char version[ARXIV_VER_MAX])
@@ -572,6 +598,10 @@ static bool url_path_id(struct span host, struct span path, char id[ARXIV_ID_MAX
 
 	if (host_is(host, "huggingface.co", 14))
 		return span_starts(path, "/papers/") && id_at(span_skip(path, 8), id, version);
+	/* arXiv's DOIs: "doi.org/10.48550/arXiv.2410.07177". */
+	if (host_is(host, "doi.org", 7))
+		return span_starts(path, ARXIV_DOI_PATH) &&
+		       id_at(span_skip(path, sizeof(ARXIV_DOI_PATH) - 1), id, version);
 	if (!host_is(host, "arxiv.org", 9) || path.n < 5)
 		return false;
 	/* "/abs/", "/pdf/" or "/html/", told apart by their first letter. */
@@ -616,8 +646,13 @@ bool lex_arxiv_id(struct span s, char id[ARXIV_ID_MAX], char version[ARXIV_VER_M
 		/* "arxiv.org/abs/ID" written without its scheme is still a link. */
 		if (split_host(s, &host, &path) && url_path_id(host, path, id, version))
 			return true;
-		if (span_starts(s, "arxiv:"))
-			s = span_skip(s, 6);
+		struct span label = s;
+		size_t len;
+
+		while (label.n > 0 && (label.s[0] == '*' || label.s[0] == '_'))
+			label = span_skip(label, 1);
+		if (span_starts(label, "arxiv") && label_id(span_skip(label, 5), id, version, &len))
+			return true;
 		return id_at(s, id, version);
 	}
 	if (!split_host(span_skip(s, (size_t)(scheme - s.s) + 3), &host, &path))
@@ -698,22 +733,16 @@ static bool scan_next_candidate(struct link_scan *ls, size_t *at)
 	return false;
 }
 
-/* The next host name hit at or after ls->pos: a candidate the whole needle follows. */
-static bool scan_next_host(struct link_scan *ls, size_t *at)
+/* Whether the candidate at t[at] is a host name hit: the whole needle follows. */
+static bool host_hit(const struct span *t, size_t at)
 {
-	const struct span *t = &ls->text;
+	const char *c = t->s + at;
+	size_t left = t->n - at;
 
-	while (scan_next_candidate(ls, at)) {
-		const char *c = t->s + *at;
-		size_t left = t->n - *at;
-
-		if ((left >= sizeof(ARXIV_NEEDLE) - 1 &&
-		     strncasecmp(c, ARXIV_NEEDLE, sizeof(ARXIV_NEEDLE) - 1) == 0) ||
-		    (left >= sizeof(HF_NEEDLE) - 1 &&
-		     strncasecmp(c, HF_NEEDLE, sizeof(HF_NEEDLE) - 1) == 0))
-			return true;
-	}
-	return false;
+	return (left >= sizeof(ARXIV_NEEDLE) - 1 &&
+		strncasecmp(c, ARXIV_NEEDLE, sizeof(ARXIV_NEEDLE) - 1) == 0) ||
+	       (left >= sizeof(HF_NEEDLE) - 1 &&
+		strncasecmp(c, HF_NEEDLE, sizeof(HF_NEEDLE) - 1) == 0);
 }
 
 /* The id after a host hit: at is on the needle ("xiv.org/" of "arxiv.org/", "ggingface.co/papers/"
@@ -753,17 +782,55 @@ static bool hit_id(const struct span *t, size_t at, size_t start, char id[ARXIV_
 	return false;
 }
 
+/* Whether the "xiv" at t[at] is the end of the word "arXiv" (not of a longer word). */
+static bool after_arxiv_word(const struct span *t, size_t at)
+{
+	return at >= 2 && strncasecmp(t->s + at - 2, "ar", 2) == 0 &&
+	       (at == 2 || !is_word_byte(t->s[at - 3]));
+}
+
+/* A paper named without an arXiv URL at the candidate t[at]: "arXiv:ID" (start is at its 'a',
+ * *after where the id starts) or an arXiv DOI ("https://doi.org/10.48550/arXiv.ID"). */
+static bool other_id(const struct span *t, size_t at, char id[ARXIV_ID_MAX],
+		     char version[ARXIV_VER_MAX], size_t *start, size_t *after)
+{
+	static const char doi[] = "10.48550/ar";
+	const size_t doi_len = sizeof(doi) - 1, host_len = sizeof("doi.org/") - 1;
+	size_t label;
+
+	if (t->s[at] == 'g' || t->s[at] == 'G')
+		return false;
+	if (after_arxiv_word(t, at) && label_id(span_skip(*t, at + 3), id, version, &label)) {
+		*start = at - 2;
+		*after = at + 3 + label;
+		return true;
+	}
+	if (at < doi_len || strncasecmp(t->s + at - doi_len, doi, doi_len) != 0 || at + 3 >= t->n ||
+	    t->s[at + 3] != '.' || !id_at(span_skip(*t, at + 4), id, version))
+		return false;
+	*start = at - doi_len;
+	*after = at + 4;
+	if (*start >= host_len && strncasecmp(t->s + *start - host_len, "doi.org/", host_len) == 0)
+		for (*start -= host_len; *start > 0 && is_host_char(t->s[*start - 1]); (*start)--)
+			;
+	return true;
+}
+
 bool link_scan_next(struct link_scan *ls, struct span *url, char id[ARXIV_ID_MAX],
 		    char version[ARXIV_VER_MAX])
 {
 	const struct span *t = &ls->text;
 	size_t at, start, end;
 
-	while (scan_next_host(ls, &at)) {
-		for (start = at; start > 0 && is_host_char(t->s[start - 1]); start--)
-			;
-		if (!hit_id(t, at, start, id, version, &end))
+	while (scan_next_candidate(ls, &at)) {
+		if (host_hit(t, at)) {
+			for (start = at; start > 0 && is_host_char(t->s[start - 1]); start--)
+				;
+			if (!hit_id(t, at, start, id, version, &end))
+				continue;
+		} else if (!other_id(t, at, id, version, &start, &end)) {
 			continue;
+		}
 		/* The address goes on after its id by a version, ".pdf" or a query at most. */
 		for (end += strlen(id); end < t->n && !ends_url(t->s[end]); end++)
 			;

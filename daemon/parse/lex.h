@@ -59,12 +59,14 @@ bool lex_link(struct span s, struct span *before, struct span *text, struct span
 #define ARXIV_ID_MAX  40
 #define ARXIV_VER_MAX 8
 
-/* Finds the arXiv id in an arXiv or Hugging Face papers URL, or in bare text ("2410.07177v1",
- * "arXiv:2410.07177"). Writes it and its version ("" when absent). */
+/* Finds the arXiv id in an arXiv or Hugging Face papers URL, an arXiv DOI, or bare text
+ * ("2410.07177v1", "arXiv:2410.07177", "**arXiv:** 2410.07177"). Writes it and its version (""
+ * when absent). */
 bool lex_arxiv_id(struct span s, char id[ARXIV_ID_MAX], char version[ARXIV_VER_MAX]);
 
 /* Finds the links to arXiv papers in a text, in order: an arXiv URL (any subdomain, abs, pdf or
- * html, versioned or not) or a Hugging Face papers URL, with or without its scheme. */
+ * html, versioned or not), a Hugging Face papers URL or an arXiv DOI, with or without its scheme,
+ * or an "arXiv:ID" label. */
 struct link_scan {
 	struct span text;
 	size_t pos; /* where the next search starts */

@@ -100,6 +100,10 @@ static void arxiv_ids_from_urls_and_bare_text(void **state)
 		{"https://arxiv.org/abs/math.GT/0309136", "math.GT/0309136", ""},
 		{"2410.07177v12", "2410.07177", "v12"},
 		{"arXiv:0704.0001", "0704.0001", ""},
+		{"**arXiv:** 2501.00161", "2501.00161", ""},
+		{"arXiv: 2501.00162v3", "2501.00162", "v3"},
+		{"https://doi.org/10.48550/arXiv.2501.00121", "2501.00121", ""},
+		{"doi.org/10.48550/ARXIV.2501.00122", "2501.00122", ""},
 	};
 	static const char *const refused[] = {
 		"https://example.org/abs/2410.07177",
@@ -109,6 +113,8 @@ static void arxiv_ids_from_urls_and_bare_text(void **state)
 		"2410.1234567",
 		"null",
 		"hep-th/990100",
+		"https://doi.org/10.1000/arXiv.2501.00121",
+		"arXiv 2501.00161",
 	};
 	char buf[128], id[ARXIV_ID_MAX], ver[ARXIV_VER_MAX];
 
@@ -488,10 +494,36 @@ static void link_scan_finds_paper_links_in_order_in_any_case(void **state)
 	assert_false(link_scan_next(&ls, &url, id, version));
 }
 
+static void link_scan_finds_arxiv_labels_and_dois(void **state)
+{
+	char text[] = "cites [arXiv:2501.00171] and **arXiv:** 2501.00172v2, not\n"
+		      "foobarxiv:2501.00001 nor arXiv: none; DOI "
+		      "https://doi.org/10.48550/arXiv.2501.00121.\n";
+	struct link_scan ls;
+	struct span url;
+	char id[ARXIV_ID_MAX], version[ARXIV_VER_MAX];
+
+	(void)state;
+	link_scan_init(&ls, (struct span){text, strlen(text)});
+	assert_true(link_scan_next(&ls, &url, id, version));
+	assert_string_equal(id, "2501.00171");
+	assert_int_equal(url.n, strlen("arXiv:2501.00171"));
+	assert_memory_equal(url.s, "arXiv:", 6);
+	assert_true(link_scan_next(&ls, &url, id, version));
+	assert_string_equal(id, "2501.00172");
+	assert_string_equal(version, "v2");
+	assert_true(link_scan_next(&ls, &url, id, version));
+	assert_string_equal(id, "2501.00121");
+	assert_int_equal(url.n, strlen("https://doi.org/10.48550/arXiv.2501.00121."));
+	assert_memory_equal(url.s, "https://", 8);
+	assert_false(link_scan_next(&ls, &url, id, version));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(link_scan_finds_paper_links_in_order_in_any_case),
+		cmocka_unit_test(link_scan_finds_arxiv_labels_and_dois),
 		cmocka_unit_test(cells_split_at_unescaped_bars_only),
 		cmocka_unit_test(cells_without_outer_bars_are_counted),
 		cmocka_unit_test(separator_rows_are_recognised),
