@@ -101,6 +101,69 @@ static bool list_detect(struct span line)
 	return line.n > 0 && line.s[0] != '|' && paper_url(line, &url);
 }
 
+/* The length of the separator or symbol character at s (UTF-8): the general punctuation, arrows
+ * and symbols of U+2000-U+2BFF, the middle dot, emoji and their variation selector, which
+ * generators put between and before links ("\xf0\x9f\x93\x84 [PDF](URL)"); 0 for any other. */
+static size_t symbol_len(struct span s)
+{
+	const unsigned char *u = (const unsigned char *)s.s;
+
+	if (s.n >= 2 && u[0] == 0xc2 && u[1] == 0xb7)
+		return 2;
+	if (s.n >= 3 && u[0] == 0xe2 && u[1] >= 0x80 && u[1] <= 0xaf)
+		return 3;
+	if (s.n >= 3 && u[0] == 0xef && u[1] == 0xb8 && u[2] == 0x8f)
+		return 3;
+	if (s.n >= 4 && u[0] == 0xf0 && u[1] == 0x9f)
+		return 4;
+	return 0;
+}
+
+/* Whether s holds nothing but separators and markup: blanks, ASCII punctuation and the symbols
+ * symbol_len knows. */
+static bool only_separators(struct span s)
+{
+	for (size_t i = 0; i < s.n; i++) {
+		unsigned char c = (unsigned char)s.s[i];
+		size_t len;
+
+		if (c >= 0x80) {
+			len = symbol_len(span_skip(s, i));
+			if (len == 0)
+				return false;
+			i += len - 1;
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			   (c >= '0' && c <= '9')) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Whether s only links a paper: its Markdown links name nothing ("[arXiv](URL) | [PDF](URL)"), or
+ * it is a paper's address or id alone ("<URL>"), with only separators around. */
+static bool link_only(struct span s)
+{
+	struct span before, text, link, url;
+	bool linked = false;
+
+	s = span_trim(s);
+	while (lex_link(s, &before, &text, &link)) {
+		const char *after = link.s + link.n, *end = s.s + s.n;
+
+		if (!only_separators(before) || !lex_names_nothing(text))
+			return false;
+		while (after < end && *after != ')')
+			after++;
+		s = span_skip(s, (size_t)(after - s.s) + (after < end));
+		linked = true;
+	}
+	if (only_separators(s))
+		return linked;
+	return paper_url(s, &url) && only_separators((struct span){s.s, (size_t)(url.s - s.s)}) &&
+	       only_separators(span_skip(s, (size_t)(url.s + url.n - s.s)));
+}
+
 /* Where the title of head is, and the text after it in *rest: the text of a link to the paper
  * when it names the paper, else the first bold text, else the text before the first link. */
 static struct span item_title(struct span head, struct span url, struct span *rest)
@@ -129,7 +192,18 @@ static struct span item_title(struct span head, struct span url, struct span *re
 	if (url.s >= head.s && url.s < first)
 		first = url.s;
 	before = (struct span){head.s, (size_t)(first - head.s)};
-	return span_trim(before).n > 0 ? before : head;
+	if (!only_separators(before))
+		return before;
+	/* The paper named first ("[arXiv:ID] Title", "URL Title"): the title follows it. */
+	if (first == url.s) {
+		struct span after = span_skip(head, (size_t)(url.s + url.n - head.s));
+
+		while (after.n > 0 && only_separators((struct span){after.s, 1}))
+			after = span_skip(after, 1);
+		if (after.n > 0)
+			return after;
+	}
+	return head;
 }
 
 /* Authors written after a title: "— A, B", ", A et.al., Paper: ..."; empty when none are. */
@@ -168,19 +242,48 @@ static struct span item_authors(struct span rest)
 	return rest;
 }
 
+/* The item's paper link, its id in id: its link field's ("Link: URL", "**arXiv:** ID"), else
+ * the first in its heading or list item. False when it has none (yet). */
+static bool item_link(const struct item *it, struct span *url, char id[ARXIV_ID_MAX])
+{
+	char version[ARXIV_VER_MAX];
+	struct link_scan ls;
+
+	if (it->field[LF_LINK].s != NULL) {
+		struct span f = span_trim(it->field[LF_LINK]);
+
+		link_scan_init(&ls, f);
+		if (link_scan_next(&ls, url, id, version))
+			return true;
+		if (lex_arxiv_id(f, id, version)) {
+			*url = f;
+			return true;
+		}
+	}
+	link_scan_init(&ls, it->head);
+	return link_scan_next(&ls, url, id, version);
+}
+
+/* Whether the item links its paper already. */
+static bool item_linked(const struct item *it, char id[ARXIV_ID_MAX])
+{
+	struct span url;
+
+	return item_link(it, &url, id);
+}
+
 /* Emits the item as a paper when it links one, and claims its text. */
 static void item_finish(struct parser *p, struct list *m)
 {
 	struct item *it = &m->it;
 	struct paper paper = {.line = it->line, .date = m->date};
 	struct span url, title, rest = {NULL, 0}, authors;
-	char date[LEX_DATE_SIZE];
+	char date[LEX_DATE_SIZE], id[ARXIV_ID_MAX];
 
 	if (!it->open)
 		return;
 	it->open = false;
-	if (!(it->field[LF_LINK].s != NULL && paper_url(it->field[LF_LINK], &url)) &&
-	    !paper_url(it->head, &url))
+	if (!item_link(it, &url, id))
 		return; /* a section heading, a tool: not a paper */
 	title = it->field[LF_TITLE].s ? it->field[LF_TITLE] : item_title(it->head, url, &rest);
 	authors = it->field[LF_AUTHORS].s ? it->field[LF_AUTHORS] : item_authors(rest);
@@ -215,6 +318,35 @@ static void item_open(struct list *m, struct span line, struct span head, unsign
 			      .line = no,
 			      .indent = indent,
 			      .head = head};
+}
+
+/* A body line's text without its list marker, if it has one. */
+static struct span body_text(struct span t)
+{
+	struct span content;
+	size_t indent;
+
+	return lex_list_item(t, &content, &indent) ? content : t;
+}
+
+/* Whether line, in an open item's body, is another paper's record, which the item must leave to
+ * the fallback rather than swallow: a paper link, neither a field's nor a badge's, on a line that
+ * cannot be the item's own link line (a table row under a heading), or that links another paper
+ * after the item has its link (a list of links under a heading). */
+static bool item_ends_before(const struct item *it, struct span line)
+{
+	char id[ARXIV_ID_MAX], other[ARXIV_ID_MAX], version[ARXIV_VER_MAX];
+	struct span t = span_trim(line), url, value;
+	struct link_scan ls;
+
+	if (t.n == 0 || it->cur != NULL || span_starts(t, "[!") || span_starts(t, "!["))
+		return false;
+	link_scan_init(&ls, t);
+	if (!link_scan_next(&ls, &url, other, version) || list_key(t, &value) >= 0)
+		return false;
+	if (!item_linked(it, id))
+		return !link_only(body_text(t));
+	return strcmp(id, other) != 0 && (it->gap || link_only(body_text(t)));
 }
 
 /* A paragraph without the bold label generators open it with ("**Relevance:** ..."). */
@@ -252,8 +384,11 @@ static void item_body(struct item *it, struct span line)
 	}
 	/* A paper link on a line of the body, but not a badge's ("[![arXiv](...)](...)"). */
 	if (it->field[LF_LINK].s == NULL && !span_starts(t, "[!") && !paper_url(it->head, &url) &&
-	    paper_url(t, &url))
+	    paper_url(t, &url)) {
 		it->field[LF_LINK] = url;
+		if (link_only(body_text(t)))
+			return;
+	}
 	if (it->field[LF_ABSTRACT].s == NULL && !it->gap && t.s[0] != '[' && t.s[0] != '!')
 		it->field[LF_ABSTRACT] = without_label(t);
 }
@@ -289,6 +424,7 @@ static size_t list_feed(struct parser *p, void *state, char *text, size_t len, b
 	struct lines lines;
 	struct span line, content;
 	size_t level, indent;
+	char id[ARXIV_ID_MAX];
 
 	lines_init(&lines, text, len, p->line);
 	while (lines_next(&lines, &line)) {
@@ -298,14 +434,18 @@ static size_t list_feed(struct parser *p, void *state, char *text, size_t len, b
 		if (level > 0) {
 			list_heading(p, m, line, level, lines.no);
 		} else if (lex_list_item(line, &content, &indent) &&
-			   !(it->open && (list_key(content, &value) >= 0 ||
-					  (!it->heading && indent > it->indent)))) {
+			   !(it->open &&
+			     (list_key(content, &value) >= 0 ||
+			      (!it->heading && indent > it->indent) ||
+			      (it->heading && !item_linked(it, id) && link_only(content))))) {
 			item_finish(p, m);
 			item_open(m, line, content, lines.no, false, indent);
 		} else if (span_trim(line).n > 0 && span_trim(line).s[0] == '|') {
 			item_finish(p, m);
 		} else if (it->open) {
-			if (!it->heading && it->gap && span_trim(line).n > 0 && line.s[0] != ' ')
+			if ((!it->heading && it->gap && span_trim(line).n > 0 &&
+			     line.s[0] != ' ') ||
+			    item_ends_before(it, line))
 				item_finish(p, m);
 			else
 				item_body(it, line);

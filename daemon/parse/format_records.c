@@ -28,18 +28,70 @@ struct rec {
 	int last; /* the field continuation lines extend, -1 for none */
 };
 
-/* The field a "Key: value" line sets, with the value in *value; -1 when the line is not one. */
+/* The key of a "Key: value" line is found within this many bytes of its start. */
+#define REC_KEY_MAX 24
+
+/* s without the emphasis markers around it ("**Title**", "_Title_"). */
+static struct span unemphasis(struct span s)
+{
+	while (s.n > 0 && (s.s[0] == '*' || s.s[0] == '_'))
+		s = span_skip(s, 1);
+	while (s.n > 0 && (s.s[s.n - 1] == '*' || s.s[s.n - 1] == '_'))
+		s.n--;
+	return span_trim(s);
+}
+
+/* Where the key of line ends: at its colon, or at " - " ("Title - X"); NULL when neither comes
+ * early. *sep is the separator's length. */
+static const char *key_end(struct span line, size_t *sep)
+{
+	size_t n = line.n < REC_KEY_MAX ? line.n : REC_KEY_MAX;
+	const char *colon = memchr(line.s, ':', n), *dash;
+
+	/* A key has no dash in it: a " - " only counts before any colon, and one is rare. */
+	n = colon != NULL ? (size_t)(colon - line.s) : n;
+	dash = memchr(line.s, '-', n);
+	while (dash != NULL && !(dash > line.s && dash[-1] == ' ' && dash + 1 < line.s + line.n &&
+				 dash[1] == ' ')) {
+		size_t at = (size_t)(dash - line.s) + 1;
+
+		dash = at < n ? memchr(dash + 1, '-', n - at) : NULL;
+	}
+	*sep = dash != NULL ? 3 : 1;
+	return dash != NULL ? dash - 1 : colon;
+}
+
+/* The field a "Key: value" line sets, with the value in *value; -1 when the line is not one. The
+ * line may be a list item or a heading, and the key bold ("- **Title:** X", "### Title: X"). */
 static int rec_key(struct span line, struct span *value)
 {
-	const char *colon = memchr(line.s, ':', line.n < 16 ? line.n : 16);
-	struct span key;
+	const char *end;
+	struct span key, content;
+	size_t sep, indent, level;
+	char first;
 
-	if (colon == NULL)
+	if (line.n == 0)
 		return -1;
-	key = span_trim((struct span){line.s, (size_t)(colon - line.s)});
+	/* A heading or list item only when its first byte says so: most lines are neither. */
+	first = line.s[0];
+	level = first == '#' ? lex_heading(line) : 0;
+	if (level > 0)
+		line = span_trim(span_skip(line, level));
+	else if ((first == '-' || first == '*' || first == '+' || (first >= '0' && first <= '9')) &&
+		 lex_list_item(line, &content, &indent))
+		line = content;
+	end = key_end(line, &sep);
+	if (end == NULL)
+		return -1;
+	key.s = line.s;
+	key.n = (size_t)(end - line.s);
+	key = unemphasis(key);
 	for (size_t i = 0; i < sizeof(rec_keys) / sizeof(rec_keys[0]); i++) {
 		if (key.n == strlen(rec_keys[i].key) && span_starts(key, rec_keys[i].key)) {
-			*value = span_skip(line, (size_t)(colon - line.s) + 1);
+			*value = span_skip(line, (size_t)(end - line.s) + sep);
+			/* "**Title:** X": the closing marker comes after the colon. */
+			while (value->n > 0 && (value->s[0] == '*' || value->s[0] == '_'))
+				*value = span_skip(*value, 1);
 			return (int)rec_keys[i].field;
 		}
 	}

@@ -32,7 +32,8 @@ static const struct {
 	{"summary", COL_ABSTRACT},  {"abstract", COL_ABSTRACT}, {"tl;dr", COL_ABSTRACT},
 	{"tldr", COL_ABSTRACT},     {"date", COL_DATE},         {"publish date", COL_DATE},
 	{"published", COL_DATE},    {"homepage", COL_LINK},     {"link", COL_LINK},
-	{"url", COL_LINK},          {"pdf", COL_LINK},          {"arxiv", COL_LINK},
+	{"links", COL_LINK},        {"url", COL_LINK},          {"pdf", COL_LINK},
+	{"arxiv", COL_LINK},        {"arxiv id", COL_LINK},     {"id", COL_LINK},
 	{"code", COL_CODE},
 };
 
@@ -40,6 +41,7 @@ struct md_table {
 	int col[N_COLS]; /* cell index of each column, -1 when the table has none */
 	size_t n_cells;  /* cells in the header row */
 	bool closed;     /* the header ends with a bar, so a whole row does too */
+	bool bare;       /* the header has no outer bars: each row is one line with a bar in it */
 	bool active;     /* a header was read; rows follow until a line that is not one */
 };
 
@@ -138,7 +140,7 @@ static bool md_detect(struct span line)
 	if (span_starts(line, "## Papers for ") || span_starts(line, "#### Abstracts"))
 		return true;
 	line = span_trim(line);
-	if (line.n == 0 || line.s[0] != '|')
+	if (line.n == 0 || memchr(line.s, '|', line.n) == NULL)
 		return false;
 	n = lex_cells(line, cells, MD_MAX_CELLS);
 	return md_header_strict(&t, cells, n < MD_MAX_CELLS ? n : MD_MAX_CELLS);
@@ -209,12 +211,17 @@ static void md_link_column(struct span cell, struct md_link *link)
 
 	if (link->url.n == 0) {
 		/* The usual case, every row of arXiv-daily: only the link column links. */
-		struct span before, text, url;
+		struct span before, text, url, t = span_trim(cell);
+		struct link_scan ls;
 
-		if (lex_link(cell, &before, &text, &url))
+		/* Else an address as written ("<https://arxiv.org/abs/ID>", "arXiv:ID") or a bare
+		 * id, which parse_link reads as well as a link. */
+		link_scan_init(&ls, t);
+		if (lex_link(cell, &before, &text, &url) ||
+		    (!span_starts(t, "http") && link_scan_next(&ls, &url, link->id, link->version)))
 			link->url = url;
-		else if (span_starts(span_trim(cell), "http"))
-			link->url = span_trim(cell);
+		else if (span_starts(t, "http") || lex_arxiv_id(t, link->id, link->version))
+			link->url = t;
 	} else if (cell_link(cell, &other, NULL) || other.url.n > 0) {
 		*link = other;
 	}
@@ -318,6 +325,7 @@ static void md_row(struct parser *p, struct md *m, struct span row, struct span 
 
 		if (md_header_strict(&next, cells, n)) {
 			next.closed = t->closed;
+			next.bare = t->bare;
 			next.active = true;
 			*t = next;
 			return;
@@ -386,7 +394,12 @@ static void md_table_line(struct parser *p, struct md *m, struct span line, unsi
 	if (!m->table.active) {
 		size_t n = lex_cells(line, cells, MD_MAX_CELLS);
 
-		m->table.active = md_header(&m->table, cells, n < MD_MAX_CELLS ? n : MD_MAX_CELLS);
+		if (n > MD_MAX_CELLS)
+			n = MD_MAX_CELLS;
+		/* Without its outer bars, a header must name two columns: it is not prose then. */
+		m->table.bare = line.s[0] != '|';
+		m->table.active = m->table.bare ? md_header_strict(&m->table, cells, n)
+						: md_header(&m->table, cells, n);
 		m->table.closed = line.s[line.n - 1] == '|';
 		if (m->table.active && !m->named) {
 			p->format = md_format(&m->table);
@@ -398,8 +411,14 @@ static void md_table_line(struct parser *p, struct md *m, struct span line, unsi
 	m->row.line = no;
 	m->row.lines = 1;
 	md_row_cells(m);
-	if (md_row_whole(m))
+	if (m->table.bare || md_row_whole(m))
 		md_row_finish(p, m);
+}
+
+/* Whether the text line t is one of a table written without outer bars: its header, or a row. */
+static bool md_bare_line(const struct md *m, struct span t)
+{
+	return (!m->table.active || m->table.bare) && memchr(t.s, '|', t.n) != NULL;
 }
 
 /* Whether line goes on with the row read so far (a title the generator wrapped): a line of text
@@ -619,7 +638,7 @@ static size_t md_feed(struct parser *p, void *state, char *text, size_t len, boo
 				md_block_skip(m, &it);
 		} else {
 			t = span_trim(line);
-			if (t.n > 0 && t.s[0] == '|')
+			if (t.n > 0 && (t.s[0] == '|' || md_bare_line(m, t)))
 				md_table_line(p, m, t, it.no);
 			else if (t.n > 0) /* a blank line does not end a table; text does */
 				m->table.active = false;

@@ -293,6 +293,31 @@ def a_row_the_table_cannot_read_still_gives_its_paper():
     assert 'broken.md' in err and '1 only by the fallback' in err and 'line 4' in err, err
 
 
+@test
+def rows_under_a_heading_in_a_layout_no_format_knows_are_each_read_and_said_so():
+    # A category heading, then rows the list format cannot read as its items: each row's paper
+    # comes out (by the fallback), none is taken for the heading's, and the file is said to be
+    # read only partly.
+    d = tmpdir()
+    rows = {
+        'tabs.md': ''.join('2025-01-2%d\tTab Row %d\tAnn Lee\t[2501.0020%d](http://arxiv.org/abs/'
+                           '2501.0020%d)\n' % (i, i, i, i) for i in range(1, 5)),
+        'html.md': '<table>\n' + ''.join(
+            '<tr><td>Html Row %d</td><td><a href="http://arxiv.org/abs/2501.0021%d">PDF</a></td>'
+            '</tr>\n' % (i, i) for i in range(1, 5)) + '</table>\n',
+    }
+    for name, body in rows.items():
+        path = os.path.join(d, name)
+        with open(path, 'w') as f:
+            f.write('## LLM\n\nPublish Date\tTitle\tAuthors\tPDF\n' + body)
+        r, recs = parse(path)
+        got = by_id(recs)
+        assert len(got) == 4, (name, sorted(got))
+        assert all(rec['title'] != 'LLM' for rec in recs), (name, recs)
+        assert 'not in a known digest format' in text(r.stderr) or \
+            'only partly read' in text(r.stderr), (name, text(r.stderr))
+
+
 # Shapes no generator of shared/digests/real writes, made up as others might: (file, then per
 # paper: id, title, authors, date, how the abstract starts or None).
 UNSEEN = [
@@ -315,6 +340,43 @@ UNSEEN = [
         ('2501.00062', 'Another', ['Kim Lo'], None, 'Another summary.')]),
     ('dash_authors_accents.md', [
         ('2501.00071', '\u00c9mile Paper', ['\u00c9mile Zola', '\u00dcnal \u00d6z'], None, None)]),
+    # GitHub-flavoured tables need no outer bars.
+    ('pipeless_table.md', [
+        ('2501.00081', 'Tables Without Bars', ['Ann Lee'], '2025-01-08', None),
+        ('2501.00082', 'Second Bare Row', ['Bob Ray'], '2025-01-07', None)]),
+    ('pipeless_hf_table.md', [
+        ('2501.00091', 'Open Rows', ['Ann Lee', 'Bob Ray'], '2025-01-09', 'Rows without'),
+        ('2501.00092', 'Closed Rows', ['Carl Diaz'], '2025-01-09', 'Still a table')]),
+    # A paper named by its DOI, a bare id, an autolink or "arXiv:ID" instead of a Markdown link.
+    ('doi_and_bare_id_cells.md', [
+        ('2501.00121', 'Linked By DOI', ['Ann Lee'], '2025-01-12', None),
+        ('2501.00122', 'Bare Id Cell', ['Bob Ray'], '2025-01-12', None),
+        ('2501.00123', 'Autolink Cell', ['Carl Diaz'], '2025-01-12', None),
+        ('2501.00124', 'Prefixed Id Cell', ['Dee Eve'], '2025-01-12', None)]),
+    ('id_column_table.md', [
+        ('2501.00131', 'Id In Its Own Column', None, '2025-01-13', 'The id has'),
+        ('2501.00132', 'Linked Id Column', None, '2025-01-13', 'A linked id')]),
+    ('links_column_table.md', [
+        ('2501.00141', 'Many Links One Cell', ['Ann Lee'], '2025-01-14', 'Two links'),
+        ('2501.00142', 'Second Of Many', ['Bob Ray'], '2025-01-14', 'Again')]),
+    # Records whose labels are list items, bold, a heading or followed by a dash.
+    ('bulleted_records.txt', [
+        ('2501.00101', 'Bulleted Record', None, None, 'Records written'),
+        ('2501.00102', 'Bold Bulleted Record', ['Ann Lee', 'Bob Ray'], None, None)]),
+    ('labelled_records.txt', [
+        ('2501.00111', 'Heading Record', None, None, 'A title written'),
+        ('2501.00112', 'Bold Key Record', None, None, 'The colon after'),
+        ('2501.00113', 'Dashed Record', None, None, 'Dashes instead')]),
+    # A heading titles the paper its items link or name by id.
+    ('headings_with_link_items.md', [
+        ('2501.00151', 'Heading Then Link Items', ['Ann Lee', 'Bob Ray'], None, None),
+        ('2501.00152', 'Second Heading Paper', ['Carl Diaz'], None, None)]),
+    ('headings_with_id_fields.md', [
+        ('2501.00161', 'Heading With An Id Field', ['Ann Lee', 'Bob Ray'], None, 'A paragraph'),
+        ('2501.00162', 'Another Id Field', ['Carl Diaz'], None, 'More.')]),
+    ('bracketed_ids.md', [
+        ('2501.00171', 'Bracketed Id Before The Title', None, None, None),
+        ('2501.00172', 'Second Bracketed Id', None, None, None)]),
 ]
 
 
