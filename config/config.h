@@ -139,6 +139,9 @@ int config_library_reload(struct config *c, size_t i, size_t *papers, struct err
 int config_libraries_fill(struct config *c, struct state *st, size_t *filled, struct err *err);
 /* The library called name, or -1. */
 int config_library_index(const struct config *c, const char *name);
+/* 0 when like:name names one of c's libraries; -1 otherwise, with the reason and the setting
+ * that would make one in err. A NULL c, no configuration, has no library. */
+int config_library_check(const struct config *c, const char *name, struct err *err);
 
 /* The default configuration built into the binary (config/paperwatch.conf.example). */
 extern const char config_default_text[];

@@ -129,17 +129,16 @@ static void load_library(struct conf_ctx *c, const config_setting_t *e, struct c
 static void check_rules(struct conf_ctx *c, const config_t *cf, struct config *cfg)
 {
 	const config_setting_t *list = config_lookup(cf, "rules");
+	struct err err;
 
 	for (size_t r = 0; r < cfg->n_rules; r++) {
 		const char *name;
 
 		for (size_t i = 0; (name = matcher_like_name(cfg->matcher, (unsigned)r, i)); i++) {
-			if (config_library_index(cfg, name) >= 0)
+			if (config_library_check(cfg, name, &err) == 0)
 				continue;
 			conf_error(c, list ? config_setting_get_elem(list, (unsigned)r) : NULL,
-				   "rule \"%s\": like:%s names no library (libraries = ( { name = "
-				   "\"%s\"; file = \"...\"; } ))",
-				   cfg->rules[r].name, name, name);
+				   "rule \"%s\": %s", cfg->rules[r].name, err.msg);
 		}
 	}
 }
@@ -199,6 +198,16 @@ int config_library_index(const struct config *c, const char *name)
 			return (int)i;
 	}
 	return -1;
+}
+
+int config_library_check(const struct config *c, const char *name, struct err *err)
+{
+	if (c != NULL && config_library_index(c, name) >= 0)
+		return 0;
+	return err_set(err,
+		       "like:%s names no library (libraries = ( { name = \"%s\"; file = \"...\"; "
+		       "} ))",
+		       name, name);
 }
 
 void config_like_begin(struct config *c, const struct paper *p)

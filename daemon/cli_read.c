@@ -666,6 +666,23 @@ static int match_files(struct match_cmd *m, size_t max_size, const char *folder,
 	return cli_finish_output(status);
 }
 
+/* Whether every like:NAME of the query names a library; says each that does not. Without a
+ * configuration there is none, so a like: term is refused as a rule's would be. */
+static bool query_likes_known(const struct matcher *matcher)
+{
+	const char *name;
+	struct err err;
+	bool known = true;
+
+	for (size_t i = 0; (name = matcher_like_name(matcher, 0, i)) != NULL; i++) {
+		if (config_library_check(NULL, name, &err) != 0) {
+			log_error("query: %s", err.msg);
+			known = false;
+		}
+	}
+	return known;
+}
+
 /* `match --query Q`: one rule, no configuration at all. */
 static int match_query(struct match_cmd *m, const char *query, size_t n, char *const *files)
 {
@@ -682,6 +699,10 @@ static int match_query(struct match_cmd *m, const char *query, size_t n, char *c
 	}
 	if (qe.warning[0] != '\0')
 		log_warn("query column %u: %s", qe.warning_column, qe.warning);
+	if (!query_likes_known(m->matcher)) {
+		matcher_free(m->matcher);
+		return EXIT_USAGE;
+	}
 	matcher_compile(m->matcher);
 	status = match_files(m, PARSE_MAX_SIZE_DEFAULT, NULL, n, files);
 	matcher_free(m->matcher);

@@ -2,7 +2,8 @@
 """test_like.py — rules that rank papers by their likeness to a researcher's library, against the
 real binary: a daemon with a like: rule alerts through the file channel, most similar first,
 with the score and why; an edited library is read again without a restart; check-config names
-broken and empty libraries; the dry run `match --like` lists papers most similar first."""
+broken and empty libraries, and `match --query`, which has none, refuses like:NAME; the dry run
+`match --like` lists papers most similar first."""
 import json
 import os
 
@@ -152,6 +153,24 @@ def check_config_names_broken_missing_and_empty_libraries():
     bad = write_config(os.path.join(d, 'bad.conf'), [], [{'name': 'r', 'query': 'like:other'}])
     p = pw('check-config', '-c', bad)
     assert p.returncode == 2 and 'like:other names no library' in text(p.stderr), text(p.stderr)
+
+
+@test
+def match_query_refuses_a_library_it_has_not_as_check_config_does():
+    d = tmpdir()
+    digest = write(os.path.join(d, 'today.txt'), records(PAPERS))
+    bad = write_config(os.path.join(d, 'bad.conf'), [], [{'name': 'r', 'query': 'like:mine'}])
+    said = text(pw('check-config', '-c', bad).stderr)
+    message = 'like:mine names no library (libraries = ( { name = "mine"; file = "..."; } ))'
+    assert message in said, said
+    # --query has no configuration, so no library: like:NAME could only match nothing.
+    for q in ('like:mine', 'robot OR like:mine', '-like:mine'):
+        p = pw('match', '--query', q, digest)
+        assert p.returncode == 2, (q, text(p.stdout), text(p.stderr))
+        assert message in text(p.stderr) and text(p.stdout) == '', (q, text(p.stderr))
+    p = pw('match', '--query', 'robot OR like:mine OR like:theirs', digest)
+    assert 'like:mine names' in text(p.stderr) and 'like:theirs names' in text(p.stderr), \
+        text(p.stderr)
 
 
 @test
