@@ -58,7 +58,9 @@ extern const struct conf_key notify_http_keys[];
 void notify_classify_http(const struct http_conf *h, const struct send_response *r,
 			  struct send_result *out);
 
-/* Checks the URL's scheme among allowed (the table gave every other key its default). */
+/* Checks the URL's scheme among allowed, that ca_file can be opened and that the timeout can
+ * be met (the table gave every other key its default); every problem is said through c, and
+ * false says there was one. */
 bool notify_check_http(struct conf_ctx *c, const config_setting_t *entry, struct http_conf *h,
 		       const char *const *allowed);
 /* Sets easy up to reach h->url: only the URL's own protocol, no redirects, TLS verified, the CA

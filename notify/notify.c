@@ -182,6 +182,7 @@ int notify_check(struct conf_ctx *c, const config_setting_t *entry, struct notif
 	struct conf_ctx inner = *c;
 	char what[96];
 	size_t errors = c->diag->n_errors;
+	bool failed;
 
 	memset(n, 0, sizeof(*n));
 	if (config_setting_type(entry) != CONFIG_TYPE_GROUP) {
@@ -201,8 +202,9 @@ int notify_check(struct conf_ctx *c, const config_setting_t *entry, struct notif
 	n->name = xstrdup(name);
 	n->ops = notify_find(type);
 	n->line = config_setting_source_line(entry);
-	if (n->ops->check(&inner, entry, &n->conf) != 0 || check_cadence(&inner, entry, n) != 0 ||
-	    c->diag->n_errors > errors) {
+	/* The schedule is checked even when the channel's settings failed: both are said. */
+	failed = n->ops->check(&inner, entry, &n->conf) != 0;
+	if (check_cadence(&inner, entry, n) != 0 || failed || c->diag->n_errors > errors) {
 		notify_free(n);
 		return -1;
 	}
@@ -417,35 +419,34 @@ bool notify_check_http(struct conf_ctx *c, const config_setting_t *entry, struct
 		       const char *const *allowed)
 {
 	const config_setting_t *s;
+	size_t errors = c->diag->n_errors;
 	struct stat st;
 	struct err err;
 	int fd;
 
-	if (h->url == NULL || !conf_check_url(c, entry, h->url, allowed))
-		return false;
+	/* The checks do not depend on each other: each says its problem, and all are counted. */
+	if (h->url != NULL)
+		conf_check_url(c, entry, h->url, allowed);
 	if (h->ca_file != NULL) {
 		fd = conf_open_regular(h->ca_file, &st, &err);
-		if (fd < 0) {
+		if (fd < 0)
 			conf_error(c, config_setting_get_member(entry, "ca_file"), "ca_file %s: %s",
 				   h->ca_file, err.msg);
-			return false;
-		}
-		close(fd);
+		else
+			close(fd);
 	}
 	s = config_setting_get_member(entry, "timeout");
-	if (h->timeout < HTTP_TIMEOUT_MIN) {
+	if (h->timeout < HTTP_TIMEOUT_MIN)
 		conf_error(c, s ? s : entry,
 			   "timeout %gs is too short for an attempt ever to succeed (connecting, "
 			   "TLS and the answer): give at least %gs",
 			   h->timeout, HTTP_TIMEOUT_MIN);
-		return false;
-	}
-	if (h->timeout < h->connect_timeout)
+	else if (h->timeout < h->connect_timeout)
 		conf_warn(c, s ? s : entry,
 			  "timeout %gs is shorter than connect_timeout %gs: an attempt ends before "
 			  "its connection may",
 			  h->timeout, h->connect_timeout);
-	return true;
+	return h->url != NULL && c->diag->n_errors == errors;
 }
 
 void notify_setup_transfer(CURL *easy, const struct http_conf *h)

@@ -160,9 +160,9 @@ static int email_check(struct conf_ctx *c, const config_setting_t *entry, void *
 	size_t errors = c->diag->n_errors;
 
 	*conf = e;
-	if (conf_read_group(c, entry, email_keys, e) != 0 ||
-	    !notify_check_http(c, entry, &e->http, schemes))
+	if (conf_read_group(c, entry, email_keys, e) != 0)
 		return -1;
+	notify_check_http(c, entry, &e->http, schemes); /* its problems are counted below */
 	email_check_values(c, entry, e);
 	if (c->diag->n_errors > errors)
 		return -1;

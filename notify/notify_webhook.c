@@ -100,11 +100,12 @@ static int webhook_check(struct conf_ctx *c, const config_setting_t *entry, void
 {
 	static const char *const schemes[] = {"https", "http", NULL};
 	struct webhook_conf *w = xcalloc(1, sizeof(*w));
+	bool http_ok;
 
 	*conf = w;
-	if (conf_read_group(c, entry, webhook_keys, w) != 0 ||
-	    !notify_check_http(c, entry, &w->http, schemes))
+	if (conf_read_group(c, entry, webhook_keys, w) != 0)
 		return -1;
+	http_ok = notify_check_http(c, entry, &w->http, schemes);
 	if (w->secret != NULL && notify_webhook_key(w->secret, w->key, &w->key_len) != 0) {
 		/* Never echo it: it is a secret. */
 		conf_error(
@@ -114,7 +115,7 @@ static int webhook_check(struct conf_ctx *c, const config_setting_t *entry, void
 			KEY_MIN, KEY_MAX);
 		return -1;
 	}
-	return 0;
+	return http_ok ? 0 : -1;
 }
 
 /* One message per digest: {"source": FILE, "papers": [...]}, papers in the digest's order. A

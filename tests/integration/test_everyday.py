@@ -366,6 +366,38 @@ def check_config_refuses_what_can_never_work():
 
 
 @test
+def check_config_reports_every_problem_of_a_notifier_at_once():
+    d = tmpdir()
+    slack = {'name': 's', 'type': 'slack', 'url': 'http://hooks.example.org/x',
+             'ca_file': os.path.join(d, 'no-ca.pem'), 'timeout': '500ms',
+             'schedule': 'sometimes'}
+    conf = write_config(os.path.join(d, 'pw.conf'), [slack], [{'name': 'r', 'query': 'agent'}])
+    p = pw('check-config', '-c', conf)
+    err = text(p.stderr)
+    assert p.returncode == 2, err
+    for said in ('the URL must start with https://',
+                 'ca_file ' + os.path.join(d, 'no-ca.pem') + ': No such file or directory',
+                 'timeout 0.5s is too short for an attempt ever to succeed',
+                 '"sometimes" is not a schedule'):
+        assert f'notifier "s": {said}' in err, (said, err)
+    assert len(err.splitlines()) == 4, err
+    # A channel's own checks come after the network ones, and are said too.
+    no_ca = os.path.join(d, 'no-ca.pem')
+    cases = [
+        ({'name': 'm', 'type': 'email', 'url': 'smtps://127.0.0.1', 'ca_file': no_ca,
+          'from': 'paperwatch@example.org', 'to': ['not an address']},
+         'to: "not an address" is not a plain address'),
+        ({'name': 'h', 'type': 'webhook', 'url': 'https://127.0.0.1/x', 'ca_file': no_ca,
+          'secret': 'whsec_x'}, 'secret must be "whsec_" and the base64'),
+    ]
+    for notifier, said in cases:
+        conf = write_config(os.path.join(d, 'pw.conf'), [notifier],
+                            [{'name': 'r', 'query': 'agent'}])
+        err = text(pw('check-config', '-c', conf).stderr)
+        assert f'ca_file {no_ca}' in err and said in err, (notifier, err)
+
+
+@test
 def test_notify_notice_sends_a_sample_health_notice_to_an_operations_channel():
     d = tmpdir()
     with Receiver() as r:
