@@ -528,6 +528,10 @@ static int parse_unary(struct parser *p, unsigned fields, bool neg, int *node)
 	char a[64];
 	int rc, child;
 
+	if (op.kind == TOK_TERM)
+		return parse_term(p, fields, neg, node);
+	/* A level is a '(', a negation or a field around what follows; the term they end in is
+	 * not one, so that 64 parentheses around a term are 64 levels. */
 	if (++p->depth > QUERY_MAX_DEPTH)
 		return fail(p, op.at, "the query nests deeper than %d levels", QUERY_MAX_DEPTH);
 	switch (op.kind) {
@@ -557,9 +561,6 @@ static int parse_unary(struct parser *p, unsigned fields, bool neg, int *node)
 		break;
 	case TOK_LPAREN:
 		rc = parse_group(p, fields, neg, node);
-		break;
-	case TOK_TERM:
-		rc = parse_term(p, fields, neg, node);
 		break;
 	case TOK_RPAREN:
 		return fail(p, op.at, "this ')' has no matching '('");

@@ -316,6 +316,35 @@ static void id_errors_say_what_an_id_looks_like(void **state)
 	refused("id:*", 4, "id: needs an arXiv id");
 }
 
+/* A query of `levels` times `open` around a term, each closed by `close`, in q. */
+static const char *nest(char *q, size_t size, int levels, const char *open, const char *close)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < levels; i++)
+		n += (size_t)snprintf(q + n, size - n, "%s", open);
+	n += (size_t)snprintf(q + n, size - n, "a");
+	for (int i = 0; i < levels; i++)
+		n += (size_t)snprintf(q + n, size - n, "%s", close);
+	return q;
+}
+
+static void parentheses_negations_and_fields_nest_64_deep_and_no_deeper(void **state)
+{
+	char q[1024];
+
+	(void)state;
+	assert_int_equal(QUERY_MAX_DEPTH, 64);
+	assert_string_equal(tree(nest(q, sizeof(q), 64, "(", ")")), "a");
+	refused(nest(q, sizeof(q), 65, "(", ")"), 65, "the query nests deeper than 64 levels");
+	tree(nest(q, sizeof(q), 64, "NOT ", ""));
+	refused(nest(q, sizeof(q), 65, "NOT ", ""), 4 * 64 + 1, "nests deeper than 64 levels");
+	tree(nest(q, sizeof(q), 32, "-(", ")"));
+	refused(nest(q, sizeof(q), 33, "-(", ")"), 65, "nests deeper than 64 levels");
+	tree(nest(q, sizeof(q), 64, "title:", ""));
+	refused(nest(q, sizeof(q), 65, "title:", ""), 6 * 64 + 1, "nests deeper than 64 levels");
+}
+
 static void limits_are_refused_not_crashed_on(void **state)
 {
 	char q[QUERY_MAX_BYTES + 10];
@@ -352,6 +381,7 @@ int main(void)
 		cmocka_unit_test(term_errors_point_at_their_column),
 		cmocka_unit_test(regex_errors_carry_pcre2s_message_at_its_offset),
 		cmocka_unit_test(id_errors_say_what_an_id_looks_like),
+		cmocka_unit_test(parentheses_negations_and_fields_nest_64_deep_and_no_deeper),
 		cmocka_unit_test(limits_are_refused_not_crashed_on),
 	};
 
