@@ -24,6 +24,8 @@
 #define PT_SLOTS ((size_t)2 * LIKE_MAX_TERMS)
 /* Buckets counting how many papers seen had a term the library does not: its IDF. */
 #define SEEN_BUCKETS (1u << 18)
+/* A paper's terms of one bucket start their probe at one slot (bucket_first). */
+_Static_assert(PT_SLOTS <= SEEN_BUCKETS, "a slot of a paper's table is a bucket's low bits");
 /* Words whose stems are remembered; past this the memory starts again. */
 #define CACHE_MAX (1u << 17)
 /* The weight of a posting is kept in 1/16ths. */
@@ -586,16 +588,34 @@ size_t like_bytes(const struct like *lk)
 	       lk->n_post * 4 + lk->n_items * (8 + 4 + 4 + 4) + (size_t)SEEN_BUCKETS * 4;
 }
 
-/* The weight of term t of the paper, tf times IDF: the library's IDF, or the one of the papers
- * seen for a term the library does not have. */
+/* The weight of term t of the paper, tf times IDF: the library's IDF as of the last refresh, or
+ * for a term the library does not have an IDF of now. Its bucket counts the papers seen so far,
+ * so it is divided against the papers seen so far (and the library's, which never have the term,
+ * while they count), not those of the last refresh: fewer than the papers with the term, they
+ * took the log below -1 and the power of it to NaN. */
 static double paper_weight(const struct like *lk, const struct pterm *t)
 {
-	uint64_t n_docs =
-		(library_in_idf(lk->seen_at_refresh) ? lk->n_items : 0) + lk->seen_at_refresh;
+	uint64_t n_docs = (library_in_idf(lk->n_seen) ? lk->n_items : 0) + lk->n_seen;
 
 	if (t->term != NONE)
 		return (double)t->tf * lk->idf[t->term];
 	return (double)t->tf * idf_of(n_docs, lk->seen_bucket[t->h & (SEEN_BUCKETS - 1)]);
+}
+
+/* Whether the term in slot i of the paper's table, one the library does not have, is the first
+ * of the paper's such terms in its bucket: the one counted, so that a bucket counts papers, never
+ * more than were seen, as the IDF's log needs. Terms of one bucket start their probe at one slot
+ * and fill the slots from there on, so the first is the first met from there. */
+static bool bucket_first(const struct like *lk, uint32_t i)
+{
+	uint32_t mask = (uint32_t)PT_SLOTS - 1;
+	uint64_t b = lk->pt[i].h & (SEEN_BUCKETS - 1);
+
+	for (uint32_t j = (uint32_t)lk->pt[i].h & mask; j != i; j = (j + 1) & mask) {
+		if (lk->pt[j].term == NONE && (lk->pt[j].h & (SEEN_BUCKETS - 1)) == b)
+			return false;
+	}
+	return true;
 }
 
 void like_observe(struct like *lk, const struct paper *p)
@@ -610,7 +630,7 @@ void like_observe(struct like *lk, const struct paper *p)
 		norm2 += w * w;
 		if (t->term != NONE)
 			lk->seen_df[t->term]++;
-		else
+		else if (bucket_first(lk, lk->pt_used[k]))
 			lk->seen_bucket[t->h & (SEEN_BUCKETS - 1)]++;
 	}
 	/* The paper's unit vector into the background, the IDF left for the refresh to apply:

@@ -332,7 +332,8 @@ def a_period_of_papers_like_a_library_shows_the_most_similar_first_with_why():
               ('Legged Robots Walking on Rough Terrain',
                'Reinforcement learning makes quadruped robots walk in the real world.'),
               ('Diffusion Policies for Robot Manipulation',
-               'Diffusion policies for robot visuomotor control from actions.')]
+               'Visuomotor policies for robots learnt as conditional denoising diffusion over '
+               'actions.')]
     digest = os.path.join(d, 'today.txt')
     with open(digest, 'w') as f:
         f.write('\n---\n'.join(f'Title: {t}\nPDF: https://arxiv.org/pdf/2501.{i:05d}\n'

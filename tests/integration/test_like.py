@@ -3,11 +3,14 @@
 real binary: a daemon with a like: rule alerts through the file channel, most similar first,
 with the score and why; an edited library is read again without a restart; check-config names
 broken and empty libraries, and `match --query`, which has none, refuses like:NAME; the dry run
-`match --like` lists papers most similar first."""
+`match --like` lists papers most similar first, and with `--min-score 0` every paper, with a
+score, however small the digest and the library."""
 import json
+import math
 import os
 
-from harness import test, run, pw, text, tmpdir, write_config, read_jsonl, wait_until, Daemon
+from harness import (test, run, pw, text, tmpdir, fixture, write_config, read_jsonl, wait_until,
+                     Daemon)
 
 ROBOTS = r"""% exported from Zotero
 @article{chi2023,
@@ -30,6 +33,12 @@ GALAXIES = r"""@article{halo, title = {Dark Matter Halos of Dwarf Galaxies},
   abstract = {Rotation curves of dwarf galaxies constrain the dark matter halo profile.}}
 @article{lensing, title = {Weak Lensing Maps of Galaxy Clusters},
   abstract = {We map the dark matter of galaxy clusters with weak gravitational lensing.}}
+"""
+
+# Two entries, one without an abstract: a library just begun.
+TWO = r"""@article{a, title = {Diffusion Policy: Visuomotor Policy Learning via Action Diffusion},
+  abstract = {We introduce diffusion policy for robot visuomotor learning.}, eprint = {2303.04137}}
+@article{b, title = {Robot learning from demonstrations with language models}}
 """
 
 PAPERS = [
@@ -230,6 +239,34 @@ def the_dry_run_scores_every_paper_most_similar_first_as_json():
     assert pw('match', '--like', lib, '--min-score', '2', digest).returncode == 2
     assert pw('match', '--min-score', '0.2', '--query', 'x', digest).returncode == 2
     assert pw('match', '--like', os.path.join(d, 'nope.bib'), digest).returncode == 1
+
+
+@test
+def a_small_digest_has_every_paper_scored_against_a_small_library_at_min_score_0():
+    # Eight papers, fewer than the IDF waits for before it leaves the library out, every one
+    # with words the library lacks ("follow-up questions").
+    d, conf, _ = like_setup(library=TWO, rules=[
+        {'name': 'mine', 'query': 'like:mine', 'min_score': 0}])
+    lib = os.path.join(d, 'library.bib')
+    digest = fixture('digests', '002_f9a2c3ce83a5c549.txt')
+    p = pw('match', '--like', lib, '--min-score', '0', '--json', digest)
+    assert p.returncode == 0, text(p.stderr)
+    lines = [json.loads(line) for line in text(p.stdout).splitlines()]
+    assert len(lines) == 8, lines
+    assert all(math.isfinite(x['score']) and 0 <= x['score'] <= 1 for x in lines), lines
+    # The two robotics papers first.
+    assert {x['id'] for x in lines[:2]} == {'2410.22325', '2410.21845'}, lines[:2]
+    human = text(pw('match', '--like', lib, '--min-score', '0', digest).stdout)
+    assert '8 of 8 papers scored 0.00 or more against 2 of' in human, human
+    # A rule scores each paper as it is read, as the daemon does: the last ones too.
+    p = pw('match', '-c', conf, '--json', digest)
+    assert p.returncode == 0, text(p.stderr)
+    rule = [json.loads(line) for line in text(p.stdout).splitlines()]
+    assert len(rule) == 8, [x['title'] for x in rule]
+    assert all(math.isfinite(x['likes']['mine']['score']) for x in rule), rule
+    # The same papers, the same words counted: the rule agrees with the dry run on the last one.
+    last = rule[-1]['likes']['mine']['score']
+    assert last == next(x['score'] for x in lines if x['title'] == rule[-1]['title']), last
 
 
 if __name__ == '__main__':

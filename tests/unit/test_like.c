@@ -2,8 +2,11 @@
  * test_like.c — the similarity score: in [0, 1], the same for the same inputs, higher for a
  * paper on the library's topic than off it, stems and bigrams shared, the explanation naming the
  * closest library paper and the terms shared with it, the words every paper seen has counting
- * less, and an empty library scoring nothing.
+ * less, an empty library scoring nothing, and every score a number in [0, 1] however many papers
+ * seen share words the library lacks.
  */
+#include <math.h>
+
 #include "unit.h"
 
 #include "match/like.h"
@@ -131,6 +134,107 @@ static void an_empty_library_scores_nothing(void **state)
 	library_file_free(&f);
 }
 
+/* Whether s is a score: a number in [0, 1] (NaN is not, and fails `score >= min_score`). */
+static bool is_score(double s)
+{
+	return isfinite(s) && s >= 0 && s <= 1;
+}
+
+/* A digest's papers: every one has words no library paper has ("follow-up questions"). */
+static const struct paper digest[] = {
+	{.title = "Robots pre-train robots for manipulation",
+	 .abstract = "A visual encoder for robot learning. Follow-up questions: what of grasping?"},
+	{.title = "Dexterous manipulation with human-in-the-loop reinforcement learning",
+	 .abstract = "Robots learn skills in hours. Follow-up questions: which backbones?"},
+	{.title = "Unlearning in textual and visual modalities",
+	 .abstract = "A synthetic dataset. Follow-up questions: how do the methods compare?"},
+	{.title = "A multi-agent framework for data science competitions",
+	 .abstract = "Agents complete competitions. Follow-up questions: which agents matter?"},
+	{.title = "Prompting language models for social relation reasoning",
+	 .abstract = "Zero-shot recognition. Follow-up questions: what does it cost?"},
+	{.title = "Building multimodal web agents through exploration",
+	 .abstract = "Agents improve with feedback. Follow-up questions: which failures?"},
+	{.title = "Improving mathematical reasoning with online learning",
+	 .abstract = "Reasoning traces from a flow of models. Follow-up questions: other tasks?"},
+	{.title = "A key-value cache for long-context inference",
+	 .abstract = "Throughput of long contexts. Follow-up questions: is the code public?"},
+};
+#define N_DIGEST (sizeof(digest) / sizeof(digest[0]))
+
+static const char two_papers[] =
+	"@article{a, title = {Diffusion Policy: Visuomotor Policy Learning via Action Diffusion},\n"
+	"  abstract = {We introduce diffusion policy for robot visuomotor learning.}}\n"
+	"@article{b, title = {Robot learning from demonstrations with language models}}\n";
+
+/* `match --like` counts every paper before it scores any: fewer papers than LIKE_IDF_SEEN_MIN,
+ * all sharing words a small library lacks, are each still scored, the closest on top. */
+static void every_paper_seen_first_scores_a_number_against_a_small_library(void **state)
+{
+	struct library_file f = lib(two_papers);
+	struct like *lk = like_new(&f);
+	double s[N_DIGEST];
+
+	(void)state;
+	for (size_t i = 0; i < N_DIGEST; i++)
+		like_observe(lk, &digest[i]);
+	for (size_t i = 0; i < N_DIGEST; i++) {
+		s[i] = like_score(lk, &digest[i], NULL);
+		assert_true(is_score(s[i]));
+	}
+	assert_true(s[0] > s[2] && s[1] > s[7]);
+	like_free(lk);
+	library_file_free(&f);
+}
+
+/* The daemon scores each paper as it is seen: the last papers of a digest, whose words the
+ * ones before had too, are scored as well as the first. */
+static void each_paper_scored_as_seen_scores_a_number_against_a_small_library(void **state)
+{
+	struct library_file f = lib(two_papers);
+	struct like *lk = like_new(&f);
+
+	(void)state;
+	for (size_t round = 0; round < 3; round++) {
+		for (size_t i = 0; i < N_DIGEST; i++) {
+			like_observe(lk, &digest[i]);
+			assert_true(is_score(like_score(lk, &digest[i], NULL)));
+		}
+	}
+	like_free(lk);
+	library_file_free(&f);
+}
+
+/* Texts at the edges: no word that counts, a word of every paper and of the library, and three
+ * words of every paper that the library lacks, found by hashing so that their stems share one of
+ * the buckets that count the papers seen (a paper counts there once, not three times). */
+static void no_text_gives_a_score_outside_zero_to_one(void **state)
+{
+	struct library_file f = lib("@misc{x, title = {Robot robot robot}}");
+	struct library_file none = lib("2410.07177\n");
+	struct like *lk = like_new(&f), *empty = like_new(&none);
+	struct paper blank = {.title = "", .abstract = NULL};
+	struct paper stop = {.title = "The and of", .abstract = "123 4567 et al."};
+	struct paper robot = {.title = "Robot", .abstract = "robot"};
+	struct paper shared = {.title = "Robot", .abstract = "zqgvi zqsbj zqulm"};
+	struct like_why why;
+
+	(void)state;
+	for (size_t i = 0; i < 2 * LIKE_IDF_SEEN_MIN + 50; i++) {
+		like_observe(lk, &shared);
+		like_observe(empty, &shared);
+		assert_true(is_score(like_score(lk, &shared, NULL)));
+		assert_true(is_score(like_score(lk, &robot, NULL)));
+		assert_true(like_score(empty, &shared, NULL) == 0);
+	}
+	assert_true(like_score(lk, &robot, &why) > 0 && is_score(why.closest_sim));
+	assert_true(like_score(lk, &blank, &why) == 0 && why.closest == NULL);
+	assert_true(like_score(lk, &stop, NULL) == 0);
+	like_free(lk);
+	like_free(empty);
+	library_file_free(&f);
+	library_file_free(&none);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -139,6 +243,9 @@ int main(void)
 		cmocka_unit_test(a_copy_of_the_only_library_paper_scores_near_one),
 		cmocka_unit_test(words_every_paper_seen_has_count_less_for_the_library),
 		cmocka_unit_test(an_empty_library_scores_nothing),
+		cmocka_unit_test(every_paper_seen_first_scores_a_number_against_a_small_library),
+		cmocka_unit_test(each_paper_scored_as_seen_scores_a_number_against_a_small_library),
+		cmocka_unit_test(no_text_gives_a_score_outside_zero_to_one),
 	};
 
 	return cmocka_run_group_tests_name("like", tests, NULL, NULL);
