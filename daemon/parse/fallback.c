@@ -82,9 +82,64 @@ static bool starts_url(const char *s, size_t n)
 	       (n >= 8 && strncasecmp(s, "https://", 8) == 0);
 }
 
+/* The HTML entities digests write, and what they stand for. */
+static const struct {
+	const char *name;
+	char c;
+} entities[] = {
+	{"&amp;", '&'},  {"&lt;", '<'},    {"&gt;", '>'},   {"&quot;", '"'},
+	{"&#39;", '\''}, {"&apos;", '\''}, {"&nbsp;", ' '},
+};
+
+/* The length of the HTML tag at s[0..n) ("<td>", "</a>", "<img src=...>"), or 0 when the '<'
+ * opens none ("a < b", "<https://...>" is an address, which goes too). */
+static size_t html_tag(const char *s, size_t n)
+{
+	const char *gt;
+
+	if (n < 3 || !((s[1] >= 'a' && s[1] <= 'z') || (s[1] >= 'A' && s[1] <= 'Z') ||
+		       s[1] == '/' || s[1] == '!'))
+		return 0;
+	gt = memchr(s, '>', n);
+	return gt != NULL ? (size_t)(gt - s) + 1 : 0;
+}
+
+/* The character an HTML entity at s[0..n) stands for, its length in *len; 0 when none. */
+static char html_entity(const char *s, size_t n, size_t *len)
+{
+	for (size_t k = 0; k < sizeof(entities) / sizeof(entities[0]); k++) {
+		*len = strlen(entities[k].name);
+		if (n >= *len && memcmp(s, entities[k].name, *len) == 0)
+			return entities[k].c;
+	}
+	*len = 0;
+	return 0;
+}
+
+/* What the HTML tag or entity at s[*i] reads as: a blank for a tag ("<td>" parts cells as a bar
+ * does), the character for an entity; *i moves to its last byte. The byte itself when it starts
+ * neither. */
+static char html_char(const char *s, size_t n, size_t *i)
+{
+	size_t len = 0;
+	char c = s[*i];
+
+	if (c == '<') {
+		len = html_tag(s + *i, n - *i);
+		c = ' ';
+	} else {
+		c = html_entity(s + *i, n - *i, &len);
+	}
+	if (len == 0)
+		return s[*i];
+	*i += len - 1;
+	return c;
+}
+
 /* Appends s[0..n) to out[*o..max) as a reader sees it: a link becomes its text (nothing for an
- * image, or for a text like "PDF"), bare addresses, emphasis and table bars go, escapes are
- * undone, blanks are squeezed. A NUL (a byte a format cut) counts as a blank. */
+ * image, or for a text like "PDF"), bare addresses, emphasis, HTML tags and table bars go,
+ * escapes and HTML entities are undone, blanks are squeezed. A NUL (a byte a format cut) counts
+ * as a blank. */
 static void plain(char *s, size_t n, char *out, size_t *o, size_t max)
 {
 	for (size_t i = 0; i < n && *o < max; i++) {
@@ -103,10 +158,14 @@ static void plain(char *s, size_t n, char *out, size_t *o, size_t max)
 			}
 		}
 		if (c == 'h' && starts_url(s + i, n - i)) {
-			while (i + 1 < n && s[i + 1] != ' ' && s[i + 1] != '|' && s[i + 1] != '\t')
+			while (i + 1 < n && s[i + 1] != ' ' && s[i + 1] != '|' &&
+			       s[i + 1] != '\t' && s[i + 1] != '"' && s[i + 1] != '\'' &&
+			       s[i + 1] != '<')
 				i++;
 			continue;
 		}
+		if (c == '<' || c == '&')
+			c = html_char(s, n, &i);
 		if (c == '\\' && i + 1 < n && s[i + 1] != ' ') {
 			out[(*o)++] = s[++i];
 			continue;
@@ -136,12 +195,34 @@ static bool has_word(const char *s, size_t n)
 
 enum link_kind { LINK_BARE, LINK_TEXT, LINK_IMAGE };
 
-/* What the URL at line[at] is the target of: a Markdown link (its text at line[*from], *len bytes),
- * an image or a link around one (a badge), or nothing (a bare address). */
-static enum link_kind link_text(const char *line, size_t at, size_t *from, size_t *len)
+/* The kind of the HTML anchor whose href is the URL at line[at], and its text: from the '>'
+ * that ends the tag to "</a>" (or the end of the line). */
+static enum link_kind anchor_text(const char *line, size_t n, size_t at, size_t *from, size_t *len)
+{
+	const char *gt = memchr(line + at, '>', n - at), *end;
+
+	if (gt == NULL)
+		return LINK_BARE;
+	*from = (size_t)(gt + 1 - line);
+	end = memmem(line + *from, n - *from, "</a", 3);
+	if (end == NULL)
+		end = memmem(line + *from, n - *from, "</A", 3);
+	*len = (size_t)((end != NULL ? end : line + n) - (line + *from));
+	if (memmem(line + *from, *len, "<img", 4) != NULL)
+		return LINK_IMAGE;
+	return LINK_TEXT;
+}
+
+/* What the URL at line[at] is the target of: a Markdown link or an HTML anchor (its text at
+ * line[*from], *len bytes), an image or a link around one (a badge), or nothing (a bare
+ * address). */
+static enum link_kind link_text(const char *line, size_t n, size_t at, size_t *from, size_t *len)
 {
 	size_t depth = 1, i;
 
+	if (at >= 6 && (line[at - 1] == '"' || line[at - 1] == '\'') &&
+	    strncasecmp(line + at - 6, "href=", 5) == 0)
+		return anchor_text(line, n, at, from, len);
 	if (at < 3 || line[at - 1] != '(' || line[at - 2] != ']')
 		return LINK_BARE;
 	for (i = at - 2; i > 0 && depth > 0;) {
@@ -170,7 +251,7 @@ static char *orphan_title(struct parser *p, char *line, size_t n, size_t at,
 	size_t o = 0, from = 0, len = 0;
 	struct span text, t;
 
-	switch (link_text(line, at, &from, &len)) {
+	switch (link_text(line, n, at, &from, &len)) {
 	case LINK_IMAGE:
 		return NULL;
 	case LINK_TEXT:

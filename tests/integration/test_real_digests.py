@@ -313,9 +313,29 @@ def rows_under_a_heading_in_a_layout_no_format_knows_are_each_read_and_said_so()
         r, recs = parse(path)
         got = by_id(recs)
         assert len(got) == 4, (name, sorted(got))
-        assert all(rec['title'] != 'LLM' for rec in recs), (name, recs)
+        assert all(rec['title'] != 'LLM' and '<' not in rec['title'] for rec in recs), \
+            (name, recs)
         assert 'not in a known digest format' in text(r.stderr) or \
             'only partly read' in text(r.stderr), (name, text(r.stderr))
+
+
+@test
+def the_fallback_titles_a_paper_of_an_html_list_by_its_anchor_text():
+    d = tmpdir()
+    path = os.path.join(d, 'list.html.md')
+    with open(path, 'w') as f:
+        f.write('<h2>New papers</h2>\n<ul>\n'
+                '<li><a href="https://arxiv.org/abs/2501.00221">Anchored &amp; Titled</a></li>\n'
+                "<li><a class='x' href='https://arxiv.org/abs/2501.00222v2'>Second <em>One</em>"
+                '</a> by Ann Lee</li>\n'
+                '<li><a href="https://arxiv.org/abs/2501.00223"><img src="badge.svg"></a></li>\n'
+                '</ul>\n')
+    r, recs = parse(path)
+    got = by_id(recs)
+    assert set(got) == {'2501.00221', '2501.00222'}, sorted(got)
+    assert got['2501.00221']['title'] == 'Anchored & Titled', got
+    assert got['2501.00222']['title'] == 'Second One', got
+    assert 'not in a known digest format' in text(r.stderr), text(r.stderr)
 
 
 # Shapes no generator of shared/digests/real writes, made up as others might: (file, then per
