@@ -92,7 +92,8 @@ char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
 	char *p = arena_alloc(a, n + 1);
 
-	memcpy(p, s, n);
+	if (n > 0) /* s may be NULL then, which memcpy may not be given */
+		memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
 }

@@ -89,6 +89,18 @@ static void a_reset_keeps_one_chunk(void **state)
 	arena_free(&a);
 }
 
+static void an_empty_copy_of_nothing_is_an_empty_string(void **state)
+{
+	struct arena a;
+	const char *none = NULL;
+
+	(void)state;
+	arena_init(&a);
+	assert_string_equal(arena_strndup(&a, none, 0), "");
+	assert_string_equal(arena_strndup(&a, "abc", 2), "ab");
+	arena_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -96,6 +108,7 @@ int main(void)
 		cmocka_unit_test(a_big_object_leaves_the_head_filling),
 		cmocka_unit_test(a_freed_arena_leaves_its_chunks_to_the_next),
 		cmocka_unit_test(a_reset_keeps_one_chunk),
+		cmocka_unit_test(an_empty_copy_of_nothing_is_an_empty_string),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
