@@ -282,7 +282,7 @@ build/fuzz/%.o: %.c | build/.deps-test
 	$(call say,CC-FUZZ,$<)
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(STD) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
-		$(WARNINGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+		-fno-sanitize-recover=all $(WARNINGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
 build/fuzz/tests/fuzz/%: build/fuzz/tests/fuzz/%.o $(FUZZ_OBJS)
 	$(call say,LINK,$@)
