@@ -1,8 +1,8 @@
 /*
  * cli_like.c — `paperwatch match --like FILE`: the papers of digests scored against a library
  * file, most similar first, with no configuration, for choosing a rule's min_score. Every
- * paper is counted into the IDF before any is scored, so the order of the files does not
- * change a score.
+ * paper is counted into the IDF before any is scored (past the first hundred the IDF moves in
+ * steps as they are counted, so the order of the files moves a score a little).
  */
 #include <jansson.h>
 #include <stdio.h>
