@@ -366,6 +366,73 @@ char *utf8_repair(const char *s, size_t n, size_t *out_len, size_t *n_bad)
 	return out;
 }
 
+/* Writes code point c as UTF-8 at out; returns the bytes written. */
+static size_t utf8_put(char *out, uint32_t c)
+{
+	unsigned char *u = (unsigned char *)out;
+
+	if (c < 0x80) {
+		u[0] = (unsigned char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		u[0] = (unsigned char)(0xc0 | c >> 6);
+		u[1] = (unsigned char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		u[0] = (unsigned char)(0xe0 | c >> 12);
+		u[1] = (unsigned char)(0x80 | (c >> 6 & 0x3f));
+		u[2] = (unsigned char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	u[0] = (unsigned char)(0xf0 | c >> 18);
+	u[1] = (unsigned char)(0x80 | (c >> 12 & 0x3f));
+	u[2] = (unsigned char)(0x80 | (c >> 6 & 0x3f));
+	u[3] = (unsigned char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+/* The UTF-16 code unit at p. */
+static uint32_t utf16_unit(const unsigned char *p, bool big_endian)
+{
+	return big_endian ? (uint32_t)p[0] << 8 | p[1] : (uint32_t)p[1] << 8 | p[0];
+}
+
+char *utf8_from_utf16(const char *s, size_t n, bool big_endian, size_t *out_len, size_t *n_bad)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	/* A unit is at most 3 bytes of UTF-8 (a pair, 4 bytes, is two units); an odd byte 3. */
+	char *out = xmalloc(n / 2 * 3 + 3 + 1);
+	size_t i = 0, o = 0;
+
+	*n_bad = 0;
+	for (; i + 1 < n; i += 2) {
+		uint32_t c = utf16_unit(p + i, big_endian);
+
+		if (c >= 0xd800 && c < 0xdc00 && i + 3 < n) {
+			uint32_t low = utf16_unit(p + i + 2, big_endian);
+
+			if (low >= 0xdc00 && low < 0xe000) {
+				c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
+				i += 2;
+			}
+		}
+		if (c >= 0xd800 && c < 0xe000) {
+			c = 0xfffd; /* half of a pair without its other half */
+			(*n_bad)++;
+		}
+		o += utf8_put(out + o, c);
+	}
+	if (i < n) {
+		o += utf8_put(out + o, 0xfffd);
+		(*n_bad)++;
+	}
+	out[o] = '\0';
+	*out_len = o;
+	return out;
+}
+
 size_t utf8_cut(const char *s, size_t n, size_t max)
 {
 	if (n <= max)

@@ -5,6 +5,7 @@
 #ifndef PW_UTF8_H
 #define PW_UTF8_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Length of the longest valid UTF-8 prefix of s: n when all of s is valid. */
@@ -19,6 +20,11 @@ size_t utf8_valid_prefix_16(const char *s, size_t n);
  * maximal subparts") with U+FFFD. The caller owns the result, which is NUL-terminated and one
  * byte longer than *out_len says. *n_bad counts the replacements. */
 char *utf8_repair(const char *s, size_t n, size_t *out_len, size_t *n_bad);
+
+/* The UTF-8 of UTF-16 text s[0..n) (big- or little-endian, without its byte order mark): each
+ * unpaired surrogate, and an odd last byte, becomes U+FFFD. The caller owns the result, which
+ * is NUL-terminated and one byte longer than *out_len says. *n_bad counts the replacements. */
+char *utf8_from_utf16(const char *s, size_t n, bool big_endian, size_t *out_len, size_t *n_bad);
 
 /* The largest length <= max that does not cut a character of the valid UTF-8 text s[0..n). */
 size_t utf8_cut(const char *s, size_t n, size_t max);

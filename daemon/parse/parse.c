@@ -166,15 +166,13 @@ static size_t window_repair(struct window *w, size_t *whole)
 	return n_bad;
 }
 
-/* Refuses, from its first bytes, what cannot be a digest; skips a UTF-8 byte order mark. */
+/* Refuses, from its first bytes, what cannot be a digest; skips a UTF-8 byte order mark. (UTF-16
+ * text, with its byte order mark, was made UTF-8 before.) */
 static int window_check_start(struct parser *p, struct window *w, size_t *whole, struct err *err)
 {
 	const unsigned char *u = (const unsigned char *)w->buf;
 	size_t probe;
 
-	if (w->offset == 0 && w->len >= 2 &&
-	    ((u[0] == 0xff && u[1] == 0xfe) || (u[0] == 0xfe && u[1] == 0xff)))
-		return err_set(err, "%s: UTF-16 text; paperwatch reads UTF-8 digests", p->path);
 	if (w->offset < BINARY_PROBE) {
 		probe = BINARY_PROBE - w->offset < w->len ? BINARY_PROBE - w->offset : w->len;
 		if (memchr(w->buf, '\0', probe) != NULL)
@@ -447,6 +445,68 @@ out:
 	return rc;
 }
 
+/* Whether text[0..n) opens with a UTF-16 byte order mark; *big says which order. */
+static bool utf16_bom(const char *text, size_t n, bool *big)
+{
+	const unsigned char *u = (const unsigned char *)text;
+
+	*big = n >= 2 && u[0] == 0xfe && u[1] == 0xff;
+	return *big || (n >= 2 && u[0] == 0xff && u[1] == 0xfe);
+}
+
+/* Parses UTF-16 text, its byte order mark first, as the UTF-8 it stands for. The text is made
+ * UTF-8 whole, not window by window: digests in UTF-16 (what Windows PowerShell writes by
+ * default) are rare, and the size limit bounds them. raw sees the bytes as they were. */
+static int parse_utf16(struct parser *p, const char *text, size_t n, bool big,
+		       struct parse_result *res, struct err *err)
+{
+	struct parse_opts opts = *p->opts;
+	const struct parse_opts *given = p->opts;
+	struct source src = {.fd = -1};
+	size_t len, bad;
+	char *utf8;
+	int rc;
+
+	if (opts.raw != NULL)
+		opts.raw(opts.ctx, text, n);
+	opts.raw = NULL;
+	p->opts = &opts;
+	utf8 = utf8_from_utf16(text + 2, n - 2, big, &len, &bad);
+	src.mem = utf8;
+	src.left = len;
+	rc = parse_stream(p, &src, res, err);
+	if (rc == 0 && bad > 0)
+		log_warn("%s: %zu ill-formed UTF-16 sequence%s replaced with U+FFFD", p->path, bad,
+			 bad == 1 ? "" : "s");
+	p->opts = given;
+	free(utf8);
+	return rc;
+}
+
+/* Reads the n bytes of the file at fd into a buffer the caller owns; NULL with errno set when
+ * it cannot, or when the file shrank under us (then errno is 0). */
+static char *read_whole(int fd, size_t n)
+{
+	char *buf = xmalloc(n + 1);
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, buf + got, n - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			int saved = r < 0 ? errno : 0;
+
+			free(buf);
+			errno = saved;
+			return NULL;
+		}
+		got += (size_t)r;
+	}
+	return buf;
+}
+
 static void parser_init(struct parser *p, const char *path, const struct parse_opts *opts)
 {
 	const char *slash = strrchr(path, '/');
@@ -506,6 +566,29 @@ static int open_beneath(const char *folder, const char *path)
 	return fd;
 }
 
+/* Parses the file as UTF-16 when its first bytes are a UTF-16 byte order mark; returns 1, the
+ * file still unread, when they are not. */
+static int parse_maybe_utf16(struct parser *p, struct source *src, struct parse_result *res,
+			     struct err *err)
+{
+	char bom[2];
+	bool big;
+	char *text;
+	int rc;
+
+	if (pread(src->fd, bom, sizeof(bom), 0) != (ssize_t)sizeof(bom) ||
+	    !utf16_bom(bom, sizeof(bom), &big))
+		return 1;
+	text = read_whole(src->fd, src->left);
+	if (text == NULL)
+		return err_set(err, "%s: cannot read: %s", p->path,
+			       errno != 0 ? strerror(errno) : "it shrank while it was read");
+	rc = parse_utf16(p, text, src->left, big, res, err);
+	src->left = 0;
+	free(text);
+	return rc;
+}
+
 int parse_file(const char *path, const struct parse_opts *opts, struct parse_result *res,
 	       struct err *err)
 {
@@ -544,7 +627,9 @@ int parse_file(const char *path, const struct parse_opts *opts, struct parse_res
 	res->mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
 	parser_init(&p, path, opts);
 	idset_reserve(&p.emitted, src.left / BYTES_PER_PAPER);
-	rc = parse_stream(&p, &src, res, err);
+	rc = src.left >= 2 ? parse_maybe_utf16(&p, &src, res, err) : 1;
+	if (rc > 0)
+		rc = parse_stream(&p, &src, res, err);
 	if (rc == 0 && src.left > 0)
 		log_warn(
 			"%s: the file shrank while it was read (%llu of %lld bytes); read what was "
@@ -561,11 +646,15 @@ int parse_memory(const char *name, const char *text, size_t len, const struct pa
 {
 	struct source src = {.fd = -1, .mem = text, .left = len};
 	struct parser p;
+	bool big;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
 	parser_init(&p, name, opts);
-	rc = parse_stream(&p, &src, res, err);
+	if (utf16_bom(text, len, &big))
+		rc = parse_utf16(&p, text, len, big, res, err);
+	else
+		rc = parse_stream(&p, &src, res, err);
 	parser_free(&p);
 	return rc;
 }

@@ -20,6 +20,33 @@ static void parse_fixture(struct digest *d, const char *name, int expect, struct
 	assert_int_equal(parse_file(fixture(name), &opts, &res, err), expect);
 }
 
+/* The UTF-16 (big-endian, no byte order mark) of the UTF-8 text s; the caller owns it. */
+static char *utf16_be(const char *s, size_t *len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	char *out = malloc(strlen(s) * 2 + 4);
+	size_t o = 0;
+
+	while (*u != '\0') {
+		uint32_t c;
+		int more = *u < 0x80 ? 0 : *u < 0xe0 ? 1 : *u < 0xf0 ? 2 : 3;
+
+		c = more == 0 ? *u : (uint32_t)(*u & (0x3f >> more));
+		for (u++; more-- > 0; u++)
+			c = c << 6 | (*u & 0x3f);
+		if (c >= 0x10000) {
+			c -= 0x10000;
+			out[o++] = (char)(0xd8 | c >> 18);
+			out[o++] = (char)(c >> 10 & 0xff);
+			c = 0xdc00 | (c & 0x3ff);
+		}
+		out[o++] = (char)(c >> 8);
+		out[o++] = (char)(c & 0xff);
+	}
+	*len = o;
+	return out;
+}
+
 /* Parses text given inline into d. */
 static int parse_string(struct digest *d, const char *text, struct err *err)
 {
@@ -360,12 +387,48 @@ static void assert_refused(const char *name, const char *reason)
 	digest_free(&d);
 }
 
-static void unknown_binary_and_utf16_files_are_refused_by_name(void **state)
+static void unknown_and_binary_files_are_refused_by_name(void **state)
 {
 	(void)state;
 	assert_refused("parse/unknown.txt", "not in a known digest format");
 	assert_refused("parse/binary.bin", "binary data");
-	assert_refused("parse/utf16.txt", "UTF-16");
+}
+
+static void utf16_with_its_byte_order_mark_is_read_as_its_text(void **state)
+{
+	static const char text[] =
+		"Title: Caf\u00e9 \U0001F600\nPDF: https://arxiv.org/pdf/2501.00301\n";
+	char be[2 + 2 * sizeof(text)];
+	size_t n = 0, len;
+	struct digest d;
+	struct err err;
+	char *utf16;
+
+	(void)state;
+	parse_fixture(&d, "parse/utf16.txt", 0, &err);
+	assert_int_equal(d.n_papers, 1);
+	assert_string_equal(d.papers[0].title, "A paper");
+	assert_string_equal(d.papers[0].id, "2406.16845");
+	assert_string_equal(res.format, "records");
+	digest_free(&d);
+
+	/* The same in big-endian, with a character beyond the BMP, from memory. */
+	utf16 = utf16_be(text, &len);
+	be[n++] = '\xfe';
+	be[n++] = '\xff';
+	memcpy(be + n, utf16, len);
+	n += len;
+	free(utf16);
+	digest_init(&d);
+	assert_int_equal(parse_memory("be.txt", be, n,
+				      &(struct parse_opts){.emit = digest_collect, .ctx = &d}, &res,
+				      &err),
+			 0);
+	assert_int_equal(d.n_papers, 1);
+	assert_string_equal(d.papers[0].title, "Caf\u00e9 \U0001F600");
+	assert_string_equal(d.papers[0].id, "2501.00301");
+	assert_int_equal(res.bad_utf8, 0);
+	digest_free(&d);
 }
 
 static void missing_file_and_directory_are_refused_by_name(void **state)
@@ -572,7 +635,8 @@ int main(void)
 		cmocka_unit_test(tabs_inside_cells_become_spaces),
 		cmocka_unit_test(markdown_escapes_and_bold_are_undone),
 		cmocka_unit_test(empty_and_blank_files_give_no_papers_and_no_error),
-		cmocka_unit_test(unknown_binary_and_utf16_files_are_refused_by_name),
+		cmocka_unit_test(unknown_and_binary_files_are_refused_by_name),
+		cmocka_unit_test(utf16_with_its_byte_order_mark_is_read_as_its_text),
 		cmocka_unit_test(missing_file_and_directory_are_refused_by_name),
 		cmocka_unit_test(file_over_the_size_limit_is_refused),
 		cmocka_unit_test(short_rows_are_padded_and_rows_without_a_link_skipped),

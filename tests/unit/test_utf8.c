@@ -1,6 +1,9 @@
 /*
  * test_utf8.c — validation, repair by maximal subparts, and cutting at character boundaries.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "unit.h"
 
 #include "utf8.h"
@@ -129,6 +132,57 @@ static void cut_never_splits_a_character(void **state)
 	assert_int_equal(utf8_cut(s, 5, 2), 2);
 }
 
+static void utf16_becomes_utf8_with_each_bad_unit_replaced(void **state)
+{
+	static const struct {
+		const char *in; /* UTF-16 code units, little-endian */
+		size_t n;
+		const char *out;
+		size_t bad;
+	} cases[] = {
+		{"A\0\xe9\0", 4, "A\xc3\xa9", 0},
+		{"\xac\x20", 2, "\xe2\x82\xac", 0},             /* U+20AC */
+		{"\x3d\xd8\x00\xde", 4, "\xf0\x9f\x98\x80", 0}, /* U+1F600, a pair */
+		{"\x3d\xd8"
+		 "A\0",
+		 4,
+		 "\xef\xbf\xbd"
+		 "A",
+		 1}, /* a lone high half */
+		{"\x00\xde"
+		 "A\0",
+		 4,
+		 "\xef\xbf\xbd"
+		 "A",
+		 1},                             /* a lone low half */
+		{"A\0B", 3, "A\xef\xbf\xbd", 1}, /* an odd last byte */
+		{"", 0, "", 0},
+	};
+	static const char big[] = "\xd8\x3d\xde\x00\x00"
+				  "A";
+	size_t len, bad;
+	char *out;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		out = utf8_from_utf16(cases[i].in, cases[i].n, false, &len, &bad);
+		assert_int_equal(len, strlen(cases[i].out));
+		assert_memory_equal(out, cases[i].out, len);
+		assert_int_equal(out[len], '\0');
+		assert_int_equal(bad, cases[i].bad);
+		free(out);
+	}
+	/* Big-endian: the same units with their bytes the other way round. */
+	out = utf8_from_utf16(big, sizeof(big) - 1, true, &len, &bad);
+	assert_int_equal(len, 5);
+	assert_memory_equal(out,
+			    "\xf0\x9f\x98\x80"
+			    "A",
+			    5);
+	assert_int_equal(bad, 0);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -137,6 +191,7 @@ int main(void)
 		cmocka_unit_test(repair_replaces_each_maximal_subpart_once),
 		cmocka_unit_test(vector_check_agrees_with_scalar_check),
 		cmocka_unit_test(cut_never_splits_a_character),
+		cmocka_unit_test(utf16_becomes_utf8_with_each_bad_unit_replaced),
 	};
 
 	return cmocka_run_group_tests_name("utf8", tests, NULL, NULL);
