@@ -101,26 +101,8 @@ static bool list_detect(struct span line)
 	return line.n > 0 && line.s[0] != '|' && paper_url(line, &url);
 }
 
-/* The length of the separator or symbol character at s (UTF-8): the general punctuation, arrows
- * and symbols of U+2000-U+2BFF, the middle dot, emoji and their variation selector, which
- * generators put between and before links ("\xf0\x9f\x93\x84 [PDF](URL)"); 0 for any other. */
-static size_t symbol_len(struct span s)
-{
-	const unsigned char *u = (const unsigned char *)s.s;
-
-	if (s.n >= 2 && u[0] == 0xc2 && u[1] == 0xb7)
-		return 2;
-	if (s.n >= 3 && u[0] == 0xe2 && u[1] >= 0x80 && u[1] <= 0xaf)
-		return 3;
-	if (s.n >= 3 && u[0] == 0xef && u[1] == 0xb8 && u[2] == 0x8f)
-		return 3;
-	if (s.n >= 4 && u[0] == 0xf0 && u[1] == 0x9f)
-		return 4;
-	return 0;
-}
-
 /* Whether s holds nothing but separators and markup: blanks, ASCII punctuation and the symbols
- * symbol_len knows. */
+ * lex_symbol_len knows. */
 static bool only_separators(struct span s)
 {
 	for (size_t i = 0; i < s.n; i++) {
@@ -128,7 +110,7 @@ static bool only_separators(struct span s)
 		size_t len;
 
 		if (c >= 0x80) {
-			len = symbol_len(span_skip(s, i));
+			len = lex_symbol_len(span_skip(s, i));
 			if (len == 0)
 				return false;
 			i += len - 1;
@@ -187,8 +169,14 @@ static struct span item_title(struct span head, struct span url, struct span *re
 		*rest = span_skip(head, (size_t)(close + 2 - head.s));
 		return (struct span){head.s + (bold + 2 - head.s), (size_t)(close - bold - 2)};
 	}
-	if (lex_link(head, &before, &text, &link))
+	if (lex_link(head, &before, &text, &link)) {
 		first = before.s + before.n;
+		/* "[Title](another site) ([arXiv](URL))": a first link to elsewhere names it. */
+		if (only_separators(before) && !lex_names_nothing(text) && url.s > link.s) {
+			*rest = span_skip(head, (size_t)(link.s + link.n - head.s) + 1);
+			return text;
+		}
+	}
 	if (url.s >= head.s && url.s < first)
 		first = url.s;
 	before = (struct span){head.s, (size_t)(first - head.s)};
@@ -240,6 +228,17 @@ static struct span item_authors(struct span rest)
 	if (rest.n > AUTHORS_MAX)
 		rest.n = 0;
 	return rest;
+}
+
+/* A heading's or item's title without what generators write around it, and without the symbols
+ * that decorate a heading ("## \xf0\x9f\x93\x84 Title"): a paper's title in a table keeps
+ * its own. */
+static struct span item_title_trim(struct span title)
+{
+	title = lex_title_trim(title);
+	for (size_t k = lex_symbol_len(title); k > 0; k = lex_symbol_len(title))
+		title = lex_title_trim(span_skip(title, k));
+	return title;
 }
 
 /* The item's paper link, its id in id: its link field's ("Link: URL", "**arXiv:** ID"), else
@@ -299,7 +298,7 @@ static void item_finish(struct parser *p, struct list *m)
 					    &paper.authors_truncated);
 	if (it->field[LF_ABSTRACT].s != NULL && span_trim(it->field[LF_ABSTRACT]).n > 0)
 		paper.abstract = lex_text(it->field[LF_ABSTRACT]);
-	title = lex_title_trim(title);
+	title = item_title_trim(title);
 	paper.title = lex_text(title);
 	if (paper.title[0] == '\0')
 		paper.title = paper.id;

@@ -153,6 +153,32 @@ out:
 	rec_clear(r);
 }
 
+/* Whether a title or link the record has already starts the next record: a generator may
+ * write the link before the title ("PDF: ...", "Title: ...", blank, "PDF: ..."). A second link
+ * of the same paper ("PDF:" and "URL:") is not another record, nor is a second summary or date
+ * ("Abstract:" and "Summary:"). */
+static bool rec_starts_another(const struct rec *r, int field, struct span value)
+{
+	char id[ARXIV_ID_MAX], other[ARXIV_ID_MAX], version[ARXIV_VER_MAX];
+
+	if (r->field[field].s == NULL || (field != REC_TITLE && field != REC_LINK))
+		return false;
+	if (field == REC_TITLE)
+		return true;
+	return lex_arxiv_id(r->field[REC_LINK], id, version) &&
+	       lex_arxiv_id(value, other, version) && strcmp(id, other) != 0;
+}
+
+/* Whether the value read for a field replaces the one the record has: a later one does, but
+ * never a link to no arXiv paper one that names a paper ("PDF: ..." then "URL: a blog"). */
+static bool rec_replaces(const struct rec *r, int field, struct span value)
+{
+	char id[ARXIV_ID_MAX], version[ARXIV_VER_MAX];
+
+	return field != REC_LINK || r->field[REC_LINK].s == NULL ||
+	       !lex_arxiv_id(r->field[REC_LINK], id, version) || lex_arxiv_id(value, id, version);
+}
+
 static void *rec_start(struct parser *p)
 {
 	struct rec *r = arena_alloc(&p->keep, sizeof(*r));
@@ -176,15 +202,18 @@ static size_t rec_feed(struct parser *p, void *state, char *text, size_t len, bo
 			continue;
 		}
 		field = rec_key(line, &value);
-		if (field == REC_TITLE && r->field[REC_TITLE].s != NULL)
+		if (field >= 0 && rec_starts_another(r, field, value))
 			rec_finish(p, r);
 		if (field >= 0) {
 			if (r->start == NULL) {
 				r->start = line.s;
 				r->line = it.no;
 			}
-			r->field[field] = value;
-			r->last = field;
+			r->last = -1; /* a value not kept has no continuation either */
+			if (rec_replaces(r, field, value)) {
+				r->field[field] = value;
+				r->last = field;
+			}
 			r->end = line.s + line.n;
 		} else if (r->last >= 0 && span_trim(line).n > 0) {
 			/* A continuation line: the value runs on to the end of this line. */

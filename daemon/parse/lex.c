@@ -595,14 +595,18 @@ static bool url_path_id(struct span host, struct span path, char id[ARXIV_ID_MAX
 			char version[ARXIV_VER_MAX])
 {
 	size_t skip;
+	/* Readers of arXiv papers that keep arXiv's paths: alphaXiv, ar5iv. */
+	bool reader = host_is(host, "alphaxiv.org", 12) || host_is(host, "ar5iv.org", 9);
 
-	if (host_is(host, "huggingface.co", 14))
+	if (host_is(host, "huggingface.co", 14) || host_is(host, "hf.co", 5))
 		return span_starts(path, "/papers/") && id_at(span_skip(path, 8), id, version);
+	if (reader && span_starts(path, "/overview/"))
+		return id_at(span_skip(path, 10), id, version);
 	/* arXiv's DOIs: "doi.org/10.48550/arXiv.2410.07177". */
 	if (host_is(host, "doi.org", 7))
 		return span_starts(path, ARXIV_DOI_PATH) &&
 		       id_at(span_skip(path, sizeof(ARXIV_DOI_PATH) - 1), id, version);
-	if (!host_is(host, "arxiv.org", 9) || path.n < 5)
+	if (!(reader || host_is(host, "arxiv.org", 9)) || path.n < 5)
 		return false;
 	/* "/abs/", "/pdf/" or "/html/", told apart by their first letter. */
 	switch (lower(path.s[1])) {
@@ -768,9 +772,18 @@ static bool hit_id(const struct span *t, size_t at, size_t start, char id[ARXIV_
 		*after = (size_t)(rest.s - s);
 		return id_at(rest, id, version);
 	}
-	if (at < start + 2 || strncasecmp(s + at - 2, "ar", 2) != 0 ||
-	    (at > start + 2 && s[at - 3] != '.'))
+	/* "arxiv.org/", or alphaXiv's "alphaxiv.org/", which keeps arXiv's paths. */
+	if (at >= start + 5 && strncasecmp(s + at - 5, "alpha", 5) == 0 &&
+	    (at == start + 5 || s[at - 6] == '.')) {
+		rest = span_skip(*t, at + sizeof(ARXIV_NEEDLE) - 1);
+		if (rest.n >= 9 && strncasecmp(rest.s, "overview/", 9) == 0) {
+			*after = (size_t)(rest.s - s) + 9;
+			return id_at(span_skip(rest, 9), id, version);
+		}
+	} else if (at < start + 2 || strncasecmp(s + at - 2, "ar", 2) != 0 ||
+		   (at > start + 2 && s[at - 3] != '.')) {
 		return false;
+	}
 	rest = span_skip(*t, at + sizeof(ARXIV_NEEDLE) - 1);
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		if (rest.n >= paths[i].len &&
@@ -970,6 +983,67 @@ static size_t list_number(struct span s)
 	return 0;
 }
 
+size_t lex_symbol_len(struct span s)
+{
+	const unsigned char *u = (const unsigned char *)s.s;
+
+	if (s.n >= 2 && u[0] == 0xc2 && u[1] == 0xb7)
+		return 2;
+	/* Quotation marks (U+2018-U+201F, U+2039, U+203A) are text: a title may open with one. */
+	if (s.n >= 3 && u[0] == 0xe2 && u[1] >= 0x80 && u[1] <= 0xaf &&
+	    !(u[1] == 0x80 && ((u[2] >= 0x98 && u[2] <= 0x9f) || u[2] == 0xb9 || u[2] == 0xba)))
+		return 3;
+	if (s.n >= 3 && u[0] == 0xef && u[1] == 0xb8 && u[2] == 0x8f)
+		return 3;
+	if (s.n >= 4 && u[0] == 0xf0 && u[1] == 0x9f)
+		return 4;
+	return 0;
+}
+
+/* The length of an HTML anchor opening s, "<a id=...></a>" or a tag of one; 0 when none. */
+static size_t anchor_len(struct span s)
+{
+	const char *gt;
+
+	if (!span_starts(s, "<a ") && !span_starts(s, "</a>"))
+		return 0;
+	gt = memchr(s.s, '>', s.n);
+	return gt != NULL ? (size_t)(gt - s.s) + 1 : 0;
+}
+
+/* The length of an attribute block ending s, " {#anchor .class}", or 0. */
+static size_t attributes_len(struct span s)
+{
+	const char *open;
+
+	if (s.n < 3 || s.s[s.n - 1] != '}')
+		return 0;
+	open = memrchr(s.s, '{', s.n);
+	if (open == NULL || open + 1 >= s.s + s.n || (open[1] != '#' && open[1] != '.'))
+		return 0;
+	return (size_t)(s.s + s.n - open);
+}
+
+/* Drops the decorations lex_title_trim knows at the start of s; whether there were any. */
+static bool title_trim_start(struct span *s)
+{
+	bool changed = false;
+	size_t k;
+
+	for (;;) {
+		k = s->n > 0 && is_title_mark(s->s[0]) && s->s[0] != '(' ? 1 : anchor_len(*s);
+		if (k == 0)
+			break;
+		*s = span_skip(*s, k);
+		changed = true;
+	}
+	if (s->n >= 4 && span_starts(*s, "[[") && s->s[s->n - 1] == ']' && s->s[s->n - 2] == ']') {
+		*s = (struct span){s->s + 2, s->n - 4};
+		changed = true;
+	}
+	return changed;
+}
+
 struct span lex_title_trim(struct span s)
 {
 	bool changed = true;
@@ -978,8 +1052,11 @@ struct span lex_title_trim(struct span s)
 	while (changed) {
 		changed = false;
 		s = span_trim(s);
-		while (s.n > 0 && is_title_mark(s.s[0]) && s.s[0] != '(')
-			s = span_skip(s, 1), changed = true;
+		if (title_trim_start(&s))
+			changed = true;
+		k = attributes_len(s);
+		if (k > 0)
+			s.n -= k, changed = true;
 		if ((k = list_number(s)) > 0)
 			s = span_skip(s, k), changed = true;
 		/* An en or em dash (U+2013, U+2014) ends or starts a title like a hyphen. */

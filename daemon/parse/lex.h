@@ -86,8 +86,16 @@ size_t lex_heading(struct span line);
  * the blanks before the marker. */
 bool lex_list_item(struct span line, struct span *content, size_t *indent);
 
-/* A title without what generators write around it: list numbers and markers before it, and
- * separators and phrases such as " - read more on" after it. */
+/* The length of the separator or symbol character at s (UTF-8): the general punctuation (but
+ * quotation marks), arrows and symbols of U+2000-U+2BFF, the middle dot, emoji and their
+ * variation selector, which
+ * generators put between and before links and titles ("\xf0\x9f\x93\x84 Title"); 0 for any
+ * other. */
+size_t lex_symbol_len(struct span s);
+
+/* A title without what generators write around it: list numbers, markers and an HTML anchor
+ * before it ("<a id=...></a>"), a wiki link's brackets ("[[Title]]"), and separators,
+ * phrases such as " - read more on" and an attribute block ("{#anchor}") after it. */
 struct span lex_title_trim(struct span s);
 
 /* A date as lex_date writes it, "YYYY-MM-DD", and its NUL. */

@@ -394,6 +394,27 @@ UNSEEN = [
     ('headings_with_id_fields.md', [
         ('2501.00161', 'Heading With An Id Field', ['Ann Lee', 'Bob Ray'], None, 'A paragraph'),
         ('2501.00162', 'Another Id Field', ['Carl Diaz'], None, 'More.')]),
+    # Records whose link comes before their title; two links of one paper stay one record.
+    ('link_first_records.txt', [
+        ('2501.00311', 'Link Before Title', None, None, 'The link comes first.'),
+        ('2501.00312', 'Second Link First', None, None, 'Again.'),
+        ('2501.00313', 'Two Links One Paper', None, None, None),
+        ('2501.00314', 'A Blog Beside The Paper', None, None, None)]),
+    # Headings and items decorated: an emoji, a {#anchor}, an HTML anchor, a wiki link.
+    ('decorated_headings.md', [
+        ('2501.00321', 'Emoji Before The Title', None, None, None),
+        ('2501.00322', 'Heading With An Anchor', None, None, None),
+        ('2501.00323', 'Heading With An Html Anchor', None, None, None),
+        ('2501.00324', 'Wiki Linked Title', None, None, None)]),
+    # Readers of arXiv papers that keep its paths, and a title linked to another site.
+    ('reader_hosts.md', [
+        ('2501.00331', 'Read On AlphaXiv', ['Ann Lee'], None, None),
+        ('2501.00332', 'Its Overview Page', ['Bob Ray'], None, None),
+        ('2501.00333', 'The Short Hugging Face Host', ['Carl Diaz'], None, None),
+        ('2501.00334', 'Read On Ar5iv', ['Dee Eve'], None, None)]),
+    ('linked_elsewhere_list.md', [
+        ('2501.00335', 'Linked Elsewhere First', None, None, None),
+        ('2501.00336', 'Found In Prose', None, None, None)]),
     ('bracketed_ids.md', [
         ('2501.00171', 'Bracketed Id Before The Title', None, None, None),
         ('2501.00172', 'Second Bracketed Id', None, None, None)]),
