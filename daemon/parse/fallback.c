@@ -253,7 +253,12 @@ static char *orphan_title(struct parser *p, char *line, size_t n, size_t at,
 
 	switch (link_text(line, n, at, &from, &len)) {
 	case LINK_IMAGE:
-		return NULL;
+		/* A badge alone is the digest's own paper, or its generator's; beside a title
+		 * ("**Title** [![arXiv](badge)](URL)") it is how the line links its paper. */
+		plain(line, n, buf, &o, TITLE_MAX);
+		if (!has_word(buf, o))
+			return NULL;
+		break;
 	case LINK_TEXT:
 		text = (struct span){line + from, len};
 		if (!lex_names_nothing(text))

@@ -271,6 +271,56 @@ static bool item_linked(const struct item *it, char id[ARXIV_ID_MAX])
 	return item_link(it, &url, id);
 }
 
+/* The next link of s that names an arXiv paper by a text of its own ("[Title](URL)", not
+ * "[PDF](URL)"), its text, address and id; s moves past it. */
+static bool next_named_link(struct span *s, struct span *text, struct span *link,
+			    char id[ARXIV_ID_MAX])
+{
+	char version[ARXIV_VER_MAX];
+	struct span before;
+
+	while (lex_link(*s, &before, text, link)) {
+		*s = span_skip(*s, (size_t)(link->s + link->n - s->s));
+		if (!lex_names_nothing(*text) && lex_arxiv_id(*link, id, version))
+			return true;
+	}
+	return false;
+}
+
+/* Whether the item's head links more than one paper by name ("- **Dec 3**: [A](URL), [B](URL)"):
+ * a list of papers, not one. */
+static bool item_lists_papers(const struct item *it)
+{
+	char id[ARXIV_ID_MAX], first[ARXIV_ID_MAX];
+	struct span s = it->head, text, link;
+
+	if (!next_named_link(&s, &text, &link, first))
+		return false;
+	while (next_named_link(&s, &text, &link, id)) {
+		if (strcmp(id, first) != 0)
+			return true;
+	}
+	return false;
+}
+
+/* Emits each paper a list-of-papers item names, titled by its link's text. */
+static void item_papers(struct parser *p, const struct list *m)
+{
+	const struct item *it = &m->it;
+	char id[ARXIV_ID_MAX];
+	struct span s = it->head, text, link;
+
+	parser_claim(p, it->start, it->end, it->line, true);
+	while (next_named_link(&s, &text, &link, id)) {
+		struct paper paper = {.line = it->line, .date = m->date};
+
+		if (!parse_link(p, &paper, link))
+			continue;
+		paper.title = lex_text(item_title_trim(text));
+		parser_emit(p, &paper);
+	}
+}
+
 /* Emits the item as a paper when it links one, and claims its text. */
 static void item_finish(struct parser *p, struct list *m)
 {
@@ -284,6 +334,10 @@ static void item_finish(struct parser *p, struct list *m)
 	it->open = false;
 	if (!item_link(it, &url, id))
 		return; /* a section heading, a tool: not a paper */
+	if (!it->heading && it->field[LF_LINK].s == NULL && item_lists_papers(it)) {
+		item_papers(p, m);
+		return;
+	}
 	title = it->field[LF_TITLE].s ? it->field[LF_TITLE] : item_title(it->head, url, &rest);
 	authors = it->field[LF_AUTHORS].s ? it->field[LF_AUTHORS] : item_authors(rest);
 	/* A date field, else a date written before the title ("- 2022-11-30, **Title**"). */

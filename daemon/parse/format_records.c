@@ -1,6 +1,8 @@
 /*
  * parse/format_records.c — digests of "Title:" / "PDF:" / "Summary:" records separated by "---". A
- * value may go on over several lines; a blank line does not end a record, a new "Title:" does.
+ * value may go on over several lines; a blank line does not end a record, the key the first
+ * record opened with does ("Title:", or "PDF:" where the link comes first), as does a link to
+ * another paper.
  */
 #include <string.h>
 
@@ -13,10 +15,11 @@ static const struct {
 	const char *key;
 	enum rec_field field;
 } rec_keys[] = {
-	{"title", REC_TITLE},      {"pdf", REC_LINK},          {"url", REC_LINK},
-	{"link", REC_LINK},        {"arxiv", REC_LINK},        {"abs", REC_LINK},
-	{"summary", REC_ABSTRACT}, {"abstract", REC_ABSTRACT}, {"authors", REC_AUTHORS},
-	{"author", REC_AUTHORS},   {"date", REC_DATE},         {"published", REC_DATE},
+	{"title", REC_TITLE},       {"paper title", REC_TITLE}, {"name", REC_TITLE},
+	{"pdf", REC_LINK},          {"url", REC_LINK},          {"link", REC_LINK},
+	{"arxiv", REC_LINK},        {"abs", REC_LINK},          {"summary", REC_ABSTRACT},
+	{"abstract", REC_ABSTRACT}, {"authors", REC_AUTHORS},   {"author", REC_AUTHORS},
+	{"date", REC_DATE},         {"published", REC_DATE},
 };
 
 /* The record being read; its spans point into the text until it is finished. */
@@ -26,6 +29,9 @@ struct rec {
 	unsigned line;
 	struct span field[N_REC_FIELDS];
 	int last; /* the field continuation lines extend, -1 for none */
+	/* The field the file's first record opened with, which opens every record ("Title:", or
+	 * "PDF:" in a digest that gives the link first); -1 before. Kept from record to record. */
+	int first;
 };
 
 /* The key of a "Key: value" line is found within this many bytes of its start. */
@@ -119,8 +125,11 @@ static bool is_rule(struct span line)
 
 static void rec_clear(struct rec *r)
 {
+	int first = r->first;
+
 	memset(r, 0, sizeof(*r));
 	r->last = -1;
+	r->first = first;
 }
 
 static void rec_finish(struct parser *p, struct rec *r)
@@ -161,6 +170,10 @@ static bool rec_starts_another(const struct rec *r, int field, struct span value
 {
 	char id[ARXIV_ID_MAX], other[ARXIV_ID_MAX], version[ARXIV_VER_MAX];
 
+	/* The field records open with opens the next one, whatever the record holds: a record
+	 * missing its title ("PDF:", "Summary:") does not take the next record's. */
+	if (field == r->first && field != REC_LINK && r->start != NULL)
+		return true;
 	if (r->field[field].s == NULL || (field != REC_TITLE && field != REC_LINK))
 		return false;
 	if (field == REC_TITLE)
@@ -183,8 +196,27 @@ static void *rec_start(struct parser *p)
 {
 	struct rec *r = arena_alloc(&p->keep, sizeof(*r));
 
+	r->first = -1;
 	rec_clear(r);
 	return r;
+}
+
+/* Whether line is a "Key: value" line of a key the format does not know ("Code: URL", "Venue:
+ * NeurIPS"): it ends a title or link going on over lines, instead of joining it. */
+static bool other_label(struct span line)
+{
+	size_t sep;
+	const char *end = key_end(span_trim(line), &sep);
+	struct span t = span_trim(line);
+
+	if (end == NULL || sep != 1 || end == t.s)
+		return false;
+	for (const char *c = t.s; c < end; c++) {
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || *c == ' ' ||
+		      *c == '*' || *c == '_'))
+			return false;
+	}
+	return true;
 }
 
 static size_t rec_feed(struct parser *p, void *state, char *text, size_t len, bool last)
@@ -209,12 +241,16 @@ static size_t rec_feed(struct parser *p, void *state, char *text, size_t len, bo
 				r->start = line.s;
 				r->line = it.no;
 			}
+			if (r->first < 0)
+				r->first = field;
 			r->last = -1; /* a value not kept has no continuation either */
 			if (rec_replaces(r, field, value)) {
 				r->field[field] = value;
 				r->last = field;
 			}
 			r->end = line.s + line.n;
+		} else if ((r->last == REC_TITLE || r->last == REC_LINK) && other_label(line)) {
+			r->last = -1;
 		} else if (r->last >= 0 && span_trim(line).n > 0) {
 			/* A continuation line: the value runs on to the end of this line. */
 			struct span *f = &r->field[r->last];

@@ -356,7 +356,9 @@ static void md_row(struct parser *p, struct md *m, struct span row, struct span 
 		if (paper.abstract[0] == '\0')
 			paper.abstract = NULL;
 	}
-	parser_claim(p, row.s, row.s + row.n, no, paper.id != NULL);
+	/* A row with cells beyond its header's may be two rows run together: it hides no paper
+	 * it links from the fallback, which reads one of another id and says so. */
+	parser_claim(p, row.s, row.s + row.n, no, paper.id != NULL && n <= t->n_cells);
 	if (paper.abstract == NULL && paper.id != NULL)
 		md_hold(p, m, &paper);
 	else

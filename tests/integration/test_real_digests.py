@@ -320,6 +320,54 @@ def rows_under_a_heading_in_a_layout_no_format_knows_are_each_read_and_said_so()
 
 
 @test
+def a_record_without_its_title_is_left_out_loudly_and_lends_none():
+    # Records separated by blank lines, one of them without a title: it is skipped with a
+    # warning, its paper read by the fallback, and no other record takes its link or its title.
+    path = fixture('parse', 'unseen', 'records_missing_and_other_labels.txt')
+    r, recs = parse(path)
+    got = by_id(recs)
+    assert {k: v['title'] for k, v in got.items() if v['format'] != 'fallback'} == {
+        '2501.00351': 'Complete First Record', '2501.00353': 'Complete Third Record',
+        '2501.00354': 'Labelled Paper Title', '2501.00355': 'Labelled Name'}, got
+    assert got['2501.00352']['format'] == 'fallback', got
+    assert 'record without a Title' in text(r.stderr), text(r.stderr)
+
+
+@test
+def a_badge_beside_a_title_links_its_paper_and_a_badge_alone_does_not():
+    d = tmpdir()
+    path = os.path.join(d, 'badges.md')
+    with open(path, 'w') as f:
+        f.write('[![arXiv](https://img.shields.io/badge/arXiv-2501.00360-b31b1b.svg)]'
+                '(https://arxiv.org/abs/2501.00360)\n\n## Highlights\n'
+                '- **Badged Paper** [![arXiv](https://img.shields.io/badge/arXiv-2501.00361-red)]'
+                '(https://arxiv.org/abs/2501.00361)\n\n'
+                '| Title | Authors | Link |\n|---|---|---|\n'
+                '| Table Paper | Ann Lee | [arXiv](https://arxiv.org/abs/2501.00362) |\n')
+    r, recs = parse(path)
+    got = by_id(recs)
+    assert set(got) == {'2501.00361', '2501.00362'}, sorted(got)
+    assert got['2501.00361']['title'] == 'Badged Paper', got
+    assert 'only partly read' in text(r.stderr), text(r.stderr)
+
+
+@test
+def rows_run_together_on_one_line_lose_neither_paper():
+    d = tmpdir()
+    path = os.path.join(d, 'joined.md')
+    with open(path, 'w') as f:
+        f.write('| Title | Authors | Link |\n|---|---|---|\n'
+                '| Row One | Ann Lee | [arXiv](https://arxiv.org/abs/2501.00371) || Row Two | '
+                'Bob Ray | [arXiv](https://arxiv.org/abs/2501.00372) |\n'
+                '| Row Three | Carl Diaz | [arXiv](https://arxiv.org/abs/2501.00373) |\n')
+    r, recs = parse(path)
+    got = by_id(recs)
+    assert set(got) == {'2501.00371', '2501.00372', '2501.00373'}, sorted(got)
+    assert got['2501.00373']['title'] == 'Row Three', got
+    assert 'only partly read' in text(r.stderr), text(r.stderr)
+
+
+@test
 def the_fallback_titles_a_paper_of_an_html_list_by_its_anchor_text():
     d = tmpdir()
     path = os.path.join(d, 'list.html.md')
@@ -415,6 +463,12 @@ UNSEEN = [
     ('linked_elsewhere_list.md', [
         ('2501.00335', 'Linked Elsewhere First', None, None, None),
         ('2501.00336', 'Found In Prose', None, None, None)]),
+    # A list item that links several papers gives each.
+    ('several_papers_one_item.md', [
+        ('2501.00341', 'First Of Three', None, None, None),
+        ('2501.00342', 'Second Of Three', None, None, None),
+        ('2501.00343', 'Third Of Three', None, None, None),
+        ('2501.00344', 'Alone In Its Item', None, None, None)]),
     ('bracketed_ids.md', [
         ('2501.00171', 'Bracketed Id Before The Title', None, None, None),
         ('2501.00172', 'Second Bracketed Id', None, None, None)]),
