@@ -1011,6 +1011,19 @@ static size_t anchor_len(struct span s)
 	return gt != NULL ? (size_t)(gt - s.s) + 1 : 0;
 }
 
+/* The length of an empty HTML anchor ending s, "<a name=...></a>", or 0. */
+static size_t trailing_anchor_len(struct span s)
+{
+	const char *open;
+
+	if (s.n < 8 || memcmp(s.s + s.n - 4, "</a>", 4) != 0 || s.s[s.n - 5] != '>')
+		return 0;
+	open = memrchr(s.s, '<', s.n - 5);
+	if (open == NULL || !span_starts(span_skip(s, (size_t)(open - s.s)), "<a "))
+		return 0;
+	return (size_t)(s.s + s.n - open);
+}
+
 /* The length of an attribute block ending s, " {#anchor .class}", or 0. */
 static size_t attributes_len(struct span s)
 {
@@ -1054,7 +1067,7 @@ struct span lex_title_trim(struct span s)
 		s = span_trim(s);
 		if (title_trim_start(&s))
 			changed = true;
-		k = attributes_len(s);
+		k = attributes_len(s) + trailing_anchor_len(s);
 		if (k > 0)
 			s.n -= k, changed = true;
 		if ((k = list_number(s)) > 0)

@@ -453,7 +453,8 @@ UNSEEN = [
         ('2501.00321', 'Emoji Before The Title', None, None, None),
         ('2501.00322', 'Heading With An Anchor', None, None, None),
         ('2501.00323', 'Heading With An Html Anchor', None, None, None),
-        ('2501.00324', 'Wiki Linked Title', None, None, None)]),
+        ('2501.00324', 'Wiki Linked Title', None, None, None),
+        ('2501.00325', 'Heading With A Trailing Anchor', None, None, None)]),
     # Readers of arXiv papers that keep its paths, and a title linked to another site.
     ('reader_hosts.md', [
         ('2501.00331', 'Read On AlphaXiv', ['Ann Lee'], None, None),
