@@ -273,13 +273,12 @@ static bool item_linked(const struct item *it, char id[ARXIV_ID_MAX])
 
 /* The next link of s that names an arXiv paper by a text of its own ("[Title](URL)", not
  * "[PDF](URL)"), its text, address and id; s moves past it. */
-static bool next_named_link(struct span *s, struct span *text, struct span *link,
-			    char id[ARXIV_ID_MAX])
+static bool next_named_link(struct span *s, struct span *before, struct span *text,
+			    struct span *link, char id[ARXIV_ID_MAX])
 {
 	char version[ARXIV_VER_MAX];
-	struct span before;
 
-	while (lex_link(*s, &before, text, link)) {
+	while (lex_link(*s, before, text, link)) {
 		*s = span_skip(*s, (size_t)(link->s + link->n - s->s));
 		if (!lex_names_nothing(*text) && lex_arxiv_id(*link, id, version))
 			return true;
@@ -287,20 +286,27 @@ static bool next_named_link(struct span *s, struct span *text, struct span *link
 	return false;
 }
 
-/* Whether the item's head links more than one paper by name ("- **Dec 3**: [A](URL), [B](URL)"):
- * a list of papers, not one. */
+/* Whether the item's head links more than one paper by name, the links with only separators
+ * between them ("- **Dec 3**: [A](URL), [B](URL) and [C](URL)"): a list of papers, not one
+ * paper that cites another ("[A](URL) builds on [B](URL)"). */
 static bool item_lists_papers(const struct item *it)
 {
 	char id[ARXIV_ID_MAX], first[ARXIV_ID_MAX];
-	struct span s = it->head, text, link;
+	struct span s = it->head, before, text, link;
+	bool other = false;
 
-	if (!next_named_link(&s, &text, &link, first))
+	if (!next_named_link(&s, &before, &text, &link, first))
 		return false;
-	while (next_named_link(&s, &text, &link, id)) {
-		if (strcmp(id, first) != 0)
-			return true;
+	while (next_named_link(&s, &before, &text, &link, id)) {
+		struct span gap = span_trim(before);
+
+		if (span_starts(gap, ")"))
+			gap = span_trim(span_skip(gap, 1));
+		if (!only_separators(gap) && !span_is(gap, "and") && !span_is(gap, ", and"))
+			return false;
+		other = other || strcmp(id, first) != 0;
 	}
-	return false;
+	return other;
 }
 
 /* Emits each paper a list-of-papers item names, titled by its link's text. */
@@ -308,10 +314,10 @@ static void item_papers(struct parser *p, const struct list *m)
 {
 	const struct item *it = &m->it;
 	char id[ARXIV_ID_MAX];
-	struct span s = it->head, text, link;
+	struct span s = it->head, before, text, link;
 
 	parser_claim(p, it->start, it->end, it->line, true);
-	while (next_named_link(&s, &text, &link, id)) {
+	while (next_named_link(&s, &before, &text, &link, id)) {
 		struct paper paper = {.line = it->line, .date = m->date};
 
 		if (!parse_link(p, &paper, link))

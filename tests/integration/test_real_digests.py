@@ -368,6 +368,23 @@ def rows_run_together_on_one_line_lose_neither_paper():
 
 
 @test
+def an_item_linking_papers_by_name_gives_each_but_one_citing_another_gives_one():
+    d = tmpdir()
+    path = os.path.join(d, 'items.md')
+    with open(path, 'w') as f:
+        f.write('- [Listed One](https://arxiv.org/abs/2501.00381) / [Listed Two]'
+                '(https://arxiv.org/abs/2501.00382) and [Listed Three]'
+                '(https://arxiv.org/abs/2501.00383)\n'
+                '- [Citing Paper](https://arxiv.org/abs/2501.00384) builds on [Cited Paper]'
+                '(https://arxiv.org/abs/2501.00385)\n')
+    r, recs = parse(path, strict=True)
+    assert r.returncode == 0, text(r.stderr)
+    assert {rec['id']: rec['title'] for rec in recs} == {
+        '2501.00381': 'Listed One', '2501.00382': 'Listed Two', '2501.00383': 'Listed Three',
+        '2501.00384': 'Citing Paper'}, recs
+
+
+@test
 def the_fallback_titles_a_paper_of_an_html_list_by_its_anchor_text():
     d = tmpdir()
     path = os.path.join(d, 'list.html.md')
