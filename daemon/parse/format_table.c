@@ -484,6 +484,41 @@ static void md_merge_row(struct md *m, struct paper *paper)
 	}
 }
 
+/* Whether line ends an abstract block although it is no heading: a table row (the next
+ * category's table), or the HTML that folds a category ("<details>", "<summary>"). */
+static bool md_block_ends(struct span line)
+{
+	struct span t = span_trim(line);
+
+	return t.n > 0 && (t.s[0] == '|' || span_starts(t, "<details") ||
+			   span_starts(t, "</details") || span_starts(t, "<summary"));
+}
+
+/* An abstract without the HTML that folds the next category ("</details>", "<details>",
+ * "<summary>..."), which the paragraph skip took in before the table that ended it. */
+static struct span md_without_folding(struct span part)
+{
+	const char *end;
+
+	if (part.s == NULL)
+		return part;
+	end = part.s + part.n;
+	/* A look for '<', which abstracts hardly ever have, then whether it opens its line. */
+	for (const char *lt = memchr(part.s, '<', part.n); lt != NULL;
+	     lt = memchr(lt + 1, '<', (size_t)(end - lt - 1))) {
+		const char *bol = lt;
+
+		while (bol > part.s && (bol[-1] == ' ' || bol[-1] == '\t'))
+			bol--;
+		if (bol > part.s && bol[-1] == '\n' &&
+		    md_block_ends(span_skip(part, (size_t)(lt - part.s)))) {
+			part.n = (size_t)(bol - 1 - part.s);
+			break;
+		}
+	}
+	return part;
+}
+
 static void md_block_finish(struct parser *p, struct md *m)
 {
 	struct md_block *b = &m->block;
@@ -496,6 +531,8 @@ static void md_block_finish(struct parser *p, struct md *m)
 		parser_skip(p, b->line, "abstract block without an 'ID by AUTHORS' line");
 		return;
 	}
+	for (int i = 0; i < 2; i++)
+		b->part[i] = md_without_folding(b->part[i]);
 	parser_claim(p, b->start, b->end, b->line, true);
 	parse_id(p, &paper, b->id, b->version);
 	if (parser_emitted(p, paper.id))
@@ -559,11 +596,12 @@ static void md_block_line(struct md *m, struct span line)
 }
 
 /* Takes in the paragraph lines after a block line in one step: only a line starting with '#'
- * (a heading) or with the first byte of the translation label can change anything. */
+ * (a heading), with the first byte of the translation label, or with a bar (the next table, in
+ * a digest that has no heading between) can change anything. */
 static void md_block_skip(struct md *m, struct lines *it)
 {
 	struct md_block *b = &m->block;
-	struct span body = lines_skip_to(it, '#', TRANSLATION_LABEL[0]);
+	struct span body = lines_skip_to(it, '#', TRANSLATION_LABEL[0], '|');
 	struct span *part = &b->part[b->cur];
 
 	if (body.n > 0)
@@ -634,11 +672,12 @@ static size_t md_feed(struct parser *p, void *state, char *text, size_t len, boo
 		md_row_finish(p, m);
 		if (lex_heading(line) > 0) {
 			md_heading(p, m, line, it.no);
-		} else if (m->block.open) {
+		} else if (m->block.open && !md_block_ends(line)) {
 			md_block_line(m, line);
 			if (m->block.cur >= 0)
 				md_block_skip(m, &it);
 		} else {
+			md_block_finish(p, m); /* when open, a row or <details> ended it */
 			t = span_trim(line);
 			if (t.n > 0 && (t.s[0] == '|' || md_bare_line(m, t)))
 				md_table_line(p, m, t, it.no);

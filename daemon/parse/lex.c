@@ -100,9 +100,9 @@ static unsigned sum_lanes(__m128i v)
 	return (unsigned)_mm_extract_epi16(s, 0) + (unsigned)_mm_extract_epi16(s, 4);
 }
 
-/* Whether the 64 positions from q on hold no line break followed by a or b; if so, the breaks
- * they hold are added to the byte lanes of *lanes. */
-static bool skip64(const char *q, __m128i nl, __m128i va, __m128i vb, __m128i *lanes)
+/* Whether the 64 positions from q on hold no line break followed by a, b or c; if so, the
+ * breaks they hold are added to the byte lanes of *lanes. */
+static bool skip64(const char *q, __m128i nl, __m128i va, __m128i vb, __m128i vc, __m128i *lanes)
 {
 	__m128i hits = _mm_setzero_si128(), breaks = _mm_setzero_si128();
 
@@ -111,8 +111,11 @@ static bool skip64(const char *q, __m128i nl, __m128i va, __m128i vb, __m128i *l
 		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(q + k + 1));
 		__m128i br = _mm_cmpeq_epi8(x, nl);
 
-		hits = _mm_or_si128(hits, _mm_and_si128(br, _mm_or_si128(_mm_cmpeq_epi8(y, va),
-									 _mm_cmpeq_epi8(y, vb))));
+		__m128i to =
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(y, va), _mm_cmpeq_epi8(y, vb)),
+				     _mm_cmpeq_epi8(y, vc));
+
+		hits = _mm_or_si128(hits, _mm_and_si128(br, to));
 		breaks = _mm_sub_epi8(breaks, br); /* a break compares as -1 */
 	}
 	if (_mm_movemask_epi8(hits) != 0)
@@ -121,17 +124,18 @@ static bool skip64(const char *q, __m128i nl, __m128i va, __m128i vb, __m128i *l
 	return true;
 }
 
-/* Moves q on by 64 bytes at a time while they hold no line break followed by a or b (a
+/* Moves q on by 64 bytes at a time while they hold no line break followed by a, b or c (a
  * paragraph), stopping with more than 64 bytes left; adds the breaks passed to *no. They are
  * counted in byte lanes, each of which takes at most four a round and is added up before it
  * can overflow. */
-static char *skip_rounds_sse2(char *q, const char *end, char a, char b, unsigned *no)
+static char *skip_rounds_sse2(char *q, const char *end, char a, char b, char c, unsigned *no)
 {
 	const __m128i nl = _mm_set1_epi8('\n'), va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
+	const __m128i vc = _mm_set1_epi8(c);
 	__m128i lanes = _mm_setzero_si128();
 	unsigned rounds = 0;
 
-	while (end - q > 64 && skip64(q, nl, va, vb, &lanes)) {
+	while (end - q > 64 && skip64(q, nl, va, vb, vc, &lanes)) {
 		q += 64;
 		if (++rounds == 255 / 4) {
 			*no += sum_lanes(lanes);
@@ -171,10 +175,10 @@ __attribute__((target("avx2"))) static unsigned sum_lanes32(__m256i v)
 
 /* skip_rounds_sse2 with 32-byte registers, whose lanes take at most two a round. */
 __attribute__((target("avx2"))) static char *skip_rounds_avx2(char *q, const char *end, char a,
-							      char b, unsigned *no)
+							      char b, char c, unsigned *no)
 {
 	const __m256i nl = _mm256_set1_epi8('\n'), va = _mm256_set1_epi8(a);
-	const __m256i vb = _mm256_set1_epi8(b);
+	const __m256i vb = _mm256_set1_epi8(b), vc = _mm256_set1_epi8(c);
 	__m256i lanes = _mm256_setzero_si256();
 	unsigned rounds = 0;
 
@@ -184,11 +188,13 @@ __attribute__((target("avx2"))) static char *skip_rounds_avx2(char *q, const cha
 		__m256i x1 = _mm256_loadu_si256((const __m256i *)(const void *)(q + 32));
 		__m256i y1 = _mm256_loadu_si256((const __m256i *)(const void *)(q + 33));
 		__m256i b0 = _mm256_cmpeq_epi8(x0, nl), b1 = _mm256_cmpeq_epi8(x1, nl);
-		__m256i hits = _mm256_or_si256(
-			_mm256_and_si256(b0, _mm256_or_si256(_mm256_cmpeq_epi8(y0, va),
-							     _mm256_cmpeq_epi8(y0, vb))),
-			_mm256_and_si256(b1, _mm256_or_si256(_mm256_cmpeq_epi8(y1, va),
-							     _mm256_cmpeq_epi8(y1, vb))));
+		__m256i t0 = _mm256_or_si256(
+			_mm256_or_si256(_mm256_cmpeq_epi8(y0, va), _mm256_cmpeq_epi8(y0, vb)),
+			_mm256_cmpeq_epi8(y0, vc));
+		__m256i t1 = _mm256_or_si256(
+			_mm256_or_si256(_mm256_cmpeq_epi8(y1, va), _mm256_cmpeq_epi8(y1, vb)),
+			_mm256_cmpeq_epi8(y1, vc));
+		__m256i hits = _mm256_or_si256(_mm256_and_si256(b0, t0), _mm256_and_si256(b1, t1));
 
 		if (!_mm256_testz_si256(hits, hits))
 			break;
@@ -207,32 +213,35 @@ __attribute__((target("avx2"))) static char *skip_rounds_avx2(char *q, const cha
 
 #ifdef __SSE2__
 /* skip_rounds_sse2 with the widest registers the processor has. */
-static char *skip_rounds(char *q, const char *end, char a, char b, unsigned *no)
+static char *skip_rounds(char *q, const char *end, char a, char b, char c, unsigned *no)
 {
 #ifdef LEX_AVX2
 	if (have_avx2())
-		return skip_rounds_avx2(q, end, a, b, no);
+		return skip_rounds_avx2(q, end, a, b, c, no);
 #endif
-	return skip_rounds_sse2(q, end, a, b, no);
+	return skip_rounds_sse2(q, end, a, b, c, no);
 }
 #endif
 
-struct span lines_skip_to(struct lines *it, char a, char b)
+struct span lines_skip_to(struct lines *it, char a, char b, char c)
 {
 	char *start = it->p, *q = it->p, *end = it->end;
 
 #ifdef __SSE2__
-	/* A line break followed by a or b: 64 positions at a time while there is none, then 16 at
-	 * a time to find the hit. */
+	/* A line break followed by a, b or c: 64 positions at a time while there is none, then 16
+	 * at a time to find the hit. */
 	const __m128i nl = _mm_set1_epi8('\n'), va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
+	const __m128i vc = _mm_set1_epi8(c);
 
-	q = skip_rounds(q, end, a, b, &it->no);
+	q = skip_rounds(q, end, a, b, c, &it->no);
 	while (end - q > 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
 		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(q + 1));
 		unsigned breaks = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, nl));
-		unsigned hits = breaks & (unsigned)_mm_movemask_epi8(_mm_or_si128(
-						 _mm_cmpeq_epi8(y, va), _mm_cmpeq_epi8(y, vb)));
+		unsigned hits =
+			breaks & (unsigned)_mm_movemask_epi8(_mm_or_si128(
+					 _mm_or_si128(_mm_cmpeq_epi8(y, va), _mm_cmpeq_epi8(y, vb)),
+					 _mm_cmpeq_epi8(y, vc)));
 
 		if (hits != 0) {
 			unsigned at = (unsigned)__builtin_ctz(hits);
@@ -249,7 +258,7 @@ struct span lines_skip_to(struct lines *it, char a, char b)
 		if (*q != '\n')
 			continue;
 		it->no++;
-		if (q + 1 < end && (q[1] == a || q[1] == b)) {
+		if (q + 1 < end && (q[1] == a || q[1] == b || q[1] == c)) {
 			it->p = q + 1;
 			return (struct span){start, (size_t)(it->p - start)};
 		}

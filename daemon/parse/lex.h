@@ -34,9 +34,9 @@ void lex_allow_avx2(bool allow);
 /* The number of line breaks in s[0..n). */
 unsigned lex_count_lines(const char *s, size_t n);
 
-/* Skips to the next line that starts with byte a or b (or to the end), counting the lines it
+/* Skips to the next line that starts with byte a, b or c (or to the end), counting the lines it
  * passes; returns the text skipped over, which ends with its last line break. */
-struct span lines_skip_to(struct lines *it, char a, char b);
+struct span lines_skip_to(struct lines *it, char a, char b, char c);
 
 struct span span_trim(struct span s);
 /* Whether s starts with prefix, comparing ASCII letters case-insensitively. */

@@ -487,6 +487,13 @@ UNSEEN = [
         ('2501.00342', 'Second Of Three', None, None, None),
         ('2501.00343', 'Third Of Three', None, None, None),
         ('2501.00344', 'Alone In Its Item', None, None, None)]),
+    # arXiv-daily categories folded in <details>, a table right after an abstract: each
+    # abstract ends where the next table begins, and no row is taken into it.
+    ('folded_categories.md', [
+        ('2501.00391', 'Folded First', ['Ann Lee', 'Bob Ray'], '2025-01-20', 'The first abstract.'),
+        ('2501.00392', 'Row Without A Block', ['Carl Diaz'], '2025-01-21', None),
+        ('2501.00393', 'Abstract Before A Table', ['Dee Eve'], None, 'The third abstract.'),
+        ('2501.00394', 'After The Abstract', ['Eve Fox'], '2025-01-22', None)]),
     ('bracketed_ids.md', [
         ('2501.00171', 'Bracketed Id Before The Title', None, None, None),
         ('2501.00172', 'Second Bracketed Id', None, None, None)]),

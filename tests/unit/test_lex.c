@@ -392,31 +392,35 @@ static void lines_strip_crlf_and_count(void **state)
 static void skip_to_stops_at_lines_starting_with_either_byte(void **state)
 {
 	char text[] = "para one line\nand a second one that is long enough for a vector\n"
-		      "#### heading\nmore\n\xe6\x91\x98 label\nshort\n";
+		      "#### heading\nmore\n\xe6\x91\x98 label\nshort\n|row\nlast\n";
 	struct lines it;
 	struct span skipped, line;
 
 	(void)state;
 	lines_init(&it, text, strlen(text), 10);
 	assert_true(lines_next(&it, &line));
-	skipped = lines_skip_to(&it, '#', '\xe6');
+	skipped = lines_skip_to(&it, '#', '\xe6', '|');
 	assert_memory_equal(skipped.s, "and a second", 12);
 	assert_int_equal(skipped.s[skipped.n - 1], '\n');
 	assert_true(lines_next(&it, &line));
 	assert_int_equal(it.no, 12);
 	assert_memory_equal(line.s, "#### heading", line.n);
-	skipped = lines_skip_to(&it, '#', '\xe6');
+	skipped = lines_skip_to(&it, '#', '\xe6', '|');
 	assert_memory_equal(skipped.s, "more\n", skipped.n);
 	assert_true(lines_next(&it, &line));
 	assert_int_equal(it.no, 14);
-	/* Nothing further starts with either byte: the rest is skipped to the end. */
-	skipped = lines_skip_to(&it, '#', '\xe6');
+	skipped = lines_skip_to(&it, '#', '\xe6', '|');
 	assert_memory_equal(skipped.s, "short\n", skipped.n);
+	assert_true(lines_next(&it, &line));
+	assert_memory_equal(line.s, "|row", line.n);
+	/* Nothing further starts with any of the bytes: the rest is skipped to the end. */
+	skipped = lines_skip_to(&it, '#', '\xe6', '|');
+	assert_memory_equal(skipped.s, "last\n", skipped.n);
 	assert_false(lines_next(&it, &line));
 }
 
 /* What lines_skip_to must do, one byte at a time. */
-static struct span skip_to_bytewise(struct lines *it, char a, char b)
+static struct span skip_to_bytewise(struct lines *it, char a, char b, char c)
 {
 	char *start = it->p;
 
@@ -424,7 +428,7 @@ static struct span skip_to_bytewise(struct lines *it, char a, char b)
 		if (*q != '\n')
 			continue;
 		it->no++;
-		if (q + 1 < it->end && (q[1] == a || q[1] == b)) {
+		if (q + 1 < it->end && (q[1] == a || q[1] == b || q[1] == c)) {
 			it->p = q + 1;
 			return (struct span){start, (size_t)(it->p - start)};
 		}
@@ -438,7 +442,7 @@ static void skip_to_counts_every_break_of_a_long_paragraph(void **state)
 	/* Lines of one byte, far more than a byte lane counts to, then lines of every length
 	 * with stop bytes here and there, searched from many offsets. */
 	enum { N = 40000 };
-	static const char pick[] = "abcdefgh abcdefgh abcdefgh\n\n\n#\xe6";
+	static const char pick[] = "abcdefgh abcdefgh abcdefgh\n\n\n#\xe6|";
 	static char text[N];
 	unsigned seed = 7;
 
@@ -456,8 +460,8 @@ static void skip_to_counts_every_break_of_a_long_paragraph(void **state)
 			lines_init(&it, text + from, N - from, 1);
 			lines_init(&ref, text + from, N - from, 1);
 			while (it.p < it.end) {
-				struct span got = lines_skip_to(&it, '#', '\xe6');
-				struct span want = skip_to_bytewise(&ref, '#', '\xe6');
+				struct span got = lines_skip_to(&it, '#', '\xe6', '|');
+				struct span want = skip_to_bytewise(&ref, '#', '\xe6', '|');
 
 				assert_ptr_equal(got.s, want.s);
 				assert_int_equal(got.n, want.n);
