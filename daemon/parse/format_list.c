@@ -68,14 +68,10 @@ static int list_key(struct span line, struct span *value)
 		return -1;
 	key = (struct span){line.s, (size_t)(colon - line.s)};
 	*value = span_skip(line, key.n + 1);
-	while (key.n > 0 && (key.s[0] == '*' || key.s[0] == '_'))
-		key = span_skip(key, 1);
-	while (key.n > 0 && (key.s[key.n - 1] == '*' || key.s[key.n - 1] == '_'))
-		key.n--;
+	key = lex_unemphasis(key);
 	/* "**Authors:** X": the closing marker comes after the colon. */
 	while (value->n > 0 && (value->s[0] == '*' || value->s[0] == '_'))
 		*value = span_skip(*value, 1);
-	key = span_trim(key);
 	for (size_t i = 0; i < sizeof(list_keys) / sizeof(list_keys[0]); i++) {
 		if (key.n == strlen(list_keys[i].key) && span_starts(key, list_keys[i].key))
 			return (int)list_keys[i].field;

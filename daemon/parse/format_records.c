@@ -37,16 +37,6 @@ struct rec {
 /* The key of a "Key: value" line is found within this many bytes of its start. */
 #define REC_KEY_MAX 24
 
-/* s without the emphasis markers around it ("**Title**", "_Title_"). */
-static struct span unemphasis(struct span s)
-{
-	while (s.n > 0 && (s.s[0] == '*' || s.s[0] == '_'))
-		s = span_skip(s, 1);
-	while (s.n > 0 && (s.s[s.n - 1] == '*' || s.s[s.n - 1] == '_'))
-		s.n--;
-	return span_trim(s);
-}
-
 /* Where the key of line ends: at its colon, or at " - " ("Title - X"); NULL when neither comes
  * early. *sep is the separator's length. */
 static const char *key_end(struct span line, size_t *sep)
@@ -91,7 +81,7 @@ static int rec_key(struct span line, struct span *value)
 		return -1;
 	key.s = line.s;
 	key.n = (size_t)(end - line.s);
-	key = unemphasis(key);
+	key = lex_unemphasis(key);
 	for (size_t i = 0; i < sizeof(rec_keys) / sizeof(rec_keys[0]); i++) {
 		if (key.n == strlen(rec_keys[i].key) && span_starts(key, rec_keys[i].key)) {
 			*value = span_skip(line, (size_t)(end - line.s) + sep);

@@ -298,6 +298,16 @@ bool span_starts(struct span s, const char *prefix)
 	return true;
 }
 
+struct span lex_unemphasis(struct span s)
+{
+	s = span_trim(s);
+	while (s.n > 0 && (s.s[0] == '*' || s.s[0] == '_'))
+		s = span_skip(s, 1);
+	while (s.n > 0 && (s.s[s.n - 1] == '*' || s.s[s.n - 1] == '_'))
+		s.n--;
+	return span_trim(s);
+}
+
 /* s trimmed, without "**" around it. */
 static struct span span_unbold(struct span s)
 {

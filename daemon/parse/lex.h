@@ -43,6 +43,9 @@ struct span span_trim(struct span s);
 bool span_starts(struct span s, const char *prefix);
 /* Whether s, trimmed and without surrounding bold markers, is word (case-insensitive). */
 bool span_is(struct span s, const char *word);
+/* s trimmed, without the emphasis markers around it ("**Title**", "_Title_", "**Title:"): the
+ * key of a "Key: value" line. */
+struct span lex_unemphasis(struct span s);
 /* s without its first n bytes. */
 struct span span_skip(struct span s, size_t n);
 
