@@ -91,19 +91,6 @@ static const struct {
 	{"&#39;", '\''}, {"&apos;", '\''}, {"&nbsp;", ' '},
 };
 
-/* The length of the HTML tag at s[0..n) ("<td>", "</a>", "<img src=...>"), or 0 when the '<'
- * opens none ("a < b", "<https://...>" is an address, which goes too). */
-static size_t html_tag(const char *s, size_t n)
-{
-	const char *gt;
-
-	if (n < 3 || !((s[1] >= 'a' && s[1] <= 'z') || (s[1] >= 'A' && s[1] <= 'Z') ||
-		       s[1] == '/' || s[1] == '!'))
-		return 0;
-	gt = memchr(s, '>', n);
-	return gt != NULL ? (size_t)(gt - s) + 1 : 0;
-}
-
 /* The character an HTML entity at s[0..n) stands for, its length in *len; 0 when none. */
 static char html_entity(const char *s, size_t n, size_t *len)
 {
@@ -119,13 +106,13 @@ static char html_entity(const char *s, size_t n, size_t *len)
 /* What the HTML tag or entity at s[*i] reads as: a blank for a tag ("<td>" parts cells as a bar
  * does), the character for an entity; *i moves to its last byte. The byte itself when it starts
  * neither. */
-static char html_char(const char *s, size_t n, size_t *i)
+static char html_char(char *s, size_t n, size_t *i)
 {
 	size_t len = 0;
 	char c = s[*i];
 
 	if (c == '<') {
-		len = html_tag(s + *i, n - *i);
+		len = lex_html_tag((struct span){s + *i, n - *i});
 		c = ' ';
 	} else {
 		c = html_entity(s + *i, n - *i, &len);

@@ -1019,15 +1019,22 @@ size_t lex_symbol_len(struct span s)
 	return 0;
 }
 
-/* The length of an HTML anchor opening s, "<a id=...></a>" or a tag of one; 0 when none. */
-static size_t anchor_len(struct span s)
+size_t lex_html_tag(struct span s)
 {
 	const char *gt;
 
-	if (!span_starts(s, "<a ") && !span_starts(s, "</a>"))
+	if (s.n < 3 || s.s[0] != '<' ||
+	    !((s.s[1] >= 'a' && s.s[1] <= 'z') || (s.s[1] >= 'A' && s.s[1] <= 'Z') ||
+	      s.s[1] == '/' || s.s[1] == '!'))
 		return 0;
 	gt = memchr(s.s, '>', s.n);
 	return gt != NULL ? (size_t)(gt - s.s) + 1 : 0;
+}
+
+/* The length of an HTML anchor's tag opening s ("<a id=...>", "</a>"); 0 when none. */
+static size_t anchor_len(struct span s)
+{
+	return span_starts(s, "<a ") || span_starts(s, "</a>") ? lex_html_tag(s) : 0;
 }
 
 /* The length of an empty HTML anchor ending s, "<a name=...></a>", or 0. */

@@ -83,6 +83,10 @@ bool link_scan_next(struct link_scan *ls, struct span *url, char id[ARXIV_ID_MAX
 /* Whether a link's text names nothing: empty, an address or an id, or a word such as "PDF". */
 bool lex_names_nothing(struct span text);
 
+/* The length of the HTML tag opening s ("<td>", "</a>", "<img src=...>"), or 0 when the '<'
+ * opens none ("a < b"; "<https://...>" counts as one). */
+size_t lex_html_tag(struct span s);
+
 /* The level of an ATX heading ("## Title": 2), or 0 when line is not one. */
 size_t lex_heading(struct span line);
 /* Whether line is a list item ("- ", "* ", "+ ", "1. ", "1) "): its text without the marker, and
