@@ -31,6 +31,14 @@ def parse(*paths, strict=False):
     return r, [json.loads(line) for line in text(r.stdout).splitlines()]
 
 
+def parse_text(name, body, strict=False):
+    """Writes body as the digest NAME in a fresh folder and parses it."""
+    path = os.path.join(tmpdir(), name)
+    with open(path, 'w') as f:
+        f.write(body)
+    return parse(path, strict=strict)
+
+
 def real_files():
     files = sorted(f for f in glob.glob(os.path.join(REAL, '*', '*')) if os.path.isfile(f))
     assert len(files) == 49, len(files)
@@ -278,13 +286,11 @@ def unknown_layout_with_paper_links_is_read_by_the_fallback_and_said_so():
 
 @test
 def a_row_the_table_cannot_read_still_gives_its_paper():
-    d = tmpdir()
-    path = os.path.join(d, 'broken.md')
-    with open(path, 'w') as f:
-        f.write('| Title | Authors | Summary |\n|---|---|---|\n'
-                '| [Good](https://arxiv.org/abs/2501.00001) | A | S |\n'
-                '| | B | see [Orphaned Paper](https://arxiv.org/abs/2501.00002) |\n')
-    r, recs = parse(path)
+    r, recs = parse_text(
+        'broken.md',
+        '| Title | Authors | Summary |\n|---|---|---|\n'
+        '| [Good](https://arxiv.org/abs/2501.00001) | A | S |\n'
+        '| | B | see [Orphaned Paper](https://arxiv.org/abs/2501.00002) |\n')
     got = by_id(recs)
     assert got['2501.00001']['format'] == 'hf-daily'
     assert (got['2501.00002']['title'], got['2501.00002']['format']) == (
@@ -298,7 +304,6 @@ def rows_under_a_heading_in_a_layout_no_format_knows_are_each_read_and_said_so()
     # A category heading, then rows the list format cannot read as its items: each row's paper
     # comes out (by the fallback), none is taken for the heading's, and the file is said to be
     # read only partly.
-    d = tmpdir()
     rows = {
         'tabs.md': ''.join('2025-01-2%d\tTab Row %d\tAnn Lee\t[2501.0020%d](http://arxiv.org/abs/'
                            '2501.0020%d)\n' % (i, i, i, i) for i in range(1, 5)),
@@ -307,10 +312,7 @@ def rows_under_a_heading_in_a_layout_no_format_knows_are_each_read_and_said_so()
             '</tr>\n' % (i, i) for i in range(1, 5)) + '</table>\n',
     }
     for name, body in rows.items():
-        path = os.path.join(d, name)
-        with open(path, 'w') as f:
-            f.write('## LLM\n\nPublish Date\tTitle\tAuthors\tPDF\n' + body)
-        r, recs = parse(path)
+        r, recs = parse_text(name, '## LLM\n\nPublish Date\tTitle\tAuthors\tPDF\n' + body)
         got = by_id(recs)
         assert len(got) == 4, (name, sorted(got))
         assert all(rec['title'] != 'LLM' and '<' not in rec['title'] for rec in recs), \
@@ -335,16 +337,14 @@ def a_record_without_its_title_is_left_out_loudly_and_lends_none():
 
 @test
 def a_badge_beside_a_title_links_its_paper_and_a_badge_alone_does_not():
-    d = tmpdir()
-    path = os.path.join(d, 'badges.md')
-    with open(path, 'w') as f:
-        f.write('[![arXiv](https://img.shields.io/badge/arXiv-2501.00360-b31b1b.svg)]'
-                '(https://arxiv.org/abs/2501.00360)\n\n## Highlights\n'
-                '- **Badged Paper** [![arXiv](https://img.shields.io/badge/arXiv-2501.00361-red)]'
-                '(https://arxiv.org/abs/2501.00361)\n\n'
-                '| Title | Authors | Link |\n|---|---|---|\n'
-                '| Table Paper | Ann Lee | [arXiv](https://arxiv.org/abs/2501.00362) |\n')
-    r, recs = parse(path)
+    r, recs = parse_text(
+        'badges.md',
+        '[![arXiv](https://img.shields.io/badge/arXiv-2501.00360-b31b1b.svg)]'
+        '(https://arxiv.org/abs/2501.00360)\n\n## Highlights\n'
+        '- **Badged Paper** [![arXiv](https://img.shields.io/badge/arXiv-2501.00361-red)]'
+        '(https://arxiv.org/abs/2501.00361)\n\n'
+        '| Title | Authors | Link |\n|---|---|---|\n'
+        '| Table Paper | Ann Lee | [arXiv](https://arxiv.org/abs/2501.00362) |\n')
     got = by_id(recs)
     assert set(got) == {'2501.00361', '2501.00362'}, sorted(got)
     assert got['2501.00361']['title'] == 'Badged Paper', got
@@ -353,14 +353,12 @@ def a_badge_beside_a_title_links_its_paper_and_a_badge_alone_does_not():
 
 @test
 def rows_run_together_on_one_line_lose_neither_paper():
-    d = tmpdir()
-    path = os.path.join(d, 'joined.md')
-    with open(path, 'w') as f:
-        f.write('| Title | Authors | Link |\n|---|---|---|\n'
-                '| Row One | Ann Lee | [arXiv](https://arxiv.org/abs/2501.00371) || Row Two | '
-                'Bob Ray | [arXiv](https://arxiv.org/abs/2501.00372) |\n'
-                '| Row Three | Carl Diaz | [arXiv](https://arxiv.org/abs/2501.00373) |\n')
-    r, recs = parse(path)
+    r, recs = parse_text(
+        'joined.md',
+        '| Title | Authors | Link |\n|---|---|---|\n'
+        '| Row One | Ann Lee | [arXiv](https://arxiv.org/abs/2501.00371) || Row Two | '
+        'Bob Ray | [arXiv](https://arxiv.org/abs/2501.00372) |\n'
+        '| Row Three | Carl Diaz | [arXiv](https://arxiv.org/abs/2501.00373) |\n')
     got = by_id(recs)
     assert set(got) == {'2501.00371', '2501.00372', '2501.00373'}, sorted(got)
     assert got['2501.00373']['title'] == 'Row Three', got
@@ -369,15 +367,14 @@ def rows_run_together_on_one_line_lose_neither_paper():
 
 @test
 def an_item_linking_papers_by_name_gives_each_but_one_citing_another_gives_one():
-    d = tmpdir()
-    path = os.path.join(d, 'items.md')
-    with open(path, 'w') as f:
-        f.write('- [Listed One](https://arxiv.org/abs/2501.00381) / [Listed Two]'
-                '(https://arxiv.org/abs/2501.00382) and [Listed Three]'
-                '(https://arxiv.org/abs/2501.00383)\n'
-                '- [Citing Paper](https://arxiv.org/abs/2501.00384) builds on [Cited Paper]'
-                '(https://arxiv.org/abs/2501.00385)\n')
-    r, recs = parse(path, strict=True)
+    r, recs = parse_text(
+        'items.md',
+        '- [Listed One](https://arxiv.org/abs/2501.00381) / [Listed Two]'
+        '(https://arxiv.org/abs/2501.00382) and [Listed Three]'
+        '(https://arxiv.org/abs/2501.00383)\n'
+        '- [Citing Paper](https://arxiv.org/abs/2501.00384) builds on [Cited Paper]'
+        '(https://arxiv.org/abs/2501.00385)\n',
+        strict=True)
     assert r.returncode == 0, text(r.stderr)
     assert {rec['id']: rec['title'] for rec in recs} == {
         '2501.00381': 'Listed One', '2501.00382': 'Listed Two', '2501.00383': 'Listed Three',
@@ -386,16 +383,14 @@ def an_item_linking_papers_by_name_gives_each_but_one_citing_another_gives_one()
 
 @test
 def the_fallback_titles_a_paper_of_an_html_list_by_its_anchor_text():
-    d = tmpdir()
-    path = os.path.join(d, 'list.html.md')
-    with open(path, 'w') as f:
-        f.write('<h2>New papers</h2>\n<ul>\n'
-                '<li><a href="https://arxiv.org/abs/2501.00221">Anchored &amp; Titled</a></li>\n'
-                "<li><a class='x' href='https://arxiv.org/abs/2501.00222v2'>Second <em>One</em>"
-                '</a> by Ann Lee</li>\n'
-                '<li><a href="https://arxiv.org/abs/2501.00223"><img src="badge.svg"></a></li>\n'
-                '</ul>\n')
-    r, recs = parse(path)
+    r, recs = parse_text(
+        'list.html.md',
+        '<h2>New papers</h2>\n<ul>\n'
+        '<li><a href="https://arxiv.org/abs/2501.00221">Anchored &amp; Titled</a></li>\n'
+        "<li><a class='x' href='https://arxiv.org/abs/2501.00222v2'>Second <em>One</em>"
+        '</a> by Ann Lee</li>\n'
+        '<li><a href="https://arxiv.org/abs/2501.00223"><img src="badge.svg"></a></li>\n'
+        '</ul>\n')
     got = by_id(recs)
     assert set(got) == {'2501.00221', '2501.00222'}, sorted(got)
     assert got['2501.00221']['title'] == 'Anchored & Titled', got
@@ -490,7 +485,8 @@ UNSEEN = [
     # arXiv-daily categories folded in <details>, a table right after an abstract: each
     # abstract ends where the next table begins, and no row is taken into it.
     ('folded_categories.md', [
-        ('2501.00391', 'Folded First', ['Ann Lee', 'Bob Ray'], '2025-01-20', 'The first abstract.'),
+        ('2501.00391', 'Folded First', ['Ann Lee', 'Bob Ray'], '2025-01-20',
+         'The first abstract.'),
         ('2501.00392', 'Row Without A Block', ['Carl Diaz'], '2025-01-21', None),
         ('2501.00393', 'Abstract Before A Table', ['Dee Eve'], None, 'The third abstract.'),
         ('2501.00394', 'After The Abstract', ['Eve Fox'], '2025-01-22', None)]),
@@ -517,6 +513,18 @@ def digests_of_shapes_not_seen_in_the_wild_are_read_by_a_format():
                 assert rec['abstract'] is None, (name, rec)
             else:
                 assert (rec['abstract'] or '').startswith(abstract), (name, rec)
+
+
+
+@test
+def an_abstract_folded_in_details_keeps_its_translation_and_no_html():
+    r, recs = parse(fixture('parse', 'unseen', 'folded_categories.md'), strict=True)
+    got = by_id(recs)
+    assert r.returncode == 0, text(r.stderr)
+    assert (got['2501.00391']['abstract'], got['2501.00391']['translation']) == (
+        'The first abstract.', '\u7b2c\u4e00\u4e2a\u6458\u8981\u3002'), got['2501.00391']
+    assert (got['2501.00393']['abstract'], got['2501.00393']['translation']) == (
+        'The third abstract.', None), got['2501.00393']
 
 
 if __name__ == '__main__':
